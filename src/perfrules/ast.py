@@ -1,0 +1,620 @@
+"""The typed syntax tree of a policy: frozen dataclasses, each with a source span.
+
+The parser (:mod:`perfrules.parser`) builds these nodes from lark's parse tree; every
+later pass (checking, planning, evaluation, explanation, reports) reads them and
+never goes back to lark.  Numbers are exact :class:`~decimal.Decimal` values: ``95%``
+is ``Decimal("0.95")`` and ``10min`` is ``Decimal("600")`` seconds.  A rule whose
+``condition`` is ``None`` is an ``else`` rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Union
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a node stands in its file: 1-based line/column, end column exclusive."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int
+    end: int
+
+    def through(self, other: "Span") -> "Span":
+        """The span that runs from the start of this one to the end of ``other``."""
+        return Span(self.line, self.column, other.end_line, other.end_column, self.start, other.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """An identifier as written, with its span."""
+
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A quoted string after its escapes were decoded, with the span of the quotes."""
+
+    value: str
+    span: Span
+
+
+# ---- expressions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NumberLiteral:
+    value: Decimal
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class PercentLiteral:
+    """``95%``: ``value`` is the fraction 0.95."""
+
+    value: Decimal
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class DurationLiteral:
+    """``10min``: ``seconds`` is 600."""
+
+    seconds: Decimal
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class StringLiteral:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class DateLiteral:
+    value: date
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A metric or ``let`` name used in an expression."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreValue:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class GradeValue:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RankValue:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    function: Name
+    arguments: tuple["Expression", ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class KpiIs:
+    """``kpi "name" is LEVEL``."""
+
+    kpi: Text
+    level: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RankCondition:
+    """``top 30%``, ``bottom 2 by csat within team`` (spec §9)."""
+
+    direction: str  # "top" | "bottom"
+    amount: Decimal  # a fraction for percentages, a count otherwise
+    is_percent: bool
+    amount_span: Span
+    by: "Expression | None"
+    within_team: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Negate:
+    """Unary ``-x`` (a unary ``+`` is dropped by the parser)."""
+
+    operand: "Expression"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic:
+    operator: str  # + - * /
+    left: "Expression"
+    right: "Expression"
+    operator_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    operator: str  # >= <= == != > <
+    left: "Expression"
+    right: "Expression"
+    operator_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Logical:
+    operator: str  # "and" | "or"
+    left: "Expression"
+    right: "Expression"
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: "Expression"
+    span: Span
+
+
+Literal = Union[NumberLiteral, PercentLiteral, DurationLiteral, StringLiteral, DateLiteral]
+Expression = Union[
+    NumberLiteral, PercentLiteral, DurationLiteral, StringLiteral, DateLiteral, Reference,
+    ScoreValue, GradeValue, RankValue, Call, KpiIs, RankCondition, Negate, Arithmetic,
+    Compare, Logical, Not,
+]
+
+
+def children(expression: Expression) -> tuple[Expression, ...]:
+    """The direct sub-expressions of an expression, left to right."""
+    match expression:
+        case Arithmetic(left=left, right=right) | Compare(left=left, right=right) | Logical(
+            left=left, right=right
+        ):
+            return (left, right)
+        case Negate(operand=operand) | Not(operand=operand):
+            return (operand,)
+        case Call(arguments=arguments):
+            return arguments
+        case RankCondition(by=by) if by is not None:
+            return (by,)
+    return ()
+
+
+def walk(expression: Expression):
+    """Every node of an expression, parents before children."""
+    stack = [expression]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+# ---- statements ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    value: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    roles: tuple[Name, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    value: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    value: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MetricOption:
+    """One option of a ``metric`` line, kept as written so duplicates can be reported.
+
+    ``kind`` is one of ``unit``, ``label``, ``direction``, ``column``, ``sample``;
+    ``value`` is a :class:`Name` (unit, sample count metric), a :class:`Text` (label,
+    column) or the string ``"higher"``/``"lower"``; ``minimum`` is set for ``sample``.
+    """
+
+    kind: str
+    value: object
+    span: Span
+    minimum: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: Name
+    type: Name
+    options: tuple[MetricOption, ...]
+    span: Span
+
+    def option(self, kind: str) -> MetricOption | None:
+        for option in self.options:
+            if option.kind == kind:
+                return option
+        return None
+
+    @property
+    def unit(self) -> str | None:
+        option = self.option("unit")
+        return option.value.text if option else None
+
+    @property
+    def label(self) -> str | None:
+        option = self.option("label")
+        return option.value.value if option else None
+
+    @property
+    def direction(self) -> str | None:
+        option = self.option("direction")
+        return option.value if option else None
+
+    @property
+    def column(self) -> str:
+        option = self.option("column")
+        return option.value.value if option else self.name.text
+
+    @property
+    def sample(self) -> tuple[str, Decimal] | None:
+        option = self.option("sample")
+        return (option.value.text, option.minimum) if option else None
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    name: Name
+    expression: Expression
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    name: Name
+    label: Text | None
+    points: Decimal
+    points_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    levels: tuple[Level, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MissingExclude:
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MissingLevel:
+    level: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class MissingPoints:
+    points: Decimal
+    span: Span
+
+
+MissingClause = Union[MissingExclude, MissingLevel, MissingPoints]
+
+
+@dataclass(frozen=True, slots=True)
+class LevelOutcome:
+    level: Name
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class PointsOutcome:
+    points: Decimal
+    span: Span
+
+
+Outcome = Union[LevelOutcome, PointsOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    expression: Expression
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class KpiRule:
+    condition: Expression | None
+    outcome: Outcome
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class PointsLinear:
+    """``points linear X from A => P to B => Q``."""
+
+    measure: Expression
+    from_value: Expression
+    from_points: Decimal
+    to_value: Expression
+    to_points: Decimal
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class PointsFormula:
+    expression: Expression
+    span: Span
+
+
+KpiLine = Union[Measure, KpiRule, PointsLinear, PointsFormula]
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    name: Text
+    weight: Decimal
+    weight_span: Span
+    missing: MissingClause | None
+    lines: tuple[KpiLine, ...]
+    span: Span
+
+    @property
+    def rules(self) -> tuple[KpiRule, ...]:
+        return tuple(line for line in self.lines if isinstance(line, KpiRule))
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustPer:
+    """``+2 per qa_commendations "label"``."""
+
+    amount: Decimal
+    per: Expression
+    label: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustWhen:
+    """``+3 when COND "label"``."""
+
+    amount: Decimal
+    condition: Expression
+    label: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    low: Decimal
+    high: Decimal
+    span: Span
+
+
+AdjustLine = Union[AdjustPer, AdjustWhen, Limit]
+
+
+@dataclass(frozen=True, slots=True)
+class Adjust:
+    name: Text
+    lines: tuple[AdjustLine, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreLimit:
+    limit: Limit
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    name: Text
+    condition: Expression
+    grade: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class GradeRule:
+    condition: Expression | None
+    grade: Text
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    rules: tuple[GradeRule, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class AmountExpression:
+    expression: Expression
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class AmountShare:
+    """``10% of base_salary``."""
+
+    share: Decimal
+    of: Expression
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class AmountShareRange:
+    """``10%..20% of base_salary``, only under a single ``top`` condition."""
+
+    low: Decimal
+    high: Decimal
+    of: Expression
+    span: Span
+
+
+Amount = Union[AmountExpression, AmountShare, AmountShareRange]
+
+
+@dataclass(frozen=True, slots=True)
+class BonusRule:
+    condition: Expression | None
+    amount: Amount
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Bonus:
+    name: Text
+    rules: tuple[BonusRule, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAction:
+    text: Text
+    days: int
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    name: Text
+    condition: Expression
+    actions: tuple[PlanAction, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class SwotItem:
+    kind: str  # strength | weakness | opportunity | threat
+    text: Text
+    condition: Expression
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Swot:
+    items: tuple[SwotItem, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    """(planned) ``award "金牌客服" when COND for 3 periods``."""
+
+    title: Text
+    condition: Expression
+    periods: int | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class TargetLine:
+    metric: Name
+    operator: str
+    value: Expression
+    deadline: date | None
+    baseline: Expression | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """(planned) a SMART target with a deadline."""
+
+    name: Text
+    lines: tuple[TargetLine, ...]
+    span: Span
+
+
+Statement = Union[
+    Version, Roles, Period, Language, Metric, Let, Levels, Kpi, Adjust, ScoreLimit, Veto,
+    Grade, Bonus, Plan, Swot, Award, Target,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One ``policy "name" { ... }``; statements in source order."""
+
+    name: Text
+    extends: Text | None
+    statements: tuple[Statement, ...]
+    span: Span
+
+    def of_type(self, kind: type) -> list:
+        return [statement for statement in self.statements if isinstance(statement, kind)]
+
+    def first(self, kind: type):
+        found = self.of_type(kind)
+        return found[0] if found else None
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return self.of_type(Metric)
+
+    @property
+    def lets(self) -> list[Let]:
+        return self.of_type(Let)
+
+    @property
+    def kpis(self) -> list[Kpi]:
+        return self.of_type(Kpi)
+
+    @property
+    def levels(self) -> list[Level]:
+        return [level for block in self.of_type(Levels) for level in block.levels]
+
+    @property
+    def roles(self) -> list[Name]:
+        return [role for statement in self.of_type(Roles) for role in statement.roles]
+
+    @property
+    def language(self) -> str:
+        statement = self.first(Language)
+        return statement.value.text if statement else "zh"
+
+    @property
+    def period(self) -> str:
+        statement = self.first(Period)
+        return statement.value.text if statement else "month"
+
+    @property
+    def version(self) -> str:
+        statement = self.first(Version)
+        return statement.value.value if statement else ""

@@ -1,0 +1,30 @@
+"""The check stage: named passes over a parsed policy, every problem collected.
+
+``check_policy`` runs the passes in order (structure, names, ``let`` cycles,
+expressions, scoring) on one policy; each pass reports into the same sink, so one
+run lists every problem of a file.  ``check_policy_set`` adds what only shows
+across files.  Passes never raise for a bad policy: a mistake is a diagnostic.
+"""
+
+from __future__ import annotations
+
+from perfrules import ast
+from perfrules.check.cycles import check_let_cycles
+from perfrules.check.expressions import check_expressions
+from perfrules.check.policyset import CheckedPolicy, check_policy_set
+from perfrules.check.scoring import check_scoring
+from perfrules.check.structure import check_structure
+from perfrules.check.symbols import Symbols, collect_symbols
+from perfrules.diagnostics import Diagnostic, DiagnosticSink
+
+__all__ = ["CheckedPolicy", "Symbols", "check_policy", "check_policy_set"]
+
+
+def check_policy(policy: ast.Policy, file: str) -> list[Diagnostic]:
+    sink = DiagnosticSink()
+    check_structure(policy, sink)
+    symbols = collect_symbols(policy, sink)
+    check_let_cycles(symbols, sink)
+    check_expressions(policy, symbols, sink)
+    check_scoring(policy, symbols, sink)
+    return [Diagnostic(d.code, d.message, d.span, d.hint, file) for d in sink.items]

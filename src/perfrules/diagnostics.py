@@ -1,0 +1,219 @@
+"""Diagnostics: source spans, the catalogue of stable codes, and their rendering.
+
+Every problem perfrules reports about a policy is a :class:`Diagnostic` carrying a
+stable code (``PR201``), a severity fixed by that code, a message, an optional hint
+and the :class:`~perfrules.ast.Span` it is about.  The passes only create
+diagnostics; this module alone decides how they look, as text with the source line
+and a caret under the exact span (``render_text``) or as JSON (``to_json``).
+``docs/diagnostics.md`` documents every code in :data:`CODES`; a test keeps the two
+in step.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from perfrules.ast import Span
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One stable diagnostic code: its identifier, severity and a short title."""
+
+    code: str
+    severity: Severity
+    title: str
+
+
+def _catalogue(*codes: Code) -> dict[str, Code]:
+    return {entry.code: entry for entry in codes}
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+CODES: dict[str, Code] = _catalogue(
+    # PR0xx: reading and parsing
+    Code("PR001", E, "unexpected token"),
+    Code("PR002", E, "unexpected character"),
+    Code("PR003", E, "unclosed bracket"),
+    Code("PR004", E, "string without its closing quote"),
+    Code("PR005", E, "missing `=>` in a rule"),
+    Code("PR006", E, "space inside a percentage"),
+    Code("PR007", E, "percentage expected"),
+    Code("PR008", E, "unknown unit after a number"),
+    Code("PR009", E, "full-width punctuation"),
+    Code("PR010", E, "file cannot be read"),
+    Code("PR011", E, "keyword used as a name"),
+    Code("PR012", E, "unknown statement or keyword"),
+    Code("PR013", E, "`=` used to compare"),
+    Code("PR014", E, "invalid literal"),
+    Code("PR015", E, "unmatched closing bracket"),
+    # PR1xx: structure of a policy
+    Code("PR101", E, "required statement missing"),
+    Code("PR102", E, "statement given twice"),
+    Code("PR103", E, "planned feature not available yet"),
+    Code("PR104", E, "rule after `else`"),
+    Code("PR105", E, "misplaced `measure`"),
+    Code("PR106", E, "invalid setting"),
+    Code("PR107", E, "unknown metric type"),
+    Code("PR108", E, "invalid unit"),
+    Code("PR109", E, "KPI block with no rules or mixed forms"),
+    Code("PR110", E, "points outside 0..100"),
+    Code("PR111", E, "range with its bounds reversed"),
+    Code("PR112", E, "weight outside 0%..100%"),
+    Code("PR113", E, "empty block"),
+    Code("PR114", E, "KPI reads several values without `measure`"),
+    Code("PR115", E, "metric option given twice or contradicting"),
+    # PR2xx: types and units
+    Code("PR201", E, "percent compared with a plain number"),
+    Code("PR202", E, "duration compared with a plain number"),
+    Code("PR203", E, "comparison of incompatible kinds"),
+    Code("PR204", E, "arithmetic on incompatible kinds"),
+    Code("PR205", E, "condition expected"),
+    Code("PR206", E, "value expected, condition found"),
+    Code("PR207", E, "wrong function arguments"),
+    Code("PR208", E, "amount of money expected"),
+    Code("PR209", E, "value not available at this point"),
+    Code("PR210", E, "text compared by order"),
+    Code("PR211", E, "`sample` needs a count metric"),
+    Code("PR212", E, "invalid `points linear`"),
+    Code("PR213", E, "count or number expected"),
+    # PR3xx: names
+    Code("PR301", E, "unknown name"),
+    Code("PR302", E, "duplicate name"),
+    Code("PR303", E, "unknown level"),
+    Code("PR304", E, "unknown KPI"),
+    Code("PR305", E, "unknown grade"),
+    Code("PR306", E, "`let` definitions form a cycle"),
+    Code("PR307", E, "unknown function"),
+    Code("PR308", E, "data column claimed twice"),
+    Code("PR309", W, "level that the KPI never gives"),
+    # PR4xx: KPI and grade rules, weights, bonus tiers
+    Code("PR401", E, "KPI weights do not add up to 100%"),
+    Code("PR402", W, "values that match no rule"),
+    Code("PR403", W, "rule that can never match"),
+    Code("PR404", W, "rule that rewards worse values"),
+    Code("PR405", E, "`A%..B%` outside a single `top` condition"),
+    # PR5xx: several policies together
+    Code("PR501", E, "role claimed by two policies"),
+    Code("PR502", E, "two policies with the same name"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem found in a policy file."""
+
+    code: str
+    message: str
+    span: Span
+    hint: str | None = None
+    file: str = field(default="", compare=False)
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code].severity
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.span.start, self.span.end, self.code, self.message)
+
+
+class DiagnosticSink:
+    """Collects the diagnostics of one file; passes report into it."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def report(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
+        if code not in CODES:
+            raise KeyError(f"unregistered diagnostic code {code}")
+        self.items.append(Diagnostic(code, message, span, hint))
+
+    def has_errors(self) -> bool:
+        return any(item.is_error for item in self.items)
+
+
+def sorted_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sort by file and position and drop exact repeats (the same fact found twice)."""
+    seen: set[tuple] = set()
+    result = []
+    for item in sorted(diagnostics, key=Diagnostic.sort_key):
+        key = (item.file, item.code, item.span, item.message)
+        if key not in seen:
+            seen.add(key)
+            result.append(item)
+    return result
+
+
+def _display_width(text: str) -> int:
+    """Columns a terminal gives the text: CJK and full-width characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def render_text(diagnostic: Diagnostic, source_text: str | None) -> str:
+    """``file:line:col: severity CODE: message``, the source line, a caret line, a hint."""
+    span = diagnostic.span
+    header = (
+        f"{diagnostic.file}:{span.line}:{span.column}: "
+        f"{diagnostic.severity.value} {diagnostic.code}: {diagnostic.message}"
+    )
+    lines = [header]
+    if source_text is not None:
+        source_lines = source_text.splitlines()
+        if 1 <= span.line <= len(source_lines):
+            raw = source_lines[span.line - 1].expandtabs(4)
+            stripped = raw.lstrip()
+            indent = len(raw) - len(stripped)
+            start = max(span.column - 1 - indent, 0)
+            if span.end_line == span.line:
+                end = max(span.end_column - 1 - indent, start + 1)
+            else:
+                end = max(len(stripped.rstrip()), start + 1)
+            end = min(end, max(len(stripped), start + 1))
+            lines.append("    " + stripped.rstrip())
+            caret_offset = _display_width(stripped[:start])
+            caret_width = max(_display_width(stripped[start:end]), 1)
+            lines.append("    " + " " * caret_offset + "^" * caret_width)
+    if diagnostic.hint:
+        lines.append(f"  hint: {diagnostic.hint}")
+    return "\n".join(lines)
+
+
+def to_json(diagnostic: Diagnostic) -> dict:
+    span = diagnostic.span
+    return {
+        "file": diagnostic.file,
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+        "severity": diagnostic.severity.value,
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "hint": diagnostic.hint,
+    }
+
+
+def did_you_mean(name: str, candidates, quote: str = "'") -> str | None:
+    """``did you mean 'x'?`` for the closest candidate, or None when nothing is close."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not close:
+        lowered = {candidate.lower(): candidate for candidate in candidates}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    return f"did you mean {quote}{close[0]}{quote}?" if close else None

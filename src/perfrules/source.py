@@ -1,0 +1,69 @@
+"""Reading policy files: bytes to text, with a diagnostic instead of an exception.
+
+A policy file is UTF-8 (a byte-order mark is accepted and dropped).  Anything else,
+a missing file or a folder given as a file, becomes a PR010 diagnostic located at
+the first offending byte, so that no read error ever reaches the user as a
+traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfrules.ast import Span
+from perfrules.diagnostics import Diagnostic
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A policy file's display path and its text."""
+
+    path: str
+    text: str
+
+
+FILE_START = Span(1, 1, 1, 2, 0, 1)
+
+
+def span_at_offset(text: str, offset: int, length: int = 1) -> Span:
+    """The span of ``length`` characters at ``offset`` in ``text`` (clamped to a line)."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    line_start = text.rfind("\n", 0, offset) + 1
+    column = offset - line_start + 1
+    line_end = text.find("\n", offset)
+    if line_end == -1:
+        line_end = len(text)
+    end = min(offset + max(length, 1), max(line_end, offset + 1))
+    return Span(line, column, line, column + (end - offset), offset, end)
+
+
+def read_policy(path: Path, display: str) -> tuple[SourceFile | None, Diagnostic | None]:
+    """Read one policy file; on failure return the PR010 diagnostic that explains it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, Diagnostic("PR010", "no such file", FILE_START, None, display)
+    except IsADirectoryError:
+        return None, Diagnostic("PR010", "this is a folder, not a policy file", FILE_START, None, display)
+    except OSError as error:
+        return None, Diagnostic("PR010", f"cannot read the file: {error.strerror}", FILE_START, None, display)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        prefix = data[: error.start].decode("utf-8", errors="replace")
+        span = span_at_offset(prefix + "?", len(prefix))
+        return None, Diagnostic(
+            "PR010",
+            f"the file is not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
+            span,
+            "save the policy as UTF-8; in Excel or Notepad choose 'UTF-8' when saving",
+            display,
+        )
+    if "\x00" in text:
+        span = span_at_offset(text, text.index("\x00"))
+        return None, Diagnostic("PR010", "the file holds a NUL byte: it is not a text file", span, None, display)
+    return SourceFile(display, text), None

@@ -1,0 +1,37 @@
+"""Exact values and how they are written back for people.
+
+Policies and data are exact decimals.  These helpers write a value the way an HR
+author would have typed it: ``0.95`` of a percent as ``95%``, 600 seconds as
+``10min``.  Diagnostics, explanations and reports all use them, so a number looks
+the same everywhere.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+DURATION_STEPS = ((Decimal(86400), "d"), (Decimal(3600), "h"), (Decimal(60), "min"))
+
+
+def plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: ``Decimal('90.0')`` is ``90``."""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    text = format(value.normalize(), "f")
+    return text
+
+
+def percent_text(fraction: Decimal) -> str:
+    return plain(fraction * 100) + "%"
+
+
+def duration_text(seconds: Decimal) -> str:
+    """The largest of d, h, min that divides the duration exactly, else seconds."""
+    for size, unit in DURATION_STEPS:
+        if abs(seconds) >= size and (seconds / size) == (seconds / size).to_integral_value():
+            return plain(seconds / size) + unit
+    return plain(seconds) + "s"
+
+
+def round_half_up(value: Decimal, places: int = 2) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
