@@ -1,0 +1,32 @@
+"""Golden tests: each folder of tests/cases/check holds a policy and the exact text
+``perfrules check policy.perf`` prints for it (expected.txt, run from that folder).
+
+Set PERFRULES_UPDATE_GOLDEN=1 to write expected.txt from the current output; read
+the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CASES, UPDATE_GOLDEN
+
+CHECK_CASES = sorted(path for path in (CASES / "check").iterdir() if path.is_dir())
+
+
+@pytest.mark.parametrize("case", CHECK_CASES, ids=[path.name for path in CHECK_CASES])
+def test_check_output_matches_golden(case, run_cli):
+    result = run_cli("check", "policy.perf", cwd=case)
+    expected_file = case / "expected.txt"
+    if UPDATE_GOLDEN:
+        expected_file.write_text(result.stderr, encoding="utf-8")
+    expected = expected_file.read_text(encoding="utf-8")
+    assert result.stderr == expected
+    has_error = any(": error PR" in line for line in expected.splitlines())
+    assert result.exit_code == (1 if has_error else 0)
+    assert result.stdout == ""
+
+
+def test_there_are_at_least_thirty_broken_policies():
+    broken = [case for case in CHECK_CASES if "error PR" in (case / "expected.txt").read_text(encoding="utf-8")]
+    assert len(broken) >= 30
