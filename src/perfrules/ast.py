@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Union
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Span:
     """Where a node stands in its file: 1-based line/column, end column exclusive."""
 
@@ -31,7 +31,7 @@ class Span:
         return Span(self.line, self.column, other.end_line, other.end_column, self.start, other.end)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Name:
     """An identifier as written, with its span."""
 
@@ -39,7 +39,7 @@ class Name:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Text:
     """A quoted string after its escapes were decoded, with the span of the quotes."""
 
@@ -50,14 +50,14 @@ class Text:
 # ---- expressions -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NumberLiteral:
     value: Decimal
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PercentLiteral:
     """``95%``: ``value`` is the fraction 0.95."""
 
@@ -66,7 +66,7 @@ class PercentLiteral:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DurationLiteral:
     """``10min``: ``seconds`` is 600."""
 
@@ -75,19 +75,19 @@ class DurationLiteral:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StringLiteral:
     value: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DateLiteral:
     value: date
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reference:
     """A metric or ``let`` name used in an expression."""
 
@@ -95,29 +95,29 @@ class Reference:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ScoreValue:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GradeValue:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RankValue:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Call:
     function: Name
     arguments: tuple["Expression", ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class KpiIs:
     """``kpi "name" is LEVEL``."""
 
@@ -126,7 +126,7 @@ class KpiIs:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RankCondition:
     """``top 30%``, ``bottom 2 by csat within team`` (spec §9)."""
 
@@ -139,7 +139,7 @@ class RankCondition:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Negate:
     """Unary ``-x`` (a unary ``+`` is dropped by the parser)."""
 
@@ -147,7 +147,7 @@ class Negate:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Arithmetic:
     operator: str  # + - * /
     left: "Expression"
@@ -156,7 +156,7 @@ class Arithmetic:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Compare:
     operator: str  # >= <= == != > <
     left: "Expression"
@@ -165,7 +165,7 @@ class Compare:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Logical:
     operator: str  # "and" | "or"
     left: "Expression"
@@ -173,7 +173,7 @@ class Logical:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Not:
     operand: "Expression"
     span: Span
@@ -215,31 +215,31 @@ def walk(expression: Expression):
 # ---- statements ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Version:
     value: Text
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Roles:
     roles: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Period:
     value: Name
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Language:
     value: Name
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MetricOption:
     """One option of a ``metric`` line, kept as written so duplicates can be reported.
 
@@ -254,7 +254,7 @@ class MetricOption:
     minimum: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Metric:
     name: Name
     type: Name
@@ -293,14 +293,14 @@ class Metric:
         return (option.value.text, option.minimum) if option else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Let:
     name: Name
     expression: Expression
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Level:
     name: Name
     label: Text | None
@@ -309,24 +309,24 @@ class Level:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Levels:
     levels: tuple[Level, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MissingExclude:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MissingLevel:
     level: Name
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MissingPoints:
     points: Decimal
     span: Span
@@ -335,13 +335,13 @@ class MissingPoints:
 MissingClause = Union[MissingExclude, MissingLevel, MissingPoints]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LevelOutcome:
     level: Name
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PointsOutcome:
     points: Decimal
     span: Span
@@ -350,20 +350,20 @@ class PointsOutcome:
 Outcome = Union[LevelOutcome, PointsOutcome]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Measure:
     expression: Expression
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class KpiRule:
     condition: Expression | None
     outcome: Outcome
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PointsLinear:
     """``points linear X from A => P to B => Q``."""
 
@@ -375,7 +375,7 @@ class PointsLinear:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PointsFormula:
     expression: Expression
     span: Span
@@ -384,7 +384,7 @@ class PointsFormula:
 KpiLine = Union[Measure, KpiRule, PointsLinear, PointsFormula]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Kpi:
     name: Text
     weight: Decimal
@@ -398,7 +398,7 @@ class Kpi:
         return tuple(line for line in self.lines if isinstance(line, KpiRule))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AdjustPer:
     """``+2 per qa_commendations "label"``."""
 
@@ -408,7 +408,7 @@ class AdjustPer:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AdjustWhen:
     """``+3 when COND "label"``."""
 
@@ -418,7 +418,7 @@ class AdjustWhen:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Limit:
     low: Decimal
     high: Decimal
@@ -428,20 +428,20 @@ class Limit:
 AdjustLine = Union[AdjustPer, AdjustWhen, Limit]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Adjust:
     name: Text
     lines: tuple[AdjustLine, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ScoreLimit:
     limit: Limit
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Veto:
     name: Text
     condition: Expression
@@ -449,26 +449,26 @@ class Veto:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GradeRule:
     condition: Expression | None
     grade: Text
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Grade:
     rules: tuple[GradeRule, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AmountExpression:
     expression: Expression
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AmountShare:
     """``10% of base_salary``."""
 
@@ -477,7 +477,7 @@ class AmountShare:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AmountShareRange:
     """``10%..20% of base_salary``, only under a single ``top`` condition."""
 
@@ -490,28 +490,28 @@ class AmountShareRange:
 Amount = Union[AmountExpression, AmountShare, AmountShareRange]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BonusRule:
     condition: Expression | None
     amount: Amount
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Bonus:
     name: Text
     rules: tuple[BonusRule, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PlanAction:
     text: Text
     days: int
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Plan:
     name: Text
     condition: Expression
@@ -519,7 +519,7 @@ class Plan:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SwotItem:
     kind: str  # strength | weakness | opportunity | threat
     text: Text
@@ -527,13 +527,13 @@ class SwotItem:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Swot:
     items: tuple[SwotItem, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Award:
     """(planned) ``award "金牌客服" when COND for 3 periods``."""
 
@@ -543,7 +543,7 @@ class Award:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TargetLine:
     metric: Name
     operator: str
@@ -553,7 +553,7 @@ class TargetLine:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Target:
     """(planned) a SMART target with a deadline."""
 
@@ -568,7 +568,7 @@ Statement = Union[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Policy:
     """One ``policy "name" { ... }``; statements in source order."""
 
