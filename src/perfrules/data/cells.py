@@ -1,0 +1,117 @@
+"""Typing data cells in SQL: each metric type's accepted spellings and its error text.
+
+For a raw text column this module builds two SQL expressions: the exact value
+(``DECIMAL(38, 9)``: percent as a fraction, duration in seconds; text as is; bool)
+and the reason the cell is bad (``NULL`` when it is fine or empty).  Cells accepted
+(``shared/spec/cli.md``, Data): percent as ``0.92`` or ``92%`` between 0% and 100%;
+duration as a plain number in the metric's unit, ``HH:MM:SS`` or with a unit
+(``10min``, ``1.5h``, ``30s``, ``2d``, or 秒/分钟/小时/天); count as a whole number;
+money and number with optional thousands separators (money may carry ¥, ￥, $, €
+or £ in front, or 元 behind); bool as true/false, yes/no, 1/0, 是/否.  Counts,
+durations and money may not be negative.  An empty cell is missing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal, times
+
+NUMBER = r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+|[0-9]*\.[0-9]+)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+WHOLE = r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.0+)?"
+CLOCK = r"([0-9]+):([0-5][0-9]):([0-5][0-9](\.[0-9]+)?)"
+UNIT_SECONDS = {
+    "s": 1, "sec": 1, "秒": 1, "min": 60, "分": 60, "分钟": 60, "h": 3600, "小时": 3600, "时": 3600,
+    "d": 86400, "天": 86400,
+}
+DURATION_WITH_UNIT = r"(" + NUMBER + r")\s*(" + "|".join(sorted(UNIT_SECONDS, key=len, reverse=True)) + r")"
+MONEY = r"[¥￥$€£]?\s*(" + NUMBER + r")\s*元?"
+TRUE_WORDS = ("true", "yes", "y", "t", "1", "是", "对")
+FALSE_WORDS = ("false", "no", "n", "f", "0", "否", "错")
+
+ERRORS = {
+    "percent": "is not a percent",
+    "duration": "is not a duration",
+    "count": "is not a whole number",
+    "number": "is not a number",
+    "money": "is not an amount of money",
+    "bool": "is not true or false",
+}
+
+
+def _matches(text: str, pattern: str) -> str:
+    return f"regexp_full_match({text}, {text_literal(pattern)})"
+
+
+def _to_decimal(text: str) -> str:
+    return f"TRY_CAST(replace({text}, ',', '') AS {DECIMAL_TYPE})"
+
+
+def cleaned(raw: str) -> str:
+    """The cell without surrounding spaces; NULL when nothing is left."""
+    return f"NULLIF(trim(CAST({raw} AS VARCHAR)), '')"
+
+
+def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
+    """SQL for the exact value of the cell (NULL when empty or bad)."""
+    text = cleaned(raw)
+    if metric_type == "text":
+        return text
+    if metric_type == "bool":
+        words = lambda options: ", ".join(text_literal(word) for word in options)  # noqa: E731
+        return (f"CASE WHEN lower({text}) IN ({words(TRUE_WORDS)}) THEN true "
+                f"WHEN lower({text}) IN ({words(FALSE_WORDS)}) THEN false END")
+    if metric_type == "percent":
+        number = _to_decimal(f"rtrim({text}, '%')")
+        return (
+            f"CASE WHEN {_matches(text, NUMBER + '%')} THEN {times(number, decimal_literal(Decimal('0.01')))} "
+            f"WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END"
+        )
+    if metric_type == "duration":
+        return _duration_value(text, unit)
+    if metric_type == "money":
+        return f"CASE WHEN {_matches(text, MONEY)} THEN {_to_decimal(_extract(text, MONEY, 1))} END"
+    if metric_type == "count":
+        return f"CASE WHEN {_matches(text, WHOLE)} THEN {_to_decimal(text)} END"
+    return f"CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END"
+
+
+def _extract(text: str, pattern: str, group: int) -> str:
+    return f"regexp_extract({text}, {text_literal('^' + pattern + '$')}, {group})"
+
+
+def _duration_value(text: str, unit: str | None) -> str:
+    unit_factor = decimal_literal(UNIT_SECONDS.get(unit or "s", 1))
+    clock = (
+        f"{_to_decimal(_extract(text, CLOCK, 1))} * 3600 + {_to_decimal(_extract(text, CLOCK, 2))} * 60 "
+        f"+ {_to_decimal(_extract(text, CLOCK, 3))}"
+    )
+    suffix = _extract(text, DURATION_WITH_UNIT, 6)
+    factor = "CASE " + " ".join(
+        f"WHEN {suffix} = {text_literal(name)} THEN {seconds}" for name, seconds in UNIT_SECONDS.items()
+    ) + " END"
+    with_unit = f"{_to_decimal(_extract(text, DURATION_WITH_UNIT, 1))} * {factor}"
+    plain = times(_to_decimal(text), unit_factor)
+    return (
+        f"CAST(CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
+        f"WHEN {_matches(text, DURATION_WITH_UNIT)} THEN {with_unit} "
+        f"WHEN {_matches(text, NUMBER)} THEN {plain} END AS {DECIMAL_TYPE})"
+    )
+
+
+def cell_error(metric_type: str, value: str, raw: str) -> str:
+    """SQL for why a non-empty cell is bad (NULL when it is fine or empty)."""
+    text = cleaned(raw)
+    if metric_type == "text":
+        return "NULL"
+    unreadable = text_literal(ERRORS[metric_type])
+    checks = [f"WHEN {text} IS NULL THEN NULL", f"WHEN {value} IS NULL THEN {unreadable}"]
+    if metric_type == "percent":
+        checks.append(
+            f"WHEN {value} > 1 AND {value} <= 100 AND NOT {_matches(text, NUMBER + '%')} "
+            f"THEN 'is not between 0% and 100% (did you mean ' || {text} || '%?)'"
+        )
+        checks.append(f"WHEN {value} < 0 OR {value} > 1 THEN 'is not between 0% and 100%'")
+    elif metric_type in ("duration", "money", "count"):
+        checks.append(f"WHEN {value} < 0 THEN 'is negative'")
+    return "CASE " + " ".join(checks) + " END"

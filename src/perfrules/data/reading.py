@@ -1,0 +1,332 @@
+"""Reading agents' metric snapshots into DuckDB as a table of text cells.
+
+Every supported file (CSV in UTF-8, UTF-8 with BOM or GB18030; XLSX; JSON; JSON
+Lines; Parquet) becomes one DuckDB table whose columns are the file's headers, every
+cell as text (``NULL`` for an empty cell), plus ``__row``: the row number as a
+spreadsheet shows it (the header is row 1), or the line number for JSON Lines.
+Typing the cells is the next stage (:mod:`perfrules.data.cells`), done in SQL over
+whole columns, so that every bad cell can be reported with its row and column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+ROW_COLUMN = "__row"
+FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+           ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gb18030": "gb18030",
+             "gbk": "gb18030", "gb2312": "gb18030"}
+
+
+class DataFileProblem(Exception):
+    """The file as a whole cannot be read (format, encoding, sheet, broken JSON)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A data file loaded as text cells into ``table`` of a DuckDB connection."""
+
+    table: str
+    headers: tuple[str, ...]
+    display: str
+    rows: int
+    encoding: str | None
+
+
+def data_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise DataFileProblem(
+            f"cannot tell the format of '{path.name}' from its extension",
+            "use .csv, .xlsx, .json, .jsonl or .parquet",
+        )
+    return FORMATS[suffix]
+
+
+def read_table(connection, path: Path, display: str, table: str, encoding: str | None = None,
+               sheet: str | None = None) -> RawTable:
+    """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem."""
+    if not path.is_file():
+        raise DataFileProblem("no such file" if not path.exists() else "this is a folder, not a data file")
+    kind = data_format(path)
+    if kind == "csv":
+        return _read_csv(connection, path, display, table, encoding)
+    if kind == "xlsx":
+        return _load_rows(connection, table, display, *_xlsx_rows(path, sheet), encoding=None)
+    if kind == "json":
+        return _load_rows(connection, table, display, *_json_rows(path), encoding="utf-8")
+    if kind == "jsonl":
+        return _load_rows(connection, table, display, *_jsonl_rows(path), encoding="utf-8")
+    return _read_parquet(connection, path, display, table)
+
+
+# ---- CSV ---------------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    """``utf-8`` (with or without BOM) when the whole file decodes as UTF-8, else ``gb18030``."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+def _read_csv(connection, path: Path, display: str, table: str, encoding: str | None) -> RawTable:
+    if encoding is not None:
+        wanted = ENCODINGS.get(encoding.lower())
+        if wanted is None:
+            raise DataFileProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
+    else:
+        wanted = detect_encoding(path)
+    source = path
+    temporary = None
+    try:
+        if wanted != "utf-8":
+            temporary = _transcode_to_utf8(path, wanted)
+            source = Path(temporary)
+        else:
+            _check_utf8(path)
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        try:
+            connection.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv(?, header = true, "
+                f"all_varchar = true, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
+                f"null_padding = false, strict_mode = true)",
+                [str(source), delimiter],
+            )
+        except Exception as error:  # DuckDB reports CSV structure errors with their line
+            raise DataFileProblem(f"the CSV file cannot be read: {_first_line(str(error))}") from None
+        return _finish(connection, table, display, wanted)
+    finally:
+        if temporary is not None:
+            os.unlink(temporary)
+
+
+def _check_utf8(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(3)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataFileProblem("the file is UTF-16", "save it from Excel as 'CSV UTF-8' or as CSV (GB18030)")
+
+
+def _transcode_to_utf8(path: Path, encoding: str) -> str:
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out, path.open(
+            "r", encoding=encoding, errors="strict", newline=""
+        ) as source:
+            while chunk := source.read(1 << 20):
+                out.write(chunk)
+    except UnicodeDecodeError as error:
+        os.unlink(name)
+        raise DataFileProblem(
+            f"the file is neither UTF-8 nor {encoding.upper()} (byte 0x{error.object[error.start]:02x})",
+            "save it as 'CSV UTF-8', or pass --encoding",
+        ) from None
+    return name
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+# ---- XLSX, JSON, JSON Lines ------------------------------------------------------------------
+
+
+def _cell_text(value) -> str | None:
+    """An Excel or JSON value as the text a person would have typed."""
+    import datetime
+
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, datetime.timedelta):
+        seconds = int(value.total_seconds())
+        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value)
+    return text if text.strip() != "" else None
+
+
+def _xlsx_rows(path: Path, sheet: str | None):
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - a dependency
+        raise DataFileProblem("reading .xlsx needs python-calamine", "pip install python-calamine") from None
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:
+        raise DataFileProblem(f"the workbook cannot be read: {_first_line(str(error))}") from None
+    names = workbook.sheet_names
+    if sheet is None:
+        if not names:
+            raise DataFileProblem("the workbook has no sheets")
+        sheet = names[0]
+    elif sheet not in names:
+        raise DataFileProblem(f"the workbook has no sheet '{sheet}'", "sheets: " + ", ".join(names))
+    rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    if not rows:
+        raise DataFileProblem(f"the sheet '{sheet}' is empty")
+    headers = [(_cell_text(cell) or "").strip() for cell in rows[0]]
+    body = []
+    for index, row in enumerate(rows[1:], start=2):
+        cells = [_cell_text(cell) for cell in row]
+        if any(cell is not None for cell in cells):
+            body.append((index, cells))
+    return headers, body
+
+
+def _json_rows(path: Path):
+    try:
+        document = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise DataFileProblem("the JSON file is not UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise DataFileProblem(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
+        raise DataFileProblem("the JSON file must hold a list of objects, one per agent and period")
+    return _objects_to_rows(document, start=1)
+
+
+def _jsonl_rows(path: Path):
+    objects = []
+    numbers = []
+    problems = []
+    with path.open("r", encoding="utf-8-sig") as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line, parse_float=Decimal)
+                except json.JSONDecodeError as error:
+                    problems.append(f"line {number}: {error.msg}")
+                    continue
+                if not isinstance(item, dict):
+                    problems.append(f"line {number}: not an object")
+                    continue
+                objects.append(item)
+                numbers.append(number)
+        except UnicodeDecodeError:
+            raise DataFileProblem("the JSON Lines file is not UTF-8") from None
+    if problems:
+        raise DataFileProblem("broken JSON Lines: " + "; ".join(problems))
+    headers, rows = _objects_to_rows(objects, start=1)
+    return headers, [(numbers[index], cells) for index, (_, cells) in enumerate(rows)]
+
+
+def _objects_to_rows(objects: list[dict], start: int):
+    headers: list[str] = []
+    seen: set[str] = set()
+    for item in objects:
+        for key in item:
+            if key not in seen:
+                seen.add(key)
+                headers.append(key)
+    rows = []
+    for index, item in enumerate(objects, start=start):
+        cells = []
+        for key in headers:
+            value = item.get(key)
+            if isinstance(value, (dict, list)):
+                value = json.dumps(value, ensure_ascii=False)
+            cells.append(_cell_text(value))
+        rows.append((index, cells))
+    return headers, rows
+
+
+def _load_rows(connection, table: str, display: str, headers: list[str], rows, encoding) -> RawTable:
+    import pyarrow as pa
+
+    _check_headers(headers)
+    columns = {header: pa.array([cells[i] if i < len(cells) else None for _, cells in rows], pa.string())
+               for i, header in enumerate(headers)}
+    columns[ROW_COLUMN] = pa.array([number for number, _ in rows], pa.int64())
+    arrow_table = pa.table(columns)
+    connection.register(f"{table}_arrow", arrow_table)
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    connection.unregister(f"{table}_arrow")
+    return RawTable(table, tuple(headers), display, len(rows), encoding)
+
+
+# ---- Parquet ------------------------------------------------------------------------------------
+
+
+def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
+    try:
+        columns = connection.execute("SELECT name FROM parquet_schema(?) WHERE num_children IS NULL", [str(path)]).fetchall()
+        names = [name for (name,) in columns]
+        selects = ", ".join(f'CAST("{_quote(name)}" AS VARCHAR) AS "{_quote(name)}"' for name in names)
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {selects}, "
+            f"CAST(file_row_number + 2 AS BIGINT) AS {ROW_COLUMN} FROM read_parquet(?, file_row_number = true)",
+            [str(path)],
+        )
+    except DataFileProblem:
+        raise
+    except Exception as error:
+        raise DataFileProblem(f"the Parquet file cannot be read: {_first_line(str(error))}") from None
+    headers = tuple(name for name in names)
+    _check_headers(list(headers))
+    rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return RawTable(table, headers, display, rows, None)
+
+
+def _quote(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _check_headers(headers: list[str]) -> None:
+    seen: set[str] = set()
+    for header in headers:
+        if header == "":
+            raise DataFileProblem("a column has no header", "give every column a header in the first row")
+        if header in seen:
+            raise DataFileProblem(f"the header '{header}' appears twice", "every column needs its own header")
+        seen.add(header)
+
+
+def _finish(connection, table: str, display: str, encoding: str) -> RawTable:
+    described = connection.execute(f"DESCRIBE {table}").fetchall()
+    headers = [row[0] for row in described]
+    cleaned = [header.strip().lstrip("\ufeff") for header in headers]
+    _check_headers(cleaned)
+    renames = [
+        f'"{_quote(old)}" AS "{_quote(new)}"' for old, new in zip(headers, cleaned)
+    ]
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(renames)}, "
+        f"CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}"
+    )
+    rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return RawTable(table, tuple(cleaned), display, rows, encoding)
