@@ -104,19 +104,37 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
         else:
             _check_utf8(path)
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        headers = _csv_headers(source, delimiter)
+        columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(headers))) + "}"
+        renames = ", ".join(f'c{index} AS "{_quote(header)}"' for index, header in enumerate(headers))
         try:
             connection.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv(?, header = true, "
-                f"all_varchar = true, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
-                f"null_padding = false, strict_mode = true)",
+                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {renames}, "
+                f"CAST(row_number() OVER () + 1 AS BIGINT) AS {ROW_COLUMN} FROM read_csv(?, header = true, "
+                f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
+                f"strict_mode = true, null_padding = false)",
                 [str(source), delimiter],
             )
         except Exception as error:  # DuckDB reports CSV structure errors with their line
             raise DataFileProblem(f"the CSV file cannot be read: {_first_line(str(error))}") from None
-        return _finish(connection, table, display, wanted)
+        rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return RawTable(table, tuple(headers), display, rows, wanted)
     finally:
         if temporary is not None:
             os.unlink(temporary)
+
+
+def _csv_headers(path: Path, delimiter: str) -> list[str]:
+    """The cleaned headers of the first record (a BOM and surrounding spaces removed)."""
+    import csv
+
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        first = next(csv.reader(handle, delimiter=delimiter), None)
+    if not first:
+        raise DataFileProblem("the file is empty: the first row must name the columns")
+    headers = [header.strip() for header in first]
+    _check_headers(headers)
+    return headers
 
 
 def _check_utf8(path: Path) -> None:
@@ -314,19 +332,3 @@ def _check_headers(headers: list[str]) -> None:
         if header in seen:
             raise DataFileProblem(f"the header '{header}' appears twice", "every column needs its own header")
         seen.add(header)
-
-
-def _finish(connection, table: str, display: str, encoding: str) -> RawTable:
-    described = connection.execute(f"DESCRIBE {table}").fetchall()
-    headers = [row[0] for row in described]
-    cleaned = [header.strip().lstrip("\ufeff") for header in headers]
-    _check_headers(cleaned)
-    renames = [
-        f'"{_quote(old)}" AS "{_quote(new)}"' for old, new in zip(headers, cleaned)
-    ]
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {', '.join(renames)}, "
-        f"CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}"
-    )
-    rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return RawTable(table, tuple(cleaned), display, rows, encoding)

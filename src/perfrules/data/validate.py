@@ -1,0 +1,209 @@
+"""Validating a data file against the policies, every problem in one run.
+
+:func:`prepare_source` turns the text table of :mod:`perfrules.data.reading` into the
+``source`` table the engine reads: the required columns ``agent_id``, ``period`` and
+``role`` cleaned, the period normalised (``2026-11``, ``2026-Q4``, ``2026``; Excel's
+``2026-11-01`` and ``2026年11月`` are read as months), ``name``/``team``/``supervisor``
+when present.  It reports, with file, spreadsheet row and column: missing required
+columns, missing metric columns that a KPI needs, empty ids, unreadable periods, a
+period of the wrong kind for the policy, roles no policy covers, duplicate
+(agent_id, period) rows and every cell that is not of its metric's type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perfrules import ast
+from perfrules.data.cells import cell_error, cleaned, typed_value
+from perfrules.data.reading import ROW_COLUMN, RawTable
+from perfrules.engine.sql import identifier, text_literal
+
+REQUIRED = ("agent_id", "period", "role")
+OPTIONAL = ("name", "team", "supervisor")
+PERIOD_PATTERNS = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """One problem with the data: ``file:row: column C: 'text' message``."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    text: str | None = None
+    order: int = 0
+
+    def render(self) -> str:
+        place = self.file if self.row is None else f"{self.file}:{self.row}"
+        where = f" column {self.column}:" if self.column is not None else ""
+        shown = f" '{self.text}'" if self.text is not None else ""
+        return f"{place}:{where}{shown} {self.message}"
+
+    def sort_key(self) -> tuple:
+        return (self.row or 0, self.order, self.column or "", self.message)
+
+
+def period_sql(raw: str) -> str:
+    text = cleaned(raw)
+    year = r"([0-9]{4})"
+    quarter = year + r"\s*[-/.年]?\s*[Qq]([1-4])(季度)?"
+    month = year + r"\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*月?([-/.]0?1(\s+00:00(:00)?)?)?"
+
+    def extract(pattern: str, group: int) -> str:
+        return f"regexp_extract({text}, {text_literal('^' + pattern + '$')}, {group})"
+
+    def matches(pattern: str) -> str:
+        return f"regexp_full_match({text}, {text_literal(pattern)})"
+
+    return (
+        f"CASE WHEN {matches(year + '年?')} THEN left({text}, 4) "
+        f"WHEN {matches(quarter)} THEN {extract(quarter, 1)} || '-Q' || {extract(quarter, 2)} "
+        f"WHEN {matches(month)} THEN {extract(month, 1)} || '-' || lpad({extract(month, 2)}, 2, '0') END"
+    )
+
+
+def period_kind(period: str) -> str:
+    if "-Q" in period:
+        return "quarter"
+    return "month" if "-" in period else "year"
+
+
+def prepare_source(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
+    """Create the ``source`` table from ``raw.table``; return every problem found."""
+    problems: list[DataProblem] = []
+    headers = set(raw.headers)
+    for column in REQUIRED:
+        if column not in headers:
+            problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role)"))
+    if problems:
+        return problems
+    optional = ", ".join(
+        f"{cleaned(identifier(column)) if column in headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
+        for column in OPTIONAL
+    )
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE source AS SELECT *, {ROW_COLUMN} AS _row, "
+        f"{cleaned(identifier('agent_id'))} AS _agent, {period_sql(identifier('period'))} AS _period, "
+        f"{cleaned(identifier('period'))} AS _period_text, {cleaned(identifier('role'))} AS _role, "
+        f"{optional} FROM {raw.table}"
+    )
+    problems.extend(_row_problems(connection, raw, policies))
+    problems.extend(_duplicates(connection, raw))
+    for policy in policies:
+        problems.extend(_metric_problems(connection, raw, policy))
+    return sorted(problems, key=DataProblem.sort_key)
+
+
+def role_filter(policy: ast.Policy) -> str:
+    roles = ", ".join(text_literal(role.text) for role in policy.roles)
+    return f"_role IN ({roles})"
+
+
+def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
+    problems = []
+    file = raw.display
+    for (row,) in connection.execute("SELECT _row FROM source WHERE _agent IS NULL ORDER BY _row").fetchall():
+        problems.append(DataProblem(file, "the cell is empty", row, "agent_id", order=0))
+    for row, text in connection.execute(
+        "SELECT _row, _period_text FROM source WHERE _period IS NULL ORDER BY _row"
+    ).fetchall():
+        if text is None:
+            problems.append(DataProblem(file, "the cell is empty", row, "period", order=1))
+        else:
+            problems.append(DataProblem(file, "is not a period like 2026-11, 2026-Q4 or 2026", row, "period", text, order=1))
+    covered = sorted({role.text for policy in policies for role in policy.roles})
+    covered_sql = ", ".join(text_literal(role) for role in covered) or "NULL"
+    for row, role in connection.execute(
+        f"SELECT _row, _role FROM source WHERE _role IS NULL OR _role NOT IN ({covered_sql}) ORDER BY _row"
+    ).fetchall():
+        if role is None:
+            problems.append(DataProblem(file, "the cell is empty", row, "role", order=2))
+        else:
+            problems.append(DataProblem(file, f"no policy covers this role (the policies cover {', '.join(covered)})", row, "role", role, order=2))
+    for policy in policies:
+        for row, text, period in connection.execute(
+            f"SELECT _row, _period_text, _period FROM source WHERE {role_filter(policy)} AND _period IS NOT NULL ORDER BY _row"
+        ).fetchall():
+            kind = period_kind(period)
+            if kind != policy.period:
+                problems.append(DataProblem(
+                    file, f"is a {kind}, but policy \"{policy.name.value}\" reviews by {policy.period} "
+                    f"(write it like {PERIOD_PATTERNS[policy.period]})", row, "period", text, order=1,
+                ))
+    return problems
+
+
+def _duplicates(connection, raw: RawTable) -> list[DataProblem]:
+    problems = []
+    for agent, period, rows in connection.execute(
+        "SELECT _agent, _period, list(_row ORDER BY _row) FROM source WHERE _agent IS NOT NULL AND _period IS NOT NULL "
+        "GROUP BY _agent, _period HAVING count(*) > 1 ORDER BY min(_row)"
+    ).fetchall():
+        for row in rows[1:]:
+            problems.append(DataProblem(
+                raw.display, f"agent {agent} has another row for period {period} (row {rows[0]})", row, "agent_id", order=0,
+            ))
+    return problems
+
+
+def required_metrics(policy: ast.Policy) -> set[str]:
+    """Metrics whose column must be present: those a KPI without `when missing` measures."""
+    from perfrules.check.scoring import measured_value
+    from perfrules.check.symbols import collect_symbols
+    from perfrules.diagnostics import DiagnosticSink
+
+    symbols = collect_symbols(policy, DiagnosticSink())
+    needed: set[str] = set()
+    pending = []
+    for kpi in policy.kpis:
+        if kpi.missing is None:
+            measure, reads = measured_value(kpi, symbols)
+            pending.extend(reads)
+            if measure is not None:
+                pending.extend(node.name for node in ast.walk(measure) if isinstance(node, ast.Reference))
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in symbols.metrics:
+            needed.add(name)
+        elif name in symbols.lets:
+            pending.extend(node.name for node in ast.walk(symbols.lets[name].expression) if isinstance(node, ast.Reference))
+    return needed
+
+
+def _metric_problems(connection, raw: RawTable, policy: ast.Policy) -> list[DataProblem]:
+    has_rows = connection.execute(f"SELECT count(*) FROM source WHERE {role_filter(policy)}").fetchone()[0]
+    if not has_rows:
+        return []
+    problems = []
+    headers = set(raw.headers)
+    needed = required_metrics(policy)
+    selects = []
+    for order, metric in enumerate(policy.metrics):
+        column = metric.column
+        if column not in headers:
+            if metric.name.text in needed:
+                problems.append(DataProblem(
+                    raw.display,
+                    f"missing column '{column}' for metric {metric.name.text} of policy \"{policy.name.value}\"",
+                ))
+            continue
+        raw_column = identifier(column)
+        value = typed_value(metric.type.text, metric.unit, raw_column)
+        error = cell_error(metric.type.text, value, raw_column)
+        if error == "NULL":
+            continue
+        selects.append(
+            f"SELECT _row, {order} AS column_order, {text_literal(column)} AS header, "
+            f"CAST({raw_column} AS VARCHAR) AS text, {error} AS problem FROM source WHERE {role_filter(policy)}"
+        )
+    if selects:
+        query = "SELECT * FROM (" + " UNION ALL ".join(selects) + ") WHERE problem IS NOT NULL ORDER BY _row, column_order"
+        for row, order, header, text, problem in connection.execute(query).fetchall():
+            problems.append(DataProblem(raw.display, problem, row, header, text, order=10 + order))
+    return problems

@@ -1,0 +1,158 @@
+"""Compiling policy expressions to DuckDB SQL over whole columns.
+
+:class:`ExpressionCompiler` turns an AST expression into one SQL expression.  Names
+resolve through a :class:`Scope`: metrics to typed columns, ``let`` values inlined
+(so a definition may come anywhere in the file), ``score``/``rank``/``grade``,
+KPI levels and rank conditions to columns of earlier stages of the plan.  The
+semantics are those of the spec: exact decimals, missing (``NULL``) spreading through
+arithmetic and functions, a comparison with a missing value false (never unknown),
+a division by zero missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from perfrules import ast
+from perfrules.engine.sql import decimal_literal, divide, text_literal, times
+
+COMPARISONS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "==": "=", "!=": "<>"}
+
+
+@dataclass
+class Scope:
+    """What names mean at one stage of the plan (SQL expressions by name)."""
+
+    metrics: dict[str, str]
+    lets: dict[str, ast.Let]
+    kpi_levels: dict[str, str] = field(default_factory=dict)
+    score: str | None = None
+    rank: str | None = None
+    grade: str | None = None
+    rank_conditions: dict[tuple, tuple[str, str]] = field(default_factory=dict)
+
+
+def rank_key(condition: ast.RankCondition) -> tuple:
+    """What makes two rank conditions share their positions: direction, by, team."""
+    return (condition.direction, _shape(condition.by), condition.within_team)
+
+
+def _shape(expression: ast.Expression | None):
+    """A hashable form of an expression without its spans."""
+    if expression is None:
+        return None
+    fields = []
+    for name in expression.__dataclass_fields__:
+        if name in ("span", "operator_span", "amount_span"):
+            continue
+        value = getattr(expression, name)
+        if isinstance(value, tuple):
+            value = tuple(_shape(item) for item in value)
+        elif hasattr(value, "__dataclass_fields__"):
+            value = _shape(value)
+        fields.append(value)
+    return (type(expression).__name__, *fields)
+
+
+class ExpressionCompiler:
+    """AST expression → SQL text, within a :class:`Scope`."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+
+    def condition(self, expression: ast.Expression) -> str:
+        """A condition that is true or false, never NULL."""
+        return f"coalesce({self.compile(expression)}, false)"
+
+    def compile(self, expression: ast.Expression) -> str:
+        return getattr(self, "_" + type(expression).__name__)(expression)
+
+    def _NumberLiteral(self, node: ast.NumberLiteral) -> str:
+        return decimal_literal(node.value)
+
+    def _PercentLiteral(self, node: ast.PercentLiteral) -> str:
+        return decimal_literal(node.value)
+
+    def _DurationLiteral(self, node: ast.DurationLiteral) -> str:
+        return decimal_literal(node.seconds)
+
+    def _StringLiteral(self, node: ast.StringLiteral) -> str:
+        return text_literal(node.value)
+
+    def _DateLiteral(self, node: ast.DateLiteral) -> str:
+        return f"DATE {text_literal(node.value.isoformat())}"
+
+    def _Reference(self, node: ast.Reference) -> str:
+        if node.name in self.scope.metrics:
+            return self.scope.metrics[node.name]
+        return f"({self.compile(self.scope.lets[node.name].expression)})"
+
+    def _ScoreValue(self, node) -> str:
+        return self._known(self.scope.score, "score")
+
+    def _RankValue(self, node) -> str:
+        return self._known(self.scope.rank, "rank")
+
+    def _GradeValue(self, node) -> str:
+        return self._known(self.scope.grade, "grade")
+
+    @staticmethod
+    def _known(column: str | None, what: str) -> str:
+        if column is None:  # the checker's phase rules make this unreachable
+            raise AssertionError(f"{what} used before it is computed")
+        return column
+
+    def _KpiIs(self, node: ast.KpiIs) -> str:
+        column = self.scope.kpi_levels[node.kpi.value]
+        return f"coalesce({column} = {text_literal(node.level.text)}, false)"
+
+    def _RankCondition(self, node: ast.RankCondition) -> str:
+        position, size = self.scope.rank_conditions[rank_key(node)]
+        return f"coalesce({position} <= {rank_cutoff(node, size)}, false)"
+
+    def _Negate(self, node: ast.Negate) -> str:
+        return f"(-{self.compile(node.operand)})"
+
+    def _Not(self, node: ast.Not) -> str:
+        return f"(NOT {self.condition(node.operand)})"
+
+    def _Logical(self, node: ast.Logical) -> str:
+        operator = "AND" if node.operator == "and" else "OR"
+        return f"({self.condition(node.left)} {operator} {self.condition(node.right)})"
+
+    def _Compare(self, node: ast.Compare) -> str:
+        left, right = self.compile(node.left), self.compile(node.right)
+        return f"coalesce(({left} {COMPARISONS[node.operator]} {right}), false)"
+
+    def _Arithmetic(self, node: ast.Arithmetic) -> str:
+        left, right = self.compile(node.left), self.compile(node.right)
+        if node.operator == "*":
+            return times(left, right)
+        if node.operator == "/":
+            return divide(left, right)
+        return f"({left} {node.operator} {right})"
+
+    def _Call(self, node: ast.Call) -> str:
+        arguments = [self.compile(argument) for argument in node.arguments]
+        name = node.function.text
+        if name == "coalesce":
+            return f"coalesce({', '.join(arguments)})"
+        if name == "abs":
+            return f"abs({arguments[0]})"
+        if name == "round":
+            return f"round({arguments[0]}, {int(node.arguments[1].value)})"
+        any_missing = " OR ".join(f"{argument} IS NULL" for argument in arguments)
+        if name == "clamp":
+            value, low, high = arguments
+            body = f"greatest({low}, least({value}, {high}))"
+        else:
+            body = f"{'least' if name == 'min' else 'greatest'}({', '.join(arguments)})"
+        # least/greatest skip NULLs; the spec says a missing argument makes the result missing.
+        return f"(CASE WHEN {any_missing} THEN NULL ELSE {body} END)"
+
+
+def rank_cutoff(condition: ast.RankCondition, size: str) -> str:
+    """The last position a ``top``/``bottom`` condition admits: ceil(P × N), or K."""
+    if condition.is_percent:
+        return f"ceil({times(decimal_literal(condition.amount), size)})"
+    return decimal_literal(condition.amount)

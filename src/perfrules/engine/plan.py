@@ -1,0 +1,376 @@
+"""The plan: one policy compiled into a chain of SQL stages over all its agents at once.
+
+``compile_plan`` reads a checked policy once and produces a :class:`Plan`: the SQL
+of each stage (typed and sampled metrics, KPI rule matching, KPI points, score,
+ranks, grade and veto, bonus, plans and SWOT notes) as common table expressions,
+and the metadata that says what each result column means (which rule line a
+number stands for, which level a KPI gave).  Evaluation (:mod:`perfrules.engine.run`)
+executes the plan in DuckDB; explanations and reports read the same columns.
+
+Column names inside the plan are generated (``k0_points``, ``b1_line``...): user
+text never becomes an identifier except the data's headers, always quoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from perfrules import ast
+from perfrules.check.scoring import measured_value
+from perfrules.check.symbols import collect_symbols
+from perfrules.data.cells import typed_value
+from perfrules.diagnostics import DiagnosticSink
+from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_key
+from perfrules.engine.sql import decimal_literal, divide, identifier, text_literal, times
+
+ZERO = decimal_literal(0)
+HUNDRED = decimal_literal(100)
+
+
+@dataclass
+class KpiPlan:
+    """How one KPI is computed and where its results are."""
+
+    index: int
+    kpi: ast.Kpi
+    measure: ast.Expression | None
+    reads: list[str]
+    lines: dict[int, ast.KpiLine] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        return f"k{self.index}"
+
+
+@dataclass
+class AdjustPlan:
+    index: int
+    adjust: ast.Adjust
+    lines: list[ast.AdjustPer | ast.AdjustWhen]
+    limit: ast.Limit | None
+
+
+@dataclass
+class RankPlan:
+    """One distinct ranking (direction, ``by`` value, within team or not)."""
+
+    index: int
+    condition: ast.RankCondition
+
+
+@dataclass
+class Plan:
+    """A compiled policy: its stages as SQL and the meaning of the result columns."""
+
+    policy: ast.Policy
+    metric_columns: dict[str, str]  # metric name -> column of the typed stage
+    kpis: list[KpiPlan]
+    adjusts: list[AdjustPlan]
+    ranks: list[RankPlan]
+    vetoes: list[ast.Veto]
+    grade_rules: list[ast.GradeRule]
+    bonuses: list[ast.Bonus]
+    plans: list[ast.Plan]
+    swot_items: list[ast.SwotItem]
+    stages: list[tuple[str, str]]  # (name, SELECT ...) in order
+
+    def sql(self, source_table: str, role_filter: str, period: str | None) -> str:
+        """The whole query over ``source_table``, restricted to this policy's rows."""
+        ctes = []
+        for name, body in self.stages:
+            ctes.append(f"{name} AS ({body})")
+        where = [role_filter]
+        if period is not None:
+            where.append(f"_period = {text_literal(period)}")
+        head = ctes[0].replace("__SOURCE__", source_table).replace("__WHERE__", " AND ".join(where))
+        return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT * FROM {self.stages[-1][0]}"
+
+
+def compile_plan(policy: ast.Policy, headers: set[str]) -> Plan:
+    """Compile a policy that checked without errors; ``headers`` are the data's columns."""
+    symbols = collect_symbols(policy, DiagnosticSink())
+    metric_columns = {name: f"m{index}" for index, name in enumerate(symbols.metrics)}
+    stages: list[tuple[str, str]] = []
+
+    # Stage 1: typed metric columns from the text cells; missing columns are all missing.
+    typed = []
+    for name, metric in symbols.metrics.items():
+        raw = identifier(metric.column) if metric.column in headers else "NULL"
+        typed.append(f"{typed_value(metric.type.text, metric.unit, raw)} AS {metric_columns[name]}")
+    stages.append(("typed", "SELECT _row, _agent, _period, _role, _name, _team, _supervisor"
+                   + "".join(f", {column}" for column in typed) + " FROM __SOURCE__ WHERE __WHERE__"))
+
+    # Stage 2: `sample N at least K` makes a value missing when the sample is too small.
+    sampled = []
+    for name, metric in symbols.metrics.items():
+        column = metric_columns[name]
+        if metric.sample is not None:
+            count_column = metric_columns[metric.sample[0]]
+            minimum = decimal_literal(metric.sample[1])
+            sampled.append(f"CASE WHEN {count_column} IS NULL OR {count_column} < {minimum} THEN NULL "
+                           f"ELSE {column} END AS {column}")
+        else:
+            sampled.append(column)
+    stages.append(("sampled", "SELECT _row, _agent, _period, _role, _name, _team, _supervisor, "
+                   + ", ".join(sampled) + " FROM typed"))
+
+    scope = Scope({name: column for name, column in metric_columns.items()}, symbols.lets)
+    compiler = ExpressionCompiler(scope)
+    kpis = [_kpi_plan(index, kpi, symbols) for index, kpi in enumerate(policy.kpis)]
+    stages.append(("matched", "SELECT *" + "".join(_kpi_match(plan, compiler) for plan in kpis) + " FROM sampled"))
+    stages.append(("pointed", "SELECT *" + "".join(_kpi_points(plan, compiler, symbols) for plan in kpis) + " FROM matched"))
+    for plan in kpis:
+        scope.kpi_levels[plan.kpi.name.value] = f"{plan.prefix}_level"
+
+    adjusts = [_adjust_plan(index, adjust) for index, adjust in enumerate(policy.of_type(ast.Adjust))]
+    stages.append(("scored", _score_stage(policy, kpis, adjusts, compiler)))
+    scope.score = "score"
+
+    ranks = _rank_plans(policy)
+    stages.append(("ranked", _rank_stage(ranks, compiler)))
+    scope.rank = "rank"
+    for plan in ranks:
+        scope.rank_conditions[rank_key(plan.condition)] = (f"r{plan.index}_position", f"r{plan.index}_size")
+
+    vetoes = policy.of_type(ast.Veto)
+    grade_rules = [rule for grade in policy.of_type(ast.Grade) for rule in grade.rules]
+    stages.append(("graded", _grade_stage(vetoes, grade_rules, compiler)))
+    scope.grade = "grade"
+
+    bonuses = policy.of_type(ast.Bonus)
+    plans = policy.of_type(ast.Plan)
+    swot_items = [item for swot in policy.of_type(ast.Swot) for item in swot.items]
+    stages.append(("finished", _final_stage(bonuses, plans, swot_items, compiler)))
+    return Plan(policy, metric_columns, kpis, adjusts, ranks, vetoes, grade_rules, bonuses, plans, swot_items, stages)
+
+
+# ---- KPIs ------------------------------------------------------------------------------------
+
+
+def _kpi_plan(index: int, kpi: ast.Kpi, symbols) -> KpiPlan:
+    measure, reads = measured_value(kpi, symbols)
+    plan = KpiPlan(index, kpi, measure, reads)
+    for line in kpi.lines:
+        if not isinstance(line, ast.Measure):
+            plan.lines[line.span.line] = line
+    return plan
+
+
+def _kpi_match(plan: KpiPlan, compiler: ExpressionCompiler) -> str:
+    """``kN_value`` (the measured value) and ``kN_line``: -1 missing, 0 unmatched, else the line."""
+    prefix = plan.prefix
+    value = compiler.compile(plan.measure) if plan.measure is not None else "NULL"
+    missing = f"({value}) IS NULL" if plan.measure is not None else "false"
+    cases = []
+    for line_number, line in plan.lines.items():
+        if isinstance(line, ast.KpiRule) and line.condition is not None:
+            condition = compiler.condition(line.condition)
+        else:  # `else`, or a points line: decides for every value that is not missing
+            condition = "true"
+        cases.append(f"WHEN {condition} THEN {line_number}")
+    return f", {value} AS {prefix}_value, CASE WHEN {missing} THEN -1 {' '.join(cases)} ELSE 0 END AS {prefix}_line"
+
+
+def _clamp(value: str, low: str, high: str) -> str:
+    return f"greatest({low}, least({value}, {high}))"
+
+
+def _kpi_points(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
+    """``kN_points``, ``kN_level``, ``kN_status`` and ``kN_weight`` (0 when excluded)."""
+    prefix = plan.prefix
+    points_cases, level_cases = [], []
+    for line_number, line in plan.lines.items():
+        match line:
+            case ast.KpiRule(outcome=ast.LevelOutcome(level=level)):
+                points_cases.append(f"WHEN {line_number} THEN {decimal_literal(symbols.levels[level.text].points)}")
+                level_cases.append(f"WHEN {line_number} THEN {text_literal(level.text)}")
+            case ast.KpiRule(outcome=ast.PointsOutcome(points=points)):
+                points_cases.append(f"WHEN {line_number} THEN {decimal_literal(points)}")
+            case ast.PointsLinear():
+                points_cases.append(f"WHEN {line_number} THEN {_linear_points(line, compiler)}")
+            case ast.PointsFormula(expression=expression):
+                points_cases.append(f"WHEN {line_number} THEN {_clamp(compiler.compile(expression), ZERO, HUNDRED)}")
+    missing = plan.kpi.missing
+    substitute_points, substitute_level, missing_status = "NULL", "NULL", "'missing'"
+    if isinstance(missing, ast.MissingExclude):
+        missing_status = "'excluded'"
+    elif isinstance(missing, ast.MissingLevel):
+        substitute_points = decimal_literal(symbols.levels[missing.level.text].points)
+        substitute_level = text_literal(missing.level.text)
+        missing_status = "'substituted'"
+    elif isinstance(missing, ast.MissingPoints):
+        substitute_points = decimal_literal(missing.points)
+        missing_status = "'substituted'"
+    line = f"{prefix}_line"
+    rule_points = f"CASE {line} {' '.join(points_cases)} END" if points_cases else "NULL"
+    rule_level = f"CASE {line} {' '.join(level_cases)} END" if level_cases else "NULL"
+    # A formula or a line can come out missing (a division by zero): treat as a missing KPI.
+    status = (f"CASE WHEN {line} = -1 OR ({line} > 0 AND ({rule_points}) IS NULL) THEN {missing_status} "
+              f"WHEN {line} = 0 THEN 'unmatched' ELSE 'scored' END")
+    weight = decimal_literal(plan.kpi.weight)
+    return (
+        f", {status} AS {prefix}_status"
+        f", CASE WHEN {line} > 0 AND ({rule_points}) IS NOT NULL THEN {rule_points} "
+        f"WHEN {missing_status} = 'substituted' THEN {substitute_points} END AS {prefix}_points"
+        f", CASE WHEN {line} > 0 AND ({rule_points}) IS NOT NULL THEN {rule_level} "
+        f"WHEN {missing_status} = 'substituted' THEN {substitute_level} END AS {prefix}_level"
+        f", CASE WHEN {line} > 0 AND ({rule_points}) IS NOT NULL THEN {weight} "
+        f"WHEN {missing_status} = 'substituted' THEN {weight} ELSE {ZERO} END AS {prefix}_weight"
+    )
+
+
+def _linear_points(line: ast.PointsLinear, compiler: ExpressionCompiler) -> str:
+    """P + (Q − P) × (x − A) / (B − A), clamped between P and Q."""
+    x = compiler.compile(line.measure)
+    start, end = compiler.compile(line.from_value), compiler.compile(line.to_value)
+    p, q = decimal_literal(line.from_points), decimal_literal(line.to_points)
+    raw = f"({p} + {times(f'({q} - {p})', divide(f'({x} - {start})', f'({end} - {start})'))})"
+    low, high = (p, q) if line.from_points <= line.to_points else (q, p)
+    return _clamp(raw, low, high)
+
+
+# ---- score ------------------------------------------------------------------------------------
+
+
+def _adjust_plan(index: int, adjust: ast.Adjust) -> AdjustPlan:
+    lines = [line for line in adjust.lines if not isinstance(line, ast.Limit)]
+    limit = next((line for line in adjust.lines if isinstance(line, ast.Limit)), None)
+    return AdjustPlan(index, adjust, lines, limit)
+
+
+def _score_stage(policy: ast.Policy, kpis: list[KpiPlan], adjusts: list[AdjustPlan],
+                 compiler: ExpressionCompiler) -> str:
+    weighted = " + ".join(times(f"coalesce({plan.prefix}_points, {ZERO})", f"{plan.prefix}_weight") for plan in kpis)
+    weights = " + ".join(f"{plan.prefix}_weight" for plan in kpis)
+    columns = [f"{divide(f'({weighted})', f'({weights})')} AS base_score"]
+    totals = []
+    for plan in adjusts:
+        raw_terms = []
+        for number, line in enumerate(plan.lines):
+            amount = decimal_literal(line.amount)
+            if isinstance(line, ast.AdjustPer):
+                # A missing count adds nothing (documented in docs/language.md).
+                value = times(amount, f"coalesce({compiler.compile(line.per)}, {ZERO})")
+            else:
+                value = f"CASE WHEN {compiler.condition(line.condition)} THEN {amount} ELSE {ZERO} END"
+            columns.append(f"{value} AS a{plan.index}_{number}")
+            raw_terms.append(f"a{plan.index}_{number}")
+        raw = " + ".join(raw_terms) if raw_terms else ZERO
+        total = raw if plan.limit is None else _clamp(raw, decimal_literal(plan.limit.low), decimal_literal(plan.limit.high))
+        columns.append(f"{total} AS a{plan.index}_total")
+        totals.append(f"a{plan.index}_total")
+    score = " + ".join(["base_score", *totals])
+    limit = policy.first(ast.ScoreLimit)
+    if limit is not None:
+        score = _clamp(score, decimal_literal(limit.limit.low), decimal_literal(limit.limit.high))
+    # Two SELECT levels: the adjustment columns are referenced by name in `score`.
+    inner = "SELECT *, " + ", ".join(columns) + " FROM pointed"
+    return f"SELECT *, {score} AS score FROM ({inner})"
+
+
+# ---- ranks ---------------------------------------------------------------------------------------
+
+
+def _rank_plans(policy: ast.Policy) -> list[RankPlan]:
+    plans: dict[tuple, RankPlan] = {}
+    for statement in policy.statements:
+        for expression in _expressions(statement):
+            for node in ast.walk(expression):
+                if isinstance(node, ast.RankCondition) and rank_key(node) not in plans:
+                    plans[rank_key(node)] = RankPlan(len(plans), node)
+    return list(plans.values())
+
+
+def _expressions(statement: ast.Statement):
+    match statement:
+        case ast.Veto(condition=condition) | ast.Plan(condition=condition) | ast.Award(condition=condition):
+            yield condition
+        case ast.Grade(rules=rules) | ast.Bonus(rules=rules):
+            yield from (rule.condition for rule in rules if rule.condition is not None)
+        case ast.Swot(items=items):
+            yield from (item.condition for item in items)
+
+
+def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
+    columns = [
+        "CASE WHEN score IS NULL THEN NULL ELSE rank() OVER (PARTITION BY score IS NULL ORDER BY score DESC) END AS rank",
+        "count(score) OVER () AS rank_of",
+    ]
+    for plan in ranks:
+        condition = plan.condition
+        value = compiler.compile(condition.by) if condition.by is not None else "score"
+        order = "DESC" if condition.direction == "top" else "ASC"
+        team = "_team, " if condition.within_team else ""
+        prefix = f"r{plan.index}"
+        columns.append(f"{value} AS {prefix}_value")
+        columns.append(
+            f"CASE WHEN {value} IS NULL THEN NULL ELSE rank() OVER "
+            f"(PARTITION BY {team}({value}) IS NULL ORDER BY {value} {order}) END AS {prefix}_position"
+        )
+        partition = "PARTITION BY _team" if condition.within_team else ""
+        columns.append(f"count({value}) OVER ({partition}) AS {prefix}_size")
+    return "SELECT *, " + ", ".join(columns) + " FROM scored"
+
+
+# ---- grade, veto, bonus, plans -------------------------------------------------------------------
+
+
+def _grade_stage(vetoes: list[ast.Veto], rules: list[ast.GradeRule], compiler: ExpressionCompiler) -> str:
+    rule_cases = " ".join(
+        f"WHEN {'true' if rule.condition is None else compiler.condition(rule.condition)} THEN {rule.span.line}"
+        for rule in rules
+    )
+    grade_line = f"CASE {rule_cases} ELSE 0 END" if rules else "NULL"
+    grade_by_line = " ".join(f"WHEN {rule.span.line} THEN {text_literal(rule.grade.value)}" for rule in rules)
+    veto_cases = " ".join(f"WHEN {compiler.condition(veto.condition)} THEN {veto.span.line}" for veto in vetoes)
+    veto_line = f"CASE {veto_cases} END" if vetoes else "CAST(NULL AS INTEGER)"
+    veto_grade = " ".join(f"WHEN {veto.span.line} THEN {text_literal(veto.grade.value)}" for veto in vetoes)
+    grade = f"CASE grade_line {grade_by_line} END" if rules else "NULL"
+    if vetoes:
+        grade = f"CASE WHEN veto_line IS NOT NULL THEN (CASE veto_line {veto_grade} END) ELSE {grade} END"
+    inner = f"SELECT *, {grade_line} AS grade_line, {veto_line} AS veto_line FROM ranked"
+    return f"SELECT *, {grade} AS grade FROM ({inner})"
+
+
+def _final_stage(bonuses: list[ast.Bonus], plans: list[ast.Plan], swot_items: list[ast.SwotItem],
+                 compiler: ExpressionCompiler) -> str:
+    columns = []
+    for index, bonus in enumerate(bonuses):
+        cases = " ".join(
+            f"WHEN {'true' if rule.condition is None else compiler.condition(rule.condition)} THEN {rule.span.line}"
+            for rule in bonus.rules
+        )
+        columns.append(f"CASE {cases} ELSE 0 END AS b{index}_line")
+    inner = "SELECT *" + "".join(f", {column}" for column in columns) + " FROM graded"
+    amounts = []
+    for index, bonus in enumerate(bonuses):
+        cases = " ".join(
+            f"WHEN {rule.span.line} THEN round({_amount(rule, compiler)}, 2)" for rule in bonus.rules
+        )
+        amounts.append(f"CASE b{index}_line {cases} END AS b{index}_amount")
+    for index, plan in enumerate(plans):
+        amounts.append(f"{compiler.condition(plan.condition)} AS p{index}_due")
+    for index, item in enumerate(swot_items):
+        amounts.append(f"{compiler.condition(item.condition)} AS s{index}_holds")
+    if not amounts:
+        return inner
+    return f"SELECT *, {', '.join(amounts)} FROM ({inner})"
+
+
+def _amount(rule: ast.BonusRule, compiler: ExpressionCompiler) -> str:
+    amount = rule.amount
+    match amount:
+        case ast.AmountExpression(expression=expression):
+            return compiler.compile(expression)
+        case ast.AmountShare(share=share, of=of):
+            return times(decimal_literal(share), compiler.compile(of))
+        case ast.AmountShareRange(low=low, high=high, of=of):
+            condition: ast.RankCondition = rule.condition
+            position, size = compiler.scope.rank_conditions[rank_key(condition)]
+            tier = (f"ceil({times(decimal_literal(condition.amount), size)})" if condition.is_percent
+                    else decimal_literal(condition.amount))
+            spread = decimal_literal(high - low)
+            share = (f"CASE WHEN {tier} <= 1 THEN {decimal_literal(high)} ELSE {decimal_literal(high)} - "
+                     f"{times(spread, divide(f'({position} - 1)', f'({tier} - 1)'))} END")
+            return times(share, compiler.compile(of))
+    raise AssertionError(amount)

@@ -1,0 +1,150 @@
+"""Running an evaluation: data file in, one result table per policy out (in DuckDB).
+
+:func:`evaluate_files` is the whole pipeline behind ``evaluate``, ``explain`` and
+``report``: load the checked policies, read the data file, validate it, compile each
+policy's plan, execute it in DuckDB over the agents of the chosen period, and check
+the outcome for what the spec makes an error at evaluation (a missing value with no
+``when missing``, a value no rule matches, a score no grade rule matches).  Nothing
+is returned half: either an :class:`Evaluation` or :class:`EvaluationFailed` with
+every problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfrules import ast
+from perfrules.data.reading import DataFileProblem, read_table
+from perfrules.data.validate import DataProblem, period_sql, prepare_source, role_filter
+from perfrules.engine.plan import Plan, compile_plan
+from perfrules.engine.sql import install_macros
+from perfrules.values import plain
+from perfrules.workspace import LoadedPolicy
+
+
+class EvaluationFailed(Exception):
+    """The data cannot be evaluated; ``problems`` says everything that is wrong."""
+
+    def __init__(self, problems: list[DataProblem]):
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
+@dataclass
+class PolicyRun:
+    """One policy's evaluation: its plan and the DuckDB table holding its results."""
+
+    loaded: LoadedPolicy
+    plan: Plan
+    period: str
+    table: str
+
+    @property
+    def policy(self) -> ast.Policy:
+        return self.plan.policy
+
+
+@dataclass
+class Evaluation:
+    """Everything evaluated in one run; results stay in ``connection`` until closed."""
+
+    connection: object
+    data_display: str
+    runs: list[PolicyRun] = field(default_factory=list)
+
+    @property
+    def period(self) -> str | None:
+        periods = sorted({run.period for run in self.runs})
+        return periods[-1] if periods else None
+
+
+def open_connection():
+    import duckdb
+
+    connection = duckdb.connect(config={"preserve_insertion_order": True})
+    install_macros(connection)
+    return connection
+
+
+def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
+                   encoding: str | None = None, sheet: str | None = None) -> Evaluation:
+    connection = open_connection()
+    try:
+        raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet)
+    except DataFileProblem as problem:
+        message = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
+        raise EvaluationFailed([DataProblem(data_display, message)]) from None
+    policy_nodes = [loaded.policy for loaded in policies]
+    problems = prepare_source(connection, raw, policy_nodes)
+    if problems:
+        raise EvaluationFailed(problems)
+    evaluation = Evaluation(connection, data_display)
+    wanted = _normalise_period(connection, period) if period is not None else None
+    if period is not None and wanted is None:
+        raise EvaluationFailed([DataProblem(data_display, f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")])
+    headers = set(raw.headers)
+    for index, loaded in enumerate(policies):
+        policy = loaded.policy
+        chosen = wanted or connection.execute(
+            f"SELECT max(_period) FROM source WHERE {role_filter(policy)}"
+        ).fetchone()[0]
+        if chosen is None:
+            continue
+        plan = compile_plan(policy, headers)
+        table = f"result_{index}"
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql('source', role_filter(policy), chosen)}")
+        if connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
+            continue
+        evaluation.runs.append(PolicyRun(loaded, plan, chosen, table))
+    if wanted is not None and not evaluation.runs:
+        raise EvaluationFailed([DataProblem(data_display, f"no rows for period {wanted}")])
+    problems = []
+    for run in evaluation.runs:
+        problems.extend(_outcome_problems(connection, run, data_display))
+    if problems:
+        raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
+    return evaluation
+
+
+def _normalise_period(connection, period: str) -> str | None:
+    return connection.execute(f"SELECT {period_sql('?')}", [period]).fetchone()[0]
+
+
+def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
+    """Missing values without `when missing`, unmatched values, scores no grade rule matches."""
+    plan = run.plan
+    problems = []
+    name = run.policy.name.value
+    for kpi in plan.kpis:
+        prefix = kpi.prefix
+        rows = connection.execute(
+            f"SELECT _row, _agent, {prefix}_status, {prefix}_value FROM {run.table} "
+            f"WHERE {prefix}_status IN ('missing', 'unmatched') ORDER BY _row"
+        ).fetchall()
+        kpi_name = kpi.kpi.name.value
+        for row, agent, status, value in rows:
+            if status == "missing":
+                reads = ", ".join(kpi.reads) or "its value"
+                message = (f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\" reads a missing value ({reads}); "
+                           f"fill the cell, or give the KPI `when missing exclude`, a level or points")
+            else:
+                shown = plain(value) if value is not None else "?"
+                message = f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\": the value {shown} matches no rule"
+            problems.append(DataProblem(data_display, message, row))
+    for row, agent in connection.execute(
+        f"SELECT _row, _agent FROM {run.table} WHERE base_score IS NULL ORDER BY _row"
+    ).fetchall():
+        problems.append(DataProblem(data_display, f"agent {agent}: every KPI of policy \"{name}\" is excluded, so there is no score", row))
+    if plan.grade_rules:
+        for row, agent, score in connection.execute(
+            f"SELECT _row, _agent, score FROM {run.table} WHERE grade_line = 0 AND veto_line IS NULL ORDER BY _row"
+        ).fetchall():
+            shown = plain(score) if score is not None else "?"
+            problems.append(DataProblem(data_display, f"agent {agent}: no grade rule of policy \"{name}\" matches the score {shown}", row))
+    for index, bonus in enumerate(plan.bonuses):
+        for row, agent in connection.execute(
+            f"SELECT _row, _agent FROM {run.table} WHERE b{index}_line = 0 ORDER BY _row"
+        ).fetchall():
+            problems.append(DataProblem(data_display, f"agent {agent}: no rule of bonus \"{bonus.name.value}\" matches", row))
+    return problems
