@@ -70,3 +70,98 @@ def _summary(files: int, errors: int, warnings: int) -> str:
     if not errors and not warnings:
         return f"{checked}: no problems"
     return f"{checked}: {count(errors, 'error')}, {count(warnings, 'warning')}"
+
+
+def _checked_policies(path: str):
+    """Load and check the policies; print their diagnostics; exit 1 on any error."""
+    from perfrules.diagnostics import render_text
+    from perfrules.workspace import PathProblem, load_policies
+
+    try:
+        policies = load_policies([path])
+    except PathProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    for item in policies.diagnostics:
+        click.echo(render_text(item, policies.source_text(item.file)), err=True)
+        click.echo("", err=True)
+    if policies.error_count:
+        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count)
+                   + ": nothing was evaluated", err=True)
+        sys.exit(EXIT_POLICY)
+    warnings = [
+        f"{item.file}:{item.span.line}:{item.span.column}: warning {item.code}: {item.message}"
+        for item in policies.diagnostics
+    ]
+    return policies, warnings
+
+
+def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None):
+    from pathlib import Path
+
+    from perfrules.engine.run import EvaluationFailed, evaluate_files
+
+    policies, warnings = _checked_policies(policies_path)
+    try:
+        evaluation = evaluate_files(policies.files, Path(data), data, period=period, encoding=encoding, sheet=sheet)
+    except EvaluationFailed as failure:
+        for problem in failure.problems:
+            click.echo(problem.render(), err=True)
+        count = len(failure.problems)
+        click.echo(f"{count} data problem{'s' if count != 1 else ''}: nothing was written", err=True)
+        sys.exit(EXIT_DATA)
+    return evaluation, warnings
+
+
+DATA_OPTIONS = [
+    click.option("--period", help="the period to evaluate (2026-11, 2026-Q4, 2026); default: the latest in the data"),
+    click.option("--encoding", help="the CSV encoding (utf-8 or gb18030); default: detected"),
+    click.option("--sheet", help="the XLSX sheet; default: the first"),
+]
+
+
+def _data_options(function):
+    for option in reversed(DATA_OPTIONS):
+        function = option(function)
+    return function
+
+
+@main.command()
+@click.argument("policies")
+@click.argument("data")
+@_data_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file (whole or not at all)")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv", "xlsx", "table"]),
+              help="default: json, or the output file's extension")
+def evaluate(policies: str, data: str, period, encoding, sheet, output, output_format) -> None:
+    """Evaluate every data row with the policy whose roles hold the row's role."""
+    from pathlib import Path
+
+    from perfrules import outputs
+    from perfrules.results import build_results
+
+    if output_format is None:
+        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+        output_format = suffix if suffix in ("json", "csv", "xlsx") else "json"
+    if output_format == "xlsx" and not output:
+        raise UsageProblem("--format xlsx needs -o FILE.xlsx")
+    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet)
+    target = Path(output) if output else None
+    try:
+        if output_format == "csv":
+            text = outputs.write_csv(evaluation, target)
+            if text is not None:
+                click.echo(text, nl=False)
+        elif output_format == "xlsx":
+            outputs.write_xlsx(evaluation, target)
+        else:
+            document = build_results(evaluation, warnings)
+            text = outputs.json_text(document) if output_format == "json" else outputs.render_table(document)
+            if target is None:
+                click.echo(text, nl=False)
+            else:
+                outputs.write_text(target, text)
+    except OSError as error:
+        raise UsageProblem(f"cannot write {output}: {error.strerror or error}") from None
+    if target is not None:
+        count = sum(1 for _ in evaluation.runs)
+        click.echo(f"wrote {output} ({count} polic{'y' if count == 1 else 'ies'})", err=True)

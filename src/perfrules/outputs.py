@@ -1,0 +1,167 @@
+"""Writing results: JSON, CSV, XLSX and a readable table, each file whole or not at all.
+
+Every file goes through :func:`write_atomically`: written to a temporary file in the
+target folder, flushed to disk, then renamed over the target, so a reader never sees
+half a file and a failure leaves the old file (or none).  CSV is written by DuckDB
+straight from the result tables (fast for a million agents); XLSX and the table are
+built from the same flattened rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from perfrules.engine.run import Evaluation, PolicyRun
+from perfrules.engine.sql import identifier, text_literal
+
+
+@contextmanager
+def write_atomically(target: Path):
+    """Yield a temporary path next to ``target``; rename it over ``target`` on success."""
+    target = Path(target)
+    directory = target.resolve().parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"the folder {directory} does not exist")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def json_text(document: dict) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_text(target: Path, text: str) -> None:
+    with write_atomically(target) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
+    """(header, SQL) pairs of one policy's flattened result: one row per agent."""
+    plan = run.plan
+    columns = [
+        ("agent_id", "_agent"), ("name", "_name"), ("role", "_role"), ("team", "_team"), ("period", "_period"),
+        ("policy", text_literal(run.policy.name.value)),
+    ]
+    for kpi in plan.kpis:
+        name = kpi.kpi.name.value
+        prefix = kpi.prefix
+        columns += [
+            (f"kpi:{name}:value", f"CAST({prefix}_value AS DOUBLE)"),
+            (f"kpi:{name}:level", f"{prefix}_level"),
+            (f"kpi:{name}:points", f"round({prefix}_points, 2)"),
+            (f"kpi:{name}:status", f"{prefix}_status"),
+        ]
+    columns.append(("base_score", "round(base_score, 2)"))
+    for adjust in plan.adjusts:
+        columns.append((f"adjust:{adjust.adjust.name.value}:points", f"round(a{adjust.index}_total, 2)"))
+    columns += [("score", "round(score, 2)"), ("rank", "rank"), ("rank_of", "rank_of")]
+    veto_names = " ".join(f"WHEN {veto.span.line} THEN {text_literal(veto.name.value)}" for veto in plan.vetoes)
+    columns.append(("veto", f"CASE veto_line {veto_names} END" if plan.vetoes else "CAST(NULL AS VARCHAR)"))
+    columns.append(("grade", "grade"))
+    for index, bonus in enumerate(plan.bonuses):
+        columns.append((f"bonus:{bonus.name.value}:amount", f"b{index}_amount"))
+    total = " + ".join(f"coalesce(b{index}_amount, 0)" for index in range(len(plan.bonuses))) or "0"
+    columns.append(("bonus_total", f"CAST({total} AS DECIMAL(38, 2))"))
+    due = [f"CASE WHEN p{index}_due THEN {text_literal(item.name.value)} END" for index, item in enumerate(plan.plans)]
+    columns.append(("plans", f"concat_ws('; ', {', '.join(due)})" if due else "''"))
+    columns.append(("policy_sha256", text_literal(_sha(run))))
+    return columns
+
+
+def _sha(run: PolicyRun) -> str:
+    from perfrules.results import policy_stamp
+
+    return policy_stamp(run)["sha256"]
+
+
+def flat_query(evaluation: Evaluation) -> str:
+    parts = []
+    for order, run in enumerate(evaluation.runs):
+        selects = ", ".join(f"{sql} AS {identifier(header)}" for header, sql in flat_columns(run))
+        parts.append(f"SELECT {order} AS __policy, rank AS __rank, {selects} FROM {run.table}")
+    union = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
+    return f"SELECT * EXCLUDE (__policy, __rank) FROM ({union}) ORDER BY __policy, __rank NULLS LAST, agent_id"
+
+
+def write_csv(evaluation: Evaluation, target: Path | None) -> str | None:
+    """Write the flattened results as CSV to ``target``, or return the text."""
+    if not evaluation.runs:
+        header = "agent_id,name,role,team,period,policy\n"
+        if target is None:
+            return header
+        write_text(target, header)
+        return None
+    query = flat_query(evaluation)
+    if target is None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "results.csv"
+            evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
+            return path.read_text(encoding="utf-8")
+    with write_atomically(target) as temporary:
+        evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(temporary))} (HEADER, DELIMITER ',')")
+    return None
+
+
+def flat_rows(evaluation: Evaluation) -> tuple[list[str], list[tuple]]:
+    if not evaluation.runs:
+        return [], []
+    cursor = evaluation.connection.execute(flat_query(evaluation))
+    headers = [description[0] for description in cursor.description]
+    return headers, cursor.fetchall()
+
+
+def write_xlsx(evaluation: Evaluation, target: Path) -> None:
+    from openpyxl import Workbook
+
+    headers, rows = flat_rows(evaluation)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("results")
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([float(value) if hasattr(value, "as_tuple") else value for value in row])
+    with write_atomically(target) as temporary:
+        workbook.save(temporary)
+
+
+def render_table(document: dict) -> str:
+    """A readable table per policy (rich), for people at a terminal."""
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.table import Table
+
+    buffer = StringIO()
+    console = Console(file=buffer, width=120, force_terminal=False, color_system=None)
+    by_policy: dict[str, list[dict]] = {}
+    for result in document["results"]:
+        by_policy.setdefault(result["policy"], []).append(result)
+    for policy in document["policies"]:
+        rows = by_policy.get(policy["name"], [])
+        table = Table(title=f"{policy['name']} ({policy['version']}) · {rows[0]['period'] if rows else ''}")
+        for header, justify in (("rank", "right"), ("agent", "left"), ("name", "left"), ("team", "left"),
+                                ("score", "right"), ("grade", "left"), ("veto", "left"), ("bonus", "right"),
+                                ("plans", "left")):
+            table.add_column(header, justify=justify)
+        for result in rows:
+            table.add_row(
+                f"{result['rank']} / {result['rank_of']}" if result["rank"] is not None else "-",
+                result["agent_id"], result["name"] or "", result["team"] or "",
+                f"{result['score']:.2f}" if result["score"] is not None else "-",
+                result["grade"] or "", result["veto"]["name"] if result["veto"] else "",
+                f"{result['bonus_total']:.2f}", ", ".join(plan["name"] for plan in result["plans"]),
+            )
+        console.print(table)
+    return buffer.getvalue()
