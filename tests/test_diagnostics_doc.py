@@ -150,3 +150,40 @@ def test_policies_shown_together_produce_code(code, sections, tmp_path):
         f"{code}: the policies shown in docs/diagnostics.md, checked together, do not produce {code}:\n"
         + shown(diagnostics, texts)
     )
+
+
+def _bad_example_outputs(tmp_path, run_cli):
+    """(start, end, shown, actual) for the output block after each section's Bad example."""
+    text = DOC.read_text(encoding="utf-8")
+    found = []
+    headings = [match for match in re.finditer(r"^## (PR\d{3}): ", text, re.MULTILINE)]
+    for index, heading in enumerate(headings):
+        code = heading.group(1)
+        end_of_section = headings[index + 1].start() if index + 1 < len(headings) else len(text)
+        section = text[heading.start():end_of_section]
+        bad = re.search(r"^```perf\n(.*?)^```\s*$", section, re.MULTILINE | re.DOTALL)
+        if code in NOT_ONE_FILE or bad is None:
+            continue
+        shown = re.compile(r"^```text\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL).search(section, bad.end())
+        assert shown is not None, f"{code}: show the output of the Bad example in a ```text block"
+        folder = tmp_path / code
+        folder.mkdir()
+        (folder / "policy.perf").write_text(bad.group(1), encoding="utf-8")
+        actual = run_cli("check", "policy.perf", cwd=folder).stderr
+        base = heading.start()
+        found.append((base + shown.start(1), base + shown.end(1), shown.group(1), actual, code))
+    return text, found
+
+
+def test_bad_example_outputs_are_what_perfrules_prints(tmp_path, run_cli):
+    """The ```text block after each Bad example is the exact output (refresh with PERFRULES_UPDATE_GOLDEN=1)."""
+    from conftest import UPDATE_GOLDEN
+
+    text, found = _bad_example_outputs(tmp_path, run_cli)
+    if UPDATE_GOLDEN:
+        for start, end, _, actual, _ in sorted(found, reverse=True):
+            text = text[:start] + actual + text[end:]
+        DOC.write_text(text, encoding="utf-8")
+        return
+    stale = [code for _, _, shown, actual, code in found if shown != actual]
+    assert not stale, f"docs/diagnostics.md shows outdated output for {', '.join(stale)}"

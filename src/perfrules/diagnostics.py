@@ -174,18 +174,18 @@ def render_text(diagnostic: Diagnostic, source_text: str | None) -> str:
     if source_text is not None:
         source_lines = source_text.splitlines()
         if 1 <= span.line <= len(source_lines):
-            raw = source_lines[span.line - 1].expandtabs(4)
+            raw = source_lines[span.line - 1]
             stripped = raw.lstrip()
-            indent = len(raw) - len(stripped)
+            indent = len(raw) - len(stripped)  # columns count a tab as one character
             start = max(span.column - 1 - indent, 0)
             if span.end_line == span.line:
                 end = max(span.end_column - 1 - indent, start + 1)
             else:
                 end = max(len(stripped.rstrip()), start + 1)
             end = min(end, max(len(stripped), start + 1))
-            lines.append("    " + stripped.rstrip())
-            caret_offset = _display_width(stripped[:start])
-            caret_width = max(_display_width(stripped[start:end]), 1)
+            lines.append("    " + stripped.rstrip().expandtabs(4))
+            caret_offset = _display_width(stripped[:start].expandtabs(4))
+            caret_width = max(_display_width(stripped[start:end].expandtabs(4)), 1)
             lines.append("    " + " " * caret_offset + "^" * caret_width)
     if diagnostic.hint:
         lines.append(f"  hint: {diagnostic.hint}")

@@ -422,23 +422,56 @@ class ParseResult:
     diagnostics: list[Diagnostic]
 
 
+MAX_SYNTAX_ERRORS = 20
+
+
 def parse_policy(source: SourceFile) -> ParseResult:
-    """Parse one policy file; lark's exceptions never leave this function."""
-    from perfrules.syntax_errors import describe_syntax_error
+    """Parse one policy file; lark's exceptions never leave this function.
+
+    On a syntax error the parser goes on where :mod:`perfrules.syntax_errors` knows a
+    repair, so that one run reports the common mistakes of the whole file; a policy
+    with any syntax error yields no AST (the checker does not run on guesses).
+    """
+    from perfrules.syntax_errors import SyntaxContext, brace_problem, explain
 
     sink = DiagnosticSink()
     parser = policy_parser()
+    syntax: list[Diagnostic] = []
+    context: list[SyntaxContext] = []
+
+    def on_error(error: UnexpectedInput) -> bool:
+        if not context:
+            context.append(SyntaxContext(source.text, parser))
+        explanation = explain(error, context[0])
+        diagnostic = explanation.diagnostic
+        if not any(item.span == diagnostic.span and item.code == diagnostic.code for item in syntax):
+            syntax.append(diagnostic)
+        if explanation.repair is None or len(syntax) >= MAX_SYNTAX_ERRORS:
+            return False
+        try:
+            explanation.repair(error.interactive_parser)
+        except UnexpectedInput:
+            return False
+        return True
+
+    policy = None
     try:
-        tree = parser.parse(source.text)
-        policy = AstBuilder(sink).transform(tree)
+        tree = parser.parse(source.text, on_error=on_error)
+        if not syntax:
+            policy = AstBuilder(sink).transform(tree)
     except UnexpectedInput as error:
-        sink.items.append(describe_syntax_error(error, source.text, parser))
-        policy = None
+        if not syntax:  # raised without passing through on_error
+            syntax.append(explain(error, SyntaxContext(source.text, parser)).diagnostic)
     except VisitError as error:  # an AstBuilder bug: report it located, never a traceback
         sink.report("PR001", f"internal error while reading this policy: {error.orig_exc!r}", _error_span(error))
-        policy = None
     except LarkError as error:
         sink.report("PR001", f"cannot parse this policy: {error}", Span(1, 1, 1, 2, 0, 1))
+    if syntax:
+        braces = brace_problem(context[0] if context else SyntaxContext(source.text, parser))
+        if braces is not None:
+            # What the parser met after an unbalanced brace is a consequence of it.
+            syntax = [item for item in syntax if item.span.start < braces.span.start] + [braces]
+        sink.items.extend(syntax)
         policy = None
     diagnostics = [
         Diagnostic(item.code, item.message, item.span, item.hint, source.path) for item in sink.items

@@ -270,9 +270,11 @@ def describe(values: ValueSet, subject: Subject, as_operators: bool = False) -> 
             else:
                 parts.append(f"{text} or more" if interval.low_closed else f"above {text}")
         else:
-            start = f"from {subject.text(low)}" if interval.low_closed else f"above {subject.text(low)}"
-            end = f"to {subject.text(high)}" if interval.high_closed else f"to below {subject.text(high)}"
-            parts.append(f"{start} {end}")
+            if interval.low_closed:
+                start, end = f"from {subject.text(low)}", "to" if interval.high_closed else "to below"
+            else:
+                start, end = f"above {subject.text(low)}", "up to" if interval.high_closed else "and below"
+            parts.append(f"{start} {end} {subject.text(high)}")
     return " or ".join(parts)
 
 
@@ -311,7 +313,15 @@ def check_rules(
         if values is None:
             all_known = False
             continue
-        if not values.is_empty() and matched.covers(values, domain):
+        if values.is_empty():
+            sink.report(
+                "PR403",
+                f"line {rule.span.line} can never match: {subject.name} is never {_condition_text(rule.condition)}"
+                f" ({subject.name} runs {describe(domain, subject)})",
+                rule.span,
+                "check the threshold",
+            )
+        elif matched.covers(values, domain):
             _report_unreachable(rule, values, sets, subject, domain, sink)
         if all_known:
             effective.append((rule, values.minus(matched, domain)))
@@ -327,6 +337,12 @@ def check_rules(
                 "add an else rule, or a rule for those values",
             )
         _report_worse_rewarded(effective, subject, sink)
+
+
+def _condition_text(condition: ast.Expression) -> str:
+    if isinstance(condition, ast.Compare) and hasattr(condition.right, "text"):
+        return f"{condition.operator} {condition.right.text}"
+    return "true here"
 
 
 def _report_unreachable(rule, values, earlier, subject, domain, sink) -> None:
@@ -359,12 +375,15 @@ def _report_worse_rewarded(effective, subject, sink) -> None:
             worse, better = upper_rule, lower_rule
         else:
             continue
+        worse_values = lower_values if worse is lower_rule else upper_values
+        better_values = upper_values if worse is lower_rule else lower_values
         sink.report(
             "PR404",
-            f"line {better.span.line} gives {plain(better.points)} points to better values than line "
-            f"{worse.span.line} gives to worse ones ({plain(worse.points)}); {subject.name} is "
+            f"line {worse.span.line} gives {plain(worse.points)} points to {subject.name} "
+            f"{describe(worse_values, subject)}, more than line {better.span.line} gives to the better values "
+            f"{describe(better_values, subject)} ({plain(better.points)}); {subject.name} is declared "
             f"{subject.direction} is better",
-            better.span,
+            worse.span,
             "check the order of the thresholds and the levels they give",
         )
 
@@ -377,7 +396,7 @@ def check_linear_direction(line: ast.PointsLinear, subject: Subject, sink: Diagn
     if (subject.direction == "higher" and rising < 0) or (subject.direction == "lower" and rising > 0):
         sink.report(
             "PR404",
-            f"this line gives more points to worse values; {subject.name} is {subject.direction} is better",
+            f"this line gives more points to worse values; {subject.name} is declared {subject.direction} is better",
             line.span,
             "swap the points of the two ends",
         )

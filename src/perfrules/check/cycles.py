@@ -35,6 +35,9 @@ def check_let_cycles(symbols: Symbols, sink: DiagnosticSink) -> None:
         rotation = path.index(first)
         cycle = path[rotation:-1] + path[:rotation] + [first]
         let = symbols.lets[first]
+        if len(members) == 1:
+            sink.report("PR306", f"'{first}' is defined by itself", let.name.span, "a definition cannot use its own name")
+            continue
         sink.report(
             "PR306",
             f"'{first}' depends on itself: {' → '.join(cycle)}",

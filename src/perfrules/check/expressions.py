@@ -10,7 +10,7 @@ vetoes, the count metric of a ``sample``.
 from __future__ import annotations
 
 from perfrules import ast
-from perfrules.check.kinds import DIMENSIONLESS, Kind, KindChecker, Phase
+from perfrules.check.kinds import DIMENSIONLESS, Kind, KindChecker, Phase, kind_name
 from perfrules.check.symbols import Symbols, grade_declared, level_declared
 from perfrules.diagnostics import DiagnosticSink, did_you_mean
 
@@ -41,7 +41,7 @@ def check_expressions(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink
                     if isinstance(line, ast.AdjustPer):
                         kind = checker.value(line.per, Phase.KPIS, "an adjustment")
                         if kind not in DIMENSIONLESS | {Kind.UNKNOWN}:
-                            sink.report("PR213", f"`per` counts something, but this is {kind.value}", line.per.span, "use a count, for example per qa_commendations")
+                            sink.report("PR213", f"`per` counts something, but this is {kind_name(kind)}", line.per.span, "use a count, for example per qa_commendations")
                     elif isinstance(line, ast.AdjustWhen):
                         checker.condition(line.condition, Phase.KPIS, "an adjustment")
             case ast.Veto():
@@ -77,7 +77,7 @@ def _sample(metric: ast.Metric, symbols: Symbols, sink: DiagnosticSink) -> None:
     if counted is None:
         sink.report("PR301", f"unknown metric '{name.text}'", name.span, did_you_mean(name.text, symbols.metrics) or "declare it: metric NAME: count")
     elif counted.type.text != "count":
-        sink.report("PR211", f"the sample size '{name.text}' must be a count metric, not {counted.type.text}", name.span)
+        sink.report("PR211", f"the sample size '{name.text}' must be a count metric, not {counted.type.text}", name.span, f"declare it as: metric {name.text}: count")
 
 
 def _kpi(kpi: ast.Kpi, checker: KindChecker, symbols: Symbols, sink: DiagnosticSink) -> None:
@@ -96,12 +96,11 @@ def _kpi(kpi: ast.Kpi, checker: KindChecker, symbols: Symbols, sink: DiagnosticS
             case ast.PointsLinear():
                 checker.value(line.measure, Phase.METRICS, where)
                 for end in (line.from_value, line.to_value):
-                    # Reuse the comparison rules: an end must be written in the measure's unit.
-                    checker.condition(ast.Compare(">=", line.measure, end, end.span, end.span), Phase.METRICS, where)
+                    checker.linear_end(line.measure, end)
             case ast.PointsFormula(expression=expression):
-                kind = checker.value(expression, Phase.METRICS, where)
+                kind = checker.value(expression, Phase.METRICS, "a points formula")
                 if kind not in DIMENSIONLESS | {Kind.UNKNOWN}:
-                    sink.report("PR213", f"points are a plain number, but this formula gives {kind.value}", expression.span, "divide by a unit to get a number, for example aht / 1min")
+                    sink.report("PR213", f"points are a plain number, but this formula gives {kind_name(kind)}", expression.span, "divide by a unit to get a number, for example aht / 1min")
 
 
 def _amount(amount: ast.Amount, checker: KindChecker, sink: DiagnosticSink) -> None:
@@ -112,4 +111,4 @@ def _amount(amount: ast.Amount, checker: KindChecker, sink: DiagnosticSink) -> N
         expression = amount.of
         kind = checker.value(expression, Phase.GRADE, "a bonus rule")
     if kind not in (Kind.MONEY, Kind.NUMBER, Kind.UNKNOWN):
-        sink.report("PR208", f"a bonus is an amount of money, but this is {kind.value}", expression.span, "use a money metric, for example 10% of base_salary, or a number like 500")
+        sink.report("PR208", f"a bonus is an amount of money, but this is {kind_name(kind)}", expression.span, "use a money metric, for example 10% of base_salary, or a number like 500")

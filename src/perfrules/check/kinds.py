@@ -61,8 +61,18 @@ PHASE_WORDS = {
 FUNCTIONS = ("min", "max", "abs", "round", "clamp", "coalesce")
 
 
+KIND_NAMES = {Kind.BOOL: "a condition", Kind.MONEY: "an amount of money", Kind.UNKNOWN: "unknown"}
+
+
 def kind_name(kind: Kind) -> str:
-    return "a condition" if kind is Kind.BOOL else f"{'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value}"
+    """``a percent``, ``an amount of money``, ``a condition``..."""
+    return KIND_NAMES.get(kind, f"a {kind.value}")
+
+
+CONDITION_EXAMPLES = {
+    Kind.PERCENT: ">= 90%", Kind.DURATION: "<= 10min", Kind.COUNT: "> 0", Kind.NUMBER: ">= 1",
+    Kind.MONEY: "> 0", Kind.TEXT: '== "..."', Kind.DATE: ">= 2026-01-01",
+}
 
 
 def _plain_number(expression: ast.Expression) -> Decimal | None:
@@ -104,8 +114,8 @@ class KindChecker:
         kind, _ = self.infer(expression, allowed, where)
         if kind not in (Kind.BOOL, Kind.UNKNOWN):
             hint = None
-            if isinstance(expression, ast.Reference):
-                hint = f"compare it with a value, for example {expression.name} >= 90%"
+            if isinstance(expression, ast.Reference) and kind in CONDITION_EXAMPLES:
+                hint = f"compare it with a value, for example {expression.name} {CONDITION_EXAMPLES[kind]}"
             self.sink.report("PR205", f"a condition (true or false) is needed here, but this is {kind_name(kind)}", expression.span, hint)
 
     def value(self, expression: ast.Expression, allowed: Phase, where: str) -> Kind:
@@ -156,7 +166,8 @@ class KindChecker:
         if name in self.symbols.levels:
             self.sink.report("PR301", f"'{name}' is a level, not a value", node.span, f'to test a KPI\'s level write: kpi "name" is {name}')
         else:
-            hint = did_you_mean(name, self.symbols.values) or "declare it with metric or let"
+            hint = did_you_mean(name, self.symbols.values) or (
+                "did you mean `else`?" if did_you_mean(name, ["else"]) else "declare it with metric or let")
             self.sink.report("PR301", f"unknown name '{name}'", node.span, hint)
         return Kind.UNKNOWN, Phase.METRICS
 
@@ -191,12 +202,12 @@ class KindChecker:
             kind, by_phase = self.infer(node.by, Phase.SCORE, "a `by` ranking")
             if kind not in NUMERIC | {Kind.UNKNOWN}:
                 self.sink.report("PR213", f"agents can only be ranked by a number, but this is {kind_name(kind)}", node.by.span)
-            needed = max(by_phase, Phase.KPIS)
         self._too_early(node.span, needed, allowed, where, f"`{node.direction}`")
         if node.is_percent and not 0 < node.amount <= 1:
             self.sink.report("PR014", f"`{node.direction}` takes a share from above 0% to 100%", node.amount_span)
         if not node.is_percent and (node.amount < 1 or node.amount != node.amount.to_integral_value()):
-            self.sink.report("PR014", f"`{node.direction}` takes a whole number of agents or a percentage", node.amount_span, f"write {node.direction} {plain(node.amount)}% for a share")
+            hint = f"write {node.direction} {plain(node.amount)}% for a share" if 0 < node.amount < 1 else None
+            self.sink.report("PR014", f"`{node.direction}` takes a whole number of agents from 1, or a percentage", node.amount_span, hint)
         return Kind.BOOL, needed
 
     def _Negate(self, node: ast.Negate, allowed, where):
@@ -235,8 +246,10 @@ class KindChecker:
         result = arithmetic_kind(node.operator, left, right)
         if result is None:
             hint = None
-            if node.operator in "+-" and Kind.DURATION in (left, right) and (_plain_number(node.left) is not None or _plain_number(node.right) is not None):
-                number = _plain_number(node.left) if _plain_number(node.left) is not None else _plain_number(node.right)
+            number = _plain_number(node.left) if _plain_number(node.left) is not None else _plain_number(node.right)
+            if where == "a points formula" and Kind.DURATION in (left, right):
+                hint = "points are a plain number: divide a duration by a unit, for example aht / 1min"
+            elif node.operator in "+-" and Kind.DURATION in (left, right) and number is not None:
                 hint = f"write a unit: {plain(number)}min"
             self.sink.report(
                 "PR204",
@@ -255,7 +268,15 @@ class KindChecker:
             self._comparison(node, left, right)
         return Kind.BOOL, phase
 
-    def _comparison(self, node: ast.Compare, left: Kind, right: Kind) -> None:
+    def linear_end(self, measure: ast.Expression, end: ast.Expression) -> None:
+        """An end of ``points linear X from A => P to B => Q``: in the unit of X."""
+        measure_kind, _ = self.infer(measure, Phase.METRICS, "a KPI rule")
+        end_kind, _ = self.infer(end, Phase.METRICS, "a KPI rule")
+        if Kind.UNKNOWN not in (measure_kind, end_kind):
+            self._comparison(ast.Compare(">=", measure, end, end.span, end.span), measure_kind, end_kind,
+                             "an end of `points linear` on")
+
+    def _comparison(self, node: ast.Compare, left: Kind, right: Kind, phrase: str | None = None) -> None:
         for value_side, value_kind, other_side, other_kind in (
             (node.left, left, node.right, right),
             (node.right, right, node.left, left),
@@ -265,18 +286,22 @@ class KindChecker:
                 continue
             if value_kind is Kind.PERCENT:
                 suggestion = plain(number * 100) if 0 < abs(number) < 1 else plain(number)
+                message = (f"{phrase} {self._describe(value_side, value_kind)} must be a percentage, not the plain number {plain(number)}"
+                           if phrase else f"{self._describe(value_side, value_kind)} compared with the plain number {plain(number)}")
                 self.sink.report(
                     "PR201",
-                    f"{self._describe(value_side, value_kind)} compared with the plain number {plain(number)}",
+                    message,
                     other_side.span,
                     f"did you mean {suggestion}%?",
                 )
                 return
             if value_kind is Kind.DURATION:
                 unit = self._unit_of(value_side)
+                message = (f"{phrase} {self._describe(value_side, value_kind)} needs a unit, not the plain number {plain(number)}"
+                           if phrase else f"{self._describe(value_side, value_kind)} compared with the plain number {plain(number)}")
                 self.sink.report(
                     "PR202",
-                    f"{self._describe(value_side, value_kind)} compared with the plain number {plain(number)}",
+                    message,
                     other_side.span,
                     f"write a unit: {plain(number)}{unit}",
                 )
@@ -287,7 +312,7 @@ class KindChecker:
         if Kind.TEXT in (left, right) or Kind.DATE in (left, right):
             if left is not right:
                 self._incompatible(node, left, right)
-            elif node.operator not in ("==", "!="):
+            elif left is Kind.TEXT and node.operator not in ("==", "!="):
                 self.sink.report("PR210", f"texts can only be compared with == or !=, not `{node.operator}`", node.operator_span)
             elif left is Kind.TEXT:
                 self._grade_text(node)
@@ -325,7 +350,7 @@ class KindChecker:
 
     def _unit_of(self, expression: ast.Expression) -> str:
         if isinstance(expression, ast.Reference) and expression.name in self.symbols.metrics:
-            return self.symbols.metrics[expression.name].unit or "min"
+            return self.symbols.metrics[expression.name].unit or "s"
         return "min"
 
     def _Call(self, node: ast.Call, allowed, where):
@@ -348,6 +373,8 @@ class KindChecker:
             return Kind.UNKNOWN, phase
         if Kind.UNKNOWN in kinds:
             return Kind.UNKNOWN, phase
+        if name == "coalesce" and len(set(kinds)) == 1:  # coalesce(shift, "白班") keeps any kind
+            return kinds[0], phase
         for argument, kind in zip(node.arguments, kinds):
             if kind not in NUMERIC:
                 self.sink.report("PR207", f"{name}() needs numbers, but this is {kind_name(kind)}", argument.span)

@@ -87,7 +87,7 @@ def _kpi(kpi: ast.Kpi, symbols: Symbols, sink: DiagnosticSink) -> None:
         names = ", ".join(read)
         sink.report(
             "PR114",
-            f"the rules of KPI '{kpi.name.value}' read several values ({names}); say which one it measures",
+            f'the rules of KPI "{kpi.name.value}" read several values ({names}); say which one it measures',
             kpi.name.span,
             f"write `measure {read[0]}` (or a formula) as the first line of the block",
         )
@@ -97,13 +97,23 @@ def _kpi(kpi: ast.Kpi, symbols: Symbols, sink: DiagnosticSink) -> None:
     subject = metric_subject(symbols, measure.name)
     if subject is None:
         return
-    for line in kpi.lines:
+    points_lines = [line for line in kpi.lines if isinstance(line, (ast.PointsLinear, ast.PointsFormula))]
+    for line in points_lines:
         if isinstance(line, ast.PointsLinear):
             _linear(line, subject, sink)
     rules = kpi.rules
-    if rules:
+    if subject.unit == "number" and _compared_with_percentages(rules):
+        subject = Subject(subject.name, subject.domain, "percent", subject.direction)
+    if rules and not points_lines:  # both at once is PR109 already
         views = [RuleView(rule.condition, _outcome_points(rule.outcome, symbols), rule.span) for rule in rules]
         check_rules(views, subject, sink, kpi.name.span, "rule")
+
+
+def _compared_with_percentages(rules: list[ast.KpiRule]) -> bool:
+    """True when every constant the rules compare with is a percentage (show values as %)."""
+    literals = [node for rule in rules if rule.condition is not None for node in ast.walk(rule.condition)
+                if isinstance(node, (ast.PercentLiteral, ast.NumberLiteral, ast.DurationLiteral))]
+    return bool(literals) and all(isinstance(node, ast.PercentLiteral) for node in literals)
 
 
 def _linear(line: ast.PointsLinear, subject: Subject, sink: DiagnosticSink) -> None:
@@ -136,7 +146,7 @@ def _grades(policy: ast.Policy, sink: DiagnosticSink) -> None:
 def _bonus_ranges(policy: ast.Policy, sink: DiagnosticSink) -> None:
     for bonus in policy.of_type(ast.Bonus):
         if not bonus.rules:
-            sink.report("PR113", f"the bonus '{bonus.name.value}' has no rules", bonus.span, "add rules like: top 30% => 10% of base_salary")
+            sink.report("PR113", f'the bonus "{bonus.name.value}" has no rules', bonus.span, "add rules like: top 30% => 10% of base_salary")
         for rule in bonus.rules:
             amount = rule.amount
             if not isinstance(amount, ast.AmountShareRange):

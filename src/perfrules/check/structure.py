@@ -47,14 +47,14 @@ def check_structure(policy: ast.Policy, sink: DiagnosticSink) -> None:
             case ast.Adjust():
                 _adjust(statement, sink)
             case ast.ScoreLimit(limit=limit):
-                _limit(sink, limit)
+                _limit(sink, limit, "score limit")
             case ast.Grade(rules=rules):
                 _rules_end_with_else(sink, rules, "grade")
             case ast.Bonus(rules=rules):
                 _rules_end_with_else(sink, rules, "bonus")
             case ast.Plan(actions=actions):
                 if not actions:
-                    sink.report("PR113", f"the plan '{statement.name.value}' has no actions", statement.span, 'add actions like: "参加沟通技巧培训" within 14 days')
+                    sink.report("PR113", f'the plan "{statement.name.value}" has no actions', statement.span, 'add actions like: "参加沟通技巧培训" within 14 days')
             case ast.Swot(items=items):
                 if not items:
                     sink.report("PR113", "the swot block is empty", statement.span)
@@ -123,12 +123,12 @@ def _points_in_range(sink: DiagnosticSink, points: Decimal, span: ast.Span, what
 
 def _kpi(kpi: ast.Kpi, sink: DiagnosticSink) -> None:
     if not 0 < kpi.weight <= 1:
-        sink.report("PR112", f"the weight of KPI '{kpi.name.value}' must be more than 0% and at most 100%", kpi.weight_span)
+        sink.report("PR112", f'the weight of KPI "{kpi.name.value}" must be more than 0% and at most 100%', kpi.weight_span)
     if isinstance(kpi.missing, ast.MissingPoints):
         _points_in_range(sink, kpi.missing.points, kpi.missing.span, "`when missing`")
     lines = kpi.lines
     if not lines or all(isinstance(line, ast.Measure) for line in lines):
-        sink.report("PR109", f"the KPI '{kpi.name.value}' has no rules", kpi.name.span, "add rules like: csat >= 90% => excellent, or a points line")
+        sink.report("PR109", f'the KPI "{kpi.name.value}" has no rules', kpi.name.span, "add rules like: csat >= 90% => excellent, or a points line")
         return
     for index, line in enumerate(lines):
         if isinstance(line, ast.Measure) and index > 0:
@@ -164,9 +164,9 @@ def _adjust(adjust: ast.Adjust, sink: DiagnosticSink) -> None:
     for limit in limits:
         _limit(sink, limit)
     if len(limits) == len(adjust.lines):
-        sink.report("PR113", f"the adjustment '{adjust.name.value}' has no lines", adjust.span, 'add lines like: +2 per qa_commendations "沟通技巧优秀"')
+        sink.report("PR113", f'the adjustment "{adjust.name.value}" has no lines', adjust.span, 'add lines like: +2 per qa_commendations "沟通技巧优秀"')
 
 
-def _limit(sink: DiagnosticSink, limit: ast.Limit) -> None:
+def _limit(sink: DiagnosticSink, limit: ast.Limit, keyword: str = "limit") -> None:
     if limit.low > limit.high:
-        sink.report("PR111", f"the limit runs backwards: {plain(limit.low)} is more than {plain(limit.high)}", limit.span, f"write limit {plain(limit.high)} to {plain(limit.low)}")
+        sink.report("PR111", f"the limit runs backwards: {plain(limit.low)} is more than {plain(limit.high)}", limit.span, f"write {keyword} {plain(limit.high)} to {plain(limit.low)}")

@@ -32,11 +32,11 @@ class Symbols:
         return [*self.metrics, *self.lets]
 
 
-def _first_seen(sink: DiagnosticSink, seen: dict, key: str, span: ast.Span, what: str) -> bool:
+def _first_seen(sink: DiagnosticSink, seen: dict, key: str, span: ast.Span, what: str, quote: str = "'") -> bool:
     """Record ``key``; report PR302 and return False when it was declared before."""
     if key in seen:
         first = seen[key]
-        sink.report("PR302", f"{what} '{key}' is declared twice (first on line {first.line})", span)
+        sink.report("PR302", f"{what} {quote}{key}{quote} is declared twice (first on line {first.line})", span, "give each its own name")
         return False
     seen[key] = span
     return True
@@ -65,7 +65,7 @@ def collect_symbols(policy: ast.Policy, sink: DiagnosticSink) -> Symbols:
     for kind, what in named_blocks.items():
         spans: dict[str, ast.Span] = {}
         for statement in policy.of_type(kind):
-            if _first_seen(sink, spans, statement.name.value, statement.name.span, what) and kind is ast.Kpi:
+            if _first_seen(sink, spans, statement.name.value, statement.name.span, what, '"') and kind is ast.Kpi:
                 symbols.kpis[statement.name.value] = statement
 
     for grade in policy.of_type(ast.Grade):
@@ -76,13 +76,13 @@ def collect_symbols(policy: ast.Policy, sink: DiagnosticSink) -> Symbols:
     for role in policy.roles:
         _first_seen(sink, role_spans, role.text, role.span, "the role")
 
-    _check_columns(policy, sink)
+    _check_columns(symbols, sink)
     return symbols
 
 
-def _check_columns(policy: ast.Policy, sink: DiagnosticSink) -> None:
+def _check_columns(symbols: Symbols, sink: DiagnosticSink) -> None:
     columns: dict[str, ast.Metric] = {}
-    for metric in policy.metrics:
+    for metric in symbols.metrics.values():
         column = metric.column
         option = metric.option("column")
         span = option.span if option else metric.name.span
@@ -91,7 +91,7 @@ def _check_columns(policy: ast.Policy, sink: DiagnosticSink) -> None:
                 "PR308",
                 f"metric '{metric.name.text}' would read the column '{column}', which the data format reserves",
                 span,
-                f"rename the metric, or map it to another header with column \"...\"",
+                "map it to another header with column \"...\"" if option is None else "choose another column",
             )
         elif column in columns:
             other = columns[column]
