@@ -165,3 +165,20 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
     if target is not None:
         count = sum(1 for _ in evaluation.runs)
         click.echo(f"wrote {output} ({count} polic{'y' if count == 1 else 'ies'})", err=True)
+
+
+@main.command()
+@click.argument("policies")
+@click.argument("data")
+@click.option("--agent", "agent_id", required=True, help="the agent_id to explain")
+@_data_options
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="default: the policy's language")
+def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, lang) -> None:
+    """The step-by-step reasons for one agent's result, in words."""
+    from perfrules.explain import AgentNotFound, explain_agent
+
+    evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
+    try:
+        click.echo(explain_agent(evaluation, agent_id, lang), nl=False)
+    except AgentNotFound:
+        raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated") from None

@@ -1,0 +1,231 @@
+"""``perfrules explain``: every step of one agent's result, in words.
+
+The explanation reads the same result row that ``evaluate`` reports (the columns of
+the plan), never evaluates anything itself: each KPI's value and the rule line that
+decided, exclusions and substitutions with their reason, every adjustment line, the
+base score and score arithmetic, the rank, the veto, the grade rule and the bonus
+arithmetic, the plans.  It speaks the policy's language (zh or en).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from decimal import Decimal
+
+from perfrules import ast
+from perfrules.engine.run import Evaluation, PolicyRun
+from perfrules.results import fetch_rows, missing_reason, period_end
+from perfrules.values import percent_text, plain, round_half_up
+
+WORDS = {
+    "zh": {
+        "policy": "考核方案", "kpi": "指标", "weight": "权重", "line": "第 {n} 行", "points": "分",
+        "missing": "缺失", "excluded": "不计入,其余指标的权重按比例放大",
+        "substituted": "按 when missing 记为", "base": "基础分", "adjust": "加减分",
+        "total": "合计", "limit": "上下限", "score": "得分", "score_limit": "总分上下限",
+        "rank": "名次", "veto": "一票否决", "none": "无", "grade": "等级", "bonus": "奖金",
+        "plans": "改进计划", "due": "截止", "position": "档内名次", "tier": "档内人数",
+        "value": "数值", "nothing": "0(缺失按 0 计)",
+    },
+    "en": {
+        "policy": "Policy", "kpi": "KPI", "weight": "weight", "line": "line {n}", "points": "points",
+        "missing": "missing", "excluded": "left out; the other weights are scaled up",
+        "substituted": "by `when missing` set to", "base": "Base score", "adjust": "Adjustment",
+        "total": "total", "limit": "limit", "score": "Score", "score_limit": "score limit",
+        "rank": "Rank", "veto": "Veto", "none": "none", "grade": "Grade", "bonus": "Bonus",
+        "plans": "Improvement plans", "due": "due", "position": "position in the tier", "tier": "tier size",
+        "value": "value", "nothing": "0 (missing counts as 0)",
+    },
+}
+
+
+class AgentNotFound(Exception):
+    """No evaluated row has this agent id."""
+
+
+def explain_agent(evaluation: Evaluation, agent_id: str, language: str | None = None) -> str:
+    for run in evaluation.runs:
+        for row in fetch_rows(evaluation.connection, run):
+            if row["_agent"] == agent_id:
+                return Explainer(run, row, language or run.policy.language).text()
+    raise AgentNotFound(agent_id)
+
+
+class Explainer:
+    """Builds the explanation of one result row."""
+
+    def __init__(self, run: PolicyRun, row: dict, language: str):
+        self.run = run
+        self.plan = run.plan
+        self.row = row
+        self.words = WORDS["en" if language == "en" else "zh"]
+        self.source_lines = run.loaded.source.text.splitlines()
+        self.metrics = {metric.name.text: metric for metric in run.policy.metrics}
+        self.out: list[str] = []
+
+    def say(self, text: str = "", indent: int = 0) -> None:
+        self.out.append("  " * indent + text)
+
+    def line_text(self, number: int) -> str:
+        return f"{self.words['line'].format(n=number)}: {self.source_lines[number - 1].strip()}"
+
+    def level_text(self, level: str) -> str:
+        declared = next((item for item in self.run.policy.levels if item.name.text == level), None)
+        return f"{level} ({declared.label.value})" if declared is not None and declared.label else level
+
+    def value_text(self, name: str, value) -> str:
+        if value is None:
+            return self.words["missing"]
+        metric = self.metrics.get(name)
+        kind = metric.type.text if metric else "number"
+        if kind == "percent":
+            return percent_text(value)
+        if kind == "duration":
+            return f"{plain(value)}s"
+        return plain(value)
+
+    def text(self) -> str:
+        row, words, policy = self.row, self.words, self.run.policy
+        name = f"{row['_name']} ({row['_agent']})" if row["_name"] else row["_agent"]
+        details = " · ".join(part for part in (row["_role"], row["_team"], row["_period"]) if part)
+        self.say(f"{name} · {details}")
+        self.say(f"{words['policy']}: {policy.name.value} {policy.version} ({self.run.loaded.display})")
+        self.say()
+        for kpi in self.plan.kpis:
+            self.kpi(kpi)
+        self.score()
+        self.rank_veto_grade()
+        self.bonus()
+        self.plans()
+        return "\n".join(self.out) + "\n"
+
+    def kpi(self, kpi) -> None:
+        row, words = self.row, self.words
+        prefix = kpi.prefix
+        weight = percent_text(kpi.kpi.weight)
+        self.say(f"{words['kpi']} {kpi.kpi.name.value} ({words['weight']} {weight})")
+        for name in kpi.reads:
+            column = self.plan.metric_columns.get(name)
+            if column is not None:
+                self.say(f"{name} = {self.value_text(name, row[column])}", 1)
+        status = row[f"{prefix}_status"]
+        points = row[f"{prefix}_points"]
+        if status == "scored":
+            line = row[f"{prefix}_line"]
+            level = row[f"{prefix}_level"]
+            outcome = f"{self.level_text(level)} → {plain(round_half_up(points))} {words['points']}" if level else f"{plain(round_half_up(points))} {words['points']}"
+            self.say(f"{self.line_text(line)}  ⇒ {outcome}", 1)
+        else:
+            reason = missing_reason(self.run.policy, kpi, row, self.plan.metric_columns)
+            if status == "excluded":
+                self.say(f"{reason}: {words['excluded']}", 1)
+            else:
+                level = row[f"{prefix}_level"]
+                shown = f"{self.level_text(level)} ({plain(round_half_up(points))} {words['points']})" if level else f"{plain(round_half_up(points))} {words['points']}"
+                self.say(f"{reason}: {words['substituted']} {shown}", 1)
+        if status != "excluded":
+            weighted = round_half_up(points * kpi.kpi.weight)
+            self.say(f"{plain(round_half_up(points))} × {weight} = {plain(weighted)}", 1)
+        self.say()
+
+    def score(self) -> None:
+        row, words = self.row, self.words
+        used = [kpi for kpi in self.plan.kpis if row[f"{kpi.prefix}_status"] != "excluded"]
+        terms = " + ".join(plain(round_half_up(row[f"{kpi.prefix}_points"] * kpi.kpi.weight)) for kpi in used)
+        total_weight = sum((kpi.kpi.weight for kpi in used), Decimal(0))
+        base = plain(round_half_up(row["base_score"]))
+        if total_weight == 1:
+            self.say(f"{words['base']} = {terms} = {base}")
+        else:
+            self.say(f"{words['base']} = ({terms}) ÷ {percent_text(total_weight)} = {base}")
+        adjustments = []
+        for adjust in self.plan.adjusts:
+            self.say(f"{words['adjust']} {adjust.adjust.name.value}:")
+            for index, line in enumerate(adjust.lines):
+                points = row[f"a{adjust.index}_{index}"]
+                detail = ""
+                if isinstance(line, ast.AdjustPer):
+                    names = [node.name for node in ast.walk(line.per) if isinstance(node, ast.Reference)]
+                    values = ", ".join(f"{name} = {self.value_text(name, row.get(self.plan.metric_columns.get(name, ''), None))}"
+                                       for name in names if name in self.plan.metric_columns)
+                    detail = f" ({values})" if values else ""
+                self.say(f"{self.line_text(line.span.line)}{detail}  ⇒ {_signed(points)}", 1)
+            total = row[f"a{adjust.index}_total"]
+            limit = ""
+            if adjust.limit is not None:
+                limit = f" ({words['limit']} {plain(adjust.limit.low)} .. {plain(adjust.limit.high)})"
+            self.say(f"{words['total']} {_signed(total)}{limit}", 1)
+            adjustments.append(total)
+        arithmetic = " ".join([base] + [_signed(total) for total in adjustments])
+        limit = self.run.policy.first(ast.ScoreLimit)
+        suffix = f" ({words['score_limit']} {plain(limit.limit.low)} .. {plain(limit.limit.high)})" if limit else ""
+        self.say(f"{words['score']} = {arithmetic} = {plain(round_half_up(row['score']))}{suffix}")
+        self.say()
+
+    def rank_veto_grade(self) -> None:
+        row, words = self.row, self.words
+        self.say(f"{words['rank']}: {row['rank']} / {row['rank_of']}")
+        veto_line = row["veto_line"]
+        if veto_line is not None:
+            self.say(f"{words['veto']}: {self.line_text(veto_line)}")
+        else:
+            self.say(f"{words['veto']}: {words['none']}")
+        grade_line = row["grade_line"]
+        if veto_line is None and grade_line:
+            self.say(f"{words['grade']}: {self.line_text(grade_line)}  ⇒ {row['grade']}")
+        else:
+            self.say(f"{words['grade']}: {row['grade']}")
+        self.say()
+
+    def bonus(self) -> None:
+        row, words = self.row, self.words
+        for index, bonus in enumerate(self.plan.bonuses):
+            line = row[f"b{index}_line"]
+            amount = row[f"b{index}_amount"]
+            self.say(f"{words['bonus']} {bonus.name.value}: {self.line_text(line)}  ⇒ {plain(amount)}")
+            rule = next(rule for rule in bonus.rules if rule.span.line == line)
+            if isinstance(rule.amount, ast.AmountShareRange):
+                self.tier(rule)
+            if isinstance(rule.amount, (ast.AmountShare, ast.AmountShareRange)):
+                of = rule.amount.of
+                if isinstance(of, ast.Reference) and of.name in self.plan.metric_columns:
+                    value = row[self.plan.metric_columns[of.name]]
+                    self.say(f"{of.name} = {self.value_text(of.name, value)}  ⇒ {plain(amount)}", 1)
+        self.say()
+
+    def tier(self, rule: ast.BonusRule) -> None:
+        from perfrules.engine.expressions import rank_key
+
+        words = self.words
+        condition: ast.RankCondition = rule.condition
+        plan = next(plan for plan in self.plan.ranks if rank_key(plan.condition) == rank_key(condition))
+        position = self.row[f"r{plan.index}_position"]
+        size = self.row[f"r{plan.index}_size"]
+        tier = Decimal(math.ceil(condition.amount * size)) if condition.is_percent else condition.amount
+        low, high = rule.amount.low, rule.amount.high
+        self.say(f"{words['position']} {position}, {words['tier']} {plain(Decimal(tier))} "
+                 f"= {'ceil(' + percent_text(condition.amount) + ' × ' + str(size) + ')' if condition.is_percent else plain(condition.amount)}", 1)
+        if tier <= 1:
+            self.say(f"{percent_text(high)}", 1)
+        else:
+            self.say(f"{percent_text(high)} − ({percent_text(high)} − {percent_text(low)}) × ({position} − 1) ÷ "
+                     f"({plain(Decimal(tier))} − 1)", 1)
+
+    def plans(self) -> None:
+        words = self.words
+        due = [plan for index, plan in enumerate(self.plan.plans) if self.row[f"p{index}_due"]]
+        if not due:
+            return
+        end = period_end(self.run.period)
+        self.say(f"{words['plans']}:")
+        for plan in due:
+            self.say(f"{plan.name.value} ({self.line_text(plan.span.line)})", 1)
+            for action in plan.actions:
+                self.say(f"- {action.text.value} ({words['due']} {(end + timedelta(days=action.days)).isoformat()})", 2)
+
+
+def _signed(value) -> str:
+    value = round_half_up(value or Decimal(0))
+    return f"+{plain(value)}" if value >= 0 else plain(value)
+
