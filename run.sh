@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-SYSTEM_PACKAGES=()   # Debian packages perfrules needs at run time (none yet for check)
+SYSTEM_PACKAGES=()   # Debian packages perfrules needs at run time (none yet: reports will add fonts)
 VENV=.venv
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }
@@ -85,8 +85,18 @@ main() {
     ensure_system
     ensure_venv
     if [ "$job" = example ]; then
-        say "checking the example policies in policies/"
-        "$VENV/bin/perfrules" check policies/
+        local perfrules="$VENV/bin/perfrules"
+        mkdir -p out
+        say "perfrules check policies/"
+        "$perfrules" check policies/
+        say "perfrules evaluate policies/ examples/agents.csv --format table"
+        "$perfrules" evaluate policies/ examples/agents.csv --format table
+        say "perfrules evaluate policies/ examples/agents.csv -o out/results.json (and .csv, .xlsx)"
+        "$perfrules" evaluate policies/ examples/agents.csv -o out/results.json
+        "$perfrules" evaluate policies/ examples/agents.csv -o out/results.csv
+        "$perfrules" evaluate policies/ examples/agents.csv -o out/results.xlsx
+        say "perfrules explain policies/ examples/agents.csv --agent A030"
+        "$perfrules" explain policies/ examples/agents.csv --agent A030
     else
         "$VENV/bin/python" -m pytest "${@:2}"
     fi

@@ -1,0 +1,83 @@
+"""Writes examples/agents.csv: three months of metric snapshots for 60 after-sales agents.
+
+Three teams of twenty, roles agent and senior_agent, the metrics of
+policies/after_sales_agent.perf, for 2026-09, 2026-10 and 2026-11.  The numbers are
+invented but shaped like a real team: each agent has a steady level with monthly
+noise, a few improve or slip over the quarter, some have too few satisfaction
+surveys for csat to count, one has a serious complaint.  Seeded: running it again
+gives the same file.  Run: python examples/generate.py
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+         "平", "刚", "桂英", "晨", "欣怡", "子涵", "浩然", "雨桐", "思远", "佳琪", "嘉怡", "俊杰", "梓萱", "宇航", "一诺"]
+TEAMS = ["售后一组", "售后二组", "售后三组"]
+PERIODS = ["2026-09", "2026-10", "2026-11"]
+HEADERS = ["agent_id", "name", "role", "team", "supervisor", "period", "reply_within_10min", "csat",
+           "csat_responses", "resolution_rate", "aht", "qa_commendations", "attitude_violations",
+           "serious_complaints", "base_salary"]
+SUPERVISORS = {"售后一组": "周主管", "售后二组": "吴主管", "售后三组": "郑主管"}
+
+
+def clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def main() -> None:
+    rng = random.Random(20261130)
+    names: set[str] = set()
+    agents = []
+    for index in range(60):
+        while True:
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+            if name not in names:
+                names.add(name)
+                break
+        senior = index % 20 < 5
+        agents.append({
+            "agent_id": f"A{index + 1:03d}",
+            "name": name,
+            "role": "senior_agent" if senior else "agent",
+            "team": TEAMS[index // 20],
+            "skill": clamp(rng.gauss(0.75 if senior else 0.55, 0.2), 0.0, 1.0),
+            "trend": rng.choice([-0.04, -0.02, 0.0, 0.0, 0.0, 0.02, 0.04]),
+            "salary": rng.randrange(9000, 15001, 500) if senior else rng.randrange(6000, 10001, 500),
+        })
+    rows = []
+    for month, period in enumerate(PERIODS):
+        for agent in agents:
+            skill = clamp(agent["skill"] + agent["trend"] * month + rng.gauss(0, 0.06), 0.0, 1.0)
+            responses = rng.choice([6, 8, 12, 15, 18, 22, 25, 30]) if rng.random() < 0.9 else rng.randrange(0, 10)
+            rows.append({
+                "agent_id": agent["agent_id"],
+                "name": agent["name"],
+                "role": agent["role"],
+                "team": agent["team"],
+                "supervisor": SUPERVISORS[agent["team"]],
+                "period": period,
+                "reply_within_10min": f"{clamp(79 + 20 * skill + rng.gauss(0, 2.5), 50, 100):.1f}%",
+                "csat": f"{clamp(83.5 + 13 * skill + rng.gauss(0, 2), 60, 100):.1f}%" if responses else "",
+                "csat_responses": responses,
+                "resolution_rate": f"{clamp(89 + 9 * skill + rng.gauss(0, 1.5), 70, 100):.1f}%",
+                "aht": f"{clamp(13 - 6 * skill + rng.gauss(0, 0.8), 4, 20):.1f}",
+                "qa_commendations": max(0, round(rng.gauss(3 * skill, 1))),
+                "attitude_violations": 1 if rng.random() < 0.05 + 0.1 * (1 - skill) else 0,
+                "serious_complaints": 1 if (agent["agent_id"] == "A047" and period == "2026-11") else 0,
+                "base_salary": f"{agent['salary']:,}",
+            })
+    target = Path(__file__).resolve().parent / "agents.csv"
+    with target.open("w", encoding="utf-8-sig", newline="") as handle:  # "CSV UTF-8" as Excel saves it
+        writer = csv.DictWriter(handle, fieldnames=HEADERS)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {target} ({len(rows)} rows)")
+
+
+if __name__ == "__main__":
+    main()
