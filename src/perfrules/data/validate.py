@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from perfrules import ast
 from perfrules.data.cells import cell_error, cleaned, typed_value
 from perfrules.data.reading import ROW_COLUMN, RawTable
+from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import identifier, text_literal
 
 REQUIRED = ("agent_id", "period", "role")
@@ -70,15 +71,28 @@ def period_kind(period: str) -> str:
     return "month" if "-" in period else "year"
 
 
+class UnreadableRows(Exception):
+    """The data lacks agent_id, period or role: no row can be read at all."""
+
+    def __init__(self, problems: list[DataProblem]):
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
 def prepare_source(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
-    """Create the ``source`` table from ``raw.table``; return every problem found."""
+    """Create the ``source`` table from ``raw.table``; return the problems of its rows.
+
+    Raises :class:`UnreadableRows` when a required column is missing.
+    """
     problems: list[DataProblem] = []
     headers = set(raw.headers)
     for column in REQUIRED:
         if column not in headers:
-            problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role)"))
+            hint = did_you_mean(column, raw.headers)
+            extra = f"; {hint}" if hint else ""
+            problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
     if problems:
-        return problems
+        raise UnreadableRows(problems)
     optional = ", ".join(
         f"{cleaned(identifier(column)) if column in headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
         for column in OPTIONAL
@@ -91,9 +105,7 @@ def prepare_source(connection, raw: RawTable, policies: list[ast.Policy]) -> lis
     )
     problems.extend(_row_problems(connection, raw, policies))
     problems.extend(_duplicates(connection, raw))
-    for policy in policies:
-        problems.extend(_metric_problems(connection, raw, policy))
-    return sorted(problems, key=DataProblem.sort_key)
+    return problems
 
 
 def role_filter(policy: ast.Policy) -> str:
@@ -123,15 +135,15 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
         else:
             problems.append(DataProblem(file, f"no policy covers this role (the policies cover {', '.join(covered)})", row, "role", role, order=2))
     for policy in policies:
-        for row, text, period in connection.execute(
-            f"SELECT _row, _period_text, _period FROM source WHERE {role_filter(policy)} AND _period IS NOT NULL ORDER BY _row"
+        kind_sql = "CASE WHEN _period LIKE '%-Q%' THEN 'quarter' WHEN _period LIKE '%-%' THEN 'month' ELSE 'year' END"
+        for row, text, kind in connection.execute(
+            f"SELECT _row, _period_text, {kind_sql} FROM source WHERE {role_filter(policy)} AND _period IS NOT NULL "
+            f"AND {kind_sql} <> {text_literal(policy.period)} ORDER BY _row"
         ).fetchall():
-            kind = period_kind(period)
-            if kind != policy.period:
-                problems.append(DataProblem(
-                    file, f"is a {kind}, but policy \"{policy.name.value}\" reviews by {policy.period} "
-                    f"(write it like {PERIOD_PATTERNS[policy.period]})", row, "period", text, order=1,
-                ))
+            problems.append(DataProblem(
+                file, f"is a {kind}, but policy \"{policy.name.value}\" reviews by {policy.period} "
+                f"(write it like {PERIOD_PATTERNS[policy.period]})", row, "period", text, order=1,
+            ))
     return problems
 
 
@@ -176,15 +188,22 @@ def required_metrics(policy: ast.Policy) -> set[str]:
     return needed
 
 
-def _metric_problems(connection, raw: RawTable, policy: ast.Policy) -> list[DataProblem]:
-    has_rows = connection.execute(f"SELECT count(*) FROM source WHERE {role_filter(policy)}").fetchone()[0]
-    if not has_rows:
-        return []
+NULL_OF_TYPE = {"text": "VARCHAR", "bool": "BOOLEAN"}
+
+
+def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list[DataProblem]:
+    """Create ``table``: the policy's rows with every metric typed (``m0``, ``m1``...).
+
+    Each cell is parsed once; the same pass finds the bad cells, reported with their
+    row, column and text.  A metric column that is absent is all missing, which is
+    a problem only for the metrics a KPI without ``when missing`` measures.
+    """
     problems = []
     headers = set(raw.headers)
-    needed = required_metrics(policy)
-    selects = []
-    for order, metric in enumerate(policy.metrics):
+    has_rows = connection.execute(f"SELECT count(*) FROM source WHERE {role_filter(policy)}").fetchone()[0] > 0
+    needed = required_metrics(policy) if has_rows else set()
+    texts, values, errors, checks = [], [], [], []
+    for index, metric in enumerate(policy_metrics(policy)):
         column = metric.column
         if column not in headers:
             if metric.name.text in needed:
@@ -192,18 +211,34 @@ def _metric_problems(connection, raw: RawTable, policy: ast.Policy) -> list[Data
                     raw.display,
                     f"missing column '{column}' for metric {metric.name.text} of policy \"{policy.name.value}\"",
                 ))
+            values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, 'DECIMAL(38, 9)')}) AS m{index}")
             continue
-        raw_column = identifier(column)
-        value = typed_value(metric.type.text, metric.unit, raw_column)
-        error = cell_error(metric.type.text, value, raw_column)
-        if error == "NULL":
-            continue
-        selects.append(
-            f"SELECT _row, {order} AS column_order, {text_literal(column)} AS header, "
-            f"CAST({raw_column} AS VARCHAR) AS text, {error} AS problem FROM source WHERE {role_filter(policy)}"
-        )
-    if selects:
-        query = "SELECT * FROM (" + " UNION ALL ".join(selects) + ") WHERE problem IS NOT NULL ORDER BY _row, column_order"
-        for row, order, header, text, problem in connection.execute(query).fetchall():
-            problems.append(DataProblem(raw.display, problem, row, header, text, order=10 + order))
+        texts.append(f"{cleaned(identifier(column))} AS t{index}")
+        values.append(f"{typed_value(metric.type.text, metric.unit, f't{index}')} AS m{index}")
+        error = cell_error(metric.type.text, f"m{index}", f"t{index}")
+        if error != "NULL":
+            errors.append(f"{error} AS e{index}")
+            checks.append((index, column))
+    base = "_row, _agent, _period, _role, _name, _team, _supervisor"
+    inner = f"SELECT {base}{''.join(', ' + text for text in texts)} FROM source WHERE {role_filter(policy)}"
+    middle = f"SELECT *, {', '.join(values)} FROM ({inner})" if values else inner
+    outer = f"SELECT *{''.join(', ' + error for error in errors)} FROM ({middle})"
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {outer}")
+    if checks:
+        failing = " OR ".join(f"e{index} IS NOT NULL" for index, _ in checks)
+        columns = ", ".join(f"t{index}, e{index}" for index, _ in checks)
+        for found in connection.execute(f"SELECT _row, {columns} FROM {table} WHERE {failing} ORDER BY _row").fetchall():
+            row = found[0]
+            for position, (index, column) in enumerate(checks):
+                text, problem = found[1 + 2 * position], found[2 + 2 * position]
+                if problem is not None:
+                    problems.append(DataProblem(raw.display, problem, row, column, text, order=10 + index))
     return problems
+
+
+def policy_metrics(policy: ast.Policy) -> list[ast.Metric]:
+    """The policy's metrics in declaration order, first of each name (``m0``, ``m1``...)."""
+    seen: dict[str, ast.Metric] = {}
+    for metric in policy.metrics:
+        seen.setdefault(metric.name.text, metric)
+    return list(seen.values())

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from perfrules import ast
 from perfrules.check.scoring import measured_value
 from perfrules.check.symbols import collect_symbols
-from perfrules.data.cells import typed_value
+from perfrules.data.validate import policy_metrics
 from perfrules.diagnostics import DiagnosticSink
 from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_key
-from perfrules.engine.sql import decimal_literal, divide, identifier, text_literal, times
+from perfrules.engine.sql import decimal_literal, divide, text_literal, times
 
 ZERO = decimal_literal(0)
 HUNDRED = decimal_literal(100)
@@ -74,31 +74,24 @@ class Plan:
     swot_items: list[ast.SwotItem]
     stages: list[tuple[str, str]]  # (name, SELECT ...) in order
 
-    def sql(self, source_table: str, role_filter: str, period: str | None) -> str:
-        """The whole query over ``source_table``, restricted to this policy's rows."""
+    def sql(self, typed_table: str, period: str) -> str:
+        """The whole query over the policy's typed rows of one period."""
         ctes = []
         for name, body in self.stages:
             ctes.append(f"{name} AS ({body})")
-        where = [role_filter]
-        if period is not None:
-            where.append(f"_period = {text_literal(period)}")
-        head = ctes[0].replace("__SOURCE__", source_table).replace("__WHERE__", " AND ".join(where))
+        head = ctes[0].replace("__SOURCE__", typed_table).replace("__WHERE__", f"_period = {text_literal(period)}")
         return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT * FROM {self.stages[-1][0]}"
 
 
-def compile_plan(policy: ast.Policy, headers: set[str]) -> Plan:
-    """Compile a policy that checked without errors; ``headers`` are the data's columns."""
+def compile_plan(policy: ast.Policy) -> Plan:
+    """Compile a policy that checked without errors."""
     symbols = collect_symbols(policy, DiagnosticSink())
-    metric_columns = {name: f"m{index}" for index, name in enumerate(symbols.metrics)}
+    metric_columns = {metric.name.text: f"m{index}" for index, metric in enumerate(policy_metrics(policy))}
     stages: list[tuple[str, str]] = []
 
-    # Stage 1: typed metric columns from the text cells; missing columns are all missing.
-    typed = []
-    for name, metric in symbols.metrics.items():
-        raw = identifier(metric.column) if metric.column in headers else "NULL"
-        typed.append(f"{typed_value(metric.type.text, metric.unit, raw)} AS {metric_columns[name]}")
+    # Stage 1: the policy's typed rows (perfrules.data.validate.type_rows) of the period.
     stages.append(("typed", "SELECT _row, _agent, _period, _role, _name, _team, _supervisor"
-                   + "".join(f", {column}" for column in typed) + " FROM __SOURCE__ WHERE __WHERE__"))
+                   + "".join(f", {column}" for column in metric_columns.values()) + " FROM __SOURCE__ WHERE __WHERE__"))
 
     # Stage 2: `sample N at least K` makes a value missing when the sample is too small.
     sampled = []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from perfrules import ast
 from perfrules.data.reading import DataFileProblem, read_table
-from perfrules.data.validate import DataProblem, period_sql, prepare_source, role_filter
+from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_source, type_rows
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.values import plain
@@ -76,24 +76,28 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         message = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
         raise EvaluationFailed([DataProblem(data_display, message)]) from None
     policy_nodes = [loaded.policy for loaded in policies]
-    problems = prepare_source(connection, raw, policy_nodes)
-    if problems:
-        raise EvaluationFailed(problems)
+    try:
+        problems = prepare_source(connection, raw, policy_nodes)
+    except UnreadableRows as unreadable:
+        raise EvaluationFailed(unreadable.problems) from None
     evaluation = Evaluation(connection, data_display)
     wanted = _normalise_period(connection, period) if period is not None else None
     if period is not None and wanted is None:
         raise EvaluationFailed([DataProblem(data_display, f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")])
-    headers = set(raw.headers)
+    typed_tables = {}
     for index, loaded in enumerate(policies):
-        policy = loaded.policy
-        chosen = wanted or connection.execute(
-            f"SELECT max(_period) FROM source WHERE {role_filter(policy)}"
-        ).fetchone()[0]
+        typed_tables[index] = f"typed_{index}"
+        problems.extend(type_rows(connection, raw, loaded.policy, typed_tables[index]))
+    if problems:
+        raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
+    for index, loaded in enumerate(policies):
+        typed = typed_tables[index]
+        chosen = wanted or connection.execute(f"SELECT max(_period) FROM {typed}").fetchone()[0]
         if chosen is None:
             continue
-        plan = compile_plan(policy, headers)
+        plan = compile_plan(loaded.policy)
         table = f"result_{index}"
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql('source', role_filter(policy), chosen)}")
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
         if connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
             continue
         evaluation.runs.append(PolicyRun(loaded, plan, chosen, table))
