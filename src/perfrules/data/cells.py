@@ -1,7 +1,7 @@
 """Typing data cells in SQL: each metric type's accepted spellings and its error text.
 
 For a raw text column this module builds two SQL expressions: the exact value
-(``DECIMAL(38, 9)``: percent as a fraction, duration in seconds; text as is; bool)
+(``DECIMAL(18, 6)``: percent as a fraction, duration in seconds; text as is; bool)
 and the reason the cell is bad (``NULL`` when it is fine or empty).  Cells accepted
 (``shared/spec/cli.md``, Data): percent as ``0.92`` or ``92%`` between 0% and 100%;
 duration as a plain number in the metric's unit, ``HH:MM:SS`` or with a unit
@@ -61,19 +61,23 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
         words = lambda options: ", ".join(text_literal(word) for word in options)  # noqa: E731
         return (f"CASE WHEN lower({text}) IN ({words(TRUE_WORDS)}) THEN true "
                 f"WHEN lower({text}) IN ({words(FALSE_WORDS)}) THEN false END")
+    plain_number = f"TRY_CAST({text} AS {DECIMAL_TYPE})"  # the common case, without regular expressions
     if metric_type == "percent":
         number = _to_decimal(f"rtrim({text}, '%')")
+        fast_percent = f"TRY_CAST(left({text}, length({text}) - 1) AS {DECIMAL_TYPE})"
+        hundredth = decimal_literal(Decimal("0.01"))
         return (
-            f"CASE WHEN {_matches(text, NUMBER + '%')} THEN {times(number, decimal_literal(Decimal('0.01')))} "
-            f"WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END"
+            f"CASE WHEN right({text}, 1) = '%' THEN coalesce({times(fast_percent, hundredth)}, "
+            f"CASE WHEN {_matches(text, NUMBER + '%')} THEN {times(number, hundredth)} END) "
+            f"ELSE coalesce({plain_number}, CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END) END"
         )
     if metric_type == "duration":
         return _duration_value(text, unit)
     if metric_type == "money":
-        return f"CASE WHEN {_matches(text, MONEY)} THEN {_to_decimal(_extract(text, MONEY, 1))} END"
+        return f"coalesce({plain_number}, CASE WHEN {_matches(text, MONEY)} THEN {_to_decimal(_extract(text, MONEY, 1))} END)"
     if metric_type == "count":
-        return f"CASE WHEN {_matches(text, WHOLE)} THEN {_to_decimal(text)} END"
-    return f"CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END"
+        return f"coalesce({plain_number}, CASE WHEN {_matches(text, WHOLE)} THEN {_to_decimal(text)} END)"
+    return f"coalesce({plain_number}, CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END)"
 
 
 def _extract(text: str, pattern: str, group: int) -> str:
@@ -92,10 +96,11 @@ def _duration_value(text: str, unit: str | None) -> str:
     ) + " END"
     with_unit = f"{_to_decimal(_extract(text, DURATION_WITH_UNIT, 1))} * {factor}"
     plain = times(_to_decimal(text), unit_factor)
+    fast = times(f"TRY_CAST({text} AS {DECIMAL_TYPE})", unit_factor)
     return (
-        f"CAST(CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
+        f"coalesce({fast}, CAST(CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
         f"WHEN {_matches(text, DURATION_WITH_UNIT)} THEN {with_unit} "
-        f"WHEN {_matches(text, NUMBER)} THEN {plain} END AS {DECIMAL_TYPE})"
+        f"WHEN {_matches(text, NUMBER)} THEN {plain} END AS {DECIMAL_TYPE}))"
     )
 
 
@@ -112,6 +117,9 @@ def cell_error(metric_type: str, value: str, raw: str) -> str:
             f"THEN 'is not between 0% and 100% (did you mean ' || {text} || '%?)'"
         )
         checks.append(f"WHEN {value} < 0 OR {value} > 1 THEN 'is not between 0% and 100%'")
-    elif metric_type in ("duration", "money", "count"):
+    elif metric_type == "count":
+        checks.append(f"WHEN {value} <> trunc({value}) THEN {unreadable}")
+        checks.append(f"WHEN {value} < 0 THEN 'is negative'")
+    elif metric_type in ("duration", "money"):
         checks.append(f"WHEN {value} < 0 THEN 'is negative'")
     return "CASE " + " ".join(checks) + " END"

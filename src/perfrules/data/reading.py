@@ -108,15 +108,18 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
         columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(headers))) + "}"
         renames = ", ".join(f'c{index} AS "{_quote(header)}"' for index, header in enumerate(headers))
         try:
+            # Insertion order is file order, so the row's spreadsheet number is rowid + 2.
             connection.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {renames}, "
-                f"CAST(row_number() OVER () + 1 AS BIGINT) AS {ROW_COLUMN} FROM read_csv(?, header = true, "
+                f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT {renames} FROM read_csv(?, header = true, "
                 f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
                 f"strict_mode = true, null_padding = false)",
                 [str(source), delimiter],
             )
         except Exception as error:  # DuckDB reports CSV structure errors with their line
             raise DataFileProblem(f"the CSV file cannot be read: {_first_line(str(error))}") from None
+        connection.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}_cells"
+        )
         rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return RawTable(table, tuple(headers), display, rows, wanted)
     finally:

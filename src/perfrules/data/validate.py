@@ -18,7 +18,7 @@ from perfrules import ast
 from perfrules.data.cells import cell_error, cleaned, typed_value
 from perfrules.data.reading import ROW_COLUMN, RawTable
 from perfrules.diagnostics import did_you_mean
-from perfrules.engine.sql import identifier, text_literal
+from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
 
 REQUIRED = ("agent_id", "period", "role")
 OPTIONAL = ("name", "team", "supervisor")
@@ -58,8 +58,13 @@ def period_sql(raw: str) -> str:
     def matches(pattern: str) -> str:
         return f"regexp_full_match({text}, {text_literal(pattern)})"
 
+    canonical_month = (
+        f"length({text}) = 7 AND substr({text}, 5, 1) = '-' AND TRY_CAST(left({text}, 4) AS INTEGER) IS NOT NULL "
+        f"AND TRY_CAST(substr({text}, 6, 2) AS INTEGER) BETWEEN 1 AND 12"
+    )
     return (
-        f"CASE WHEN {matches(year + '年?')} THEN left({text}, 4) "
+        f"CASE WHEN {canonical_month} THEN {text} "  # the common case, without regular expressions
+        f"WHEN {matches(year + '年?')} THEN left({text}, 4) "
         f"WHEN {matches(quarter)} THEN {extract(quarter, 1)} || '-Q' || {extract(quarter, 2)} "
         f"WHEN {matches(month)} THEN {extract(month, 1)} || '-' || lpad({extract(month, 2)}, 2, '0') END"
     )
@@ -97,8 +102,10 @@ def prepare_source(connection, raw: RawTable, policies: list[ast.Policy]) -> lis
         f"{cleaned(identifier(column)) if column in headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
         for column in OPTIONAL
     )
+    # The identifying columns, cleaned once; metric cells stay in the raw table, which
+    # `type_rows` reads beside these rows with a positional join (same row order).
     connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE source AS SELECT *, {ROW_COLUMN} AS _row, "
+        f"CREATE OR REPLACE TEMP TABLE source AS SELECT {ROW_COLUMN} AS _row, "
         f"{cleaned(identifier('agent_id'))} AS _agent, {period_sql(identifier('period'))} AS _period, "
         f"{cleaned(identifier('period'))} AS _period_text, {cleaned(identifier('role'))} AS _role, "
         f"{optional} FROM {raw.table}"
@@ -113,7 +120,24 @@ def role_filter(policy: ast.Policy) -> str:
     return f"_role IN ({roles})"
 
 
+KIND_OF_PERIOD = "CASE WHEN _period LIKE '%-Q%' THEN 'quarter' WHEN _period LIKE '%-%' THEN 'month' ELSE 'year' END"
+
+
 def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
+    """Empty ids, unreadable periods, uncovered roles, periods of the wrong kind."""
+    covered = sorted({role.text for policy in policies for role in policy.roles})
+    covered_sql = ", ".join(text_literal(role) for role in covered) or "NULL"
+    mismatches = " OR ".join(
+        f"({role_filter(policy)} AND _period IS NOT NULL AND {KIND_OF_PERIOD} <> {text_literal(policy.period)})"
+        for policy in policies
+    ) or "false"
+    # One pass to learn whether anything is wrong; the detailed queries only run when it is.
+    (bad,) = connection.execute(
+        f"SELECT count(*) FROM source WHERE _agent IS NULL OR _period IS NULL OR _role IS NULL "
+        f"OR _role NOT IN ({covered_sql}) OR {mismatches}"
+    ).fetchone()
+    if not bad:
+        return []
     problems = []
     file = raw.display
     for (row,) in connection.execute("SELECT _row FROM source WHERE _agent IS NULL ORDER BY _row").fetchall():
@@ -125,8 +149,6 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
             problems.append(DataProblem(file, "the cell is empty", row, "period", order=1))
         else:
             problems.append(DataProblem(file, "is not a period like 2026-11, 2026-Q4 or 2026", row, "period", text, order=1))
-    covered = sorted({role.text for policy in policies for role in policy.roles})
-    covered_sql = ", ".join(text_literal(role) for role in covered) or "NULL"
     for row, role in connection.execute(
         f"SELECT _row, _role FROM source WHERE _role IS NULL OR _role NOT IN ({covered_sql}) ORDER BY _row"
     ).fetchall():
@@ -135,10 +157,9 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
         else:
             problems.append(DataProblem(file, f"no policy covers this role (the policies cover {', '.join(covered)})", row, "role", role, order=2))
     for policy in policies:
-        kind_sql = "CASE WHEN _period LIKE '%-Q%' THEN 'quarter' WHEN _period LIKE '%-%' THEN 'month' ELSE 'year' END"
         for row, text, kind in connection.execute(
-            f"SELECT _row, _period_text, {kind_sql} FROM source WHERE {role_filter(policy)} AND _period IS NOT NULL "
-            f"AND {kind_sql} <> {text_literal(policy.period)} ORDER BY _row"
+            f"SELECT _row, _period_text, {KIND_OF_PERIOD} FROM source WHERE {role_filter(policy)} AND _period IS NOT NULL "
+            f"AND {KIND_OF_PERIOD} <> {text_literal(policy.period)} ORDER BY _row"
         ).fetchall():
             problems.append(DataProblem(
                 file, f"is a {kind}, but policy \"{policy.name.value}\" reviews by {policy.period} "
@@ -211,7 +232,7 @@ def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list
                     raw.display,
                     f"missing column '{column}' for metric {metric.name.text} of policy \"{policy.name.value}\"",
                 ))
-            values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, 'DECIMAL(38, 9)')}) AS m{index}")
+            values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, DECIMAL_TYPE)}) AS m{index}")
             continue
         texts.append(f"{cleaned(identifier(column))} AS t{index}")
         values.append(f"{typed_value(metric.type.text, metric.unit, f't{index}')} AS m{index}")
@@ -220,12 +241,15 @@ def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list
             errors.append(f"{error} AS e{index}")
             checks.append((index, column))
     base = "_row, _agent, _period, _role, _name, _team, _supervisor"
-    inner = f"SELECT {base}{''.join(', ' + text for text in texts)} FROM source WHERE {role_filter(policy)}"
+    inner = (f"SELECT {base}{''.join(', ' + text for text in texts)} "
+             f"FROM source POSITIONAL JOIN {raw.table} WHERE {role_filter(policy)}")
     middle = f"SELECT *, {', '.join(values)} FROM ({inner})" if values else inner
     outer = f"SELECT *{''.join(', ' + error for error in errors)} FROM ({middle})"
     connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {outer}")
     if checks:
         failing = " OR ".join(f"e{index} IS NOT NULL" for index, _ in checks)
+        if not connection.execute(f"SELECT count(*) FROM {table} WHERE {failing}").fetchone()[0]:
+            return problems
         columns = ", ".join(f"t{index}, e{index}" for index, _ in checks)
         for found in connection.execute(f"SELECT _row, {columns} FROM {table} WHERE {failing} ORDER BY _row").fetchall():
             row = found[0]

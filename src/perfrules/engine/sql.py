@@ -2,31 +2,33 @@
 
 User text (column headers, labels, grade names) only ever reaches SQL through
 :func:`identifier` and :func:`text_literal`, which quote it; numbers only through
-:func:`decimal_literal`.  Every number in a query is ``DECIMAL(38, 9)``: exact for
-addition, subtraction and comparison.  DuckDB's decimal multiplication widens the
-scale and its decimal division gives a binary DOUBLE, so the engine multiplies with
-:func:`times` (back to scale 9, rounded half away from zero) and divides with the
-``pr_div`` macro below: integer arithmetic on scaled HUGEINTs, rounded half away
-from zero at the ninth decimal, and ``NULL`` (missing) for a division by zero.
+:func:`decimal_literal`.  Every number in a query is ``DECIMAL(18, 6)``: exact
+for addition, subtraction and comparison, stored as a 64-bit integer (fast), and
+wide enough for a trillion with six decimals.  DuckDB's decimal multiplication
+widens the scale and its decimal division gives a binary DOUBLE, so the engine
+multiplies with :func:`times` (back to six decimals, rounded half away from zero)
+and divides with the ``pr_div`` macro below: integer arithmetic on scaled HUGEINTs,
+rounded half away from zero at the sixth decimal, and ``NULL`` (missing) for a
+division by zero.  A result that is mathematically exact to six decimals is exact.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-SCALE = 9
-DECIMAL_TYPE = f"DECIMAL(38, {SCALE})"
+SCALE = 6
+DECIMAL_TYPE = f"DECIMAL(18, {SCALE})"
+_ONE = 10 ** SCALE
 
 MACROS = (
     # q = n / d on scaled integers, rounded half away from zero.
     "CREATE OR REPLACE TEMP MACRO pr_round_div(n, d) AS "
     "(n // d) + CASE WHEN 2 * abs(n % d) >= abs(d) THEN sign(n) * sign(d) ELSE 0 END",
-    # NULLIF makes a division by zero NULL without evaluating it (DuckDB evaluates
-    # both branches of a CASE over a vector).
+    # NULLIF makes a division by zero NULL without evaluating it.
     f"CREATE OR REPLACE TEMP MACRO pr_div(a, b) AS "
-    f"CAST(CAST(pr_round_div(CAST(a * 1000000000 AS HUGEINT) * 1000000000, "
-    f"CAST(NULLIF(b, 0) * 1000000000 AS HUGEINT)) AS DECIMAL(38, 0)) "
-    f"* CAST('0.000000001' AS {DECIMAL_TYPE}) AS {DECIMAL_TYPE})",
+    f"CAST(CAST(pr_round_div(CAST(a * {_ONE} AS HUGEINT) * {_ONE}, "
+    f"CAST(NULLIF(b, 0) * {_ONE} AS HUGEINT)) AS DECIMAL(38, 0)) "
+    f"* CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL(18, {SCALE})) AS {DECIMAL_TYPE})",
     f"CREATE OR REPLACE TEMP MACRO pr_times(a, b) AS CAST(round(a * b, {SCALE}) AS {DECIMAL_TYPE})",
 )
 
