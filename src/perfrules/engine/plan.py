@@ -78,7 +78,8 @@ class Plan:
         """The whole query over the policy's typed rows of one period."""
         ctes = []
         for name, body in self.stages:
-            ctes.append(f"{name} AS ({body})")
+            # `scored` is read twice (by the narrow ranking and by the join back).
+            ctes.append(f"{name} AS {'MATERIALIZED ' if name == 'scored' else ''}({body})")
         head = ctes[0].replace("__SOURCE__", typed_table).replace("__WHERE__", f"_period = {text_literal(period)}")
         return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT * FROM {self.stages[-1][0]}"
 
@@ -285,24 +286,33 @@ def _expressions(statement: ast.Statement):
 
 
 def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
-    columns = [
-        "CASE WHEN score IS NULL THEN NULL ELSE rank() OVER (PARTITION BY score IS NULL ORDER BY score DESC) END AS rank",
+    """Positions and group sizes, computed on a narrow projection and joined back.
+
+    A window buffers every column it is given, so the windows see only the row id,
+    the team and the ranked values.  Missing values sort last and get no position;
+    ``count`` counts only the values present (spec §9).
+    """
+    values = ["_row", "_team", "score"]
+    windows = [
+        "CASE WHEN score IS NULL THEN NULL ELSE rank() OVER (ORDER BY score DESC NULLS LAST) END AS rank",
         "count(score) OVER () AS rank_of",
     ]
     for plan in ranks:
         condition = plan.condition
-        value = compiler.compile(condition.by) if condition.by is not None else "score"
-        order = "DESC" if condition.direction == "top" else "ASC"
-        team = "_team, " if condition.within_team else ""
         prefix = f"r{plan.index}"
-        columns.append(f"{value} AS {prefix}_value")
-        columns.append(
-            f"CASE WHEN {value} IS NULL THEN NULL ELSE rank() OVER "
-            f"(PARTITION BY {team}({value}) IS NULL ORDER BY {value} {order}) END AS {prefix}_position"
-        )
-        partition = "PARTITION BY _team" if condition.within_team else ""
-        columns.append(f"count({value}) OVER ({partition}) AS {prefix}_size")
-    return "SELECT *, " + ", ".join(columns) + " FROM scored"
+        if condition.by is None and condition.direction == "top" and not condition.within_team:
+            windows += [f"rank AS {prefix}_position", f"rank_of AS {prefix}_size"]  # the same ranking
+            continue
+        value = f"{prefix}_value"
+        values.append(f"{compiler.compile(condition.by) if condition.by is not None else 'score'} AS {value}")
+        order = "DESC" if condition.direction == "top" else "ASC"
+        partition = "PARTITION BY _team " if condition.within_team else ""
+        windows.append(f"CASE WHEN {value} IS NULL THEN NULL ELSE rank() OVER "
+                       f"({partition}ORDER BY {value} {order} NULLS LAST) END AS {prefix}_position")
+        windows.append(f"count({value}) OVER ({partition.strip()}) AS {prefix}_size")
+    narrow = f"SELECT {', '.join(values)} FROM scored"
+    positions = f"SELECT _row, {', '.join(windows)} FROM ({narrow})"
+    return f"SELECT scored.*, positions.* EXCLUDE (_row) FROM scored JOIN ({positions}) positions USING (_row)"
 
 
 # ---- grade, veto, bonus, plans -------------------------------------------------------------------
