@@ -11,7 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-SYSTEM_PACKAGES=()   # Debian packages perfrules needs at run time (none yet: reports will add fonts)
+# Debian packages perfrules needs: WeasyPrint's Pango and HarfBuzz-Subset (fast font subsetting),
+# fontconfig, and a CJK font so that Chinese prints as Chinese in the PDFs.
+SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk)
 VENV=.venv
 
 say() { printf 'run.sh: %s\n' "$*" >&2; }

@@ -17,6 +17,9 @@ from perfrules import __version__
 
 EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
 
+# Policies are small, but a generated one may nest deeply; Python 3.11 frames are cheap.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+
 
 class UsageProblem(click.ClickException):
     """A mistake on the command line: printed as ``perfrules: error: ...``, exit 2."""
@@ -182,3 +185,45 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, la
         click.echo(explain_agent(evaluation, agent_id, lang), nl=False)
     except AgentNotFound:
         raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated") from None
+
+
+@main.command()
+@click.argument("policies")
+@click.argument("data")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="the folder for the PDFs")
+@_data_options
+@click.option("--agent", "agents", multiple=True, help="only this agent (repeat for several)")
+@click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes: CSV, XLSX or YAML with agent_id, kind, text")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="default: each policy's language")
+@click.option("--templates", type=click.Path(file_okay=False), help="a folder with agent.html and team.html of your own")
+def report(policies: str, data: str, output: str, period, encoding, sheet, agents, notes, lang, templates) -> None:
+    """PDF review packets, one per agent, plus a team summary."""
+    from pathlib import Path
+
+    from perfrules.report.model import build_report
+    from perfrules.report.notes import NotesProblem, read_notes
+    from perfrules.report.render import ReportProblem, write_report
+
+    supervisor_notes = {}
+    if notes:
+        try:
+            supervisor_notes = read_notes(Path(notes), notes)
+        except NotesProblem as problem:
+            for line in problem.problems:
+                click.echo(line, err=True)
+            sys.exit(EXIT_DATA)
+    if templates and not Path(templates).is_dir():
+        raise UsageProblem(f"--templates {templates}: no such folder")
+    evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
+    wanted = set(agents) if agents else None
+    built = build_report(evaluation, lang, wanted, supervisor_notes)
+    if wanted:
+        unknown = sorted(wanted - {packet.agent_id for packet in built.packets})
+        if unknown:
+            raise UsageProblem(f"no agent {', '.join(unknown)} in {data} for the period evaluated")
+    try:
+        written, _ = write_report(built, Path(output), Path(templates) if templates else None,
+                                  progress=sys.stderr.isatty(), whole_periods=not wanted)
+    except ReportProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    click.echo(f"wrote {len(written)} PDF files to {output}", err=True)

@@ -172,9 +172,9 @@ def render_text(diagnostic: Diagnostic, source_text: str | None) -> str:
     )
     lines = [header]
     if source_text is not None:
-        source_lines = source_text.splitlines()
-        if 1 <= span.line <= len(source_lines):
-            raw = source_lines[span.line - 1]
+        source_lines = source_text.split("\n")  # lines as the parser counts them
+        if 1 <= span.line <= len(source_lines) and source_lines[span.line - 1].strip():
+            raw = source_lines[span.line - 1].rstrip("\r")
             stripped = raw.lstrip()
             indent = len(raw) - len(stripped)  # columns count a tab as one character
             start = max(span.column - 1 - indent, 0)

@@ -32,6 +32,9 @@ def write_atomically(target: Path):
         yield Path(temporary)
         with open(temporary, "rb+") as written:
             os.fsync(written.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):

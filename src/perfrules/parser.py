@@ -459,6 +459,10 @@ def parse_policy(source: SourceFile) -> ParseResult:
         tree = parser.parse(source.text, on_error=on_error)
         if not syntax:
             policy = AstBuilder(sink).transform(tree)
+            _report_huge_numbers(parser, source.text, sink)
+    except RecursionError:
+        sink.report("PR001", "this policy is nested too deeply to read (an expression hundreds of levels deep)",
+                    Span(1, 1, 1, 2, 0, 1), "split the expression into several `let` values")
     except UnexpectedInput as error:
         if not syntax:  # raised without passing through on_error
             syntax.append(explain(error, SyntaxContext(source.text, parser)).diagnostic)
@@ -477,6 +481,20 @@ def parse_policy(source: SourceFile) -> ParseResult:
         Diagnostic(item.code, item.message, item.span, item.hint, source.path) for item in sink.items
     ]
     return ParseResult(policy, diagnostics)
+
+
+LARGEST_NUMBER = Decimal("999999999999")
+
+
+def _report_huge_numbers(parser: Lark, text: str, sink: DiagnosticSink) -> None:
+    """Numbers beyond what evaluation keeps exactly (a trillion, six decimals) are errors."""
+    for token in parser.lex(text):
+        if token.type in ("NUMBER", "PERCENT", "DURATION"):
+            digits = token.value.rstrip("%smindh")
+            value = Decimal(digits)
+            if value > LARGEST_NUMBER or (value and value.as_tuple().exponent < -6):
+                sink.report("PR014", f"{token.value} is too large or too precise for perfrules",
+                            token_span(token), "numbers go up to 999,999,999,999 with at most six decimals")
 
 
 def _error_span(error: VisitError) -> Span:

@@ -16,9 +16,8 @@ DURATION_STEPS = ((Decimal(86400), "d"), (Decimal(3600), "h"), (Decimal(60), "mi
 def plain(value: Decimal) -> str:
     """A decimal without exponent or trailing zeros: ``Decimal('90.0')`` is ``90``."""
     if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    text = format(value.normalize(), "f")
-    return text
+        return format(value.to_integral_value(), "f")
+    return format(value.normalize(), "f")
 
 
 def percent_text(fraction: Decimal) -> str:

@@ -22,9 +22,13 @@ __all__ = ["CheckedPolicy", "Symbols", "check_policy", "check_policy_set"]
 
 def check_policy(policy: ast.Policy, file: str) -> list[Diagnostic]:
     sink = DiagnosticSink()
-    check_structure(policy, sink)
-    symbols = collect_symbols(policy, sink)
-    check_let_cycles(symbols, sink)
-    check_expressions(policy, symbols, sink)
-    check_scoring(policy, symbols, sink)
+    try:
+        check_structure(policy, sink)
+        symbols = collect_symbols(policy, sink)
+        check_let_cycles(symbols, sink)
+        check_expressions(policy, symbols, sink)
+        check_scoring(policy, symbols, sink)
+    except RecursionError:
+        sink.report("PR001", "this policy is nested too deeply to check (a chain of hundreds of `let` values)",
+                    policy.name.span, "shorten the chain of definitions")
     return [Diagnostic(d.code, d.message, d.span, d.hint, file) for d in sink.items]

@@ -330,9 +330,11 @@ def check_rules(
     if all_known:
         uncovered = matched.complement(domain)
         if not uncovered.is_empty():
+            what = (f"no value of {subject.name}" if uncovered == domain
+                    else f"{subject.name} {describe(uncovered, subject)}")
             sink.report(
                 "PR402",
-                f"{subject.name} {describe(uncovered, subject)} matches no {unmatched_what}",
+                f"{what} matches no {unmatched_what}",
                 unmatched_at,
                 "add an else rule, or a rule for those values",
             )

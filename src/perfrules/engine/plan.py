@@ -214,11 +214,12 @@ def _kpi_points(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
 
 
 def _linear_points(line: ast.PointsLinear, compiler: ExpressionCompiler) -> str:
-    """P + (Q − P) × (x − A) / (B − A), clamped between P and Q."""
+    """P + (Q − P) × (x − A) / (B − A), clamped between P and Q; the division comes last,
+    so a result that is exact to six decimals is exact."""
     x = compiler.compile(line.measure)
     start, end = compiler.compile(line.from_value), compiler.compile(line.to_value)
     p, q = decimal_literal(line.from_points), decimal_literal(line.to_points)
-    raw = f"({p} + {times(f'({q} - {p})', divide(f'({x} - {start})', f'({end} - {start})'))})"
+    raw = f"({p} + {divide(times(f'({q} - {p})', f'({x} - {start})'), f'({end} - {start})')})"
     low, high = (p, q) if line.from_points <= line.to_points else (q, p)
     return _clamp(raw, low, high)
 
@@ -372,8 +373,9 @@ def _amount(rule: ast.BonusRule, compiler: ExpressionCompiler) -> str:
             position, size = compiler.scope.rank_conditions[rank_key(condition)]
             tier = (f"ceil({times(decimal_literal(condition.amount), size)})" if condition.is_percent
                     else decimal_literal(condition.amount))
-            spread = decimal_literal(high - low)
-            share = (f"CASE WHEN {tier} <= 1 THEN {decimal_literal(high)} ELSE {decimal_literal(high)} - "
-                     f"{times(spread, divide(f'({position} - 1)', f'({tier} - 1)'))} END")
-            return times(share, compiler.compile(of))
+            # X × (B − (B − A) × (position − 1) / (tier − 1)), dividing last (exact to 6 decimals).
+            base = compiler.compile(of)
+            top_share = times(decimal_literal(high), base)
+            step = divide(times(times(decimal_literal(high - low), base), f"({position} - 1)"), f"({tier} - 1)")
+            return f"CASE WHEN {tier} <= 1 THEN {top_share} ELSE {top_share} - {step} END"
     raise AssertionError(amount)

@@ -39,10 +39,31 @@ class PolicyRun:
     plan: Plan
     period: str
     table: str
+    typed_table: str
 
     @property
     def policy(self) -> ast.Policy:
         return self.plan.policy
+
+    def history(self, connection, limit: int = 12) -> list[tuple[str, str]]:
+        """(period, result table) for up to ``limit`` periods ending with this one, oldest first.
+
+        Earlier periods are evaluated with the same plan on demand (for trend charts);
+        problems in them do not stop anything: a value that could not be scored shows
+        as a gap.
+        """
+        periods = [period for (period,) in connection.execute(
+            f"SELECT DISTINCT _period FROM {self.typed_table} WHERE _period IS NOT NULL AND _period <= ? "
+            f"ORDER BY _period DESC LIMIT ?", [self.period, limit]).fetchall()]
+        tables = []
+        for period in reversed(periods):
+            if period == self.period:
+                tables.append((period, self.table))
+                continue
+            table = f"{self.table}_{period.replace('-', '_')}"
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {self.plan.sql(self.typed_table, period)}")
+            tables.append((period, table))
+        return tables
 
 
 @dataclass
@@ -100,7 +121,7 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
         if connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
             continue
-        evaluation.runs.append(PolicyRun(loaded, plan, chosen, table))
+        evaluation.runs.append(PolicyRun(loaded, plan, chosen, table, typed))
     if wanted is not None and not evaluation.runs:
         raise EvaluationFailed([DataProblem(data_display, f"no rows for period {wanted}")])
     problems = []
@@ -112,7 +133,7 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
 
 
 def _normalise_period(connection, period: str) -> str | None:
-    return connection.execute(f"SELECT {period_sql('?')}", [period]).fetchone()[0]
+    return connection.execute(f"SELECT {period_sql('given')} FROM (SELECT ? AS given)", [period]).fetchone()[0]
 
 
 def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
@@ -130,10 +151,10 @@ def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[Dat
         for row, agent, status, value in rows:
             if status == "missing":
                 reads = ", ".join(kpi.reads) or "its value"
-                message = (f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\" reads a missing value ({reads}); "
-                           f"fill the cell, or give the KPI `when missing exclude`, a level or points")
+                message = (f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\" has no value ({reads} is missing, "
+                           f"or its sample is too small); give the KPI `when missing exclude`, a level or points")
             else:
-                shown = plain(value) if value is not None else "?"
+                shown = _value_text(plan, kpi, value)
                 message = f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\": the value {shown} matches no rule"
             problems.append(DataProblem(data_display, message, row))
     for row, agent in connection.execute(
@@ -147,8 +168,30 @@ def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[Dat
             shown = plain(score) if score is not None else "?"
             problems.append(DataProblem(data_display, f"agent {agent}: no grade rule of policy \"{name}\" matches the score {shown}", row))
     for index, bonus in enumerate(plan.bonuses):
-        for row, agent in connection.execute(
-            f"SELECT _row, _agent FROM {run.table} WHERE b{index}_line = 0 ORDER BY _row"
+        for row, agent, line in connection.execute(
+            f"SELECT _row, _agent, b{index}_line FROM {run.table} "
+            f"WHERE b{index}_line = 0 OR b{index}_amount IS NULL ORDER BY _row"
         ).fetchall():
-            problems.append(DataProblem(data_display, f"agent {agent}: no rule of bonus \"{bonus.name.value}\" matches", row))
+            if line == 0:
+                message = f"agent {agent}: no rule of bonus \"{bonus.name.value}\" matches"
+            else:
+                message = (f"agent {agent}: bonus \"{bonus.name.value}\" (line {line}) has no amount: "
+                           f"a value it reads is missing, or it divides by zero")
+            problems.append(DataProblem(data_display, message, row))
     return problems
+
+
+def _value_text(plan: Plan, kpi, value) -> str:
+    """A KPI's measured value written in its metric's unit (85%, 600s, 3)."""
+    from perfrules.values import duration_text, percent_text
+
+    if value is None:
+        return "?"
+    measure = kpi.measure
+    metric = next((metric for metric in plan.policy.metrics
+                   if isinstance(measure, ast.Reference) and metric.name.text == measure.name), None)
+    if metric is not None and metric.type.text == "percent":
+        return percent_text(value)
+    if metric is not None and metric.type.text == "duration":
+        return duration_text(value)
+    return plain(value)

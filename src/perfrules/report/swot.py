@@ -1,0 +1,207 @@
+"""The derived half of a packet's SWOT: what the numbers themselves say.
+
+Strengths are KPIs at their best level or in the top 20% of the group; weaknesses
+are KPIs at their lowest level, substituted or left out for lack of data, or in the
+bottom 20%; opportunities are KPIs close to the next level (the distance computed
+from the rule thresholds) or improving three periods in a row; threats are KPIs
+declining three periods in a row, a red line hit, or a red line one incident away.
+The policy's own ``swot`` notes and the supervisor's notes are added by the model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from perfrules import ast
+from perfrules.check.coverage import Subject, ValueSet, condition_set, metric_subject
+from perfrules.check.symbols import Symbols
+from perfrules.report.texts import sentence
+from perfrules.values import duration_text, plain, round_half_up
+
+KINDS = ("strength", "weakness", "opportunity", "threat")
+CLOSE = {"percent": Decimal("0.05"), "count": Decimal(2)}
+
+
+@dataclass
+class KpiFacts:
+    """What the SWOT rules need to know of one KPI for one agent."""
+
+    name: str
+    status: str
+    points: Decimal | None
+    line: int | None
+    level_label: str | None
+    value: Decimal | None
+    reason: str | None
+    history: list[Decimal | None]  # measured values, oldest first, current last
+    group_position: tuple[int, int] | None  # (position among the group, group size), best first
+
+
+def derive_swot(language: str, kpis: list[KpiFacts], plans: dict, vetoes: list[tuple[str, bool, bool]]) -> dict[str, list[str]]:
+    """``plans`` maps KPI name to its :class:`KpiThresholds`; ``vetoes`` lists (name, hit, near)."""
+    found: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    for kpi in kpis:
+        thresholds = plans.get(kpi.name)
+        if kpi.status == "excluded":
+            found["weakness"].append(sentence(language, "was_excluded", kpi=kpi.name, reason=kpi.reason))
+            continue
+        if kpi.status == "substituted":
+            found["weakness"].append(sentence(language, "was_substituted", kpi=kpi.name, reason=kpi.reason))
+        best, lowest = (thresholds.best, thresholds.lowest) if thresholds else (None, None)
+        if kpi.status == "scored" and best is not None and best != lowest and kpi.points == best:
+            found["strength"].append(sentence(language, "best_level", kpi=kpi.name, level=kpi.level_label or plain(best)))
+        elif kpi.group_position and _in_share(kpi.group_position, best_end=True):
+            found["strength"].append(sentence(language, "top_group", kpi=kpi.name))
+        if kpi.status == "scored" and lowest is not None and best != lowest and kpi.points == lowest:
+            found["weakness"].append(sentence(language, "lowest_level", kpi=kpi.name, level=kpi.level_label or plain(lowest)))
+        elif kpi.group_position and _in_share(kpi.group_position, best_end=False):
+            found["weakness"].append(sentence(language, "bottom_group", kpi=kpi.name))
+        if thresholds is not None and kpi.status == "scored" and kpi.value is not None:
+            step = thresholds.next_level(kpi.value, kpi.line)
+            if step is not None:
+                change, label = step
+                found["opportunity"].append(sentence(language, "close_to_next", kpi=kpi.name,
+                                                     change=thresholds.change_text(change, language), level=label))
+        trend = _trend(kpi.history, thresholds.direction if thresholds else None)
+        if trend is not None:
+            values = " → ".join(thresholds.value_text(value) for value in kpi.history[-3:]) if thresholds else ""
+            found["opportunity" if trend > 0 else "threat"].append(
+                sentence(language, "improving" if trend > 0 else "declining", kpi=kpi.name, values=values))
+    for name, hit, near in vetoes:
+        if hit:
+            found["threat"].append(sentence(language, "veto_hit", name=name))
+        elif near:
+            found["threat"].append(sentence(language, "veto_near", name=name))
+    return found
+
+
+def _in_share(position: tuple[int, int], best_end: bool, share: Decimal = Decimal("0.2")) -> bool:
+    place, size = position
+    if size < 5:
+        return False
+    cutoff = math.ceil(share * size)
+    return place <= cutoff if best_end else place > size - cutoff
+
+
+def _trend(history: list[Decimal | None], direction: str | None) -> int | None:
+    """+1 when the last three values improve step by step, -1 when they worsen."""
+    last = history[-3:]
+    if len(last) < 3 or any(value is None for value in last) or direction is None:
+        return None
+    sign = 1 if direction == "higher" else -1
+    steps = [sign * (later - earlier) for earlier, later in zip(last, last[1:])]
+    if all(step > 0 for step in steps):
+        return 1
+    if all(step < 0 for step in steps):
+        return -1
+    return None
+
+
+class KpiThresholds:
+    """A KPI's rules read as value ranges: best and lowest points, the next level's distance."""
+
+    def __init__(self, kpi: ast.Kpi, subject: Subject | None, symbols: Symbols, level_labels: dict[str, str]):
+        self.subject = subject
+        self.direction = subject.direction if subject else None
+        self.rules: list[tuple[int, Decimal, str, ValueSet | None]] = []
+        self.ranges_known = subject is not None
+        matched = None
+        for rule in kpi.rules:
+            points, label = _outcome(rule.outcome, symbols, level_labels)
+            values = None
+            if self.ranges_known:
+                raw = subject.domain if rule.condition is None else condition_set(rule.condition, subject)
+                if raw is None:  # a rule the ranges cannot express: distances would be guesses
+                    self.ranges_known = False
+                else:
+                    values = raw if matched is None else raw.minus(matched, subject.domain)
+                    matched = raw if matched is None else matched.union(raw)
+            self.rules.append((rule.span.line, points, label, values))
+        outcomes = [points for _, points, _, _ in self.rules if points is not None]
+        self.best = max(outcomes) if outcomes else None
+        self.lowest = min(outcomes) if outcomes else None
+
+    def next_level(self, value: Decimal, line: int | None) -> tuple[Decimal, str] | None:
+        """(distance, label) to the nearest rule with more points, when it is close."""
+        if not self.ranges_known or self.direction is None:
+            return None
+        current = next((points for rule_line, points, _, _ in self.rules if rule_line == line), None)
+        if current is None:
+            return None
+        best: tuple[Decimal, str] | None = None
+        for _, points, label, values in self.rules:
+            if points is None or points <= current or values is None or values.is_empty():
+                continue
+            if self.direction == "higher":
+                bound = values.intervals[0].low
+                distance = bound - value if bound is not None else None
+            else:
+                bound = values.intervals[-1].high
+                distance = value - bound if bound is not None else None
+            if distance is None or distance <= 0:
+                continue
+            if best is None or distance < best[0]:
+                best = (distance, label)
+        if best is None or not self._close(best[0], value):
+            return None
+        return best
+
+    def _close(self, distance: Decimal, value: Decimal) -> bool:
+        unit = self.subject.unit
+        if unit in CLOSE:
+            return distance <= CLOSE[unit]
+        reference = abs(value) if value else Decimal(1)
+        return distance <= max(reference * Decimal("0.1"), Decimal(1) if self.subject.domain.integral else Decimal(0))
+
+    def value_text(self, value: Decimal | None) -> str:
+        if value is None:
+            return "-"
+        return self.subject.text(value) if self.subject else plain(round_half_up(value))
+
+    def change_text(self, change: Decimal, language: str) -> str:
+        unit = self.subject.unit
+        if unit == "percent":
+            amount = sentence(language, "percentage_points", value=plain(round_half_up(change * 100, 1)))
+        elif unit == "duration":
+            amount = duration_text(round_half_up(change, 0))
+        else:
+            amount = plain(round_half_up(change))
+        if self.direction == "lower":
+            key = "less_time" if unit == "duration" else "fewer"
+        else:
+            key = "more_points" if unit == "percent" else "more"
+        return sentence(language, key, amount=amount)
+
+
+def _outcome(outcome: ast.Outcome, symbols: Symbols, labels: dict[str, str]) -> tuple[Decimal | None, str]:
+    if isinstance(outcome, ast.PointsOutcome):
+        return outcome.points, plain(outcome.points)
+    level = symbols.levels.get(outcome.level.text)
+    return (level.points if level else None), labels.get(outcome.level.text, outcome.level.text)
+
+
+def thresholds_for(policy: ast.Policy, symbols: Symbols, measures: dict[str, ast.Expression | None]) -> dict[str, KpiThresholds]:
+    labels = {level.name.text: (level.label.value if level.label else level.name.text) for level in policy.levels}
+    result = {}
+    for kpi in policy.kpis:
+        measure = measures.get(kpi.name.value)
+        subject = metric_subject(symbols, measure.name) if isinstance(measure, ast.Reference) else None
+        result[kpi.name.value] = KpiThresholds(kpi, subject, symbols, labels)
+    return result
+
+
+def veto_status(veto: ast.Veto, values: dict[str, Decimal | None], hit: bool) -> tuple[str, bool, bool]:
+    """(name, hit, one incident away) for a veto on ``count > N`` or ``count >= N``."""
+    near = False
+    condition = veto.condition
+    if not hit and isinstance(condition, ast.Compare) and isinstance(condition.left, ast.Reference) \
+            and isinstance(condition.right, ast.NumberLiteral) and condition.operator in (">", ">="):
+        value = values.get(condition.left.name)
+        if value is not None:
+            limit = condition.right.value
+            # A zero-tolerance line (`> 0`) is one incident away for everyone: say it only to
+            # agents who already have incidents and are one short of the line.
+            near = value >= 1 and value == (limit if condition.operator == ">" else limit - 1)
+    return veto.name.value, hit, near

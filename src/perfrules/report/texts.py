@@ -1,0 +1,87 @@
+"""Every fixed string of the review packets, in Chinese and English.
+
+Templates call ``t("key")``; the report code formats sentences with
+:func:`sentence`.  Keeping the two languages side by side here makes a missing
+translation a test failure (both dictionaries must have the same keys), not an
+empty box in a PDF.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "zh": {
+        "packet_title": "绩效面谈资料",
+        "team_title": "团队绩效汇总",
+        "agent": "员工", "agent_id": "工号", "role": "岗位", "team": "团队", "supervisor": "主管",
+        "period": "考核周期", "policy": "考核方案", "version": "版本", "generated": "生成于",
+        "score": "得分", "base_score": "基础分", "grade": "等级", "rank": "名次", "bonus": "奖金",
+        "bonus_total": "奖金合计", "kpis": "关键指标", "kpi": "指标", "value": "实际值",
+        "thresholds": "考核标准", "level": "等级", "points": "得分", "weight": "权重",
+        "weighted": "加权得分", "status": "状态", "scored": "已计分", "excluded": "不计入",
+        "substituted": "替代计分", "adjustments": "加减分", "no_adjustments": "本期无加减分",
+        "veto": "一票否决", "no_veto": "未触发一票否决", "trend": "趋势", "trend_note": "近 {n} 个周期的得分与各指标",
+        "swot": "SWOT 分析", "strength": "优势", "weakness": "不足", "opportunity": "机会", "threat": "风险",
+        "none": "无", "plans": "改进计划", "no_plans": "本期无改进计划", "action": "行动", "due": "截止日期",
+        "meeting": "面谈记录", "agreed_actions": "双方确认的行动", "agent_signature": "员工签名",
+        "supervisor_signature": "主管签名", "date": "日期", "leaderboard": "排行榜",
+        "grade_distribution": "等级分布", "kpi_averages": "各团队指标平均值", "vetoes": "一票否决",
+        "agents_with_plans": "需要改进计划的员工", "people": "人", "all_teams": "全部",
+        "page": "第 {page} 页", "sha": "方案指纹", "commit": "提交",
+        # derived SWOT sentences
+        "best_level": "{kpi}达到最高等级({level})",
+        "top_group": "{kpi}位于团队前 20%",
+        "lowest_level": "{kpi}处于最低等级({level})",
+        "bottom_group": "{kpi}位于团队后 20%",
+        "was_substituted": "{kpi}数据不足,按替代分计分:{reason}",
+        "was_excluded": "{kpi}数据不足,本期不计分:{reason}",
+        "close_to_next": "{kpi}再{change}即可达到{level}",
+        "improving": "{kpi}连续三个周期改善({values})",
+        "declining": "{kpi}连续三个周期下滑({values})",
+        "veto_hit": "触发一票否决:{name}",
+        "veto_near": "距离一票否决「{name}」只差一次",
+        "more_points": "提升 {amount}", "less_time": "缩短 {amount}", "fewer": "减少 {amount}", "more": "增加 {amount}",
+        "percentage_points": "{value} 个百分点",
+        "note": "主管备注",
+    },
+    "en": {
+        "packet_title": "Performance review packet",
+        "team_title": "Team performance summary",
+        "agent": "Agent", "agent_id": "ID", "role": "Role", "team": "Team", "supervisor": "Supervisor",
+        "period": "Period", "policy": "Policy", "version": "version", "generated": "Generated",
+        "score": "Score", "base_score": "Base score", "grade": "Grade", "rank": "Rank", "bonus": "Bonus",
+        "bonus_total": "Bonus total", "kpis": "Key performance indicators", "kpi": "KPI", "value": "Value",
+        "thresholds": "Thresholds", "level": "Level", "points": "Points", "weight": "Weight",
+        "weighted": "Weighted", "status": "Status", "scored": "scored", "excluded": "excluded",
+        "substituted": "substituted", "adjustments": "Adjustments", "no_adjustments": "No adjustments this period",
+        "veto": "Red line (veto)", "no_veto": "No red line was hit", "trend": "Trend", "trend_note": "Score and KPIs over the last {n} periods",
+        "swot": "SWOT", "strength": "Strengths", "weakness": "Weaknesses", "opportunity": "Opportunities", "threat": "Threats",
+        "none": "none", "plans": "Improvement plan", "no_plans": "No improvement plan this period", "action": "Action", "due": "Due",
+        "meeting": "Feedback meeting", "agreed_actions": "Agreed actions", "agent_signature": "Agent's signature",
+        "supervisor_signature": "Supervisor's signature", "date": "Date", "leaderboard": "Leaderboard",
+        "grade_distribution": "Grade distribution", "kpi_averages": "KPI averages by team", "vetoes": "Red lines hit",
+        "agents_with_plans": "Agents with improvement plans", "people": "agents", "all_teams": "All",
+        "page": "Page {page}", "sha": "Policy sha256", "commit": "commit",
+        "best_level": "{kpi} is at the best level ({level})",
+        "top_group": "{kpi} is in the top 20% of the group",
+        "lowest_level": "{kpi} is at the lowest level ({level})",
+        "bottom_group": "{kpi} is in the bottom 20% of the group",
+        "was_substituted": "{kpi} had too little data and was substituted: {reason}",
+        "was_excluded": "{kpi} had too little data and was left out: {reason}",
+        "close_to_next": "{kpi}: {change} more reaches {level}",
+        "improving": "{kpi} improved three periods in a row ({values})",
+        "declining": "{kpi} declined three periods in a row ({values})",
+        "veto_hit": "Red line hit: {name}",
+        "veto_near": "One more incident triggers the red line \"{name}\"",
+        "more_points": "{amount}", "less_time": "{amount} faster", "fewer": "{amount} fewer", "more": "{amount}",
+        "percentage_points": "{value} percentage points",
+        "note": "Supervisor's note",
+    },
+}
+
+
+def texts(language: str) -> dict[str, str]:
+    return TEXTS["en" if language == "en" else "zh"]
+
+
+def sentence(language: str, key: str, **values) -> str:
+    return texts(language)[key].format(**values)

@@ -1,0 +1,207 @@
+"""``perfrules evaluate`` output files: CSV and XLSX flattened one row per agent, the table for
+people, JSON to a file, and atomic writing (a failed evaluation leaves an existing file alone
+and creates none).
+
+The numbers are those of tests/cases/evaluate/spec-complete-example, computed by hand in its
+notes.md; the failing data is tests/cases/evaluate/bad-cells-all-reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CASES
+
+GOOD = CASES / "evaluate" / "spec-complete-example"
+BAD = CASES / "evaluate" / "bad-cells-all-reported"
+
+ORDER = ["A001", "A005", "A003", "A002", "A006", "A004"]
+# agent: (score, grade, veto, bonus_total, adjustment block total), by hand (see notes.md).
+HAND = {
+    "A001": ("110.00", "优秀", "", "1600.00", "10.00"),
+    "A005": ("99.00", "优秀", "", "750.00", "-1.00"),
+    "A003": ("95.00", "不合格", "重大投诉一票否决", "0.00", "-5.00"),
+    "A002": ("82.00", "良好", "", "0.00", "2.00"),
+    "A006": ("48.00", "不合格", "", "0.00", "0.00"),
+    "A004": ("-20.00", "不合格", "", "0.00", "-20.00"),
+}
+
+
+@pytest.fixture
+def good(tmp_path) -> Path:
+    folder = tmp_path / "good"
+    shutil.copytree(GOOD, folder)
+    return folder
+
+
+@pytest.fixture
+def bad(tmp_path) -> Path:
+    folder = tmp_path / "bad"
+    shutil.copytree(BAD, folder)
+    return folder
+
+
+def evaluate(run_cli, folder: Path, *args: str):
+    data = "data.xlsx" if (folder / "data.xlsx").exists() else "data.csv"
+    return run_cli("evaluate", "policy.perf", data, *args, cwd=folder)
+
+
+# ---- CSV -----------------------------------------------------------------------------------------
+
+
+def test_csv_file_has_one_flattened_row_per_agent(run_cli, good):
+    result = evaluate(run_cli, good, "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == "wrote out.csv (1 policy)\n"
+    rows = list(csv.DictReader(io.StringIO((good / "out.csv").read_text(encoding="utf-8"))))
+    assert [row["agent_id"] for row in rows] == ORDER
+    header = list(rows[0])
+    for name in ("响应时间", "顾客满意度", "问题解决率"):
+        for part in ("value", "level", "points", "status"):
+            assert f"kpi:{name}:{part}" in header
+    assert {"base_score", "score", "rank", "rank_of", "veto", "grade", "bonus_total"} <= set(header)
+    for row in rows:
+        score, grade, veto, bonus_total, block = HAND[row["agent_id"]]
+        assert (row["score"], row["grade"], row["veto"], row["bonus_total"]) == (score, grade, veto, bonus_total)
+        assert row["adjust:主管抽检:points"] == block
+        assert row["policy"] == "售后客服月度考核"
+    by_agent = {row["agent_id"]: row for row in rows}
+    assert by_agent["A001"]["kpi:响应时间:points"] == "100.00"
+    assert by_agent["A001"]["kpi:响应时间:level"] == "excellent"
+    assert by_agent["A001"]["bonus:月度绩效奖金:amount"] == "1600.00"
+    assert by_agent["A003"]["kpi:顾客满意度:status"] == "excluded"
+    assert by_agent["A003"]["kpi:顾客满意度:points"] == ""
+    assert by_agent["A003"]["base_score"] == "100.00"
+    assert by_agent["A006"]["kpi:顾客满意度:value"] == "0.849"
+    assert by_agent["A006"]["kpi:顾客满意度:level"] == "fail"
+    assert by_agent["A006"]["plans"] == "沟通提升计划"
+    assert by_agent["A005"]["rank"] == "2" and by_agent["A005"]["rank_of"] == "6"
+
+
+def test_csv_on_stdout_is_the_file(run_cli, good):
+    to_file = evaluate(run_cli, good, "-o", "out.csv")
+    assert to_file.exit_code == 0
+    on_stdout = evaluate(run_cli, good, "--format", "csv")
+    assert on_stdout.exit_code == 0
+    assert on_stdout.stdout == (good / "out.csv").read_text(encoding="utf-8")
+
+
+# ---- XLSX ----------------------------------------------------------------------------------------
+
+
+def test_xlsx_file_read_back_with_openpyxl(run_cli, good):
+    from openpyxl import load_workbook
+
+    result = evaluate(run_cli, good, "-o", "out.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == "wrote out.xlsx (1 policy)\n"
+    sheet = load_workbook(good / "out.xlsx", read_only=True).worksheets[0]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    header, body = rows[0], rows[1:]
+    csv_header = next(csv.reader(io.StringIO(evaluate(run_cli, good, "--format", "csv").stdout)))
+    assert header == csv_header
+    records = [dict(zip(header, row)) for row in body]
+    assert [record["agent_id"] for record in records] == ORDER
+    for record in records:
+        score, grade, veto, bonus_total, block = HAND[record["agent_id"]]
+        assert record["score"] == pytest.approx(float(score))
+        assert record["grade"] == grade
+        assert (record["veto"] or "") == veto
+        assert record["bonus_total"] == pytest.approx(float(bonus_total))
+        assert record["adjust:主管抽检:points"] == pytest.approx(float(block))
+    first = records[0]
+    assert first["name"] == "张三"
+    assert first["kpi:响应时间:points"] == pytest.approx(100.0)
+    assert first["kpi:响应时间:value"] == pytest.approx(0.92)
+    assert first["rank"] == 1
+
+
+def test_xlsx_needs_an_output_file(run_cli, good):
+    result = evaluate(run_cli, good, "--format", "xlsx")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "-o" in result.stderr
+
+
+# ---- table and JSON ------------------------------------------------------------------------------
+
+
+def test_table_shows_names_scores_and_grades(run_cli, good):
+    result = evaluate(run_cli, good, "--format", "table")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "售后客服月度考核" in text
+    for name in ("张三", "李四", "王五", "赵六", "钱七", "孙八"):
+        assert name in text
+    for grade in ("优秀", "良好", "不合格"):
+        assert grade in text
+    for shown in ("110.00", "-20.00", "1600.00", "750.00", "重大投诉一票否决", "沟通提升计划"):
+        assert shown in text
+    lines = text.splitlines()
+    position = {agent: next(i for i, line in enumerate(lines) if f" {agent} " in line) for agent in ORDER}
+    assert sorted(ORDER, key=position.get) == ORDER
+
+
+def test_json_file_is_what_stdout_prints(run_cli, good):
+    on_stdout = evaluate(run_cli, good)
+    to_file = evaluate(run_cli, good, "-o", "out.json")
+    assert to_file.exit_code == 0, to_file.stderr
+    assert to_file.stdout == ""
+    assert to_file.stderr == "wrote out.json (1 policy)\n"
+    assert json.loads((good / "out.json").read_text(encoding="utf-8")) == json.loads(on_stdout.stdout)
+
+
+# ---- atomic writing ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["out.json", "out.csv", "out.xlsx"])
+def test_failed_evaluation_creates_no_file(run_cli, bad, name):
+    before = sorted(path.name for path in bad.iterdir())
+    result = evaluate(run_cli, bad, "-o", name)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr == (BAD / "expected_stderr.txt").read_text(encoding="utf-8")
+    assert not (bad / name).exists()
+    assert sorted(path.name for path in bad.iterdir()) == before  # no temporary file left behind
+
+
+@pytest.mark.parametrize("name", ["out.json", "out.csv", "out.xlsx"])
+def test_failed_evaluation_leaves_an_existing_file_unchanged(run_cli, bad, name):
+    old = b"the results of last month\n"
+    (bad / name).write_bytes(old)
+    result = evaluate(run_cli, bad, "-o", name)
+    assert result.exit_code == 3
+    assert (bad / name).read_bytes() == old
+
+
+def test_a_policy_error_leaves_an_existing_file_unchanged(run_cli, good):
+    (good / "policy.perf").write_text(
+        (GOOD / "policy.perf").read_text(encoding="utf-8").replace("csat >= 90% =>", "csat >= 90 =>"),
+        encoding="utf-8",
+    )
+    (good / "out.json").write_text("old\n", encoding="utf-8")
+    result = evaluate(run_cli, good, "-o", "out.json")
+    assert result.exit_code == 1
+    assert (good / "out.json").read_text(encoding="utf-8") == "old\n"
+
+
+@pytest.mark.parametrize("name", ["out.json", "out.csv"])
+def test_success_replaces_a_longer_old_file_whole(run_cli, good, name):
+    (good / name).write_text("x" * 100_000, encoding="utf-8")
+    result = evaluate(run_cli, good, "-o", name)
+    assert result.exit_code == 0, result.stderr
+    written = (good / name).read_text(encoding="utf-8")
+    assert "x" * 10 not in written
+    expected = evaluate(run_cli, good, "--format", name.rsplit(".", 1)[1]).stdout
+    if name.endswith(".json"):
+        assert json.loads(written) == json.loads(expected)
+    else:
+        assert written == expected
