@@ -99,6 +99,10 @@ main() {
         "$perfrules" evaluate policies/ examples/agents.csv -o out/results.xlsx
         say "perfrules explain policies/ examples/agents.csv --agent A030"
         "$perfrules" explain policies/ examples/agents.csv --agent A030
+        say "perfrules report policies/ examples/agents.csv -o out/packets (and examples/cx_team.csv in English)"
+        "$perfrules" report policies/ examples/agents.csv -o out/packets
+        "$perfrules" report policies/ examples/cx_team.csv -o out/packets-en
+        say "done: see out/results.json, out/results.csv, out/results.xlsx, out/packets/ and out/packets-en/"
     else
         "$VENV/bin/python" -m pytest "${@:2}"
     fi

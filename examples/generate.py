@@ -1,11 +1,15 @@
-"""Writes examples/agents.csv: three months of metric snapshots for 60 after-sales agents.
+"""Writes the example data: examples/agents.csv and examples/cx_team.csv.
+
+agents.csv: three months of metric snapshots for 60 after-sales agents.
 
 Three teams of twenty, roles agent and senior_agent, the metrics of
 policies/after_sales_agent.perf, for 2026-09, 2026-10 and 2026-11.  The numbers are
 invented but shaped like a real team: each agent has a steady level with monthly
 noise, a few improve or slip over the quarter, some have too few satisfaction
-surveys for csat to count, one has a serious complaint.  Seeded: running it again
-gives the same file.  Run: python examples/generate.py
+surveys for csat to count, one has a serious complaint.  cx_team.csv: the same three
+months for 16 customer-experience specialists of an international team, for
+policies/customer_experience_en.perf.  Seeded: running it again gives the same
+files.  Run: python examples/generate.py
 """
 
 from __future__ import annotations
@@ -71,9 +75,43 @@ def main() -> None:
                 "serious_complaints": 1 if (agent["agent_id"] == "A047" and period == "2026-11") else 0,
                 "base_salary": f"{agent['salary']:,}",
             })
-    target = Path(__file__).resolve().parent / "agents.csv"
+    write(Path(__file__).resolve().parent / "agents.csv", HEADERS, rows)
+    write_cx_team(random.Random(20261201))
+
+
+CX_NAMES = ["Alice Martin", "Bruno Silva", "Chloé Dubois", "Daniel Kim", "Emma Novak", "Farid Haddad",
+            "Grace Okafor", "Hiro Tanaka", "Isabel Costa", "Jonas Weber", "Kavya Rao", "Liam O'Brien",
+            "Maria Rossi", "Nina Petrova", "Omar Aziz", "Priya Shah"]
+CX_HEADERS = ["agent_id", "name", "role", "team", "supervisor", "period", "csat_score", "csat_surveys", "nps",
+              "resolution_rate", "upheld_escalations", "kudos", "base_salary"]
+
+
+def write_cx_team(rng: random.Random) -> None:
+    rows = []
+    skills = [clamp(rng.gauss(0.6, 0.2), 0.0, 1.0) for _ in CX_NAMES]
+    trends = [rng.choice([-0.05, 0.0, 0.0, 0.05]) for _ in CX_NAMES]
+    for month, period in enumerate(PERIODS):
+        for index, name in enumerate(CX_NAMES):
+            skill = clamp(skills[index] + trends[index] * month + rng.gauss(0, 0.05), 0.0, 1.0)
+            surveys = rng.choice([12, 18, 25, 31, 40])
+            rows.append({
+                "agent_id": f"CX{index + 1:02d}", "name": name, "role": "cx_specialist",
+                "team": "EMEA" if index < 8 else "APAC", "supervisor": "Sam Lee" if index < 8 else "Mei Chen",
+                "period": period,
+                "csat_score": f"{clamp(3.9 + 1.0 * skill + rng.gauss(0, 0.08), 1, 5):.2f}",
+                "csat_surveys": surveys,
+                "nps": round(clamp(38 + 35 * skill + rng.gauss(0, 5), -100, 100)),
+                "resolution_rate": f"{clamp(0.88 + 0.1 * skill + rng.gauss(0, 0.01), 0, 1):.3f}",
+                "upheld_escalations": 1 if rng.random() < 0.08 else 0,
+                "kudos": max(0, round(rng.gauss(2 * skill, 1))),
+                "base_salary": f"{rng.randrange(4000, 6001, 250)}",
+            })
+    write(Path(__file__).resolve().parent / "cx_team.csv", CX_HEADERS, rows)
+
+
+def write(target: Path, headers: list[str], rows: list[dict]) -> None:
     with target.open("w", encoding="utf-8-sig", newline="") as handle:  # "CSV UTF-8" as Excel saves it
-        writer = csv.DictWriter(handle, fieldnames=HEADERS)
+        writer = csv.DictWriter(handle, fieldnames=headers)
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {target} ({len(rows)} rows)")
