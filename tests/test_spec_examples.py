@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import POLICIES, SPEC
+from conftest import POLICIES, SHARED_SPEC, SPEC
 from perfrules import ast
 from perfrules.parser import parse_policy
 from perfrules.source import SourceFile
@@ -21,6 +21,12 @@ def check_text(tmp_path, text: str, name: str = "policy.perf"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return load_policies([str(path)])
+
+
+@pytest.mark.skipif(not SHARED_SPEC.is_dir(), reason="shared/spec is not beside this clone")
+@pytest.mark.parametrize("name", ["language.md", "cli.md"])
+def test_the_copy_of_the_spec_is_current(name):
+    assert (SPEC / name).read_text(encoding="utf-8") == (SHARED_SPEC / name).read_text(encoding="utf-8")
 
 
 def test_the_spec_has_the_examples_this_file_expects():
