@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from perfrules import ast
 from perfrules.data.reading import DataFileProblem, read_table
 from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_source, type_rows
@@ -81,8 +83,6 @@ class Evaluation:
 
 
 def open_connection():
-    import duckdb
-
     connection = duckdb.connect(config={"preserve_insertion_order": True})
     install_macros(connection)
     return connection
@@ -118,7 +118,12 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
             continue
         plan = compile_plan(loaded.policy)
         table = f"result_{index}"
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
+        try:
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
+        except duckdb.Error as error:  # an arithmetic overflow the plan could not turn into a missing value
+            message = str(error).strip().splitlines()[0]
+            raise EvaluationFailed([DataProblem(
+                data_display, f"policy \"{loaded.policy.name.value}\" cannot be evaluated on this data: {message}")]) from None
         if connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
             continue
         evaluation.runs.append(PolicyRun(loaded, plan, chosen, table, typed))
@@ -176,7 +181,7 @@ def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[Dat
                 message = f"agent {agent}: no rule of bonus \"{bonus.name.value}\" matches"
             else:
                 message = (f"agent {agent}: bonus \"{bonus.name.value}\" (line {line}) has no amount: "
-                           f"a value it reads is missing, or it divides by zero")
+                           f"a value it reads is missing, it divides by zero, or it exceeds 999,999,999,999")
             problems.append(DataProblem(data_display, message, row))
     return problems
 

@@ -25,11 +25,14 @@ MACROS = (
     "CREATE OR REPLACE TEMP MACRO pr_round_div(n, d) AS "
     "(n // d) + CASE WHEN 2 * abs(n % d) >= abs(d) THEN sign(n) * sign(d) ELSE 0 END",
     # NULLIF makes a division by zero NULL without evaluating it.
+    # Operands are widened to 38 digits before scaling; a result beyond DECIMAL(18, 6)
+    # becomes NULL (missing, reported as such) rather than an overflow error.
     f"CREATE OR REPLACE TEMP MACRO pr_div(a, b) AS "
-    f"CAST(CAST(pr_round_div(CAST(a * {_ONE} AS HUGEINT) * {_ONE}, "
-    f"CAST(NULLIF(b, 0) * {_ONE} AS HUGEINT)) AS DECIMAL(38, 0)) "
-    f"* CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL(18, {SCALE})) AS {DECIMAL_TYPE})",
-    f"CREATE OR REPLACE TEMP MACRO pr_times(a, b) AS CAST(round(a * b, {SCALE}) AS {DECIMAL_TYPE})",
+    f"TRY_CAST(CAST(pr_round_div(CAST(CAST(a AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT) * {_ONE}, "
+    f"CAST(CAST(NULLIF(b, 0) AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT)) AS DECIMAL(38, 0)) "
+    f"* CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL(38, {SCALE})) AS {DECIMAL_TYPE})",
+    f"CREATE OR REPLACE TEMP MACRO pr_times(a, b) AS "
+    f"TRY_CAST(round(CAST(a AS DECIMAL(38, {SCALE})) * CAST(b AS DECIMAL(38, {SCALE})), {SCALE}) AS {DECIMAL_TYPE})",
 )
 
 

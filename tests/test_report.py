@@ -1,0 +1,913 @@
+"""``perfrules report``: the PDFs are read back with pypdf and checked for what they say.
+
+Most checks compare the text with whitespace removed (``compact``): table cells wrap
+(``顾客满意\\n度``) and pypdf puts line breaks where the layout does, but the order of
+the words within a packet is the order of the template.  Numbers are compared with
+what ``perfrules evaluate`` gives for the same agent, formatted the way the packet
+prints them (``94.00``, ``27 / 60``, ``2,100.00``).
+
+Data sets are small and built in temporary folders; the full example (60 agents) is
+rendered once for the whole module.
+"""
+
+from __future__ import annotations
+
+import csv
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pypdf
+import pytest
+from click.testing import CliRunner
+
+from conftest import POLICIES, REPO
+
+import perfrules.report.render as render
+
+EXAMPLES = REPO / "examples"
+TEMPLATES = REPO / "templates"
+PERIOD = "2026-11"
+UNSAFE = set('\\/:*?"<>|')
+ZH_LABELS = ["绩效面谈资料", "关键指标", "考核标准", "加权得分", "优势", "风险", "改进计划", "面谈记录",
+             "员工签名", "主管签名", "已计分", "不计入", "替代计分", "未触发一票否决", "主管备注"]
+EN_LABELS = ["Performance review packet", "Key performance indicators", "Thresholds", "Weighted", "Strengths",
+             "Weaknesses", "Opportunities", "Threats", "Improvement plan", "Feedback meeting", "Agreed actions",
+             "Agent's signature", "Supervisor's signature", "Date"]
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def invoke(*args: str):
+    """Like the ``run_cli`` fixture, for module-scoped fixtures (which cannot use it)."""
+    from perfrules.cli import main
+
+    return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(str(path)).pages)
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def has(text: str, expected: str) -> bool:
+    return compact(expected) in compact(text)
+
+
+def assert_has(text: str, *expected: str) -> None:
+    missing = [item for item in expected if not has(text, item)]
+    assert not missing, f"not in the PDF text: {missing}\n--- text ---\n{text}"
+
+
+def swot_boxes(text: str, language: str = "zh") -> dict[str, str]:
+    """The compact text of each SWOT box, cut at the box headings in template order."""
+    headings = (["SWOT分析", "优势", "不足", "机会", "风险", "改进计划"] if language == "zh"
+                else ["SWOT", "Strengths", "Weaknesses", "Opportunities", "Threats", "Improvementplan"])
+    flat = compact(text)
+    start = flat.index(headings[0])
+    places = []
+    for heading in headings[1:]:
+        start = flat.index(heading, start)
+        places.append((start, start + len(heading)))
+        start += len(heading)
+    kinds = ["strength", "weakness", "opportunity", "threat"]
+    return {kind: flat[places[index][1]:places[index + 1][0]] for index, kind in enumerate(kinds)}
+
+
+def percent(value) -> str:
+    """0.905 -> 90.5%, 0.93 -> 93%: a percent as the packets print it (at most 2 decimals)."""
+    number = (Decimal(str(value)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+    return f"{number:f}%"
+
+
+def percent_cell(text: str) -> str:
+    """'88.0%' in a data file -> '88%'."""
+    return percent(Decimal(text.rstrip("%")) / 100)
+
+
+def money(value) -> str:
+    return f"{value:,.2f}"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
+    """Every file and folder under ``folder``: content, mtime and inode."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.stat()
+        found[str(path.relative_to(folder))] = (path.read_bytes() if path.is_file() else b"<dir>",
+                                                 info.st_mtime_ns, info.st_ino)
+    return found
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Staging or previous-version folders a render may leave behind."""
+    return [path.name for path in folder.iterdir() if path.name.startswith(".")] if folder.exists() else []
+
+
+def evaluate_json(policy: Path, data: Path) -> dict:
+    result = invoke("evaluate", policy, data)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def by_agent(document: dict) -> dict[str, dict]:
+    return {result["agent_id"]: result for result in document["results"]}
+
+
+def kpi_thresholds(policy_text: str, kpi_name: str) -> list[str]:
+    """The rule lines of a KPI as written in the policy."""
+    block = policy_text.split(f'kpi "{kpi_name}"', 1)[1].split("}", 1)[0]
+    return [line.strip() for line in block.splitlines() if "=>" in line]
+
+
+# ---- data sets ------------------------------------------------------------------------------------
+
+SMALL_POLICY = """\
+policy "测试客服考核" {
+    version "7.3"
+    roles agent
+    period month
+    language zh
+
+    metric reply_within_10min: percent "10分钟内回复占比" higher is better
+    metric csat: percent "顾客满意度" higher is better sample csat_responses at least 10
+    metric csat_responses: count "满意度回访样本数"
+    metric aht: duration in min "平均处理时长" lower is better
+    metric complaints: count "投诉次数"
+    metric base_salary: money "月基本工资"
+
+    levels {
+        excellent "优秀" = 100
+        pass "合格" = 80
+        fail "不合格" = 0
+    }
+
+    kpi "响应时间" weight 40% {
+        reply_within_10min >= 90% => excellent
+        reply_within_10min >= 80% => pass
+        else => fail
+    }
+    kpi "顾客满意度" weight 30% when missing 60 {
+        csat >= 90% => excellent
+        csat >= 85% => pass
+        else => fail
+    }
+    kpi "处理时长" weight 30% when missing exclude {
+        aht <= 6min => excellent
+        aht <= 10min => pass
+        else => fail
+    }
+
+    veto "投诉红线" when complaints > 1 => "不合格"
+
+    grade {
+        score >= 90 => "优秀"
+        score >= 75 => "良好"
+        score >= 60 => "合格"
+        else => "不合格"
+    }
+
+    bonus "月度奖金" {
+        grade == "不合格" => 0
+        top 30% => 10% of base_salary
+        else => 0
+    }
+
+    plan "响应提升计划" when kpi "响应时间" is fail {
+        "参加响应时效培训" within 14 days
+        "每日复盘超时工单" within 30 days
+    }
+
+    swot {
+        opportunity "可担任新人带教" when grade == "优秀"
+        threat "投诉次数偏多" when complaints >= 1
+    }
+}
+"""
+
+SMALL_HEADERS = ["agent_id", "name", "role", "team", "supervisor", "period", "reply_within_10min", "csat",
+                 "csat_responses", "aht", "complaints", "base_salary"]
+# agent_id, name, team, reply_within_10min for 2026-09/10/11, csat, csat_responses, aht (min), complaints in 2026-11
+SMALL_AGENTS = [
+    ("A001", "张三", "一组", ["80.0%", "85.0%", "88.8%"], "95.0%", 20, "7.5", 0, "10,000"),
+    ("A002", '李四/组长:*?"', "一组", ["91.0%", "92.0%", "93.0%"], "91.0%", 20, "9.0", 0, "8,000"),
+    ("A003", "<b>x</b>", "一组", ["86.0%", "85.0%", "86.0%"], "88.0%", 20, "9.5", 0, "8,000"),
+    ("A004", "王五", "二组", ["85.0%", "78.0%", "70.0%"], "", 6, "11.0", 1, "8,000"),
+    ("A005", "赵六", "二组", ["95.0%", "95.0%", "96.0%"], "92.0%", 20, "7.0", 2, "9,000"),
+    ("A006", "钱七", "二组", ["90.0%", "91.0%", "92.0%"], "90.5%", 20, "", 0, "9,500"),
+    ("A007", "孙八", "一组", ["84.0%", "84.0%", "83.0%"], "86.0%", 20, "8.5", 0, "7,000"),
+    ("A008", "周九", "二组", ["88.0%", "87.0%", "87.5%"], "87.0%", 20, "9.8", 0, "7,500"),
+]
+PERIODS = ["2026-09", "2026-10", "2026-11"]
+
+
+def write_small(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    policy = folder / "policy.perf"
+    policy.write_text(SMALL_POLICY, encoding="utf-8")
+    data = folder / "data.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SMALL_HEADERS)
+        for month, period in enumerate(PERIODS):
+            for agent_id, name, team, replies, csat, responses, aht, complaints, salary in SMALL_AGENTS:
+                writer.writerow([agent_id, name, "agent", team, "周主管" if team == "一组" else "吴主管", period,
+                                 replies[month], csat, responses, aht, complaints if period == PERIOD else 0, salary])
+    return policy, data
+
+
+CX_HEADERS = ["agent_id", "name", "role", "team", "supervisor", "period", "csat_score", "csat_surveys", "nps",
+              "resolution_rate", "upheld_escalations", "kudos", "base_salary"]
+# agent_id, name, team, csat_score, csat_surveys, nps for 2026-09/10/11, resolution_rate, escalations in 2026-11
+CX_AGENTS = [
+    ("CX01", "Alice Martin", "EMEA", "4.90", 30, [58, 58, 58], "0.975", 0),
+    ("CX02", "Bruno Silva", "EMEA", "4.60", 30, [55, 45, 35], "0.960", 1),
+    ("CX03", "Chloé Dubois", "APAC", "4.75", 25, [65, 65, 65], "0.980", 2),
+    ("CX04", "Daniel Kim", "APAC", "4.70", 12, [52, 52, 52], "0.955", 0),
+    ("CX05", "Emma Novak", "EMEA", "4.50", 25, [50, 50, 50], "0.950", 0),
+    ("CX06", "Farid Haddad", "APAC", "4.40", 22, [40, 40, 40], "0.920", 0),
+]
+
+
+def write_cx(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "cx.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CX_HEADERS)
+        for month, period in enumerate(PERIODS):
+            for agent_id, name, team, csat, surveys, nps, resolution, escalations in CX_AGENTS:
+                writer.writerow([agent_id, name, "cx_specialist", team, "Sam Lee", period, csat, surveys, nps[month],
+                                 resolution, escalations if period == PERIOD else 0, 1, 5000])
+    return data
+
+
+# ---- module-wide renders ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """The full example (60 agents) rendered once, and its evaluation."""
+    out = tmp_path_factory.mktemp("example") / "out"
+    data = EXAMPLES / "agents.csv"
+    result = invoke("report", POLICIES, data, "-o", out)
+    assert result.exit_code == 0, result.output
+    return out, evaluate_json(POLICIES, data)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """The small Chinese data set, every packet rendered with notes from a CSV file."""
+    folder = tmp_path_factory.mktemp("small")
+    policy, data = write_small(folder)
+    notes = folder / "notes.csv"
+    notes.write_text("agent_id,kind,text\nA001,strength,客户多次来信表扬\nA004,机会,可参加夜班轮岗\n", encoding="utf-8")
+    out = folder / "out"
+    result = invoke("report", policy, data, "-o", out, "--notes", notes)
+    assert result.exit_code == 0, result.output
+    return {"policy": policy, "data": data, "out": out, "results": by_agent(evaluate_json(policy, data))}
+
+
+def small_packet(small, agent_id: str) -> str:
+    (path,) = (small["out"] / PERIOD).glob(f"{agent_id}-*.pdf")
+    return pdf_text(path)
+
+
+@pytest.fixture(scope="module")
+def cx(tmp_path_factory):
+    """The English policy with small data, every packet rendered."""
+    folder = tmp_path_factory.mktemp("cx")
+    data = write_cx(folder)
+    policy = POLICIES / "customer_experience_en.perf"
+    out = folder / "out"
+    result = invoke("report", policy, data, "-o", out)
+    assert result.exit_code == 0, result.output
+    return {"out": out, "results": by_agent(evaluate_json(policy, data))}
+
+
+# ---- the full example ---------------------------------------------------------------------------
+
+
+def test_example_writes_one_packet_per_agent_and_a_summary(example):
+    out, document = example
+    expected = {f"{result['agent_id']}-{result['name']}.pdf" for result in document["results"]} | {"team-summary.pdf"}
+    assert len(expected) == 61
+    assert sorted(path.name for path in out.iterdir()) == [PERIOD]
+    assert {path.name for path in (out / PERIOD).iterdir()} == expected
+    assert (out / PERIOD / "A001-任军.pdf").is_file()
+
+
+def test_example_packets_are_a4_with_two_to_four_pages(example):
+    out, _ = example
+    for path in sorted((out / PERIOD).glob("A*.pdf")):
+        pages = pypdf.PdfReader(str(path)).pages
+        assert 2 <= len(pages) <= 4, (path.name, len(pages))
+        for page in pages:
+            width, height = float(page.mediabox.width), float(page.mediabox.height)
+            assert abs(width - 595.28) < 1 and abs(height - 841.89) < 1, (path.name, width, height)
+
+
+@pytest.mark.parametrize("agent_id", ["A001", "A003", "A006", "A047"])
+def test_example_packet_matches_evaluate(example, agent_id):
+    out, document = example
+    result = by_agent(document)[agent_id]
+    policy = document["policies"][0]
+    policy_text = (REPO / policy["file"]).read_text(encoding="utf-8")
+    text = pdf_text(out / PERIOD / f"{agent_id}-{result['name']}.pdf")
+
+    # who: the Chinese name is extracted as Chinese, not as boxes or (cid:...) codes
+    assert result["name"] in text and f"({agent_id})" in text
+    assert "绩效面谈资料" in text
+    assert_has(text, f"岗位 {result['role']}", f"团队 {result['team']}", f"考核周期 {PERIOD}",
+               f"考核方案 {policy['name']} (版本 {policy['version']})", policy["sha256"][:12])
+    if policy["git_commit"]:
+        assert policy["git_commit"][:10] in text
+
+    # score, grade, rank, bonus exactly as evaluate gives them, in their boxes
+    assert_has(text, f"得分 {result['score']:.2f} 等级 {result['grade']} 名次 {result['rank']} / {result['rank_of']} "
+                     f"奖金 {money(result['bonus_total'])}")
+
+    # the KPI table: value with unit, thresholds as written, level, points, weight, weighted, status, reason
+    labels = {"excellent": "优秀", "pass": "合格", "fail": "不合格"}
+    for kpi in result["kpis"]:
+        thresholds = " ".join(kpi_thresholds(policy_text, kpi["name"]))
+        if kpi["status"] == "excluded":
+            row = f"{kpi['name']} — {thresholds} — — {kpi['weight'] * 100:g}% — 不计入 {kpi['reason']}"
+        else:
+            row = (f"{kpi['name']} {percent(kpi['value'])} {thresholds} {labels[kpi['level']]} {kpi['points']:.2f} "
+                   f"{kpi['weight'] * 100:g}% {kpi['points'] * kpi['weight']:.2f} 已计分")
+        assert_has(text, row)
+    assert_has(text, f"基础分 {result['base_score']:.2f}")
+
+    # adjustments, veto, bonus lines
+    for item in result["adjustments"]:
+        assert_has(text, f"{item['block']} {item['label']} {item['points']:+.2f}")
+    if result["veto"]:
+        assert_has(text, f"一票否决: {result['veto']['name']} → {result['grade']}")
+    else:
+        assert_has(text, "未触发一票否决")
+    for bonus in result["bonus"]:
+        assert_has(text, f"奖金 · {bonus['name']} {money(bonus['amount'])}")
+
+    # trend chart over the three months
+    assert_has(text, "趋势", "近 3 个周期的得分与各指标")
+    for period in PERIODS:
+        assert period in text
+
+    # plans with due dates, the meeting section with its signature lines
+    if result["plans"]:
+        for plan in result["plans"]:
+            assert_has(text, plan["name"], "行动 截止日期")
+            for action in plan["actions"]:
+                assert_has(text, f"{action['text']} {action['due']}")
+    else:
+        assert_has(text, "本期无改进计划")
+    assert_has(text, "面谈记录", "双方确认的行动", "员工签名 主管签名 日期")
+
+
+def test_example_derived_swot(example):
+    out, document = example
+    results = by_agent(document)
+    rows = {}
+    with (EXAMPLES / "agents.csv").open(encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            rows[(row["agent_id"], row["period"])] = row
+
+    # A001: csat excluded (too few surveys); resolution rate a little under 95%
+    text = pdf_text(out / PERIOD / "A001-任军.pdf")
+    boxes = swot_boxes(text)
+    reason = next(kpi["reason"] for kpi in results["A001"]["kpis"] if kpi["name"] == "顾客满意度")
+    assert has(boxes["weakness"], f"顾客满意度数据不足,本期不计分:{reason}")
+    gap = Decimal("95") - Decimal(rows[("A001", PERIOD)]["resolution_rate"].rstrip("%"))
+    assert has(boxes["opportunity"], f"问题解决率再提升 {gap:f} 个百分点即可达到优秀")
+    assert has(boxes["strength"], "响应时间达到最高等级(优秀)")
+
+    # A006: satisfaction falls three months in a row; it is at the lowest level
+    text = pdf_text(out / PERIOD / "A006-许刚.pdf")
+    boxes = swot_boxes(text)
+    values = " → ".join(percent_cell(rows[("A006", period)]["csat"]) for period in PERIODS)
+    assert has(boxes["threat"], f"顾客满意度连续三个周期下滑({values})")
+    assert has(boxes["weakness"], "顾客满意度处于最低等级(不合格)")
+
+    # A047: the serious complaint is a veto
+    boxes = swot_boxes(pdf_text(out / PERIOD / "A047-孙军.pdf"))
+    assert has(boxes["threat"], "触发一票否决:重大投诉一票否决")
+
+
+def test_example_team_summary(example):
+    out, document = example
+    results = document["results"]
+    text = pdf_text(out / PERIOD / "team-summary.pdf")
+    flat = compact(text)
+    policy = document["policies"][0]
+    assert_has(text, "团队绩效汇总", f"{policy['name']} (版本 {policy['version']})", f"考核周期 {PERIOD}",
+               f"{len(results)} 人")
+
+    vetoes = [result for result in results if result["veto"]]
+    planned = [result for result in results if result["plans"]]
+    total = sum(result["bonus_total"] for result in results)
+    assert_has(text, f"奖金合计 {money(total)} 一票否决 {len(vetoes)} 需要改进计划的员工 {len(planned)}")
+    assert vetoes and planned
+    for result in vetoes:
+        assert_has(text, f"{result['name']} ({result['agent_id']}) {result['veto']['name']}")
+    for result in planned:
+        assert_has(text, f"{result['name']} ({result['agent_id']}) " + ", ".join(plan["name"] for plan in result["plans"]))
+
+    # the leaderboard: every agent, in rank order, with score, grade and bonus
+    board = flat[flat.index("排行榜"):]
+    places = []
+    for result in sorted(results, key=lambda item: (item["rank"], item["agent_id"])):
+        line = compact(f"{result['rank']} {result['name']} ({result['agent_id']}) {result['team']} "
+                       f"{result['score']:.2f} {result['grade']} {money(result['bonus_total'])}")
+        assert line in board, line
+        places.append(board.index(line))
+    assert places == sorted(places)
+
+    # the grade distribution chart: the count of each grade
+    bars = "".join(f"{sum(1 for result in results if result['grade'] == grade)}{grade}"
+                   for grade in ("优秀", "良好", "合格", "不合格"))
+    assert "等级分布" in flat and bars in flat, bars
+
+    # KPI averages by team: the mean reply rate of each team, from the data
+    assert_has(text, "各团队指标平均值")
+    with (EXAMPLES / "agents.csv").open(encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["period"] == PERIOD]
+    for team in {row["team"] for row in rows} | {None}:
+        members = [row for row in rows if team is None or row["team"] == team]
+        mean = sum(Decimal(row["reply_within_10min"].rstrip("%")) for row in members) / len(members) / 100
+        assert_has(text, f"{team or '全部'} {len(members)} {percent(mean)}")
+
+
+# ---- the small Chinese data set -----------------------------------------------------------------
+
+
+def test_file_names_and_unsafe_characters(small):
+    names = sorted(path.name for path in (small["out"] / PERIOD).iterdir())
+    assert "A001-张三.pdf" in names and "team-summary.pdf" in names
+    assert len(names) == len(SMALL_AGENTS) + 1
+    assert sorted(path.name for path in small["out"].iterdir()) == [PERIOD]  # no staging folder left
+    for agent_id in ("A002", "A003"):
+        (name,) = [name for name in names if name.startswith(f"{agent_id}-")]
+        assert not UNSAFE & set(name[:-4]), name
+    (a002,) = [name for name in names if name.startswith("A002-")]
+    assert "李四" in a002 and "组长" in a002
+
+
+def test_autoescaping_prints_markup_literally(small):
+    packet = small_packet(small, "A003")
+    assert "<b>x</b> (A003)" in packet
+    assert_has(pdf_text(small["out"] / PERIOD / "team-summary.pdf"), "<b>x</b> (A003)")
+
+
+def test_small_packet_numbers_and_units(small):
+    result = small["results"]["A001"]
+    text = small_packet(small, "A001")
+    assert "张三" in text and "(A001)" in text
+    assert_has(text, f"考核方案 测试客服考核 (版本 7.3)", f"考核周期 {PERIOD}",
+               f"得分 {result['score']:.2f} 等级 {result['grade']} 名次 {result['rank']} / {result['rank_of']} "
+               f"奖金 {money(result['bonus_total'])}")
+    # a duration KPI prints its unit
+    assert_has(text, "处理时长 7.5 分钟 aht <= 6min => excellent aht <= 10min => pass else => fail 合格 80.00 30% 24.00 已计分")
+    assert_has(small_packet(small, "A002"), "处理时长 9 分钟")
+
+
+def test_substituted_and_excluded_kpis_show_their_reason(small):
+    substituted = next(kpi for kpi in small["results"]["A004"]["kpis"] if kpi["name"] == "顾客满意度")
+    assert substituted["status"] == "substituted" and substituted["reason"]
+    text = small_packet(small, "A004")
+    assert_has(text, "顾客满意度 — csat >= 90% => excellent csat >= 85% => pass else => fail — 60.00 30% 18.00 "
+                     f"替代计分 {substituted['reason']}")
+    assert has(swot_boxes(text)["weakness"], f"顾客满意度数据不足,按替代分计分:{substituted['reason']}")
+
+    excluded = next(kpi for kpi in small["results"]["A006"]["kpis"] if kpi["name"] == "处理时长")
+    assert excluded["status"] == "excluded" and excluded["reason"]
+    text = small_packet(small, "A006")
+    assert_has(text, f"处理时长 — aht <= 6min => excellent aht <= 10min => pass else => fail — — 30% — 不计入 "
+                     f"{excluded['reason']}")
+    assert has(swot_boxes(text)["weakness"], f"处理时长数据不足,本期不计分:{excluded['reason']}")
+
+
+def test_derived_swot_lines(small):
+    boxes = swot_boxes(small_packet(small, "A001"))
+    assert has(boxes["strength"], "顾客满意度达到最高等级(优秀)")               # best level
+    assert has(boxes["strength"], "处理时长位于团队前 20%")                      # top 20% (7.5 min, 2nd of 7)
+    assert has(boxes["opportunity"], "响应时间再提升 1.2 个百分点即可达到优秀")    # 88.8% against 90%
+    assert has(boxes["opportunity"], "响应时间连续三个周期改善(80% → 85% → 88.8%)")
+    assert boxes["weakness"] == "无" and boxes["threat"] == "无"
+
+    boxes = swot_boxes(small_packet(small, "A004"))
+    assert has(boxes["weakness"], "响应时间处于最低等级(不合格)")                 # lowest level
+    assert has(boxes["threat"], "响应时间连续三个周期下滑(85% → 78% → 70%)")
+    assert has(boxes["threat"], "距离一票否决「投诉红线」只差一次")                # one incident away (1, limit > 1)
+
+    boxes = swot_boxes(small_packet(small, "A005"))
+    assert has(boxes["threat"], "触发一票否决:投诉红线")
+
+    boxes = swot_boxes(small_packet(small, "A007"))
+    assert has(boxes["weakness"], "响应时间位于团队后 20%")                      # 83%, 7th of 8
+
+
+def test_derived_swot_duration_change_is_written_in_chinese(small):
+    # 11 min against `aht <= 10min => pass`: the sentence should say 1 分钟, as the KPI table does
+    boxes = swot_boxes(small_packet(small, "A004"))
+    assert has(boxes["opportunity"], "处理时长再缩短 1 分钟即可达到合格"), boxes["opportunity"]
+
+
+def test_policy_swot_notes_and_csv_notes(small):
+    boxes = swot_boxes(small_packet(small, "A002"))
+    assert has(boxes["opportunity"], "可担任新人带教")               # swot{} note: grade == "优秀"
+    boxes = swot_boxes(small_packet(small, "A004"))
+    assert has(boxes["threat"], "投诉次数偏多")                      # swot{} note: complaints >= 1
+    assert has(boxes["opportunity"], "主管备注:可参加夜班轮岗")     # --notes CSV, kind 机会
+    assert "可担任新人带教" not in boxes["opportunity"]
+    boxes = swot_boxes(small_packet(small, "A001"))
+    assert has(boxes["strength"], "主管备注:客户多次来信表扬")     # --notes CSV, kind strength
+
+
+def test_notes_from_yaml(small, run_cli, tmp_path):
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("- agent_id: A004\n  kind: threat\n  text: 下月排班紧张\n"
+                     "- agent_id: A004\n  kind: 不足\n  text: 周末积压较多\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004",
+                     "--notes", str(notes))
+    assert result.exit_code == 0, result.output
+    boxes = swot_boxes(pdf_text(out / PERIOD / "A004-王五.pdf"))
+    assert has(boxes["threat"], "主管备注:下月排班紧张")
+    assert has(boxes["weakness"], "主管备注:周末积压较多")
+
+
+def test_plan_actions_with_due_dates(small):
+    plans = small["results"]["A004"]["plans"]
+    assert [action["due"] for action in plans[0]["actions"]] == ["2026-12-14", "2026-12-30"]
+    text = small_packet(small, "A004")
+    assert_has(text, "改进计划 响应提升计划 行动 截止日期 参加响应时效培训 2026-12-14 每日复盘超时工单 2026-12-30")
+    assert_has(text, "面谈记录 双方确认的行动", "员工签名 主管签名 日期")
+    assert_has(small_packet(small, "A001"), "本期无改进计划")
+
+
+def test_small_team_summary(small):
+    results = sorted(small["results"].values(), key=lambda item: (item["rank"], item["agent_id"]))
+    text = pdf_text(small["out"] / PERIOD / "team-summary.pdf")
+    total = sum(result["bonus_total"] for result in results)
+    assert money(total) == "1,750.00"
+    assert_has(text, f"奖金合计 {money(total)} 一票否决 1 需要改进计划的员工 1")
+    assert_has(text, "一票否决 赵六 (A005) 投诉红线", "需要改进计划的员工 王五 (A004) 响应提升计划")
+    board = compact(text)[compact(text).index("排行榜"):]
+    places = [board.index(compact(f"{r['rank']} {r['name']} ({r['agent_id']}) {r['team']} {r['score']:.2f} "
+                                  f"{r['grade']} {money(r['bonus_total'])}")) for r in results]
+    assert places == sorted(places)
+    # KPI averages: 一组 reply (88.8 + 93 + 86 + 83) / 4 = 87.7%, aht (7.5 + 9 + 9.5 + 8.5) / 4 = 8.63 分钟
+    assert_has(text, "一组 4 87.7% 90% 8.63 分钟", "全部 8 87.04%")
+
+
+# ---- English ------------------------------------------------------------------------------------
+
+
+def test_english_policy_packet(cx):
+    results = cx["results"]
+    text = pdf_text(cx["out"] / PERIOD / "CX01-Alice Martin.pdf")
+    result = results["CX01"]
+    assert not CJK.search(text), CJK.findall(text)  # every fixed string in English
+    assert_has(text, *EN_LABELS)
+    assert_has(text, "Agent Alice Martin (CX01) Period 2026-11", "Team EMEA",
+               "Policy Customer Experience Scorecard (version 2026.11)",
+               f"Score {result['score']:.2f} Grade {result['grade']} Rank {result['rank']} / {result['rank_of']} "
+               f"Bonus {money(result['bonus_total'])}")
+    assert_has(text, "Resolution rate 97.5% resolution_rate >= 97% => exceeds")
+    boxes = swot_boxes(text, "en")
+    assert has(boxes["strength"], "Customer satisfaction is at the best level (Exceeds target)")
+    assert has(boxes["strength"], "Customers consistently rate the service highly")   # the policy's swot{} note
+    assert has(boxes["opportunity"], "Net Promoter Score: 2 more reaches Exceeds target")
+    assert_has(text, "No improvement plan this period")
+
+    text = pdf_text(cx["out"] / PERIOD / "CX02-Bruno Silva.pdf")
+    assert not CJK.search(text), CJK.findall(text)
+    boxes = swot_boxes(text, "en")
+    assert has(boxes["threat"], "Net Promoter Score declined three periods in a row (55 → 45 → 35)")
+    assert has(boxes["threat"], 'One more incident triggers the red line "Two upheld escalations"')
+    assert has(boxes["threat"], "One more upheld escalation triggers the red line")   # swot{} note
+    assert_has(text, "Improvement plan NPS recovery plan Action Due",
+               "Shadow a top-NPS colleague for two shifts 2026-12-14",
+               "Review ten detractor comments with the team lead 2026-12-30")
+
+    text = pdf_text(cx["out"] / PERIOD / "CX03-Chloé Dubois.pdf")
+    assert "Chloé Dubois" in text
+    assert_has(text, "Red line (veto): Two upheld escalations → Unsatisfactory")
+    assert has(swot_boxes(text, "en")["threat"], "Red line hit: Two upheld escalations")
+
+    text = pdf_text(cx["out"] / PERIOD / "CX04-Daniel Kim.pdf")
+    reason = next(kpi["reason"] for kpi in results["CX04"]["kpis"] if kpi["status"] == "excluded")
+    assert_has(text, f"excluded {reason}")
+    assert has(swot_boxes(text, "en")["weakness"], f"Customer satisfaction had too little data and was left out: {reason}")
+
+
+def test_english_team_summary(cx):
+    results = sorted(cx["results"].values(), key=lambda item: (item["rank"], item["agent_id"]))
+    text = pdf_text(cx["out"] / PERIOD / "team-summary.pdf")
+    assert not CJK.search(text), CJK.findall(text)
+    total = sum(result["bonus_total"] for result in results)
+    assert_has(text, "Team performance summary", "Grade distribution", "KPI averages by team", "Leaderboard",
+               f"Bonus total {money(total)} Red lines hit 1 Agents with improvement plans 1",
+               "Chloé Dubois (CX03) Two upheld escalations", "Bruno Silva (CX02) NPS recovery plan")
+    for result in results:
+        assert_has(text, f"{result['name']} ({result['agent_id']}) {result['team']} {result['score']:.2f} "
+                         f"{result['grade']} {money(result['bonus_total'])}")
+
+
+def test_lang_en_on_a_chinese_policy(small, run_cli, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004",
+                     "--lang", "en")
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out / PERIOD / "A004-王五.pdf")
+    assert_has(text, *EN_LABELS)
+    assert_has(text, "Status", "substituted", "No adjustments this period", "No red line was hit",
+               "处理时长 11 min")
+    for label in ZH_LABELS:
+        assert label not in text, label
+    boxes = swot_boxes(text, "en")
+    assert has(boxes["threat"], "响应时间 declined three periods in a row (85% → 78% → 70%)")
+    assert has(boxes["threat"], 'One more incident triggers the red line "投诉红线"')
+    summary = pdf_text(out / PERIOD / "team-summary.pdf")
+    assert_has(summary, "Team performance summary", "Leaderboard", "Bonus total 1,750.00")
+    assert "团队绩效汇总" not in summary and "排行榜" not in summary
+
+
+def test_lang_en_translates_the_missing_data_reason(small, run_cli, tmp_path):
+    # The reason is a fixed sentence of perfrules ("csat 的样本数 ... 少于 10"), not policy text.
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004",
+                     "--lang", "en")
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out / PERIOD / "A004-王五.pdf")
+    assert "样本数" not in text and "少于" not in text
+    assert_has(text, "csat: the sample csat_responses is 6, below 10")
+
+
+def test_english_close_to_next_level_for_a_duration_reads_well(small, run_cli, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004",
+                     "--lang", "en")
+    assert result.exit_code == 0, result.output
+    opportunity = swot_boxes(pdf_text(out / PERIOD / "A004-王五.pdf"), "en")["opportunity"]
+    assert "处理时长" in opportunity
+    assert "fastermore" not in opportunity, opportunity  # "1min faster more reaches 合格"
+
+
+# ---- --agent, atomic writes and failures --------------------------------------------------------
+
+
+def test_agent_option_renders_only_that_packet(small, run_cli, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(small["out"], out)
+    (out / PERIOD / "meeting-notes.txt").write_text("keep me", encoding="utf-8")
+    (out / "readme.txt").write_text("keep me too", encoding="utf-8")
+    before = snapshot(out)
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004")
+    assert result.exit_code == 0, result.output
+    after = snapshot(out)
+    assert set(after) == set(before)
+    rendered = f"{PERIOD}/A004-王五.pdf"
+    assert after[rendered][1:] != before[rendered][1:]  # written anew
+    assert "王五" in pdf_text(out / rendered)
+    for name in before:
+        if name not in (rendered, PERIOD, f"{PERIOD}/team-summary.pdf"):
+            assert after[name] == before[name], name
+    assert leftovers(out) == []
+
+
+def test_agent_option_leaves_the_team_summary_alone(small, run_cli, tmp_path):
+    # "--agent renders only those packets and leaves other files in the folder alone"
+    out = tmp_path / "out"
+    shutil.copytree(small["out"], out)
+    summary = out / PERIOD / "team-summary.pdf"
+    before = snapshot(out)[f"{PERIOD}/team-summary.pdf"]
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A001")
+    assert result.exit_code == 0, result.output
+    assert snapshot(out)[f"{PERIOD}/team-summary.pdf"] == before, "team-summary.pdf was rewritten"
+    assert "wrote 1 PDF file" in result.stderr, result.stderr
+    assert summary.is_file()
+
+
+def test_agent_option_with_an_unknown_agent(small, run_cli, tmp_path):
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"), "--agent", "A999")
+    assert result.exit_code == 2
+    assert "A999" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def broken_templates(folder: Path) -> Path:
+    shutil.copytree(TEMPLATES, folder)
+    agent = folder / "agent.html"
+    agent.write_text(agent.read_text(encoding="utf-8").replace("<h1>", "{% if packet.name %}<h1>", 1), encoding="utf-8")
+    return folder
+
+
+def test_template_syntax_error_leaves_the_output_unchanged(small, run_cli, tmp_path):
+    templates = broken_templates(tmp_path / "templates")
+    out = tmp_path / "out"
+    shutil.copytree(small["out"], out)
+    before = snapshot(out)
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--templates", str(templates))
+    assert result.exit_code == 2
+    assert "agent.html" in result.stderr and "template" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+    fresh = tmp_path / "fresh"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(fresh), "--templates", str(templates))
+    assert result.exit_code == 2
+    assert not fresh.exists()
+
+
+_REAL_LAYOUT = render._layout
+
+
+def _layout_failing_for_a003(job):
+    """Stands in for render._layout: the disk fills up while A003's packet is written."""
+    if "A003-" in job[1]:
+        raise OSError(28, "No space left on device")
+    return _REAL_LAYOUT(job)
+
+
+def test_layout_failure_leaves_the_output_unchanged(small, monkeypatch, tmp_path):
+    monkeypatch.setattr(render, "_layout", _layout_failing_for_a003)
+    out = tmp_path / "out"
+    shutil.copytree(small["out"], out)
+    (out / PERIOD / "meeting-notes.txt").write_text("keep me", encoding="utf-8")
+    before = snapshot(out)
+    try:
+        invoke("report", small["policy"], small["data"], "-o", out)
+    except OSError:
+        pass  # how the failure is reported is the next test's business
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_layout_failure_is_reported_without_a_traceback(small, monkeypatch, tmp_path):
+    from perfrules.cli import main
+
+    monkeypatch.setattr(render, "_layout", _layout_failing_for_a003)
+    result = CliRunner().invoke(main, ["report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out")])
+    assert not isinstance(result.exception, OSError), f"uncaught {result.exception!r}"
+    assert result.exit_code == 2
+    assert "No space left on device" in result.stderr
+
+
+def test_layout_failure_leaves_no_new_output_folder(small, monkeypatch, tmp_path):
+    monkeypatch.setattr(render, "_layout", _layout_failing_for_a003)
+    out = tmp_path / "new" / "out"
+    try:
+        invoke("report", small["policy"], small["data"], "-o", out)
+    except OSError:
+        pass
+    assert not out.exists(), f"left behind: {sorted(path.name for path in out.iterdir())}"
+
+
+# ---- template folders and the URL fetcher -------------------------------------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        _Recorder.requests.append(self.path)
+        body = b'body::before { content: "LEAKED-HTTP"; }'
+        self.send_response(200)
+        self.send_header("Content-Type", "text/css")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_url_fetcher_loads_only_files_in_the_template_folder(small, run_cli, tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.requests = []
+    local = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        outside = tmp_path / "outside.css"
+        outside.write_text('body::before { content: "LEAKED-OUTSIDE"; }', encoding="utf-8")
+        templates = tmp_path / "templates"
+        shutil.copytree(TEMPLATES, templates)
+        (templates / "inside.css").write_text('body::after { content: "INSIDE-OK"; }', encoding="utf-8")
+        (templates / "imports.css").write_text(f'@import url("{outside.as_uri()}"); @import url("{local}/i.css");\n'
+                                               'p.marker::before { content: "IMPORT-INSIDE"; }', encoding="utf-8")
+        os.symlink(outside, templates / "link.css")
+        links = "\n".join(f'<link rel="stylesheet" href="{href}">' for href in [
+            "file:///etc/passwd", "http://127.0.0.1:1/x.css", f"{local}/x.css", "../outside.css", outside.as_uri(),
+            "link.css", "inside.css", "imports.css"])
+        images = "".join(f'<img src="{src}">' for src in [
+            "file:///etc/passwd", "http://127.0.0.1:1/x.png", f"{local}/x.png", "../../../../../../etc/passwd"])
+        agent = templates / "agent.html"
+        html = agent.read_text(encoding="utf-8")
+        html = html.replace('<link rel="stylesheet" href="report.css">', '<link rel="stylesheet" href="report.css">\n' + links)
+        html = html.replace("<h1>", f'<p class="marker">P</p>{images}<h1>', 1)
+        agent.write_text(html, encoding="utf-8")
+
+        out = tmp_path / "out"
+        result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A001",
+                         "--templates", str(templates))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out / PERIOD / "A001-张三.pdf")
+    assert "张三" in text and "绩效面谈资料" in text
+    assert "INSIDE-OK" in text and "IMPORT-INSIDE" in text  # files in the template folder do load
+    assert "LEAKED" not in text
+    passwd = [line for line in Path("/etc/passwd").read_text().splitlines() if line][:3]
+    assert not any(compact(line)[:20] in compact(text) for line in passwd)
+    assert "root:" not in text
+    assert _Recorder.requests == []
+
+
+def test_templates_folder_without_agent_html(small, run_cli, tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    shutil.copy(TEMPLATES / "team.html", templates)
+    shutil.copy(TEMPLATES / "report.css", templates)
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
+                     "--templates", str(templates))
+    assert result.exit_code == 2
+    assert "agent.html" in result.stderr and "perfrules: error:" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
+                     "--templates", str(tmp_path / "nowhere"))
+    assert result.exit_code == 2
+    assert "nowhere" in result.stderr
+
+
+def test_templates_cannot_include_files_outside_their_folder(small, run_cli, tmp_path):
+    (tmp_path / "secret.html").write_text("SECRET-OUTSIDE", encoding="utf-8")
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    agent = templates / "agent.html"
+    agent.write_text(agent.read_text(encoding="utf-8").replace("<h1>", "{% include '../secret.html' %}<h1>", 1),
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A001",
+                     "--templates", str(templates))
+    if result.exit_code == 0:
+        assert "SECRET-OUTSIDE" not in pdf_text(out / PERIOD / "A001-张三.pdf")
+    else:
+        assert result.exit_code == 2 and "secret.html" in result.stderr
+
+
+# ---- fonts and notes ------------------------------------------------------------------------------
+
+
+def test_missing_cjk_font_gives_a_clear_message(small, run_cli, monkeypatch, tmp_path):
+    monkeypatch.setattr(render, "cjk_font_installed", lambda: False)
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A001")
+    assert result.exit_code == 2
+    message = result.stderr
+    assert "perfrules: error:" in message and "font" in message and "Chinese" in message
+    assert "fonts-noto-cjk" in message
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_english_report_needs_no_cjk_font(run_cli, monkeypatch, tmp_path):
+    monkeypatch.setattr(render, "cjk_font_installed", lambda: False)
+    data = write_cx(tmp_path)
+    out = tmp_path / "out"
+    result = run_cli("report", str(POLICIES / "customer_experience_en.perf"), str(data), "-o", str(out),
+                     "--agent", "CX05")
+    assert result.exit_code == 0, result.output
+    assert "Emma Novak" in pdf_text(out / PERIOD / "CX05-Emma Novak.pdf")
+
+
+def test_notes_with_a_bad_kind_are_reported_with_their_row(small, run_cli, tmp_path):
+    notes = tmp_path / "notes.csv"
+    notes.write_text("agent_id,kind,text\nA001,strength,好\nA002,strenght,坏\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--notes", str(notes))
+    assert result.exit_code == 3
+    assert "row 3" in result.stderr and "strenght" in result.stderr and "notes.csv" in result.stderr
+    assert "row 2" not in result.stderr
+    assert not out.exists()
+
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("- {agent_id: A001, kind: strength, text: 好}\n- {agent_id: A002, kind: luck, text: 坏}\n",
+                     encoding="utf-8")
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--notes", str(notes))
+    assert result.exit_code == 3
+    assert "entry 2" in result.stderr and "luck" in result.stderr
