@@ -5,6 +5,7 @@ Run from the repository root with the project's interpreter:
     .venv/bin/python bench/evaluate.py                  # 100,000 and 1,000,000 agents
     .venv/bin/python bench/evaluate.py --rows 20000     # a quick run
     .venv/bin/python bench/evaluate.py --profile        # also where perfrules spends its time
+    .venv/bin/python bench/evaluate.py --source DIR     # perfrules of another commit, unpacked in DIR
 
 For each size it generates agents for the spec's example policy
 (``policies/after_sales_agent.perf``) as one CSV file: percents with two decimals (a tenth
@@ -556,8 +557,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(default 3)")
     parser.add_argument("--workdir", type=Path, help="where to write the CSV files (default: a temporary folder)")
     parser.add_argument("--source", type=Path,
-                        help="run perfrules from this source tree (PYTHONPATH=SOURCE/src), for example an unpacked "
-                             "`git archive COMMIT src grammar` with grammar/ copied to src/perfrules/grammar")
+                        help="run perfrules from this source tree (PYTHONPATH=SOURCE/src), for example "
+                             "`mkdir DIR && git archive COMMIT src grammar | tar -x -C DIR`")
     parser.add_argument("--profile", action="store_true", help="profile perfrules even when every goal is met")
     args = parser.parse_args(argv)
     sizes = args.rows or [100_000, 1_000_000]
@@ -569,8 +570,11 @@ def main(argv: list[str] | None = None) -> int:
     print("   (figures are noisy when other jobs share the machine; the ratios are measured in the same run)")
     version = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=REPO, capture_output=True, text=True).stdout
     dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=REPO, capture_output=True, text=True).stdout
-    print(f"   perfrules: {args.source or 'src/'} at {version.strip()}"
-          + (" (src/ has uncommitted changes)" if dirty.strip() and args.source is None else ""))
+    if args.source is None:
+        print(f"   perfrules: src/ of the repository at {version.strip()}"
+              + (" (src/ has uncommitted changes)" if dirty.strip() else ""))
+    else:
+        print(f"   perfrules: from {args.source} (PYTHONPATH), not the repository's src/")
     folder_context = tempfile.TemporaryDirectory(prefix="perfrules-bench-") if args.workdir is None else None
     folder = Path(folder_context.name) if folder_context else args.workdir
     folder.mkdir(parents=True, exist_ok=True)
