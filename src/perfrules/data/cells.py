@@ -61,18 +61,21 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
         words = lambda options: ", ".join(text_literal(word) for word in options)  # noqa: E731
         return (f"CASE WHEN lower({text}) IN ({words(TRUE_WORDS)}) THEN true "
                 f"WHEN lower({text}) IN ({words(FALSE_WORDS)}) THEN false END")
-    plain_number = f"TRY_CAST({text} AS {DECIMAL_TYPE})"  # the common case, without regular expressions
+    # The common cells are read by a plain cast of the raw text (which allows surrounding
+    # spaces); only what that cannot read goes through trimming and regular expressions.
+    plain_number = f"TRY_CAST({raw} AS {DECIMAL_TYPE})"
     if metric_type == "percent":
         number = _to_decimal(f"rtrim({text}, '%')")
-        fast_percent = f"TRY_CAST(left({text}, length({text}) - 1) AS {DECIMAL_TYPE})"
+        fast_percent = f"TRY_CAST(left({raw}, length({raw}) - 1) AS {DECIMAL_TYPE})"
         hundredth = decimal_literal(Decimal("0.01"))
+        spelled_percent = f"CASE WHEN {_matches(text, NUMBER + '%')} THEN {times(number, hundredth)} END"
         return (
-            f"CASE WHEN right({text}, 1) = '%' THEN coalesce({times(fast_percent, hundredth)}, "
-            f"CASE WHEN {_matches(text, NUMBER + '%')} THEN {times(number, hundredth)} END) "
-            f"ELSE coalesce({plain_number}, CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END) END"
+            f"CASE WHEN right({raw}, 1) = '%' THEN coalesce({times(fast_percent, hundredth)}, {spelled_percent}) "
+            f"ELSE coalesce({plain_number}, {spelled_percent}, "
+            f"CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END) END"
         )
     if metric_type == "duration":
-        return _duration_value(text, unit)
+        return _duration_value(raw, text, unit)
     if metric_type == "money":
         return f"coalesce({plain_number}, CASE WHEN {_matches(text, MONEY)} THEN {_to_decimal(_extract(text, MONEY, 1))} END)"
     if metric_type == "count":
@@ -84,7 +87,7 @@ def _extract(text: str, pattern: str, group: int) -> str:
     return f"regexp_extract({text}, {text_literal('^' + pattern + '$')}, {group})"
 
 
-def _duration_value(text: str, unit: str | None) -> str:
+def _duration_value(raw: str, text: str, unit: str | None) -> str:
     unit_factor = decimal_literal(UNIT_SECONDS.get(unit or "s", 1))
     clock = (
         f"{_to_decimal(_extract(text, CLOCK, 1))} * 3600 + {_to_decimal(_extract(text, CLOCK, 2))} * 60 "
@@ -96,12 +99,26 @@ def _duration_value(text: str, unit: str | None) -> str:
     ) + " END"
     with_unit = f"{_to_decimal(_extract(text, DURATION_WITH_UNIT, 1))} * {factor}"
     plain = times(_to_decimal(text), unit_factor)
-    fast = times(f"TRY_CAST({text} AS {DECIMAL_TYPE})", unit_factor)
+    fast = times(f"TRY_CAST({raw} AS {DECIMAL_TYPE})", unit_factor)
     return (
         f"coalesce({fast}, CAST(CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
         f"WHEN {_matches(text, DURATION_WITH_UNIT)} THEN {with_unit} "
         f"WHEN {_matches(text, NUMBER)} THEN {plain} END AS {DECIMAL_TYPE}))"
     )
+
+
+def cell_is_bad(metric_type: str, value: str, raw: str) -> str:
+    """SQL, cheap enough for every row: true when the cell is bad (see :func:`cell_error`)."""
+    if metric_type == "text":
+        return "false"
+    unreadable = f"({value} IS NULL AND {cleaned(raw)} IS NOT NULL)"
+    if metric_type == "percent":
+        return f"({unreadable} OR {value} < 0 OR {value} > 1)"
+    if metric_type == "count":
+        return f"({unreadable} OR {value} < 0 OR {value} <> trunc({value}))"
+    if metric_type in ("duration", "money"):
+        return f"({unreadable} OR {value} < 0)"
+    return unreadable
 
 
 def cell_error(metric_type: str, value: str, raw: str) -> str:

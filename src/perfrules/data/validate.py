@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perfrules import ast
-from perfrules.data.cells import cell_error, cleaned, typed_value
+from perfrules.data.cells import cell_error, cell_is_bad, cleaned, typed_value
 from perfrules.data.reading import ROW_COLUMN, RawTable
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
@@ -223,7 +223,7 @@ def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list
     headers = set(raw.headers)
     has_rows = connection.execute(f"SELECT count(*) FROM source WHERE {role_filter(policy)}").fetchone()[0] > 0
     needed = required_metrics(policy) if has_rows else set()
-    texts, values, errors, checks = [], [], [], []
+    values, bad, texts, errors, checks = [], [], [], [], []
     for index, metric in enumerate(policy_metrics(policy)):
         column = metric.column
         if column not in headers:
@@ -234,29 +234,37 @@ def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list
                 ))
             values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, DECIMAL_TYPE)}) AS m{index}")
             continue
-        texts.append(f"{cleaned(identifier(column))} AS t{index}")
-        values.append(f"{typed_value(metric.type.text, metric.unit, f't{index}')} AS m{index}")
+        cell = identifier(column)
+        value = typed_value(metric.type.text, metric.unit, cell)
+        values.append(f"{value} AS m{index}")
+        values.append(f"{cell} AS r{index}")  # the raw cell, for the flag below
+        bad.append(cell_is_bad(metric.type.text, f"m{index}", f"r{index}"))
         error = cell_error(metric.type.text, f"m{index}", f"t{index}")
         if error != "NULL":
+            texts.append(f"{cleaned(cell)} AS t{index}, {value} AS m{index}")
             errors.append(f"{error} AS e{index}")
             checks.append((index, column))
-    base = "_row, _agent, _period, _role, _name, _team, _supervisor"
-    inner = (f"SELECT {base}{''.join(', ' + text for text in texts)} "
-             f"FROM source POSITIONAL JOIN {raw.table} WHERE {role_filter(policy)}")
-    middle = f"SELECT *, {', '.join(values)} FROM ({inner})" if values else inner
-    outer = f"SELECT *{''.join(', ' + error for error in errors)} FROM ({middle})"
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {outer}")
-    if checks:
-        failing = " OR ".join(f"e{index} IS NOT NULL" for index, _ in checks)
-        if not connection.execute(f"SELECT count(*) FROM {table} WHERE {failing}").fetchone()[0]:
-            return problems
-        columns = ", ".join(f"t{index}, e{index}" for index, _ in checks)
-        for found in connection.execute(f"SELECT _row, {columns} FROM {table} WHERE {failing} ORDER BY _row").fetchall():
-            row = found[0]
-            for position, (index, column) in enumerate(checks):
-                text, problem = found[1 + 2 * position], found[2 + 2 * position]
-                if problem is not None:
-                    problems.append(DataProblem(raw.display, problem, row, column, text, order=10 + index))
+    keys = "_row, _agent, _period, _role, _name, _team, _supervisor"
+    rows = f"FROM source POSITIONAL JOIN {raw.table} WHERE {role_filter(policy)}"
+    flag = " OR ".join(bad) if bad else "false"
+    # Values and one cheap flag per row; the messages are only worked out when a flag is set.
+    typed_columns = "".join(f", m{index}" for index in range(len(policy_metrics(policy))))
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keys}{typed_columns}, coalesce({flag}, false) AS _bad "
+        f"FROM (SELECT {keys}{''.join(', ' + value for value in values)} {rows})"
+    )
+    if not checks or not connection.execute(f"SELECT count(*) FROM {table} WHERE _bad").fetchone()[0]:
+        return problems
+    failing = " OR ".join(f"e{index} IS NOT NULL" for index, _ in checks)
+    details = (f"SELECT _row, {', '.join(f't{index}, e{index}' for index, _ in checks)} FROM "
+               f"(SELECT *, {', '.join(errors)} FROM (SELECT _row, {', '.join(texts)} {rows})) "
+               f"WHERE {failing} ORDER BY _row")
+    for found in connection.execute(details).fetchall():
+        row = found[0]
+        for position, (index, column) in enumerate(checks):
+            text, problem = found[1 + 2 * position], found[2 + 2 * position]
+            if problem is not None:
+                problems.append(DataProblem(raw.display, problem, row, column, text, order=10 + index))
     return problems
 
 
