@@ -32,5 +32,18 @@ def duration_text(seconds: Decimal) -> str:
     return plain(seconds) + "s"
 
 
+DURATION_WORDS = {"zh": {"d": "天", "h": "小时", "min": "分钟", "s": "秒"},
+                  "en": {"d": "d", "h": "h", "min": "min", "s": "s"}}
+
+
+def duration_words(seconds: Decimal, language: str) -> str:
+    """A duration for a sentence: ``1.5 分钟`` / ``1.5 min``, in the largest unit at least 1."""
+    words = DURATION_WORDS["en" if language == "en" else "zh"]
+    for size, unit in DURATION_STEPS + ((Decimal(1), "s"),):
+        if abs(seconds) >= size or unit == "s":
+            return f"{plain(round_half_up(seconds / size, 1))} {words[unit]}"
+    raise AssertionError("unreachable")
+
+
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -18,7 +18,7 @@ from perfrules import ast
 from perfrules.check.coverage import Subject, ValueSet, condition_set, metric_subject
 from perfrules.check.symbols import Symbols
 from perfrules.report.texts import sentence
-from perfrules.values import duration_text, plain, round_half_up
+from perfrules.values import duration_words, plain, round_half_up
 
 KINDS = ("strength", "weakness", "opportunity", "threat")
 CLOSE = {"percent": Decimal("0.05"), "count": Decimal(2)}
@@ -165,7 +165,7 @@ class KpiThresholds:
         if unit == "percent":
             amount = sentence(language, "percentage_points", value=plain(round_half_up(change * 100, 1)))
         elif unit == "duration":
-            amount = duration_text(round_half_up(change, 0))
+            amount = duration_words(change, language)
         else:
             amount = plain(round_half_up(change))
         if self.direction == "lower":
