@@ -66,11 +66,12 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
     plain_number = f"TRY_CAST({raw} AS {DECIMAL_TYPE})"
     if metric_type == "percent":
         number = _to_decimal(f"rtrim({text}, '%')")
-        fast_percent = f"TRY_CAST(left({raw}, length({raw}) - 1) AS {DECIMAL_TYPE})"
+        # 92.5% is read as the decimal 92.5e-2: exact, and cheaper than a multiplication.
+        fast_percent = f"TRY_CAST(left({raw}, length({raw}) - 1) || 'e-2' AS {DECIMAL_TYPE})"
         hundredth = decimal_literal(Decimal("0.01"))
         spelled_percent = f"CASE WHEN {_matches(text, NUMBER + '%')} THEN {times(number, hundredth)} END"
         return (
-            f"CASE WHEN right({raw}, 1) = '%' THEN coalesce({times(fast_percent, hundredth)}, {spelled_percent}) "
+            f"CASE WHEN right({raw}, 1) = '%' THEN coalesce({fast_percent}, {spelled_percent}) "
             f"ELSE coalesce({plain_number}, {spelled_percent}, "
             f"CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END) END"
         )
