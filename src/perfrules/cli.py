@@ -184,7 +184,8 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, la
     try:
         click.echo(explain_agent(evaluation, agent_id, lang), nl=False)
     except AgentNotFound:
-        raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated") from None
+        periods = ", ".join(sorted({run.period for run in evaluation.runs})) or "none"
+        raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated ({periods})") from None
 
 
 @main.command()

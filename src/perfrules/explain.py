@@ -25,7 +25,7 @@ WORDS = {
         "substituted": "按 when missing 记为", "base": "基础分", "adjust": "加减分",
         "total": "合计", "limit": "上下限", "score": "得分", "score_limit": "总分上下限",
         "rank": "名次", "veto": "一票否决", "none": "无", "grade": "等级", "bonus": "奖金",
-        "plans": "改进计划", "due": "截止", "position": "档内名次", "tier": "档内人数",
+        "plans": "改进计划", "due": "截止", "position": "档内名次", "tier": "档内人数", "bonus_total": "奖金合计",
         "value": "数值", "nothing": "0(缺失按 0 计)",
     },
     "en": {
@@ -35,6 +35,7 @@ WORDS = {
         "total": "total", "limit": "limit", "score": "Score", "score_limit": "score limit",
         "rank": "Rank", "veto": "Veto", "none": "none", "grade": "Grade", "bonus": "Bonus",
         "plans": "Improvement plans", "due": "due", "position": "position in the tier", "tier": "tier size",
+        "bonus_total": "Bonus total",
         "value": "value", "nothing": "0 (missing counts as 0)",
     },
 }
@@ -59,7 +60,8 @@ class Explainer:
         self.run = run
         self.plan = run.plan
         self.row = row
-        self.words = WORDS["en" if language == "en" else "zh"]
+        self.language = "en" if language == "en" else "zh"
+        self.words = WORDS[self.language]
         self.source_lines = run.loaded.source.text.splitlines()
         self.metrics = {metric.name.text: metric for metric in run.policy.metrics}
         self.out: list[str] = []
@@ -82,8 +84,11 @@ class Explainer:
         if kind == "percent":
             return percent_text(value)
         if kind == "duration":
-            return f"{plain(value)}s"
-        return plain(value)
+            unit = metric.unit or "s"
+            return f"{plain(value / UNIT_SECONDS[unit])}{unit}"
+        if kind == "money":
+            return f"{round_half_up(value):.2f}"
+        return plain(value) if isinstance(value, Decimal) else str(value)
 
     def text(self) -> str:
         row, words, policy = self.row, self.words, self.run.policy
@@ -98,7 +103,7 @@ class Explainer:
         self.rank_veto_grade()
         self.bonus()
         self.plans()
-        return "\n".join(self.out) + "\n"
+        return "\n".join(self.out).rstrip("\n") + "\n"
 
     def kpi(self, kpi) -> None:
         row, words = self.row, self.words
@@ -109,92 +114,126 @@ class Explainer:
             column = self.plan.metric_columns.get(name)
             if column is not None:
                 self.say(f"{name} = {self.value_text(name, row[column])}", 1)
+            elif isinstance(kpi.measure, ast.Reference) and kpi.measure.name == name:
+                self.say(f"{name} = {self.value_text(name, row[f'{prefix}_value'])}", 1)
         status = row[f"{prefix}_status"]
         points = row[f"{prefix}_points"]
         if status == "scored":
             line = row[f"{prefix}_line"]
             level = row[f"{prefix}_level"]
-            outcome = f"{self.level_text(level)} → {plain(round_half_up(points))} {words['points']}" if level else f"{plain(round_half_up(points))} {words['points']}"
+            outcome = f"{self.level_text(level)} → {plain(points)} {words['points']}" if level else f"{plain(points)} {words['points']}"
             self.say(f"{self.line_text(line)}  ⇒ {outcome}", 1)
         else:
-            reason = missing_reason(self.run.policy, kpi, row, self.plan.metric_columns)
+            reason = missing_reason(self.run.policy, kpi, row, self.plan.metric_columns, self.language)
             if status == "excluded":
                 self.say(f"{reason}: {words['excluded']}", 1)
             else:
                 level = row[f"{prefix}_level"]
-                shown = f"{self.level_text(level)} ({plain(round_half_up(points))} {words['points']})" if level else f"{plain(round_half_up(points))} {words['points']}"
+                shown = f"{self.level_text(level)} ({plain(points)} {words['points']})" if level else f"{plain(points)} {words['points']}"
                 self.say(f"{reason}: {words['substituted']} {shown}", 1)
         if status != "excluded":
-            weighted = round_half_up(points * kpi.kpi.weight)
-            self.say(f"{plain(round_half_up(points))} × {weight} = {plain(weighted)}", 1)
+            self.say(f"{plain(points)} × {weight} = {plain(points * kpi.kpi.weight)}", 1)
         self.say()
 
     def score(self) -> None:
         row, words = self.row, self.words
         used = [kpi for kpi in self.plan.kpis if row[f"{kpi.prefix}_status"] != "excluded"]
-        terms = " + ".join(plain(round_half_up(row[f"{kpi.prefix}_points"] * kpi.kpi.weight)) for kpi in used)
+        products = [row[f"{kpi.prefix}_points"] * kpi.kpi.weight for kpi in used]
+        terms = " + ".join(plain(product) for product in products)
         total_weight = sum((kpi.kpi.weight for kpi in used), Decimal(0))
-        base = plain(round_half_up(row["base_score"]))
+        base = row["base_score"]
         if total_weight == 1:
-            self.say(f"{words['base']} = {terms} = {base}")
+            self.say(f"{words['base']} = {terms} = {_exact_then_rounded(base)}")
         else:
-            self.say(f"{words['base']} = ({terms}) ÷ {percent_text(total_weight)} = {base}")
-        adjustments = []
+            exact = sum(products, Decimal(0)) / total_weight
+            sign = "=" if exact == base else "≈"
+            self.say(f"{words['base']} = ({terms}) ÷ {percent_text(total_weight)} {sign} {_exact_then_rounded(base)}")
+        totals = []
         for adjust in self.plan.adjusts:
             self.say(f"{words['adjust']} {adjust.adjust.name.value}:")
+            raw = Decimal(0)
             for index, line in enumerate(adjust.lines):
-                points = row[f"a{adjust.index}_{index}"]
+                points = row[f"a{adjust.index}_{index}"] or Decimal(0)
+                raw += points
                 detail = ""
-                if isinstance(line, ast.AdjustPer):
-                    names = [node.name for node in ast.walk(line.per) if isinstance(node, ast.Reference)]
-                    values = ", ".join(f"{name} = {self.value_text(name, row.get(self.plan.metric_columns.get(name, ''), None))}"
-                                       for name in names if name in self.plan.metric_columns)
-                    detail = f" ({values})" if values else ""
+                names = [node.name for node in ast.walk(line.per if isinstance(line, ast.AdjustPer) else line.condition)
+                         if isinstance(node, ast.Reference) and node.name in self.plan.metric_columns]
+                if names:
+                    values = ", ".join(f"{name} = {self.value_text(name, row[self.plan.metric_columns[name]])}"
+                                       for name in dict.fromkeys(names))
+                    detail = f" ({values})"
                 self.say(f"{self.line_text(line.span.line)}{detail}  ⇒ {_signed(points)}", 1)
             total = row[f"a{adjust.index}_total"]
-            limit = ""
-            if adjust.limit is not None:
-                limit = f" ({words['limit']} {plain(adjust.limit.low)} .. {plain(adjust.limit.high)})"
-            self.say(f"{words['total']} {_signed(total)}{limit}", 1)
-            adjustments.append(total)
-        arithmetic = " ".join([base] + [_signed(total) for total in adjustments])
+            if adjust.limit is not None and total != raw:
+                self.say(f"{words['total']} {_signed(raw)} → {words['limit']} {_signed(adjust.limit.low)} .. "
+                         f"{_signed(adjust.limit.high)} → {_signed(total)}", 1)
+            else:
+                self.say(f"{words['total']} {_signed(total)}", 1)
+            totals.append(total)
+        raw_score = base + sum(totals, Decimal(0))
+        score = row["score"]
+        if totals:
+            arithmetic = " ".join([plain(base)] + [_signed(total) for total in totals])
+            line = f"{words['score']} = {arithmetic} = {_exact_then_rounded(raw_score)}"
+        else:
+            line = f"{words['score']} = {words['base']} = {_exact_then_rounded(raw_score)}"
         limit = self.run.policy.first(ast.ScoreLimit)
-        suffix = f" ({words['score_limit']} {plain(limit.limit.low)} .. {plain(limit.limit.high)})" if limit else ""
-        self.say(f"{words['score']} = {arithmetic} = {plain(round_half_up(row['score']))}{suffix}")
+        if limit is not None and score != raw_score:
+            line += (f" → {words['score_limit']} {plain(limit.limit.low)} .. {plain(limit.limit.high)}"
+                     f" → {_exact_then_rounded(score)}")
+        self.say(line)
         self.say()
 
     def rank_veto_grade(self) -> None:
         row, words = self.row, self.words
         self.say(f"{words['rank']}: {row['rank']} / {row['rank_of']}")
+        grade_line = row["grade_line"]
+        rule = next((rule for rule in self.plan.grade_rules if rule.span.line == grade_line), None)
+        if rule is not None:
+            self.say(f"{words['grade']}: {self.line_text(grade_line)}  ⇒ {rule.grade.value}")
+        elif not self.plan.grade_rules:
+            self.say(f"{words['grade']}: {words['none']}")
         veto_line = row["veto_line"]
         if veto_line is not None:
-            self.say(f"{words['veto']}: {self.line_text(veto_line)}")
+            veto = next(veto for veto in self.plan.vetoes if veto.span.line == veto_line)
+            names = [node.name for node in ast.walk(veto.condition)
+                     if isinstance(node, ast.Reference) and node.name in self.plan.metric_columns]
+            values = ", ".join(f"{name} = {self.value_text(name, row[self.plan.metric_columns[name]])}"
+                               for name in dict.fromkeys(names))
+            detail = f" ({values})" if values else ""
+            self.say(f"{words['veto']}: {self.line_text(veto_line)}{detail}  ⇒ {words['grade']} {veto.grade.value}")
         else:
             self.say(f"{words['veto']}: {words['none']}")
-        grade_line = row["grade_line"]
-        if veto_line is None and grade_line:
-            self.say(f"{words['grade']}: {self.line_text(grade_line)}  ⇒ {row['grade']}")
-        else:
-            self.say(f"{words['grade']}: {row['grade']}")
         self.say()
 
     def bonus(self) -> None:
         row, words = self.row, self.words
+        amounts = []
         for index, bonus in enumerate(self.plan.bonuses):
             line = row[f"b{index}_line"]
             amount = row[f"b{index}_amount"]
-            self.say(f"{words['bonus']} {bonus.name.value}: {self.line_text(line)}  ⇒ {plain(amount)}")
+            amounts.append(amount)
+            self.say(f"{words['bonus']} {bonus.name.value}: {self.line_text(line)}  ⇒ {amount:.2f}")
             rule = next(rule for rule in bonus.rules if rule.span.line == line)
+            share = None
             if isinstance(rule.amount, ast.AmountShareRange):
-                self.tier(rule)
-            if isinstance(rule.amount, (ast.AmountShare, ast.AmountShareRange)):
+                share = self.tier(rule)
+            elif isinstance(rule.amount, ast.AmountShare):
+                share = rule.amount.share
+            if share is not None:
                 of = rule.amount.of
                 if isinstance(of, ast.Reference) and of.name in self.plan.metric_columns:
                     value = row[self.plan.metric_columns[of.name]]
-                    self.say(f"{of.name} = {self.value_text(of.name, value)}  ⇒ {plain(amount)}", 1)
-        self.say()
+                    self.say(f"{percent_text(round_half_up(share, 6))} × {of.name} {self.value_text(of.name, value)}"
+                             f" = {amount:.2f}", 1)
+        if len(amounts) > 1:
+            self.say(f"{words['bonus_total']} = {' + '.join(f'{amount:.2f}' for amount in amounts)} = "
+                     f"{sum(amounts, Decimal(0)):.2f}")
+        if amounts:
+            self.say()
 
-    def tier(self, rule: ast.BonusRule) -> None:
+    def tier(self, rule: ast.BonusRule) -> Decimal:
+        """Print the tier arithmetic of ``A%..B%`` and return the share."""
         from perfrules.engine.expressions import rank_key
 
         words = self.words
@@ -204,13 +243,16 @@ class Explainer:
         size = self.row[f"r{plan.index}_size"]
         tier = Decimal(math.ceil(condition.amount * size)) if condition.is_percent else condition.amount
         low, high = rule.amount.low, rule.amount.high
-        self.say(f"{words['position']} {position}, {words['tier']} {plain(Decimal(tier))} "
-                 f"= {'ceil(' + percent_text(condition.amount) + ' × ' + str(size) + ')' if condition.is_percent else plain(condition.amount)}", 1)
+        how = f"ceil({percent_text(condition.amount)} × {size})" if condition.is_percent else plain(condition.amount)
+        self.say(f"{words['position']} {position}, {words['tier']} {how} = {plain(tier)}", 1)
         if tier <= 1:
+            share = high
             self.say(f"{percent_text(high)}", 1)
         else:
+            share = high - (high - low) * (position - 1) / (tier - 1)
             self.say(f"{percent_text(high)} − ({percent_text(high)} − {percent_text(low)}) × ({position} − 1) ÷ "
-                     f"({plain(Decimal(tier))} − 1)", 1)
+                     f"({plain(tier)} − 1) = {percent_text(round_half_up(share, 6))}", 1)
+        return share
 
     def plans(self) -> None:
         words = self.words
@@ -220,12 +262,21 @@ class Explainer:
         end = period_end(self.run.period)
         self.say(f"{words['plans']}:")
         for plan in due:
-            self.say(f"{plan.name.value} ({self.line_text(plan.span.line)})", 1)
+            self.say(f"{plan.name.value} ({self.line_text(plan.span.line).rstrip(' {')})", 1)
             for action in plan.actions:
                 self.say(f"- {action.text.value} ({words['due']} {(end + timedelta(days=action.days)).isoformat()})", 2)
 
 
 def _signed(value) -> str:
-    value = round_half_up(value or Decimal(0))
+    value = value or Decimal(0)
     return f"+{plain(value)}" if value >= 0 else plain(value)
+
+
+def _exact_then_rounded(value: Decimal) -> str:
+    """``90`` or ``85.714286 ≈ 85.71``: the exact value, and what reports show when it differs."""
+    rounded = round_half_up(value)
+    return plain(value) if rounded == value else f"{plain(value)} ≈ {plain(rounded)}"
+
+
+UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 

@@ -192,9 +192,10 @@ def _plans(plan, row: dict, period: str) -> list[dict]:
     return due
 
 
-def missing_reason(policy: ast.Policy, kpi, row: dict, metric_columns: dict[str, str]) -> str:
-    """Why a KPI was excluded or substituted, in the policy's language."""
-    chinese = policy.language != "en"
+def missing_reason(policy: ast.Policy, kpi, row: dict, metric_columns: dict[str, str],
+                   language: str | None = None) -> str:
+    """Why a KPI was excluded or substituted, in ``language`` (default: the policy's)."""
+    chinese = (language or policy.language) != "en"
     metrics = {metric.name.text: metric for metric in policy.metrics}
     for name in kpi.reads:
         metric = metrics.get(name)
@@ -204,9 +205,11 @@ def missing_reason(policy: ast.Policy, kpi, row: dict, metric_columns: dict[str,
             count_name, minimum = metric.sample
             count = row.get(metric_columns[count_name])
             if count is None or count < minimum:
-                shown = plain(count) if count is not None else ("缺失" if chinese else "missing")
                 if chinese:
-                    return f"{name} 的样本数 {count_name} 为 {shown},少于 {plain(minimum)}"
+                    if count is None:
+                        return f"{name} 的样本数 {count_name} 缺失"
+                    return f"{name} 的样本数 {count_name} 为 {plain(count)},少于 {plain(minimum)}"
+                shown = plain(count) if count is not None else "missing"
                 return f"{name}: the sample {count_name} is {shown}, below {plain(minimum)}"
         return f"{name} 缺失" if chinese else f"{name} is missing"
     return "无法计算(缺少数据或除以零)" if chinese else "cannot be computed (missing data or a division by zero)"

@@ -131,8 +131,16 @@ def _csv_headers(path: Path, delimiter: str) -> list[str]:
     """The cleaned headers of the first record (a BOM and surrounding spaces removed)."""
     import csv
 
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        first = next(csv.reader(handle, delimiter=delimiter), None)
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as handle:
+            first = next(csv.reader(handle, delimiter=delimiter), None)
+    except UnicodeDecodeError as error:
+        raise DataFileProblem(
+            f"the file is not UTF-8 (byte 0x{error.object[error.start]:02x} near the start)",
+            "leave out --encoding to detect GB18030, or pass --encoding gb18030",
+        ) from None
+    except csv.Error as error:
+        raise DataFileProblem(f"the first row cannot be read as CSV: {error}") from None
     if not first:
         raise DataFileProblem("the file is empty: the first row must name the columns")
     headers = [header.strip() for header in first]

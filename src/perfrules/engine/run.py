@@ -162,20 +162,24 @@ def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[Dat
                 shown = _value_text(plan, kpi, value)
                 message = f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\": the value {shown} matches no rule"
             problems.append(DataProblem(data_display, message, row))
+    # Grade and bonus problems are only worth saying for agents whose KPIs were all scored.
+    kpis_fine = " AND ".join(f"{kpi.prefix}_status NOT IN ('missing', 'unmatched')" for kpi in plan.kpis) or "true"
+    all_excluded = " AND ".join(f"{kpi.prefix}_status = 'excluded'" for kpi in plan.kpis) or "false"
     for row, agent in connection.execute(
-        f"SELECT _row, _agent FROM {run.table} WHERE base_score IS NULL ORDER BY _row"
+        f"SELECT _row, _agent FROM {run.table} WHERE {all_excluded} ORDER BY _row"
     ).fetchall():
         problems.append(DataProblem(data_display, f"agent {agent}: every KPI of policy \"{name}\" is excluded, so there is no score", row))
     if plan.grade_rules:
         for row, agent, score in connection.execute(
-            f"SELECT _row, _agent, score FROM {run.table} WHERE grade_line = 0 AND veto_line IS NULL ORDER BY _row"
+            f"SELECT _row, _agent, score FROM {run.table} WHERE grade_line = 0 AND veto_line IS NULL "
+            f"AND score IS NOT NULL AND {kpis_fine} ORDER BY _row"
         ).fetchall():
             shown = plain(score) if score is not None else "?"
             problems.append(DataProblem(data_display, f"agent {agent}: no grade rule of policy \"{name}\" matches the score {shown}", row))
     for index, bonus in enumerate(plan.bonuses):
         for row, agent, line in connection.execute(
             f"SELECT _row, _agent, b{index}_line FROM {run.table} "
-            f"WHERE b{index}_line = 0 OR b{index}_amount IS NULL ORDER BY _row"
+            f"WHERE (b{index}_line = 0 OR b{index}_amount IS NULL) AND score IS NOT NULL AND {kpis_fine} ORDER BY _row"
         ).fetchall():
             if line == 0:
                 message = f"agent {agent}: no rule of bonus \"{bonus.name.value}\" matches"

@@ -21,7 +21,7 @@ from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.report import charts
 from perfrules.report.swot import KINDS, KpiFacts, derive_swot, thresholds_for, veto_status
 from perfrules.report.texts import texts
-from perfrules.results import build_results, fetch_rows
+from perfrules.results import build_results, fetch_rows, missing_reason
 from perfrules.values import percent_text, plain, round_half_up
 
 UNIT_WORDS = {"zh": {"s": "秒", "min": "分钟", "h": "小时", "d": "天"}, "en": {"s": "s", "min": "min", "h": "h", "d": "d"}}
@@ -199,7 +199,7 @@ class _RunReport:
             facts.append(KpiFacts(
                 kpi["name"], kpi["status"], row[f"{plan.prefix}_points"], row[f"{plan.prefix}_line"],
                 self.level_labels.get(kpi["level"]) if kpi["level"] else None, row[f"{plan.prefix}_value"],
-                kpi.get("reason"), history, self.positions.get((agent, kpi["name"])),
+                self._reason(plan, kpi, row), history, self.positions.get((agent, kpi["name"])),
             ))
         values = {name: row[column] for name, column in self.run.plan.metric_columns.items()}
         vetoes = [veto_status(veto, values, row["veto_line"] == veto.span.line) for veto in self.run.plan.vetoes]
@@ -239,8 +239,14 @@ class _RunReport:
             name=kpi["name"], value=display_value(metric, row[f"{plan.prefix}_value"], self.language),
             thresholds=thresholds, level=level, points="—" if points is None else _two(float(points)),
             weight=percent_text(plan.kpi.weight), weighted=weighted, status=self.t[kpi["status"]],
-            reason=kpi.get("reason"),
+            reason=self._reason(plan, kpi, row),
         )
+
+    def _reason(self, plan, kpi: dict, row: dict) -> str | None:
+        """Why a KPI was excluded or substituted, in the packet's language."""
+        if kpi["status"] == "scored":
+            return None
+        return missing_reason(self.run.policy, plan, row, self.run.plan.metric_columns, self.language)
 
     def _trend_charts(self, agent: str) -> list:
         periods, series = self.history
