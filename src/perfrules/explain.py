@@ -85,7 +85,9 @@ class Explainer:
             return percent_text(value)
         if kind == "duration":
             unit = metric.unit or "s"
-            return f"{plain(value / UNIT_SECONDS[unit])}{unit}"
+            in_unit = value / UNIT_SECONDS[unit]
+            # In the metric's own unit when that is short and exact, else in seconds.
+            return f"{plain(in_unit)}{unit}" if in_unit == round_half_up(in_unit, 2) else f"{plain(value)}s"
         if kind == "money":
             return f"{round_half_up(value):.2f}"
         return plain(value) if isinstance(value, Decimal) else str(value)
@@ -121,7 +123,8 @@ class Explainer:
         if status == "scored":
             line = row[f"{prefix}_line"]
             level = row[f"{prefix}_level"]
-            outcome = f"{self.level_text(level)} → {plain(points)} {words['points']}" if level else f"{plain(points)} {words['points']}"
+            shown = _exact_then_rounded(points)
+            outcome = f"{self.level_text(level)} → {shown} {words['points']}" if level else f"{shown} {words['points']}"
             self.say(f"{self.line_text(line)}  ⇒ {outcome}", 1)
         else:
             reason = missing_reason(self.run.policy, kpi, row, self.plan.metric_columns, self.language)
@@ -141,13 +144,17 @@ class Explainer:
         products = [row[f"{kpi.prefix}_points"] * kpi.kpi.weight for kpi in used]
         terms = " + ".join(plain(product) for product in products)
         total_weight = sum((kpi.kpi.weight for kpi in used), Decimal(0))
-        base = row["base_score"]
+        exact = sum(products, Decimal(0)) / total_weight
+        # `=` only where the written arithmetic is exact; `≈` for a quotient with more than six
+        # decimals; then the two decimals that reports show.
+        six = round_half_up(exact, 6)
+        base = exact if exact == six or total_weight == 1 else six  # the base as written, used below
+        result = f"= {_exact_then_rounded(exact)}" if exact == six or total_weight == 1 else (
+            f"≈ {_exact_then_rounded(six)}" if six != round_half_up(exact) else f"≈ {plain(round_half_up(exact))}")
         if total_weight == 1:
-            self.say(f"{words['base']} = {terms} = {_exact_then_rounded(base)}")
+            self.say(f"{words['base']} = {terms} {result}")
         else:
-            exact = sum(products, Decimal(0)) / total_weight
-            sign = "=" if exact == base else "≈"
-            self.say(f"{words['base']} = ({terms}) ÷ {percent_text(total_weight)} {sign} {_exact_then_rounded(base)}")
+            self.say(f"{words['base']} = ({terms}) ÷ {percent_text(total_weight)} {result}")
         totals = []
         for adjust in self.plan.adjusts:
             self.say(f"{words['adjust']} {adjust.adjust.name.value}:")
@@ -178,7 +185,7 @@ class Explainer:
         else:
             line = f"{words['score']} = {words['base']} = {_exact_then_rounded(raw_score)}"
         limit = self.run.policy.first(ast.ScoreLimit)
-        if limit is not None and score != raw_score:
+        if limit is not None and not limit.limit.low <= raw_score <= limit.limit.high:
             line += (f" → {words['score_limit']} {plain(limit.limit.low)} .. {plain(limit.limit.high)}"
                      f" → {_exact_then_rounded(score)}")
         self.say(line)
