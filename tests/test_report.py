@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import threading
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -250,6 +251,32 @@ def write_cx(folder: Path) -> Path:
                 writer.writerow([agent_id, name, "cx_specialist", team, "Sam Lee", period, csat, surveys, nps[month],
                                  resolution, escalations if period == PERIOD else 0, 1, 5000])
     return data
+
+
+# ---- isolation ----------------------------------------------------------------------------------
+
+
+def _free_garbage() -> None:
+    """Free what earlier tests left (a failed run's traceback holds its DuckDB connection).
+
+    The report forks its layout workers; a worker whose garbage collector frees an inherited DuckDB
+    connection crashes (see test_layout_workers_survive_garbage_from_earlier_evaluations), which
+    would make unrelated tests fail.  pytest keeps the last failure in ``sys.last_traceback`` and
+    lets go of it only when the next test is called, after its fixtures: drop it here.
+    """
+    import gc
+
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            delattr(sys, name)
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage():
+    _free_garbage()
+    yield
+    _free_garbage()
 
 
 # ---- module-wide renders ------------------------------------------------------------------------
@@ -618,49 +645,47 @@ def test_english_team_summary(cx):
     assert not CJK.search(text), CJK.findall(text)
     total = sum(result["bonus_total"] for result in results)
     assert_has(text, "Team performance summary", "Grade distribution", "KPI averages by team", "Leaderboard",
-               f"Bonus total {money(total)} Red lines hit 1 Agents with improvement plans 1",
+               f"Bonus total {money(total)} Red lines hit 1 Agents with improvement plans "
+               f"{sum(1 for result in results if result['plans'])}",
                "Chloé Dubois (CX03) Two upheld escalations", "Bruno Silva (CX02) NPS recovery plan")
     for result in results:
         assert_has(text, f"{result['name']} ({result['agent_id']}) {result['team']} {result['score']:.2f} "
                          f"{result['grade']} {money(result['bonus_total'])}")
 
 
-def test_lang_en_on_a_chinese_policy(small, run_cli, tmp_path):
-    out = tmp_path / "out"
-    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004",
-                     "--lang", "en")
+@pytest.fixture(scope="module")
+def small_en(small, tmp_path_factory):
+    """The small Chinese data set with ``--lang en`` (A004's packet and the team summary)."""
+    out = tmp_path_factory.mktemp("small-en") / "out"
+    result = invoke("report", small["policy"], small["data"], "-o", out, "--lang", "en")
     assert result.exit_code == 0, result.output
-    text = pdf_text(out / PERIOD / "A004-王五.pdf")
+    return {"packet": pdf_text(out / PERIOD / "A004-王五.pdf"), "summary": pdf_text(out / PERIOD / "team-summary.pdf")}
+
+
+def test_lang_en_on_a_chinese_policy(small_en):
+    text = small_en["packet"]
     assert_has(text, *EN_LABELS)
     assert_has(text, "Status", "substituted", "No adjustments this period", "No red line was hit",
-               "处理时长 11 min")
+               "处理时长 11 min", "Improvement plan 响应提升计划 Action Due 参加响应时效培训 2026-12-14")
     for label in ZH_LABELS:
         assert label not in text, label
     boxes = swot_boxes(text, "en")
     assert has(boxes["threat"], "响应时间 declined three periods in a row (85% → 78% → 70%)")
     assert has(boxes["threat"], 'One more incident triggers the red line "投诉红线"')
-    summary = pdf_text(out / PERIOD / "team-summary.pdf")
+    summary = small_en["summary"]
     assert_has(summary, "Team performance summary", "Leaderboard", "Bonus total 1,750.00")
     assert "团队绩效汇总" not in summary and "排行榜" not in summary
 
 
-def test_lang_en_translates_the_missing_data_reason(small, run_cli, tmp_path):
+def test_lang_en_translates_the_missing_data_reason(small_en):
     # The reason is a fixed sentence of perfrules ("csat 的样本数 ... 少于 10"), not policy text.
-    out = tmp_path / "out"
-    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004",
-                     "--lang", "en")
-    assert result.exit_code == 0, result.output
-    text = pdf_text(out / PERIOD / "A004-王五.pdf")
+    text = small_en["packet"]
     assert "样本数" not in text and "少于" not in text
     assert_has(text, "csat: the sample csat_responses is 6, below 10")
 
 
-def test_english_close_to_next_level_for_a_duration_reads_well(small, run_cli, tmp_path):
-    out = tmp_path / "out"
-    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004",
-                     "--lang", "en")
-    assert result.exit_code == 0, result.output
-    opportunity = swot_boxes(pdf_text(out / PERIOD / "A004-王五.pdf"), "en")["opportunity"]
+def test_english_close_to_next_level_for_a_duration_reads_well(small_en):
+    opportunity = swot_boxes(small_en["packet"], "en")["opportunity"]
     assert "处理时长" in opportunity
     assert "fastermore" not in opportunity, opportunity  # "1min faster more reaches 合格"
 
@@ -668,15 +693,21 @@ def test_english_close_to_next_level_for_a_duration_reads_well(small, run_cli, t
 # ---- --agent, atomic writes and failures --------------------------------------------------------
 
 
-def test_agent_option_renders_only_that_packet(small, run_cli, tmp_path):
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def agent_rerun(small, tmp_path_factory):
+    """A folder with every packet of the small set and two other files; then ``--agent A004`` into it."""
+    out = tmp_path_factory.mktemp("agent") / "out"
     shutil.copytree(small["out"], out)
     (out / PERIOD / "meeting-notes.txt").write_text("keep me", encoding="utf-8")
     (out / "readme.txt").write_text("keep me too", encoding="utf-8")
     before = snapshot(out)
-    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A004")
+    result = invoke("report", small["policy"], small["data"], "-o", out, "--agent", "A004")
     assert result.exit_code == 0, result.output
-    after = snapshot(out)
+    return {"out": out, "before": before, "after": snapshot(out), "stderr": result.stderr}
+
+
+def test_agent_option_renders_only_that_packet(agent_rerun):
+    before, after, out = agent_rerun["before"], agent_rerun["after"], agent_rerun["out"]
     assert set(after) == set(before)
     rendered = f"{PERIOD}/A004-王五.pdf"
     assert after[rendered][1:] != before[rendered][1:]  # written anew
@@ -687,17 +718,11 @@ def test_agent_option_renders_only_that_packet(small, run_cli, tmp_path):
     assert leftovers(out) == []
 
 
-def test_agent_option_leaves_the_team_summary_alone(small, run_cli, tmp_path):
+def test_agent_option_leaves_the_team_summary_alone(agent_rerun):
     # "--agent renders only those packets and leaves other files in the folder alone"
-    out = tmp_path / "out"
-    shutil.copytree(small["out"], out)
-    summary = out / PERIOD / "team-summary.pdf"
-    before = snapshot(out)[f"{PERIOD}/team-summary.pdf"]
-    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A001")
-    assert result.exit_code == 0, result.output
-    assert snapshot(out)[f"{PERIOD}/team-summary.pdf"] == before, "team-summary.pdf was rewritten"
-    assert "wrote 1 PDF file" in result.stderr, result.stderr
-    assert summary.is_file()
+    name = f"{PERIOD}/team-summary.pdf"
+    assert agent_rerun["after"][name] == agent_rerun["before"][name], "team-summary.pdf was rewritten"
+    assert "wrote 1 PDF file" in agent_rerun["stderr"], agent_rerun["stderr"]
 
 
 def test_agent_option_with_an_unknown_agent(small, run_cli, tmp_path):
@@ -735,45 +760,73 @@ def test_template_syntax_error_leaves_the_output_unchanged(small, run_cli, tmp_p
 _REAL_LAYOUT = render._layout
 
 
-def _layout_failing_for_a003(job):
-    """Stands in for render._layout: the disk fills up while A003's packet is written."""
-    if "A003-" in job[1]:
+def _layout_failing(job):
+    """Stands in for render._layout: A001's packet is written, then the disk is full."""
+    if "A001-" not in job[1]:
         raise OSError(28, "No space left on device")
     return _REAL_LAYOUT(job)
 
 
-def test_layout_failure_leaves_the_output_unchanged(small, monkeypatch, tmp_path):
-    monkeypatch.setattr(render, "_layout", _layout_failing_for_a003)
-    out = tmp_path / "out"
-    shutil.copytree(small["out"], out)
-    (out / PERIOD / "meeting-notes.txt").write_text("keep me", encoding="utf-8")
-    before = snapshot(out)
-    try:
-        invoke("report", small["policy"], small["data"], "-o", out)
-    except OSError:
-        pass  # how the failure is reported is the next test's business
-    assert snapshot(out) == before
-    assert leftovers(out) == []
-
-
-def test_layout_failure_is_reported_without_a_traceback(small, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def layout_failures(small, tmp_path_factory):
+    """A full render whose layout fails, into a folder with an earlier render and into a new folder."""
     from perfrules.cli import main
 
-    monkeypatch.setattr(render, "_layout", _layout_failing_for_a003)
-    result = CliRunner().invoke(main, ["report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out")])
+    folder = tmp_path_factory.mktemp("failure")
+    existing = folder / "out"
+    shutil.copytree(small["out"], existing)
+    (existing / PERIOD / "meeting-notes.txt").write_text("keep me", encoding="utf-8")
+    before = snapshot(existing)
+    fresh = folder / "new" / "out"
+    results = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "_layout", _layout_failing)
+        for name, out in (("existing", existing), ("fresh", fresh)):
+            _free_garbage()
+            results[name] = CliRunner().invoke(main, ["report", str(small["policy"]), str(small["data"]), "-o", str(out)])
+    return {"existing": existing, "before": before, "fresh": fresh, "results": results}
+
+
+def test_layout_failure_leaves_the_output_unchanged(layout_failures):
+    existing = layout_failures["existing"]
+    assert layout_failures["results"]["existing"].exit_code != 0
+    assert snapshot(existing) == layout_failures["before"]
+    assert leftovers(existing) == []
+
+
+def test_layout_failure_is_reported_without_a_traceback(layout_failures):
+    result = layout_failures["results"]["existing"]
     assert not isinstance(result.exception, OSError), f"uncaught {result.exception!r}"
     assert result.exit_code == 2
     assert "No space left on device" in result.stderr
 
 
-def test_layout_failure_leaves_no_new_output_folder(small, monkeypatch, tmp_path):
-    monkeypatch.setattr(render, "_layout", _layout_failing_for_a003)
-    out = tmp_path / "new" / "out"
-    try:
-        invoke("report", small["policy"], small["data"], "-o", out)
-    except OSError:
+def test_layout_failure_leaves_no_new_output_folder(layout_failures):
+    fresh = layout_failures["fresh"]
+    assert layout_failures["results"]["fresh"].exit_code != 0
+    assert not fresh.exists(), f"left behind: {sorted(path.name for path in fresh.iterdir())}"
+
+
+def test_layout_workers_survive_garbage_from_earlier_evaluations(small, run_cli, tmp_path):
+    """A long-lived process (tests, a service) may hold unreachable DuckDB objects when it forks the
+    layout workers; a worker's garbage collector must not free them (DuckDB is not fork-safe)."""
+    import gc
+
+    import duckdb
+
+    class Holder:
         pass
-    assert not out.exists(), f"left behind: {sorted(path.name for path in out.iterdir())}"
+
+    holder = Holder()
+    holder.cycle = holder
+    holder.connection = duckdb.connect()
+    holder.connection.execute("SELECT sum(range) FROM range(100000)").fetchall()
+    gc.collect()  # the holder moves to the oldest generation ...
+    del holder    # ... and becomes garbage that only a full collection frees
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
+                     "--agent", "A001")
+    assert result.exit_code == 0
+    assert (tmp_path / "out" / PERIOD / "A001-张三.pdf").is_file()
 
 
 # ---- template folders and the URL fetcher -------------------------------------------------------

@@ -224,7 +224,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
             raise UsageProblem(f"no agent {', '.join(unknown)} in {data} for the period evaluated")
     try:
         written, _ = write_report(built, Path(output), Path(templates) if templates else None,
-                                  progress=sys.stderr.isatty(), whole_periods=not wanted)
+                                  progress=sys.stderr.isatty())
     except ReportProblem as problem:
         raise UsageProblem(str(problem)) from None
     click.echo(f"wrote {len(written)} PDF files to {output}", err=True)

@@ -125,7 +125,8 @@ def build_report(evaluation: Evaluation, language: str | None = None, agents: se
         for result in results:
             if agents is None or result["agent_id"] in agents:
                 report.packets.append(builder.packet(result))
-        report.summaries.append(builder.summary())
+        if agents is None:  # a few agents' packets leave the team summary as it is
+            report.summaries.append(builder.summary())
     return report
 
 
@@ -275,7 +276,8 @@ class _RunReport:
             if veto.grade.value not in grades:
                 grades.append(veto.grade.value)
         counts = [sum(1 for result in self.results if result["grade"] == grade) for grade in grades]
-        teams = sorted({result["team"] or "—" for result in self.results})
+        # Teams in the order of their first agent id (售后一组 before 售后二组), not by code point.
+        teams = list(dict.fromkeys(result["team"] or "—" for result in sorted(self.results, key=lambda r: r["agent_id"])))
         kpi_names = [plan.kpi.name.value for plan in self.run.plan.kpis]
         averages = []
         for team in teams + [None]:

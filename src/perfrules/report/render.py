@@ -20,6 +20,7 @@ import tempfile
 import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -149,11 +150,12 @@ def _layout(job: tuple[str, str, str]) -> float:
 
 
 def write_report(report: Report, output: Path, templates: Path | None = None, workers: int | None = None,
-                 progress: bool = True, whole_periods: bool = True) -> tuple[list[Path], RenderTimes]:
+                 progress: bool = True) -> tuple[list[Path], RenderTimes]:
     """Render every packet and summary into ``output``; return the files written.
 
-    With ``whole_periods`` each period folder is replaced as a whole; otherwise (a few
-    agents' packets) only the files rendered now are replaced, each atomically.
+    Everything is rendered into a staging folder first; only when all files exist are
+    they moved into place (each with an atomic rename), replacing the files of the
+    same names and leaving every other file of the folder alone.
     """
     folder = (templates or resource_dir("templates")).resolve()
     for name in ("agent.html", "team.html"):
@@ -163,6 +165,7 @@ def write_report(report: Report, output: Path, templates: Path | None = None, wo
     pages, template_seconds = render_html(folder, report, several)
     check_fonts("".join(html for _, html in pages[:50]) + "".join(p.name for p in report.packets))
     output = output.resolve()
+    existed = output.exists()
     try:
         output.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".perfrules-report-", dir=output))
@@ -176,9 +179,14 @@ def write_report(report: Report, output: Path, templates: Path | None = None, wo
             target.parent.mkdir(parents=True, exist_ok=True)
             jobs.append((html, str(target), str(folder)))
         times.layout = _run_layout(jobs, workers, progress)
-        written = _move_into_place(staging, output) if whole_periods else _move_files(staging, output)
+        written = _move_files(staging, output)
+    except (OSError, BrokenProcessPool) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise ReportProblem(f"the PDF files could not be written to {output}: {reason}; nothing was changed") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not existed and not any(output.iterdir()):
+            output.rmdir()
     return written, times
 
 
@@ -192,7 +200,9 @@ def _run_layout(jobs: list[tuple[str, str, str]], workers: int | None, progress:
     from rich.progress import Progress
 
     total = 0.0
-    context = multiprocessing.get_context("fork")
+    # Fresh worker processes: a forked copy of a process that holds DuckDB connections is
+    # not safe (it can crash when the copy frees them).
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool, \
             Progress(console=Console(stderr=True), transient=True, disable=not progress) as bar:
         task = bar.add_task("PDF", total=len(jobs))
@@ -203,23 +213,8 @@ def _run_layout(jobs: list[tuple[str, str, str]], workers: int | None, progress:
     return total
 
 
-def _move_into_place(staging: Path, output: Path) -> list[Path]:
-    """Replace each period folder of ``output`` by the freshly rendered one."""
-    written = []
-    for period_folder in sorted(path for path in staging.iterdir() if path.is_dir()):
-        target = output / period_folder.name
-        previous = None
-        if target.exists():
-            previous = output / f".{period_folder.name}.previous-{os.getpid()}"
-            os.replace(target, previous)
-        os.replace(period_folder, target)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
-        written.extend(sorted(target.glob("*.pdf")))
-    return written
-
-
 def _move_files(staging: Path, output: Path) -> list[Path]:
+    """Move every rendered file into place (an atomic rename each)."""
     written = []
     for file in sorted(staging.rglob("*.pdf")):
         target = output / file.relative_to(staging)
