@@ -21,6 +21,7 @@ from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
 
 REQUIRED = ("agent_id", "period", "role")
+INTERNAL_COLUMNS = ("_row", "_agent", "_period", "_period_text", "_role", "_name", "_team", "_supervisor", "__row")
 OPTIONAL = ("name", "team", "supervisor")
 PERIOD_PATTERNS = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
 
@@ -96,23 +97,28 @@ def prepare_source(connection, raw: RawTable, policies: list[ast.Policy]) -> lis
             hint = did_you_mean(column, raw.headers)
             extra = f"; {hint}" if hint else ""
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
+    for header in raw.headers:
+        if header in INTERNAL_COLUMNS:
+            problems.append(DataProblem(raw.display, f"the header '{header}' is reserved for perfrules; rename the column"))
     if problems:
         raise UnreadableRows(problems)
-    optional = ", ".join(
-        f"{cleaned(identifier(column)) if column in headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
-        for column in OPTIONAL
-    )
-    # The identifying columns, cleaned once; metric cells stay in the raw table, which
-    # `type_rows` reads beside these rows with a positional join (same row order).
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE source AS SELECT {ROW_COLUMN} AS _row, "
-        f"{cleaned(identifier('agent_id'))} AS _agent, {period_sql(identifier('period'))} AS _period, "
-        f"{cleaned(identifier('period'))} AS _period_text, {cleaned(identifier('role'))} AS _role, "
-        f"{optional} FROM {raw.table}"
-    )
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE source AS SELECT {key_columns(raw)} FROM {raw.table}")
     problems.extend(_row_problems(connection, raw, policies))
     problems.extend(_duplicates(connection, raw))
     return problems
+
+
+def key_columns(raw: RawTable) -> str:
+    """The identifying columns of a row, cleaned: _row, _agent, _period (normalised), ..."""
+    optional = ", ".join(
+        f"{cleaned(identifier(column)) if column in raw.headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
+        for column in OPTIONAL
+    )
+    return (
+        f"{ROW_COLUMN} AS _row, {cleaned(identifier('agent_id'))} AS _agent, "
+        f"{period_sql(identifier('period'))} AS _period, {cleaned(identifier('period'))} AS _period_text, "
+        f"{cleaned(identifier('role'))} AS _role, {optional}"
+    )
 
 
 def role_filter(policy: ast.Policy) -> str:
@@ -245,7 +251,8 @@ def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list
             errors.append(f"{error} AS e{index}")
             checks.append((index, column))
     keys = "_row, _agent, _period, _role, _name, _team, _supervisor"
-    rows = f"FROM source POSITIONAL JOIN {raw.table} WHERE {role_filter(policy)}"
+    # Keys and cells from the raw table in one parallel scan (the keys are cheap to redo).
+    rows = f"FROM (SELECT {key_columns(raw)}, * FROM {raw.table}) WHERE {role_filter(policy)}"
     flag = " OR ".join(bad) if bad else "false"
     # Values and one cheap flag per row; the messages are only worked out when a flag is set.
     typed_columns = "".join(f", m{index}" for index in range(len(policy_metrics(policy))))
