@@ -75,15 +75,25 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
 # ---- CSV ---------------------------------------------------------------------------------
 
 
-def detect_encoding(path: Path) -> str:
-    """``utf-8`` (with or without BOM) when the whole file decodes as UTF-8, else ``gb18030``."""
+def detect_encoding(path: Path, limit: int | None = 1 << 22) -> str:
+    """``utf-8`` (with or without BOM) when the file's start decodes as UTF-8, else ``gb18030``.
+
+    Only the first ``limit`` bytes are read: DuckDB checks the rest while it reads the file,
+    and a GB18030 file whose Chinese text comes later is retried as GB18030 then.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
+    read = 0
     with path.open("rb") as handle:
         try:
             while chunk := handle.read(1 << 20):
                 decoder.decode(chunk)
+                read += len(chunk)
+                if limit is not None and read >= limit:
+                    return "utf-8"
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as error:
+            if limit is not None and read + error.start >= limit - 4:
+                return "utf-8"  # a character cut at the limit, not a wrong encoding
             return "gb18030"
     return "utf-8"
 
@@ -93,8 +103,17 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
         wanted = ENCODINGS.get(encoding.lower())
         if wanted is None:
             raise DataFileProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
-    else:
-        wanted = detect_encoding(path)
+        return _read_csv_as(connection, path, display, table, wanted)
+    wanted = detect_encoding(path)
+    try:
+        return _read_csv_as(connection, path, display, table, wanted)
+    except DataFileProblem as problem:
+        if wanted == "utf-8" and "not utf-8 encoded" in problem.message.lower():
+            return _read_csv_as(connection, path, display, table, "gb18030")
+        raise
+
+
+def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str) -> RawTable:
     source = path
     temporary = None
     try:
@@ -116,7 +135,7 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
                 [str(source), delimiter],
             )
         except Exception as error:  # DuckDB reports CSV structure errors with their line
-            raise DataFileProblem(f"the CSV file cannot be read: {_first_line(str(error))}") from None
+            raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
         connection.execute(
             f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}_cells"
         )
@@ -125,6 +144,16 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
     finally:
         if temporary is not None:
             os.unlink(temporary)
+
+
+def _csv_error(text: str) -> str:
+    """DuckDB's CSV error in a line: where it is and what is wrong."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    where = next((line for line in lines if line.startswith("Invalid Input Error") or "CSV Error" in line), lines[0] if lines else text)
+    what = next((line for line in lines[1:] if not line.startswith(("Original Line", "Possible Solution", "*"))
+                 and "CSV Error" not in line), "")
+    where = where.replace("Invalid Input Error: ", "")
+    return f"{where}: {what}" if what else where
 
 
 def _csv_headers(path: Path, delimiter: str) -> list[str]:
