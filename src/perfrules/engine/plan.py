@@ -21,7 +21,7 @@ from perfrules.check.symbols import collect_symbols
 from perfrules.data.validate import policy_metrics
 from perfrules.diagnostics import DiagnosticSink
 from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_key
-from perfrules.engine.sql import decimal_literal, divide, text_literal, times
+from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, divide, text_literal, times
 
 ZERO = decimal_literal(0)
 HUNDRED = decimal_literal(100)
@@ -112,7 +112,8 @@ def compile_plan(policy: ast.Policy) -> Plan:
     compiler = ExpressionCompiler(scope)
     kpis = [_kpi_plan(index, kpi, symbols) for index, kpi in enumerate(policy.kpis)]
     stages.append(("matched", "SELECT *" + "".join(_kpi_match(plan, compiler) for plan in kpis) + " FROM sampled"))
-    stages.append(("pointed", "SELECT *" + "".join(_kpi_points(plan, compiler, symbols) for plan in kpis) + " FROM matched"))
+    stages.append(("ruled", "SELECT *" + "".join(_kpi_rule_outcome(plan, compiler, symbols) for plan in kpis) + " FROM matched"))
+    stages.append(("pointed", "SELECT *" + "".join(_kpi_points(plan, symbols) for plan in kpis) + " FROM ruled"))
     for plan in kpis:
         scope.kpi_levels[plan.kpi.name.value] = f"{plan.prefix}_level"
 
@@ -169,8 +170,8 @@ def _clamp(value: str, low: str, high: str) -> str:
     return f"greatest({low}, least({value}, {high}))"
 
 
-def _kpi_points(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
-    """``kN_points``, ``kN_level``, ``kN_status`` and ``kN_weight`` (0 when excluded)."""
+def _kpi_rule_outcome(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
+    """``kN_rule_points`` and ``kN_rule_level``: what the deciding line gives (computed once)."""
     prefix = plan.prefix
     points_cases, level_cases = [], []
     for line_number, line in plan.lines.items():
@@ -184,6 +185,15 @@ def _kpi_points(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
                 points_cases.append(f"WHEN {line_number} THEN {_linear_points(line, compiler)}")
             case ast.PointsFormula(expression=expression):
                 points_cases.append(f"WHEN {line_number} THEN {_clamp(compiler.compile(expression), ZERO, HUNDRED)}")
+    line = f"{prefix}_line"
+    rule_points = f"CASE {line} {' '.join(points_cases)} END" if points_cases else f"CAST(NULL AS {DECIMAL_TYPE})"
+    rule_level = f"CASE {line} {' '.join(level_cases)} END" if level_cases else "CAST(NULL AS VARCHAR)"
+    return f", {rule_points} AS {prefix}_rule_points, {rule_level} AS {prefix}_rule_level"
+
+
+def _kpi_points(plan: KpiPlan, symbols) -> str:
+    """``kN_points``, ``kN_level``, ``kN_status`` and ``kN_weight`` (0 when excluded)."""
+    prefix = plan.prefix
     missing = plan.kpi.missing
     substitute_points, substitute_level, missing_status = "NULL", "NULL", "'missing'"
     if isinstance(missing, ast.MissingExclude):
@@ -196,19 +206,19 @@ def _kpi_points(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
         substitute_points = decimal_literal(missing.points)
         missing_status = "'substituted'"
     line = f"{prefix}_line"
-    rule_points = f"CASE {line} {' '.join(points_cases)} END" if points_cases else "NULL"
-    rule_level = f"CASE {line} {' '.join(level_cases)} END" if level_cases else "NULL"
+    rule_points, rule_level = f"{prefix}_rule_points", f"{prefix}_rule_level"
+    decided = f"{line} > 0 AND {rule_points} IS NOT NULL"
     # A formula or a line can come out missing (a division by zero): treat as a missing KPI.
-    status = (f"CASE WHEN {line} = -1 OR ({line} > 0 AND ({rule_points}) IS NULL) THEN {missing_status} "
+    status = (f"CASE WHEN {line} = -1 OR ({line} > 0 AND {rule_points} IS NULL) THEN {missing_status} "
               f"WHEN {line} = 0 THEN 'unmatched' ELSE 'scored' END")
     weight = decimal_literal(plan.kpi.weight)
     return (
         f", {status} AS {prefix}_status"
-        f", CASE WHEN {line} > 0 AND ({rule_points}) IS NOT NULL THEN {rule_points} "
+        f", CASE WHEN {decided} THEN {rule_points} "
         f"WHEN {missing_status} = 'substituted' THEN {substitute_points} END AS {prefix}_points"
-        f", CASE WHEN {line} > 0 AND ({rule_points}) IS NOT NULL THEN {rule_level} "
+        f", CASE WHEN {decided} THEN {rule_level} "
         f"WHEN {missing_status} = 'substituted' THEN {substitute_level} END AS {prefix}_level"
-        f", CASE WHEN {line} > 0 AND ({rule_points}) IS NOT NULL THEN {weight} "
+        f", CASE WHEN {decided} THEN {weight} "
         f"WHEN {missing_status} = 'substituted' THEN {weight} ELSE {ZERO} END AS {prefix}_weight"
     )
 
