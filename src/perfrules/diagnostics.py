@@ -140,9 +140,6 @@ class DiagnosticSink:
             raise KeyError(f"unregistered diagnostic code {code}")
         self.items.append(Diagnostic(code, message, span, hint))
 
-    def has_errors(self) -> bool:
-        return any(item.is_error for item in self.items)
-
 
 def sorted_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sort by file and position and drop exact repeats (the same fact found twice)."""

@@ -71,12 +71,6 @@ def period_sql(raw: str) -> str:
     )
 
 
-def period_kind(period: str) -> str:
-    if "-Q" in period:
-        return "quarter"
-    return "month" if "-" in period else "year"
-
-
 class UnreadableRows(Exception):
     """The data lacks agent_id, period or role: no row can be read at all."""
 
