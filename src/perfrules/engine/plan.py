@@ -81,7 +81,10 @@ class Plan:
             # `scored` is read twice (by the narrow ranking and by the join back).
             ctes.append(f"{name} AS {'MATERIALIZED ' if name == 'scored' else ''}({body})")
         head = ctes[0].replace("__SOURCE__", typed_table).replace("__WHERE__", f"_period = {text_literal(period)}")
-        return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT * FROM {self.stages[-1][0]}"
+        # Columns only the stages need; leaving them out makes the result table cheaper to store.
+        internal = [f"{kpi.prefix}_{suffix}" for kpi in self.kpis for suffix in ("rule_points", "rule_level", "weight")]
+        exclude = f" EXCLUDE ({', '.join(internal)})" if internal else ""
+        return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT *{exclude} FROM {self.stages[-1][0]}"
 
 
 def compile_plan(policy: ast.Policy) -> Plan:
