@@ -26,7 +26,6 @@ not depend on the number of workers; the wall time does.  Exit code 0 unless a s
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
 import importlib.util
 import os
@@ -56,49 +55,10 @@ def load_generator():
 
 
 def generate(path: Path, count: int) -> int:
-    """``count`` agents x 3 months shaped like examples/generate.py; returns the rows written."""
+    """``count`` agents x 3 months from examples/generate.py's generator; returns the rows written."""
     example = load_generator()
-    clamp = example.clamp
-    rng = random.Random(20261130)
-    teams = [f"售后{index + 1}组" for index in range((count + 19) // 20)]
-    names: set[str] = set()
-    agents = []
-    for index in range(count):
-        while True:
-            name = rng.choice(example.SURNAMES) + rng.choice(example.GIVEN)
-            if name not in names:
-                names.add(name)
-                break
-        senior = index % 20 < 5
-        agents.append({
-            "agent_id": f"A{index + 1:03d}", "name": name, "role": "senior_agent" if senior else "agent",
-            "team": teams[index // 20], "supervisor": f"主管{index // 20 + 1}",
-            "skill": clamp(rng.gauss(0.75 if senior else 0.55, 0.2), 0.0, 1.0),
-            "trend": rng.choice([-0.04, -0.02, 0.0, 0.0, 0.0, 0.02, 0.04]),
-            "salary": rng.randrange(9000, 15001, 500) if senior else rng.randrange(6000, 10001, 500),
-        })
-    rows = []
-    for month, period in enumerate(example.PERIODS):
-        for agent in agents:
-            skill = clamp(agent["skill"] + agent["trend"] * month + rng.gauss(0, 0.06), 0.0, 1.0)
-            responses = rng.choice([6, 8, 12, 15, 18, 22, 25, 30]) if rng.random() < 0.9 else rng.randrange(0, 10)
-            rows.append({
-                "agent_id": agent["agent_id"], "name": agent["name"], "role": agent["role"],
-                "team": agent["team"], "supervisor": agent["supervisor"], "period": period,
-                "reply_within_10min": f"{clamp(79 + 20 * skill + rng.gauss(0, 2.5), 50, 100):.1f}%",
-                "csat": f"{clamp(83.5 + 13 * skill + rng.gauss(0, 2), 60, 100):.1f}%" if responses else "",
-                "csat_responses": responses,
-                "resolution_rate": f"{clamp(89 + 9 * skill + rng.gauss(0, 1.5), 70, 100):.1f}%",
-                "aht": f"{clamp(13 - 6 * skill + rng.gauss(0, 0.8), 4, 20):.1f}",
-                "qa_commendations": max(0, round(rng.gauss(3 * skill, 1))),
-                "attitude_violations": 1 if rng.random() < 0.05 + 0.1 * (1 - skill) else 0,
-                "serious_complaints": 1 if (agent["agent_id"] == "A047" and period == example.PERIODS[-1]) else 0,
-                "base_salary": f"{agent['salary']:,}",
-            })
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=example.HEADERS)
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = example.agent_rows(random.Random(20261130), count)
+    example.write(path, example.HEADERS, rows)
     return len(rows)
 
 

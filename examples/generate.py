@@ -33,11 +33,12 @@ def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
 
-def main() -> None:
-    rng = random.Random(20261130)
+def agent_rows(rng: random.Random, count: int = 60) -> list[dict]:
+    """``count`` agents in teams of twenty, three months each, as CSV rows."""
+    teams = TEAMS + [f"售后{index + 1}组" for index in range(len(TEAMS), (count + 19) // 20)]
     names: set[str] = set()
     agents = []
-    for index in range(60):
+    for index in range(count):
         while True:
             name = rng.choice(SURNAMES) + rng.choice(GIVEN)
             if name not in names:
@@ -48,7 +49,7 @@ def main() -> None:
             "agent_id": f"A{index + 1:03d}",
             "name": name,
             "role": "senior_agent" if senior else "agent",
-            "team": TEAMS[index // 20],
+            "team": teams[index // 20],
             "skill": clamp(rng.gauss(0.75 if senior else 0.55, 0.2), 0.0, 1.0),
             "trend": rng.choice([-0.04, -0.02, 0.0, 0.0, 0.0, 0.02, 0.04]),
             "salary": rng.randrange(9000, 15001, 500) if senior else rng.randrange(6000, 10001, 500),
@@ -63,7 +64,7 @@ def main() -> None:
                 "name": agent["name"],
                 "role": agent["role"],
                 "team": agent["team"],
-                "supervisor": SUPERVISORS[agent["team"]],
+                "supervisor": SUPERVISORS.get(agent["team"], f"主管{agent['team']}"),
                 "period": period,
                 "reply_within_10min": f"{clamp(79 + 20 * skill + rng.gauss(0, 2.5), 50, 100):.1f}%",
                 "csat": f"{clamp(83.5 + 13 * skill + rng.gauss(0, 2), 60, 100):.1f}%" if responses else "",
@@ -72,9 +73,14 @@ def main() -> None:
                 "aht": f"{clamp(13 - 6 * skill + rng.gauss(0, 0.8), 4, 20):.1f}",
                 "qa_commendations": max(0, round(rng.gauss(3 * skill, 1))),
                 "attitude_violations": 1 if rng.random() < 0.05 + 0.1 * (1 - skill) else 0,
-                "serious_complaints": 1 if (agent["agent_id"] == "A047" and period == "2026-11") else 0,
+                "serious_complaints": 1 if (agent["agent_id"] == "A047" and period == PERIODS[-1]) else 0,
                 "base_salary": f"{agent['salary']:,}",
             })
+    return rows
+
+
+def main() -> None:
+    rows = agent_rows(random.Random(20261130))
     write(Path(__file__).resolve().parent / "agents.csv", HEADERS, rows)
     write_cx_team(random.Random(20261201))
 
