@@ -16,7 +16,7 @@ from decimal import Decimal
 from perfrules import ast
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.results import fetch_rows, missing_reason, period_end
-from perfrules.values import percent_text, plain, round_half_up
+from perfrules.values import SECONDS_PER_UNIT, percent_text, plain, round_half_up
 
 WORDS = {
     "zh": {
@@ -85,7 +85,7 @@ class Explainer:
             return percent_text(value)
         if kind == "duration":
             unit = metric.unit or "s"
-            in_unit = value / UNIT_SECONDS[unit]
+            in_unit = value / SECONDS_PER_UNIT[unit]
             # In the metric's own unit when that is short and exact, else in seconds.
             return f"{plain(in_unit)}{unit}" if in_unit == round_half_up(in_unit, 2) else f"{plain(value)}s"
         if kind == "money":
@@ -283,7 +283,4 @@ def _exact_then_rounded(value: Decimal) -> str:
     """``90`` or ``85.714286 ≈ 85.71``: the exact value, and what reports show when it differs."""
     rounded = round_half_up(value)
     return plain(value) if rounded == value else f"{plain(value)} ≈ {plain(rounded)}"
-
-
-UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 

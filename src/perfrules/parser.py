@@ -23,8 +23,8 @@ from perfrules.ast import Span
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
 from perfrules.resources import grammar_path
 from perfrules.source import SourceFile
+from perfrules.values import SECONDS_PER_UNIT
 
-DURATION_UNITS = {"s": Decimal(1), "min": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
 STRING_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 
@@ -395,7 +395,7 @@ def _percent_value(token: Token) -> Decimal:
 def _duration_seconds(text: str) -> Decimal:
     for unit in ("min", "s", "h", "d"):
         if text.endswith(unit):
-            return Decimal(text[: -len(unit)]) * DURATION_UNITS[unit]
+            return Decimal(text[: -len(unit)]) * SECONDS_PER_UNIT[unit]
     raise AssertionError(f"the grammar let through the duration {text!r}")
 
 

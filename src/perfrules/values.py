@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-DURATION_STEPS = ((Decimal(86400), "d"), (Decimal(3600), "h"), (Decimal(60), "min"))
+# The duration units of the language, in seconds; every module reads durations through these.
+SECONDS_PER_UNIT = {"s": Decimal(1), "min": Decimal(60), "h": Decimal(3600), "d": Decimal(86400)}
+DURATION_STEPS = tuple((SECONDS_PER_UNIT[unit], unit) for unit in ("d", "h", "min"))
 
 
 def plain(value: Decimal) -> str:

@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from perfrules import ast
 from perfrules.diagnostics import DiagnosticSink, did_you_mean
-from perfrules.values import plain
+from perfrules.values import SECONDS_PER_UNIT, plain
 
 PERIODS = ("month", "quarter", "year")
 LANGUAGES = ("zh", "en")
 METRIC_TYPES = ("percent", "duration", "count", "number", "money", "text", "bool")
-DURATION_UNITS = ("s", "min", "h", "d")
+DURATION_UNITS = tuple(SECONDS_PER_UNIT)
 SINGLE_STATEMENTS = {
     ast.Version: "version", ast.Roles: "roles", ast.Period: "period", ast.Language: "language",
     ast.Levels: "levels", ast.Grade: "grade", ast.ScoreLimit: "score limit", ast.Swot: "swot",

@@ -16,13 +16,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal, times
+from perfrules.values import SECONDS_PER_UNIT
 
 NUMBER = r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+|[0-9]*\.[0-9]+)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
 WHOLE = r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.0+)?"
 CLOCK = r"([0-9]+):([0-5][0-9]):([0-5][0-9](\.[0-9]+)?)"
+# The language's units, and the spellings a cell may also use for them.
+UNIT_ALIASES = {"sec": "s", "秒": "s", "分": "min", "分钟": "min", "小时": "h", "时": "h", "天": "d"}
 UNIT_SECONDS = {
-    "s": 1, "sec": 1, "秒": 1, "min": 60, "分": 60, "分钟": 60, "h": 3600, "小时": 3600, "时": 3600,
-    "d": 86400, "天": 86400,
+    **{unit: int(seconds) for unit, seconds in SECONDS_PER_UNIT.items()},
+    **{alias: int(SECONDS_PER_UNIT[unit]) for alias, unit in UNIT_ALIASES.items()},
 }
 DURATION_WITH_UNIT = r"(" + NUMBER + r")\s*(" + "|".join(sorted(UNIT_SECONDS, key=len, reverse=True)) + r")"
 MONEY = r"[¥￥$€£]?\s*(" + NUMBER + r")\s*元?"

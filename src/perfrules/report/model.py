@@ -22,10 +22,8 @@ from perfrules.report import charts
 from perfrules.report.swot import KINDS, KpiFacts, derive_swot, thresholds_for, veto_status
 from perfrules.report.texts import texts
 from perfrules.results import build_results, fetch_rows, missing_reason
-from perfrules.values import percent_text, plain, round_half_up
+from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, percent_text, plain, round_half_up
 
-UNIT_WORDS = {"zh": {"s": "秒", "min": "分钟", "h": "小时", "d": "天"}, "en": {"s": "s", "min": "min", "h": "h", "d": "d"}}
-UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 
 
 def display_value(metric: ast.Metric | None, value, language: str) -> str:
@@ -39,8 +37,8 @@ def display_value(metric: ast.Metric | None, value, language: str) -> str:
         return percent_text(round_half_up(value * 100, 2) / 100)
     if kind == "duration":
         unit = metric.unit or "s"
-        amount = round_half_up(value / UNIT_SECONDS[unit], 2)
-        return f"{plain(amount)} {UNIT_WORDS['en' if language == 'en' else 'zh'][unit]}"
+        amount = round_half_up(value / SECONDS_PER_UNIT[unit], 2)
+        return f"{plain(amount)} {DURATION_WORDS['en' if language == 'en' else 'zh'][unit]}"
     if kind == "money":
         return f"{round_half_up(value):,.2f}"
     if kind == "count":
