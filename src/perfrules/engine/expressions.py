@@ -11,10 +11,11 @@ a division by zero missing.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from perfrules import ast
-from perfrules.engine.sql import decimal_literal, divide, text_literal, times
+from perfrules.engine.sql import StageValues, decimal_literal, divide, text_literal, times
 
 COMPARISONS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "==": "=", "!=": "<>"}
 
@@ -55,10 +56,27 @@ def _shape(expression: ast.Expression | None):
 
 
 class ExpressionCompiler:
-    """AST expression → SQL text, within a :class:`Scope`."""
+    """AST expression → SQL text, within a :class:`Scope`.
+
+    Operands that SQL would mention more than once (of ``*``, ``/``, ``min``, ``max``,
+    ``clamp``) become columns of the current stage's :class:`StageValues`, computed once.
+    """
 
     def __init__(self, scope: Scope):
         self.scope = scope
+        self._names = itertools.count()
+        self.values = StageValues(self._names)
+
+    def new_stage(self) -> StageValues:
+        """Start a stage of the plan: the values collected from here on are its own."""
+        self.values = StageValues(self._names)
+        return self.values
+
+    def times(self, left: str, right: str) -> str:
+        return times(self.values.once(left), self.values.once(right))
+
+    def divide(self, left: str, right: str) -> str:
+        return divide(self.values.once(left), self.values.once(right))
 
     def condition(self, expression: ast.Expression) -> str:
         """A condition that is true or false, never NULL."""
@@ -127,9 +145,9 @@ class ExpressionCompiler:
     def _Arithmetic(self, node: ast.Arithmetic) -> str:
         left, right = self.compile(node.left), self.compile(node.right)
         if node.operator == "*":
-            return times(left, right)
+            return self.times(left, right)
         if node.operator == "/":
-            return divide(left, right)
+            return self.divide(left, right)
         return f"({left} {node.operator} {right})"
 
     def _Call(self, node: ast.Call) -> str:
@@ -141,6 +159,7 @@ class ExpressionCompiler:
             return f"abs({arguments[0]})"
         if name == "round":
             return f"round({arguments[0]}, {int(node.arguments[1].value)})"
+        arguments = [self.values.once(argument) for argument in arguments]
         any_missing = " OR ".join(f"{argument} IS NULL" for argument in arguments)
         if name == "clamp":
             value, low, high = arguments

@@ -20,8 +20,8 @@ from perfrules.check.scoring import measured_value
 from perfrules.check.symbols import collect_symbols
 from perfrules.data.validate import policy_metrics
 from perfrules.diagnostics import DiagnosticSink
-from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_key
-from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, divide, text_literal, times
+from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff, rank_key
+from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal
 
 ZERO = decimal_literal(0)
 HUNDRED = decimal_literal(100)
@@ -114,8 +114,12 @@ def compile_plan(policy: ast.Policy) -> Plan:
     scope = Scope({name: column for name, column in metric_columns.items()}, symbols.lets)
     compiler = ExpressionCompiler(scope)
     kpis = [_kpi_plan(index, kpi, symbols) for index, kpi in enumerate(policy.kpis)]
-    stages.append(("matched", "SELECT *" + "".join(_kpi_match(plan, compiler) for plan in kpis) + " FROM sampled"))
-    stages.append(("ruled", "SELECT *" + "".join(_kpi_rule_outcome(plan, compiler, symbols) for plan in kpis) + " FROM matched"))
+    values = compiler.new_stage()
+    columns = "".join(_kpi_match(plan, compiler) for plan in kpis)
+    stages.append(("matched", f"SELECT {values.star()}{columns} FROM {values.source('sampled')}"))
+    values = compiler.new_stage()
+    columns = "".join(_kpi_rule_outcome(plan, compiler, symbols) for plan in kpis)
+    stages.append(("ruled", f"SELECT {values.star()}{columns} FROM {values.source('matched')}"))
     stages.append(("pointed", "SELECT *" + "".join(_kpi_points(plan, symbols) for plan in kpis) + " FROM ruled"))
     for plan in kpis:
         scope.kpi_levels[plan.kpi.name.value] = f"{plan.prefix}_level"
@@ -157,8 +161,8 @@ def _kpi_plan(index: int, kpi: ast.Kpi, symbols) -> KpiPlan:
 def _kpi_match(plan: KpiPlan, compiler: ExpressionCompiler) -> str:
     """``kN_value`` (the measured value) and ``kN_line``: -1 missing, 0 unmatched, else the line."""
     prefix = plan.prefix
-    value = compiler.compile(plan.measure) if plan.measure is not None else "NULL"
-    missing = f"({value}) IS NULL" if plan.measure is not None else "false"
+    value = compiler.values.once(compiler.compile(plan.measure)) if plan.measure is not None else "NULL"
+    missing = f"{value} IS NULL" if plan.measure is not None else "false"
     cases = []
     for line_number, line in plan.lines.items():
         if isinstance(line, ast.KpiRule) and line.condition is not None:
@@ -232,7 +236,7 @@ def _linear_points(line: ast.PointsLinear, compiler: ExpressionCompiler) -> str:
     x = compiler.compile(line.measure)
     start, end = compiler.compile(line.from_value), compiler.compile(line.to_value)
     p, q = decimal_literal(line.from_points), decimal_literal(line.to_points)
-    raw = f"({p} + {divide(times(f'({q} - {p})', f'({x} - {start})'), f'({end} - {start})')})"
+    raw = f"({p} + {compiler.divide(compiler.times(f'({q} - {p})', f'({x} - {start})'), f'({end} - {start})')})"
     low, high = (p, q) if line.from_points <= line.to_points else (q, p)
     return _clamp(raw, low, high)
 
@@ -248,9 +252,11 @@ def _adjust_plan(index: int, adjust: ast.Adjust) -> AdjustPlan:
 
 def _score_stage(policy: ast.Policy, kpis: list[KpiPlan], adjusts: list[AdjustPlan],
                  compiler: ExpressionCompiler) -> str:
-    weighted = " + ".join(times(f"coalesce({plan.prefix}_points, {ZERO})", f"{plan.prefix}_weight") for plan in kpis)
+    values = compiler.new_stage()
+    weighted = " + ".join(compiler.times(f"coalesce({plan.prefix}_points, {ZERO})", f"{plan.prefix}_weight")
+                          for plan in kpis)
     weights = " + ".join(f"{plan.prefix}_weight" for plan in kpis)
-    columns = [f"{divide(f'({weighted})', f'({weights})')} AS base_score"]
+    columns = [f"{compiler.divide(f'({weighted})', f'({weights})')} AS base_score"]
     totals = []
     for plan in adjusts:
         raw_terms = []
@@ -258,7 +264,7 @@ def _score_stage(policy: ast.Policy, kpis: list[KpiPlan], adjusts: list[AdjustPl
             amount = decimal_literal(line.amount)
             if isinstance(line, ast.AdjustPer):
                 # A missing count adds nothing (documented in docs/language.md).
-                value = times(amount, f"coalesce({compiler.compile(line.per)}, {ZERO})")
+                value = compiler.times(amount, f"coalesce({compiler.compile(line.per)}, {ZERO})")
             else:
                 value = f"CASE WHEN {compiler.condition(line.condition)} THEN {amount} ELSE {ZERO} END"
             columns.append(f"{value} AS a{plan.index}_{number}")
@@ -272,7 +278,7 @@ def _score_stage(policy: ast.Policy, kpis: list[KpiPlan], adjusts: list[AdjustPl
     if limit is not None:
         score = _clamp(score, decimal_literal(limit.limit.low), decimal_literal(limit.limit.high))
     # Two SELECT levels: the adjustment columns are referenced by name in `score`.
-    inner = "SELECT *, " + ", ".join(columns) + " FROM pointed"
+    inner = f"SELECT {values.star()}, " + ", ".join(columns) + f" FROM {values.source('pointed')}"
     return f"SELECT *, {score} AS score FROM ({inner})"
 
 
@@ -306,6 +312,7 @@ def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
     the team and the ranked values.  Missing values sort last and get no position;
     ``count`` counts only the values present (spec §9).
     """
+    stage_values = compiler.new_stage()
     values = ["_row", "_team", "score"]
     windows = [
         "CASE WHEN score IS NULL THEN NULL ELSE rank() OVER (ORDER BY score DESC NULLS LAST) END AS rank",
@@ -324,7 +331,7 @@ def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
         windows.append(f"CASE WHEN {value} IS NULL THEN NULL ELSE rank() OVER "
                        f"({partition}ORDER BY {value} {order} NULLS LAST) END AS {prefix}_position")
         windows.append(f"count({value}) OVER ({partition.strip()}) AS {prefix}_size")
-    narrow = f"SELECT {', '.join(values)} FROM scored"
+    narrow = f"SELECT {', '.join(values)} FROM {stage_values.source('scored')}"
     positions = f"SELECT _row, {', '.join(windows)} FROM ({narrow})"
     return f"SELECT scored.*, positions.* EXCLUDE (_row) FROM scored JOIN ({positions}) positions USING (_row)"
 
@@ -333,6 +340,7 @@ def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
 
 
 def _grade_stage(vetoes: list[ast.Veto], rules: list[ast.GradeRule], compiler: ExpressionCompiler) -> str:
+    values = compiler.new_stage()
     rule_cases = " ".join(
         f"WHEN {'true' if rule.condition is None else compiler.condition(rule.condition)} THEN {rule.span.line}"
         for rule in rules
@@ -345,12 +353,13 @@ def _grade_stage(vetoes: list[ast.Veto], rules: list[ast.GradeRule], compiler: E
     grade = f"CASE grade_line {grade_by_line} END" if rules else "NULL"
     if vetoes:
         grade = f"CASE WHEN veto_line IS NOT NULL THEN (CASE veto_line {veto_grade} END) ELSE {grade} END"
-    inner = f"SELECT *, {grade_line} AS grade_line, {veto_line} AS veto_line FROM ranked"
+    inner = f"SELECT {values.star()}, {grade_line} AS grade_line, {veto_line} AS veto_line FROM {values.source('ranked')}"
     return f"SELECT *, {grade} AS grade FROM ({inner})"
 
 
 def _final_stage(bonuses: list[ast.Bonus], plans: list[ast.Plan], swot_items: list[ast.SwotItem],
                  compiler: ExpressionCompiler) -> str:
+    values = compiler.new_stage()
     columns = []
     for index, bonus in enumerate(bonuses):
         cases = " ".join(
@@ -358,7 +367,8 @@ def _final_stage(bonuses: list[ast.Bonus], plans: list[ast.Plan], swot_items: li
             for rule in bonus.rules
         )
         columns.append(f"CASE {cases} ELSE 0 END AS b{index}_line")
-    inner = "SELECT *" + "".join(f", {column}" for column in columns) + " FROM graded"
+    # The values stay through `inner`, which the amounts read, and are left out after.
+    inner = "SELECT *" + "".join(f", {column}" for column in columns) + " FROM "
     amounts = []
     for index, bonus in enumerate(bonuses):
         cases = " ".join(
@@ -369,9 +379,10 @@ def _final_stage(bonuses: list[ast.Bonus], plans: list[ast.Plan], swot_items: li
         amounts.append(f"{compiler.condition(plan.condition)} AS p{index}_due")
     for index, item in enumerate(swot_items):
         amounts.append(f"{compiler.condition(item.condition)} AS s{index}_holds")
+    inner += values.source("graded")
     if not amounts:
-        return inner
-    return f"SELECT *, {', '.join(amounts)} FROM ({inner})"
+        return f"SELECT {values.star()} FROM ({inner})"
+    return f"SELECT {values.star()}, {', '.join(amounts)} FROM ({inner})"
 
 
 def _amount(rule: ast.BonusRule, compiler: ExpressionCompiler) -> str:
@@ -380,15 +391,15 @@ def _amount(rule: ast.BonusRule, compiler: ExpressionCompiler) -> str:
         case ast.AmountExpression(expression=expression):
             return compiler.compile(expression)
         case ast.AmountShare(share=share, of=of):
-            return times(decimal_literal(share), compiler.compile(of))
+            return compiler.times(decimal_literal(share), compiler.compile(of))
         case ast.AmountShareRange(low=low, high=high, of=of):
             condition: ast.RankCondition = rule.condition
             position, size = compiler.scope.rank_conditions[rank_key(condition)]
-            tier = (f"ceil({times(decimal_literal(condition.amount), size)})" if condition.is_percent
-                    else decimal_literal(condition.amount))
+            tier = compiler.values.once(rank_cutoff(condition, size))
             # X × (B − (B − A) × (position − 1) / (tier − 1)), dividing last (exact to 6 decimals).
             base = compiler.compile(of)
-            top_share = times(decimal_literal(high), base)
-            step = divide(times(times(decimal_literal(high - low), base), f"({position} - 1)"), f"({tier} - 1)")
+            top_share = compiler.times(decimal_literal(high), base)
+            step = compiler.divide(compiler.times(compiler.times(decimal_literal(high - low), base), f"({position} - 1)"),
+                                   f"({tier} - 1)")
             return f"CASE WHEN {tier} <= 1 THEN {top_share} ELSE {top_share} - {step} END"
     raise AssertionError(amount)

@@ -14,25 +14,50 @@ division by zero.  A result that is mathematically exact to six decimals is exac
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 SCALE = 6
 DECIMAL_TYPE = f"DECIMAL(18, {SCALE})"
 _ONE = 10 ** SCALE
 
+MICRO = f"CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL({SCALE + 1}, {SCALE}))"  # one millionth
+
 MACROS = (
-    # q = n / d on scaled integers, rounded half away from zero.
+    # A DECIMAL(18, 6) as a BIGINT of millionths, and back.
+    f"CREATE OR REPLACE TEMP MACRO pr_micro(x) AS CAST(trunc(x) AS BIGINT) * {_ONE} + CAST((x % 1) * {_ONE} AS BIGINT)",
+    f"CREATE OR REPLACE TEMP MACRO pr_from_micro(q) AS CAST(CAST(q AS DECIMAL(18, 0)) * {MICRO} AS {DECIMAL_TYPE})",
+    # q = n / d on integers, rounded half away from zero; the second for d > 0 with one
+    # division (`//` truncates toward zero).
     "CREATE OR REPLACE TEMP MACRO pr_round_div(n, d) AS "
     "(n // d) + CASE WHEN 2 * abs(n % d) >= abs(d) THEN sign(n) * sign(d) ELSE 0 END",
-    # NULLIF makes a division by zero NULL without evaluating it.
-    # Operands are widened to 38 digits before scaling; a result beyond DECIMAL(18, 6)
-    # becomes NULL (missing, reported as such) rather than an overflow error.
-    f"CREATE OR REPLACE TEMP MACRO pr_div(a, b) AS "
-    f"TRY_CAST(CAST(pr_round_div(CAST(CAST(a AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT) * {_ONE}, "
+    "CREATE OR REPLACE TEMP MACRO pr_round_div_positive(n, d) AS (2 * n + sign(n) * d) // (2 * d)",
+    # a / b, rounded half away from zero at the sixth decimal; NULLIF makes a division by
+    # zero NULL without evaluating it.  Two common cases are done on 64-bit integers, ten
+    # times faster than on HUGEINTs: |a| and |b| below 10^6 (a·10^12 and b·10^6 are then
+    # exact BIGINTs and 2·a·10^12 + b·10^6 cannot overflow), and a whole b (a·10^6 ÷ b).
+    # Other operands are widened to 38 digits; a result beyond DECIMAL(18, 6) becomes NULL
+    # (missing, reported as such) rather than an overflow error.
+    f"CREATE OR REPLACE TEMP MACRO pr_div(a, b) AS CASE "
+    f"WHEN abs(a) < {_ONE} AND abs(b) < {_ONE} THEN pr_from_micro(pr_round_div_positive("
+    f"pr_micro(CAST(a AS {DECIMAL_TYPE})) * {_ONE} * sign(b), abs(pr_micro(CAST(NULLIF(b, 0) AS {DECIMAL_TYPE}))))) "
+    f"WHEN abs(a) < {_ONE ** 2} AND abs(b) < {_ONE ** 2} AND b = trunc(b) THEN pr_from_micro(pr_round_div_positive("
+    f"pr_micro(CAST(a AS {DECIMAL_TYPE})) * sign(b), abs(CAST(NULLIF(b, 0) AS BIGINT)))) "
+    f"ELSE TRY_CAST(CAST(pr_round_div(CAST(CAST(a AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT) * {_ONE}, "
     f"CAST(CAST(NULLIF(b, 0) AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT)) AS DECIMAL(38, 0)) "
-    f"* CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL(38, {SCALE})) AS {DECIMAL_TYPE})",
-    f"CREATE OR REPLACE TEMP MACRO pr_times(a, b) AS "
-    f"TRY_CAST(round(CAST(a AS DECIMAL(38, {SCALE})) * CAST(b AS DECIMAL(38, {SCALE})), {SCALE}) AS {DECIMAL_TYPE})",
+    f"* CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL(38, {SCALE})) AS {DECIMAL_TYPE}) END",
+    # a × b, rounded half away from zero at the sixth decimal.  DuckDB multiplies two
+    # DECIMAL(18, 6) as a DECIMAL(18, 12) on 64-bit integers (an error beyond 10^6), so products
+    # the DOUBLEs show to be well below 10^6 go that way; a product with a whole operand needs
+    # no rounding.  Both are twenty times faster than rounding a 38-digit product, the way
+    # left for the others.  An operand or a result beyond DECIMAL(18, 6) is NULL.
+    f"CREATE OR REPLACE TEMP MACRO pr_times(a, b) AS CASE "
+    f"WHEN abs(CAST(a AS DOUBLE) * CAST(b AS DOUBLE)) < 999000 "
+    f"THEN CAST(round(TRY_CAST(a AS {DECIMAL_TYPE}) * TRY_CAST(b AS {DECIMAL_TYPE}), {SCALE}) AS {DECIMAL_TYPE}) "
+    f"WHEN b = trunc(b) AND abs(b) < {_ONE ** 2} THEN TRY_CAST(TRY_CAST(a AS {DECIMAL_TYPE}) * CAST(b AS BIGINT) AS {DECIMAL_TYPE}) "
+    f"WHEN a = trunc(a) AND abs(a) < {_ONE ** 2} THEN TRY_CAST(CAST(a AS BIGINT) * TRY_CAST(b AS {DECIMAL_TYPE}) AS {DECIMAL_TYPE}) "
+    f"ELSE TRY_CAST(round(CAST(TRY_CAST(a AS {DECIMAL_TYPE}) AS DECIMAL(38, {SCALE})) "
+    f"* CAST(TRY_CAST(b AS {DECIMAL_TYPE}) AS DECIMAL(38, {SCALE})), {SCALE}) AS {DECIMAL_TYPE}) END",
 )
 
 
@@ -60,6 +85,56 @@ def times(left: str, right: str) -> str:
 
 def divide(left: str, right: str) -> str:
     return f"pr_div({left}, {right})"
+
+
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|CAST\('-?[0-9.]+' AS DECIMAL\(18, 6\)\)")
+_VALUE_NAME = re.compile(r"\b__v[0-9]+\b")
+
+
+class StageValues:
+    """Values a stage computes once per row, as columns, before the expressions using them.
+
+    DuckDB evaluates an expression once per mention, and it does not share repeated
+    sub-expressions inside ``CASE``; the ``pr_times``/``pr_div`` macros and the
+    missing-aware ``min``/``max`` mention their operands several times, so a nested
+    formula would be computed over and over (and its SQL would grow exponentially).
+    :meth:`once` turns an operand into a column (``__v7``) of a layer computed before
+    the stage; a value built from other values goes one layer later.  Equal SQL text
+    is one column, so a ``let`` used three times in a stage is computed once.
+    """
+
+    def __init__(self, counter):
+        self._counter = counter
+        self._layers: list[dict[str, str]] = []
+        self._layer_of: dict[str, int] = {}
+
+    def once(self, sql: str) -> str:
+        """A column name (or the SQL itself when it is a name or a number) holding ``sql``."""
+        if _SIMPLE.fullmatch(sql):
+            return sql
+        for layer in self._layers:
+            if sql in layer:
+                return layer[sql]
+        used = [self._layer_of[name] for name in _VALUE_NAME.findall(_QUOTED.sub("''", sql)) if name in self._layer_of]
+        depth = 1 + max(used, default=-1)
+        while len(self._layers) <= depth:
+            self._layers.append({})
+        name = f"__v{next(self._counter)}"
+        self._layers[depth][sql] = name
+        self._layer_of[name] = depth
+        return name
+
+    def source(self, relation: str) -> str:
+        """``relation`` with the values added as columns, innermost layer first."""
+        for layer in self._layers:
+            columns = ", ".join(f"{sql} AS {name}" for sql, name in layer.items())
+            relation = f"(SELECT *, {columns} FROM {relation})"
+        return relation
+
+    def star(self) -> str:
+        """``*`` without the values: what the stage passes on."""
+        return f"* EXCLUDE ({', '.join(self._layer_of)})" if self._layer_of else "*"
 
 
 def install_macros(connection) -> None:
