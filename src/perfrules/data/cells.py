@@ -111,11 +111,15 @@ def _duration_value(raw: str, text: str, unit: str | None) -> str:
     )
 
 
-def cell_is_bad(metric_type: str, value: str, raw: str) -> str:
-    """SQL, cheap enough for every row: true when the cell is bad (see :func:`cell_error`)."""
+def cell_may_be_bad(metric_type: str, value: str, raw: str) -> str:
+    """SQL, cheap enough for every row: true for every bad cell (see :func:`cell_error`).
+
+    It may also be true for a cell of spaces only (empty, so fine): it only decides
+    whether the exact, slower check of :func:`cell_error` runs at all.
+    """
     if metric_type == "text":
         return "false"
-    unreadable = f"({value} IS NULL AND {cleaned(raw)} IS NOT NULL)"
+    unreadable = f"({value} IS NULL AND {raw} IS NOT NULL)"
     if metric_type == "percent":
         return f"({unreadable} OR {value} < 0 OR {value} > 1)"
     if metric_type == "count":

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perfrules import ast
-from perfrules.data.cells import cell_error, cell_is_bad, cleaned, typed_value
+from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
 from perfrules.data.reading import ROW_COLUMN, RawTable
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
@@ -238,7 +238,7 @@ def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list
         value = typed_value(metric.type.text, metric.unit, cell)
         values.append(f"{value} AS m{index}")
         values.append(f"{cell} AS r{index}")  # the raw cell, for the flag below
-        bad.append(cell_is_bad(metric.type.text, f"m{index}", f"r{index}"))
+        bad.append(cell_may_be_bad(metric.type.text, f"m{index}", f"r{index}"))
         error = cell_error(metric.type.text, f"m{index}", f"t{index}")
         if error != "NULL":
             texts.append(f"{cleaned(cell)} AS t{index}, {value} AS m{index}")
@@ -248,7 +248,8 @@ def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list
     # Keys and cells from the raw table in one parallel scan (the keys are cheap to redo).
     rows = f"FROM (SELECT {key_columns(raw)}, * FROM {raw.table}) WHERE {role_filter(policy)}"
     flag = " OR ".join(bad) if bad else "false"
-    # Values and one cheap flag per row; the messages are only worked out when a flag is set.
+    # Values and one cheap flag per row; the messages are only worked out when a flag is set
+    # (a flag may be set for a cell of spaces, which the exact check then finds fine).
     typed_columns = "".join(f", m{index}" for index in range(len(policy_metrics(policy))))
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keys}{typed_columns}, coalesce({flag}, false) AS _bad "
