@@ -421,11 +421,9 @@ def profile_child(data: str, out: str) -> None:
                                 (reading, "detect_encoding", "  read: detect the encoding (Python)"),
                                 (reading, "_check_utf8", "  read: check for UTF-16 (Python)"),
                                 (reading, "_csv_headers", "  read: headers (Python csv)"),
-                                (run, "prepare_source", "validate ids, periods, roles, duplicates (prepare_source)"),
+                                (run, "prepare_rows", "keys and typed cells of every row, all checks (prepare_rows)"),
                                 (validate, "_row_problems", "  validate: ids, periods, roles"),
                                 (validate, "_duplicates", "  validate: duplicate rows"),
-                                (run, "type_rows", "type the metric cells, find bad cells (type_rows)"),
-                                (validate, "_metric_problems", "validate the metric cells"),
                                 (run, "compile_plan", "compile the plan (Python)"),
                                 (run, "_outcome_problems", "outcome checks (_outcome_problems)")):
         original = getattr(module, name, None)

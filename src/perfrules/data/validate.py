@@ -1,13 +1,14 @@
 """Validating a data file against the policies, every problem in one run.
 
-:func:`prepare_source` turns the text table of :mod:`perfrules.data.reading` into the
-``source`` table the engine reads: the required columns ``agent_id``, ``period`` and
-``role`` cleaned, the period normalised (``2026-11``, ``2026-Q4``, ``2026``; Excel's
-``2026-11-01`` and ``2026年11月`` are read as months), ``name``/``team``/``supervisor``
-when present.  It reports, with file, spreadsheet row and column: missing required
-columns, missing metric columns that a KPI needs, empty ids, unreadable periods, a
-period of the wrong kind for the policy, roles no policy covers, duplicate
-(agent_id, period) rows and every cell that is not of its metric's type.
+:func:`prepare_rows` turns the text table of :mod:`perfrules.data.reading` into the
+``rows`` table the engine reads, in one scan: the required columns ``agent_id``,
+``period`` and ``role`` cleaned, the period normalised (``2026-11``, ``2026-Q4``,
+``2026``; Excel's ``2026-11-01`` and ``2026年11月`` are read as months),
+``name``/``team``/``supervisor`` when present, and each policy's metric cells typed.
+It reports, with file, spreadsheet row and column: missing required columns, missing
+metric columns that a KPI needs, empty ids, unreadable periods, a period of the wrong
+kind for the policy, roles no policy covers, duplicate (agent_id, period) rows and
+every cell that is not of its metric's type.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
 
 REQUIRED = ("agent_id", "period", "role")
-INTERNAL_COLUMNS = ("_row", "_agent", "_period", "_period_text", "_role", "_name", "_team", "_supervisor", "__row")
+INTERNAL_COLUMNS = ("_row", "_agent", "_period", "_role", "_name", "_team", "_supervisor", "__row")
 OPTIONAL = ("name", "team", "supervisor")
 PERIOD_PATTERNS = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
 
@@ -79,10 +80,14 @@ class UnreadableRows(Exception):
         self.problems = problems
 
 
-def prepare_source(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
-    """Create the ``source`` table from ``raw.table``; return the problems of its rows.
+def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
+    """Create the ``rows`` table and a ``typed_N`` view per policy; return every problem.
 
-    Raises :class:`UnreadableRows` when a required column is missing.
+    ``rows`` holds every row's cleaned keys and, for each policy N, its metrics typed
+    (``pN_m0``, ``pN_m1``...) and a flag ``_bad_N`` set where a cell may be bad, all in
+    one parallel scan of ``raw.table``.  The view ``typed_N`` shows policy N's rows
+    with its metrics named ``m0``, ``m1``... as the plan reads them.  Raises
+    :class:`UnreadableRows` when a required column is missing.
     """
     problems: list[DataProblem] = []
     headers = set(raw.headers)
@@ -96,9 +101,23 @@ def prepare_source(connection, raw: RawTable, policies: list[ast.Policy]) -> lis
             problems.append(DataProblem(raw.display, f"the header '{header}' is reserved for perfrules; rename the column"))
     if problems:
         raise UnreadableRows(problems)
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE source AS SELECT {key_columns(raw)} FROM {raw.table}")
+    typings = [_MetricTyping(raw, policy, index, guarded=len(policies) > 1) for index, policy in enumerate(policies)]
+    keys = "_row, _agent, _period, _role, _name, _team, _supervisor"
+    middle = "".join(", " + item for typing in typings for item in typing.values)
+    outer = "".join(", " + item for typing in typings for item in typing.columns)
+    # Values and one cheap flag per row; the messages are only worked out when a flag is set
+    # (a flag may be set for a cell of spaces, which the exact check then finds fine).
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT {keys}{outer} "
+        f"FROM (SELECT {keys}{middle} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}))"
+    )
     problems.extend(_row_problems(connection, raw, policies))
     problems.extend(_duplicates(connection, raw))
+    for typing in typings:
+        problems.extend(typing.problems(connection))
+        metrics = "".join(f", p{typing.index}_m{number} AS m{number}" for number in range(len(typing.metrics)))
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW typed_{typing.index} AS SELECT {keys}{metrics} "
+                           f"FROM rows WHERE {role_filter(typing.policy)}")
     return problems
 
 
@@ -110,8 +129,7 @@ def key_columns(raw: RawTable) -> str:
     )
     return (
         f"{ROW_COLUMN} AS _row, {cleaned(identifier('agent_id'))} AS _agent, "
-        f"{period_sql(identifier('period'))} AS _period, {cleaned(identifier('period'))} AS _period_text, "
-        f"{cleaned(identifier('role'))} AS _role, {optional}"
+        f"{period_sql(identifier('period'))} AS _period, {cleaned(identifier('role'))} AS _role, {optional}"
     )
 
 
@@ -133,24 +151,26 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
     ) or "false"
     # One pass to learn whether anything is wrong; the detailed queries only run when it is.
     (bad,) = connection.execute(
-        f"SELECT count(*) FROM source WHERE _agent IS NULL OR _period IS NULL OR _role IS NULL "
+        f"SELECT count(*) FROM rows WHERE _agent IS NULL OR _period IS NULL OR _role IS NULL "
         f"OR _role NOT IN ({covered_sql}) OR {mismatches}"
     ).fetchone()
     if not bad:
         return []
     problems = []
     file = raw.display
-    for (row,) in connection.execute("SELECT _row FROM source WHERE _agent IS NULL ORDER BY _row").fetchall():
+    period_text = cleaned(identifier("period"))
+    for (row,) in connection.execute("SELECT _row FROM rows WHERE _agent IS NULL ORDER BY _row").fetchall():
         problems.append(DataProblem(file, "the cell is empty", row, "agent_id", order=0))
     for row, text in connection.execute(
-        "SELECT _row, _period_text FROM source WHERE _period IS NULL ORDER BY _row"
+        f"SELECT {ROW_COLUMN}, {period_text} FROM {raw.table} "
+        f"WHERE {ROW_COLUMN} IN (SELECT _row FROM rows WHERE _period IS NULL) ORDER BY {ROW_COLUMN}"
     ).fetchall():
         if text is None:
             problems.append(DataProblem(file, "the cell is empty", row, "period", order=1))
         else:
             problems.append(DataProblem(file, "is not a period like 2026-11, 2026-Q4 or 2026", row, "period", text, order=1))
     for row, role in connection.execute(
-        f"SELECT _row, _role FROM source WHERE _role IS NULL OR _role NOT IN ({covered_sql}) ORDER BY _row"
+        f"SELECT _row, _role FROM rows WHERE _role IS NULL OR _role NOT IN ({covered_sql}) ORDER BY _row"
     ).fetchall():
         if role is None:
             problems.append(DataProblem(file, "the cell is empty", row, "role", order=2))
@@ -158,7 +178,8 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
             problems.append(DataProblem(file, f"no policy covers this role (the policies cover {', '.join(covered)})", row, "role", role, order=2))
     for policy in policies:
         for row, text, kind in connection.execute(
-            f"SELECT _row, _period_text, {KIND_OF_PERIOD} FROM source WHERE {role_filter(policy)} AND _period IS NOT NULL "
+            f"SELECT _row, {period_text}, {KIND_OF_PERIOD} FROM rows JOIN {raw.table} ON _row = {ROW_COLUMN} "
+            f"WHERE {role_filter(policy)} AND _period IS NOT NULL "
             f"AND {KIND_OF_PERIOD} <> {text_literal(policy.period)} ORDER BY _row"
         ).fetchall():
             problems.append(DataProblem(
@@ -169,10 +190,13 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
 
 
 def _duplicates(connection, raw: RawTable) -> list[DataProblem]:
+    groups = "FROM rows WHERE _agent IS NOT NULL AND _period IS NOT NULL GROUP BY _agent, _period HAVING count(*) > 1"
+    # Counting the repeated keys is half the work of listing their rows, and usually 0.
+    if not connection.execute(f"SELECT count(*) FROM (SELECT 1 {groups})").fetchone()[0]:
+        return []
     problems = []
     for agent, period, rows in connection.execute(
-        "SELECT _agent, _period, list(_row ORDER BY _row) FROM source WHERE _agent IS NOT NULL AND _period IS NOT NULL "
-        "GROUP BY _agent, _period HAVING count(*) > 1 ORDER BY min(_row)"
+        f"SELECT _agent, _period, list(_row ORDER BY _row) {groups} ORDER BY min(_row)"
     ).fetchall():
         for row in rows[1:]:
             problems.append(DataProblem(
@@ -212,62 +236,68 @@ def required_metrics(policy: ast.Policy) -> set[str]:
 NULL_OF_TYPE = {"text": "VARCHAR", "bool": "BOOLEAN"}
 
 
-def type_rows(connection, raw: RawTable, policy: ast.Policy, table: str) -> list[DataProblem]:
-    """Create ``table``: the policy's rows with every metric typed (``m0``, ``m1``...).
+class _MetricTyping:
+    """How one policy's metric cells are typed in ``rows``, and the problems of those cells.
 
-    Each cell is parsed once; the same pass finds the bad cells, reported with their
-    row, column and text.  A metric column that is absent is all missing, which is
-    a problem only for the metrics a KPI without ``when missing`` measures.
+    Each cell is parsed once, in the scan that builds ``rows``; the same scan sets a
+    cheap flag, and only when it is set are the cells checked again to say, with row,
+    column and text, what is wrong.  A metric column that is absent is all missing,
+    which is a problem only for the metrics a KPI without ``when missing`` measures.
+    With several policies a policy's cells are typed only in its own roles' rows.
     """
-    problems = []
-    headers = set(raw.headers)
-    has_rows = connection.execute(f"SELECT count(*) FROM source WHERE {role_filter(policy)}").fetchone()[0] > 0
-    needed = required_metrics(policy) if has_rows else set()
-    values, bad, texts, errors, checks = [], [], [], [], []
-    for index, metric in enumerate(policy_metrics(policy)):
-        column = metric.column
-        if column not in headers:
-            if metric.name.text in needed:
-                problems.append(DataProblem(
-                    raw.display,
-                    f"missing column '{column}' for metric {metric.name.text} of policy \"{policy.name.value}\"",
-                ))
-            values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, DECIMAL_TYPE)}) AS m{index}")
-            continue
-        cell = identifier(column)
-        value = typed_value(metric.type.text, metric.unit, cell)
-        values.append(f"{value} AS m{index}")
-        values.append(f"{cell} AS r{index}")  # the raw cell, for the flag below
-        bad.append(cell_may_be_bad(metric.type.text, f"m{index}", f"r{index}"))
-        error = cell_error(metric.type.text, f"m{index}", f"t{index}")
-        if error != "NULL":
-            texts.append(f"{cleaned(cell)} AS t{index}, {value} AS m{index}")
-            errors.append(f"{error} AS e{index}")
-            checks.append((index, column))
-    keys = "_row, _agent, _period, _role, _name, _team, _supervisor"
-    # Keys and cells from the raw table in one parallel scan (the keys are cheap to redo).
-    rows = f"FROM (SELECT {key_columns(raw)}, * FROM {raw.table}) WHERE {role_filter(policy)}"
-    flag = " OR ".join(bad) if bad else "false"
-    # Values and one cheap flag per row; the messages are only worked out when a flag is set
-    # (a flag may be set for a cell of spaces, which the exact check then finds fine).
-    typed_columns = "".join(f", m{index}" for index in range(len(policy_metrics(policy))))
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {keys}{typed_columns}, coalesce({flag}, false) AS _bad "
-        f"FROM (SELECT {keys}{''.join(', ' + value for value in values)} {rows})"
-    )
-    if not checks or not connection.execute(f"SELECT count(*) FROM {table} WHERE _bad").fetchone()[0]:
+
+    def __init__(self, raw: RawTable, policy: ast.Policy, index: int, guarded: bool):
+        self.raw, self.policy, self.index = raw, policy, index
+        self.metrics = policy_metrics(policy)
+        prefix = f"p{index}_"
+        guard = (lambda sql: f"CASE WHEN {role_filter(policy)} THEN {sql} END") if guarded else (lambda sql: sql)  # noqa: E731
+        self.values: list[str] = []  # typed values and raw cells, over the raw table with keys
+        self.columns: list[str] = []  # typed values and the flag, over `values`
+        self.absent: list[ast.Metric] = []
+        self.checks: list[tuple[int, str, str, str]] = []  # (number, column, SQL of the text, of the value)
+        flags = []
+        headers = set(raw.headers)
+        for number, metric in enumerate(self.metrics):
+            value_name, raw_name = f"{prefix}m{number}", f"{prefix}r{number}"
+            self.columns.append(value_name)
+            if metric.column not in headers:
+                self.absent.append(metric)
+                self.values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, DECIMAL_TYPE)}) AS {value_name}")
+                continue
+            cell = identifier(metric.column)
+            value = typed_value(metric.type.text, metric.unit, cell)
+            self.values += [f"{guard(value)} AS {value_name}", f"{cell} AS {raw_name}"]
+            flags.append(cell_may_be_bad(metric.type.text, value_name, raw_name))
+            if cell_error(metric.type.text, "value", "text") != "NULL":
+                self.checks.append((number, metric.column, cleaned(cell), value))
+        self.columns.append(f"coalesce({' OR '.join(flags) or 'false'}, false) AS _bad_{index}")
+
+    def problems(self, connection) -> list[DataProblem]:
+        policy, raw = self.policy, self.raw
+        problems = []
+        if self.absent and connection.execute(f"SELECT count(*) FROM rows WHERE {role_filter(policy)}").fetchone()[0]:
+            needed = required_metrics(policy)
+            problems += [
+                DataProblem(raw.display, f"missing column '{metric.column}' for metric {metric.name.text} "
+                                         f"of policy \"{policy.name.value}\"")
+                for metric in self.absent if metric.name.text in needed
+            ]
+        if not self.checks or not connection.execute(
+                f"SELECT count(*) FROM rows WHERE _bad_{self.index} AND {role_filter(policy)}").fetchone()[0]:
+            return problems
+        cells = ", ".join(f"{text} AS t{number}, {value} AS v{number}" for number, _, text, value in self.checks)
+        errors = ", ".join(f"{cell_error(self.metrics[number].type.text, f'v{number}', f't{number}')} AS e{number}"
+                           for number, *_ in self.checks)
+        failing = " OR ".join(f"e{number} IS NOT NULL" for number, *_ in self.checks)
+        details = (f"SELECT _row, {', '.join(f't{number}, e{number}' for number, *_ in self.checks)} FROM "
+                   f"(SELECT *, {errors} FROM (SELECT _row, {cells} FROM (SELECT {key_columns(raw)}, * "
+                   f"FROM {raw.table}) WHERE {role_filter(policy)})) WHERE {failing} ORDER BY _row")
+        for found in connection.execute(details).fetchall():
+            for position, (number, column, _, _) in enumerate(self.checks):
+                text, problem = found[1 + 2 * position], found[2 + 2 * position]
+                if problem is not None:
+                    problems.append(DataProblem(raw.display, problem, found[0], column, text, order=10 + number))
         return problems
-    failing = " OR ".join(f"e{index} IS NOT NULL" for index, _ in checks)
-    details = (f"SELECT _row, {', '.join(f't{index}, e{index}' for index, _ in checks)} FROM "
-               f"(SELECT *, {', '.join(errors)} FROM (SELECT _row, {', '.join(texts)} {rows})) "
-               f"WHERE {failing} ORDER BY _row")
-    for found in connection.execute(details).fetchall():
-        row = found[0]
-        for position, (index, column) in enumerate(checks):
-            text, problem = found[1 + 2 * position], found[2 + 2 * position]
-            if problem is not None:
-                problems.append(DataProblem(raw.display, problem, row, column, text, order=10 + index))
-    return problems
 
 
 def policy_metrics(policy: ast.Policy) -> list[ast.Metric]:

@@ -18,7 +18,7 @@ import duckdb
 
 from perfrules import ast
 from perfrules.data.reading import DataFileProblem, read_table
-from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_source, type_rows
+from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_rows
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.values import plain
@@ -98,21 +98,17 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         raise EvaluationFailed([DataProblem(data_display, message)]) from None
     policy_nodes = [loaded.policy for loaded in policies]
     try:
-        problems = prepare_source(connection, raw, policy_nodes)
+        problems = prepare_rows(connection, raw, policy_nodes)
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
     evaluation = Evaluation(connection, data_display)
     wanted = _normalise_period(connection, period) if period is not None else None
     if period is not None and wanted is None:
         raise EvaluationFailed([DataProblem(data_display, f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")])
-    typed_tables = {}
-    for index, loaded in enumerate(policies):
-        typed_tables[index] = f"typed_{index}"
-        problems.extend(type_rows(connection, raw, loaded.policy, typed_tables[index]))
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     for index, loaded in enumerate(policies):
-        typed = typed_tables[index]
+        typed = f"typed_{index}"  # the view of prepare_rows
         chosen = wanted or connection.execute(f"SELECT max(_period) FROM {typed}").fetchone()[0]
         if chosen is None:
             continue
