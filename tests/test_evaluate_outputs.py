@@ -205,3 +205,32 @@ def test_success_replaces_a_longer_old_file_whole(run_cli, good, name):
         assert json.loads(written) == json.loads(expected)
     else:
         assert written == expected
+
+
+# ---- command-line mistakes ----------------------------------------------------------------------
+
+XLSX = CASES / "evaluate" / "data-xlsx"
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["policy.perf", "nowhere.csv"], "nowhere.csv: no such file"),
+    (["policy.perf", "."], ".: this is a folder, not a data file"),
+    (["policy.perf", "data.csv", "--encoding", "latin1"],
+     "data.csv: unknown encoding 'latin1' (hint: use utf-8 or gb18030)"),
+    (["policy.perf", "data.csv", "--period", "11/2026"],
+     "--period '11/2026' is not a period like 2026-11, 2026-Q4 or 2026"),
+    ([str(XLSX / "policy.perf"), str(XLSX / "data.xlsx"), "--sheet", "十二月"],
+     f"{XLSX / 'data.xlsx'}: the workbook has no sheet '十二月' (hint: sheets: 绩效数据)"),
+])
+@pytest.mark.parametrize("command", ["evaluate", "explain", "report"])
+def test_a_data_argument_naming_nothing_is_a_command_line_mistake(run_cli, good, arguments, message, command):
+    """Exit 2 like a policy path that names nothing (cli.md: the command line itself is wrong)."""
+    extra = {"evaluate": ["-o", "out.json"], "explain": ["--agent", "A001"], "report": ["-o", "packets"]}[command]
+    result = run_cli(command, *arguments, *extra, cwd=good)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"perfrules: error: {message}\n")
+    assert not (good / "out.json").exists() and not (good / "packets").exists()
+
+
+def test_a_period_without_rows_is_a_data_problem(run_cli, good):
+    result = evaluate(run_cli, good, "--period", "2025-01", "-o", "out.json")
+    assert (result.exit_code, result.stderr) == (3, "data.csv: no rows for period 2025-01\n1 data problem: nothing was written\n")

@@ -101,11 +101,13 @@ def _checked_policies(path: str):
 def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None):
     from pathlib import Path
 
-    from perfrules.engine.run import EvaluationFailed, evaluate_files
+    from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
 
     policies, warnings = _checked_policies(policies_path)
     try:
         evaluation = evaluate_files(policies.files, Path(data), data, period=period, encoding=encoding, sheet=sheet)
+    except InvalidArgument as problem:
+        raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
         for problem in failure.problems:
             click.echo(problem.render(), err=True)

@@ -26,12 +26,16 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gb18030":
 
 
 class DataFileProblem(Exception):
-    """The file as a whole cannot be read (format, encoding, sheet, broken JSON)."""
+    """The file as a whole cannot be read (format, encoding, broken JSON)."""
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class DataArgumentProblem(DataFileProblem):
+    """The command line names a data file, an encoding or a sheet that is not there."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
                sheet: str | None = None) -> RawTable:
     """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem."""
     if not path.is_file():
-        raise DataFileProblem("no such file" if not path.exists() else "this is a folder, not a data file")
+        raise DataArgumentProblem("no such file" if not path.exists() else "this is a folder, not a data file")
     kind = data_format(path)
     if kind == "csv":
         return _read_csv(connection, path, display, table, encoding)
@@ -102,7 +106,7 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
     if encoding is not None:
         wanted = ENCODINGS.get(encoding.lower())
         if wanted is None:
-            raise DataFileProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
+            raise DataArgumentProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
         return _read_csv_as(connection, path, display, table, wanted)
     wanted = detect_encoding(path)
     try:
@@ -251,7 +255,7 @@ def _xlsx_rows(path: Path, sheet: str | None):
             raise DataFileProblem("the workbook has no sheets")
         sheet = names[0]
     elif sheet not in names:
-        raise DataFileProblem(f"the workbook has no sheet '{sheet}'", "sheets: " + ", ".join(names))
+        raise DataArgumentProblem(f"the workbook has no sheet '{sheet}'", "sheets: " + ", ".join(names))
     rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     if not rows:
         raise DataFileProblem(f"the sheet '{sheet}' is empty")

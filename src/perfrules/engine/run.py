@@ -17,12 +17,17 @@ from pathlib import Path
 import duckdb
 
 from perfrules import ast
-from perfrules.data.reading import DataFileProblem, read_table
+from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_table
 from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_rows
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.values import plain
 from perfrules.workspace import LoadedPolicy
+
+
+class InvalidArgument(Exception):
+    """The command line names a data file, sheet, encoding or period that is not there
+    or not valid (a command-line mistake, not a problem of the data)."""
 
 
 class EvaluationFailed(Exception):
@@ -91,8 +96,13 @@ def open_connection():
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
                    encoding: str | None = None, sheet: str | None = None) -> Evaluation:
     connection = open_connection()
+    wanted = _normalise_period(connection, period) if period is not None else None
+    if period is not None and wanted is None:
+        raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
     try:
         raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet)
+    except DataArgumentProblem as problem:
+        raise InvalidArgument(f"{data_display}: {problem.message}" + (f" (hint: {problem.hint})" if problem.hint else "")) from None
     except DataFileProblem as problem:
         message = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
         raise EvaluationFailed([DataProblem(data_display, message)]) from None
@@ -102,9 +112,6 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
     evaluation = Evaluation(connection, data_display)
-    wanted = _normalise_period(connection, period) if period is not None else None
-    if period is not None and wanted is None:
-        raise EvaluationFailed([DataProblem(data_display, f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")])
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     for index, loaded in enumerate(policies):
