@@ -331,8 +331,11 @@ def parse(text: str) -> dict:
 
 
 def shown_value(text: str) -> Decimal | None:
-    """A measured value as the explanation writes it: 92%, 480s, 8min, 8000.00, 0.003333, 缺失/missing.
+    """A measured value as the explanation writes it: 92%, 480s, 8min, 8000.00, 缺失/missing, or a let's
+    ``complaints / tickets (complaints = 1, tickets = 300) → 0.003333``.
     Durations come back in seconds (the unit of the JSON); ``x ≈ y`` gives y."""
+    if " → " in text:  # a let: its definition and the metrics it reads, then its value as computed
+        text = text.rsplit(" → ", 1)[1]
     if text in ("缺失", "missing"):
         return None
     if match := re.fullmatch(rf"({NUMBER}) ≈ ({NUMBER})", text):

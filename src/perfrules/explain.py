@@ -92,6 +92,24 @@ class Explainer:
             return f"{round_half_up(value):.2f}"
         return plain(value) if isinstance(value, Decimal) else str(value)
 
+    def inputs(self, expression: ast.Expression) -> str:
+        """``name = value`` of each metric an expression reads, directly or through lets."""
+        names, pending, seen = [], [expression], set()
+        lets = {let.name.text: let for let in self.run.policy.of_type(ast.Let)}
+        while pending:
+            for node in ast.walk(pending.pop(0)):
+                if not isinstance(node, ast.Reference) or node.name in seen:
+                    continue
+                seen.add(node.name)
+                if node.name in self.plan.metric_columns:
+                    names.append(node.name)
+                elif node.name in lets:
+                    pending.append(lets[node.name].expression)
+        return ", ".join(f"{name} = {self.value_text(name, self.row[self.plan.metric_columns[name]])}" for name in names)
+
+    def source_text(self, node) -> str:
+        return self.run.loaded.source.text[node.span.start:node.span.end]
+
     def text(self) -> str:
         row, words, policy = self.row, self.words, self.run.policy
         name = f"{row['_name']} ({row['_agent']})" if row["_name"] else row["_agent"]
@@ -117,7 +135,14 @@ class Explainer:
             if column is not None:
                 self.say(f"{name} = {self.value_text(name, row[column])}", 1)
             elif isinstance(kpi.measure, ast.Reference) and kpi.measure.name == name:
-                self.say(f"{name} = {self.value_text(name, row[f'{prefix}_value'])}", 1)
+                let = next((let for let in self.run.policy.of_type(ast.Let) if let.name.text == name), None)
+                value = self.value_text(name, row[f"{prefix}_value"])
+                if let is None:
+                    self.say(f"{name} = {value}", 1)
+                else:  # `→`: the value as computed, to six decimals (a quotient may be rounded)
+                    inputs = self.inputs(let.expression)
+                    self.say(f"{name} = {self.source_text(let.expression)}"
+                             f"{f' ({inputs})' if inputs else ''} → {value}", 1)
         status = row[f"{prefix}_status"]
         points = row[f"{prefix}_points"]
         if status == "scored":
@@ -162,13 +187,8 @@ class Explainer:
             for index, line in enumerate(adjust.lines):
                 points = row[f"a{adjust.index}_{index}"] or Decimal(0)
                 raw += points
-                detail = ""
-                names = [node.name for node in ast.walk(line.per if isinstance(line, ast.AdjustPer) else line.condition)
-                         if isinstance(node, ast.Reference) and node.name in self.plan.metric_columns]
-                if names:
-                    values = ", ".join(f"{name} = {self.value_text(name, row[self.plan.metric_columns[name]])}"
-                                       for name in dict.fromkeys(names))
-                    detail = f" ({values})"
+                values = self.inputs(line.per if isinstance(line, ast.AdjustPer) else line.condition)
+                detail = f" ({values})" if values else ""
                 self.say(f"{self.line_text(line.span.line)}{detail}  ⇒ {_signed(points)}", 1)
             total = row[f"a{adjust.index}_total"]
             if adjust.limit is not None and total != raw:
@@ -203,10 +223,7 @@ class Explainer:
         veto_line = row["veto_line"]
         if veto_line is not None:
             veto = next(veto for veto in self.plan.vetoes if veto.span.line == veto_line)
-            names = [node.name for node in ast.walk(veto.condition)
-                     if isinstance(node, ast.Reference) and node.name in self.plan.metric_columns]
-            values = ", ".join(f"{name} = {self.value_text(name, row[self.plan.metric_columns[name]])}"
-                               for name in dict.fromkeys(names))
+            values = self.inputs(veto.condition)
             detail = f" ({values})" if values else ""
             self.say(f"{words['veto']}: {self.line_text(veto_line)}{detail}  ⇒ {words['grade']} {veto.grade.value}")
         else:
@@ -227,6 +244,8 @@ class Explainer:
                 share = self.tier(rule)
             elif isinstance(rule.amount, ast.AmountShare):
                 share = rule.amount.share
+            elif isinstance(rule.amount, ast.AmountExpression) and (values := self.inputs(rule.amount.expression)):
+                self.say(values, 1)
             if share is not None:
                 of = rule.amount.of
                 if isinstance(of, ast.Reference) and of.name in self.plan.metric_columns:
