@@ -16,7 +16,7 @@ from decimal import Decimal
 from perfrules import ast
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.results import fetch_rows, missing_reason, period_end
-from perfrules.values import SECONDS_PER_UNIT, percent_text, plain, round_half_up
+from perfrules.values import metric_value_text, percent_text, plain, round_half_up
 
 WORDS = {
     "zh": {
@@ -79,18 +79,10 @@ class Explainer:
     def value_text(self, name: str, value) -> str:
         if value is None:
             return self.words["missing"]
+        if not isinstance(value, Decimal):
+            return str(value)
         metric = self.metrics.get(name)
-        kind = metric.type.text if metric else "number"
-        if kind == "percent":
-            return percent_text(value)
-        if kind == "duration":
-            unit = metric.unit or "s"
-            in_unit = value / SECONDS_PER_UNIT[unit]
-            # In the metric's own unit when that is short and exact, else in seconds.
-            return f"{plain(in_unit)}{unit}" if in_unit == round_half_up(in_unit, 2) else f"{plain(value)}s"
-        if kind == "money":
-            return f"{round_half_up(value):.2f}"
-        return plain(value) if isinstance(value, Decimal) else str(value)
+        return metric_value_text(value, metric.type.text, metric.unit) if metric else plain(value)
 
     def inputs(self, expression: ast.Expression) -> str:
         """``name = value`` of each metric an expression reads, directly or through lets."""

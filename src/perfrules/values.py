@@ -34,6 +34,19 @@ def duration_text(seconds: Decimal) -> str:
     return plain(seconds) + "s"
 
 
+def metric_value_text(value: Decimal, metric_type: str | None, unit: str | None = None) -> str:
+    """A data value of a metric as people read it: ``92%``, ``10min`` (in the metric's own
+    unit when that is exact to two decimals, else seconds), ``8000.00``, ``3``."""
+    if metric_type == "percent":
+        return percent_text(value)
+    if metric_type == "duration":
+        in_unit = value / SECONDS_PER_UNIT[unit or "s"]
+        return f"{plain(in_unit)}{unit or 's'}" if in_unit == round_half_up(in_unit, 2) else f"{plain(value)}s"
+    if metric_type == "money":
+        return f"{round_half_up(value):.2f}"
+    return plain(value)
+
+
 DURATION_WORDS = {"zh": {"d": "天", "h": "小时", "min": "分钟", "s": "秒"},
                   "en": {"d": "d", "h": "h", "min": "min", "s": "s"}}
 

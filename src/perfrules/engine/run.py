@@ -21,7 +21,7 @@ from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_ta
 from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_rows
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
-from perfrules.values import plain
+from perfrules.values import metric_value_text, plain
 from perfrules.workspace import LoadedPolicy
 
 
@@ -194,16 +194,10 @@ def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[Dat
 
 
 def _value_text(plan: Plan, kpi, value) -> str:
-    """A KPI's measured value written in its metric's unit (85%, 600s, 3)."""
-    from perfrules.values import duration_text, percent_text
-
+    """A KPI's measured value written in its metric's unit (85%, 10min, 3)."""
     if value is None:
         return "?"
     measure = kpi.measure
     metric = next((metric for metric in plan.policy.metrics
                    if isinstance(measure, ast.Reference) and metric.name.text == measure.name), None)
-    if metric is not None and metric.type.text == "percent":
-        return percent_text(value)
-    if metric is not None and metric.type.text == "duration":
-        return duration_text(value)
-    return plain(value)
+    return metric_value_text(value, metric.type.text, metric.unit) if metric else plain(value)
