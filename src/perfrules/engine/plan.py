@@ -93,7 +93,7 @@ def compile_plan(policy: ast.Policy) -> Plan:
     metric_columns = {metric.name.text: f"m{index}" for index, metric in enumerate(policy_metrics(policy))}
     stages: list[tuple[str, str]] = []
 
-    # Stage 1: the policy's typed rows (perfrules.data.validate.type_rows) of the period.
+    # Stage 1: the policy's typed rows (the view typed_N of perfrules.data.validate.prepare_rows) of the period.
     stages.append(("typed", "SELECT _row, _agent, _period, _role, _name, _team, _supervisor"
                    + "".join(f", {column}" for column in metric_columns.values()) + " FROM __SOURCE__ WHERE __WHERE__"))
 

@@ -7,9 +7,11 @@ for addition, subtraction and comparison, stored as a 64-bit integer (fast), and
 wide enough for a trillion with six decimals.  DuckDB's decimal multiplication
 widens the scale and its decimal division gives a binary DOUBLE, so the engine
 multiplies with :func:`times` (back to six decimals, rounded half away from zero)
-and divides with the ``pr_div`` macro below: integer arithmetic on scaled HUGEINTs,
-rounded half away from zero at the sixth decimal, and ``NULL`` (missing) for a
-division by zero.  A result that is mathematically exact to six decimals is exact.
+and divides with the ``pr_div`` macro below: integer arithmetic on scaled integers
+(64-bit where they fit, else HUGEINT), rounded half away from zero at the sixth
+decimal, and ``NULL`` (missing) for a division by zero.  A result that is
+mathematically exact to six decimals is exact.  :class:`StageValues` keeps the
+macros' operands simple columns, so that each is computed once.
 """
 
 from __future__ import annotations
