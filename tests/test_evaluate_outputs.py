@@ -221,6 +221,11 @@ XLSX = CASES / "evaluate" / "data-xlsx"
      "--period '11/2026' is not a period like 2026-11, 2026-Q4 or 2026"),
     ([str(XLSX / "policy.perf"), str(XLSX / "data.xlsx"), "--sheet", "十二月"],
      f"{XLSX / 'data.xlsx'}: the workbook has no sheet '十二月' (hint: sheets: 绩效数据)"),
+    ([str(XLSX / "policy.perf"), str(XLSX / "data.xlsx"), "--encoding", "utf-8"],
+     f"{XLSX / 'data.xlsx'}: --encoding applies only to CSV files"),
+    (["policy.perf", "data.csv", "--sheet", "绩效数据"], "data.csv: --sheet applies only to .xlsx files"),
+    (["policy.perf", "/dev/null"], "/dev/null: this is not a regular file"),
+    (["policy.perf", "x" * 300 + ".csv"], "x" * 300 + ".csv: cannot be read: File name too long"),
 ])
 @pytest.mark.parametrize("command", ["evaluate", "explain", "report"])
 def test_a_data_argument_naming_nothing_is_a_command_line_mistake(run_cli, good, arguments, message, command):
@@ -234,3 +239,8 @@ def test_a_data_argument_naming_nothing_is_a_command_line_mistake(run_cli, good,
 def test_a_period_without_rows_is_a_data_problem(run_cli, good):
     result = evaluate(run_cli, good, "--period", "2025-01", "-o", "out.json")
     assert (result.exit_code, result.stderr) == (3, "data.csv: no rows for period 2025-01\n1 data problem: nothing was written\n")
+
+
+def test_a_policy_path_too_long_is_a_command_line_mistake(run_cli, good):
+    result = run_cli("check", "p" * 300 + ".perf", cwd=good)
+    assert (result.exit_code, result.stderr) == (2, f"perfrules: error: {'p' * 300}.perf: cannot be read: File name too long\n")

@@ -125,6 +125,21 @@ def test_worked_examples(connection, left, right, product, quotient):
     assert [str(value.normalize()) if value is not None else "None" for value in row] == [product, quotient]
 
 
+@pytest.mark.parametrize("left, right, product, quotient", [
+    ("1999999999998", "0.1", "199999999999.8", "19999999999980"),  # the quotient does not fit: missing
+    ("1999999999998", "10", "None", "199999999999.8"),
+    ("1100000000000", "0", "0", "None"),
+    ("10000000000000000000000000", "10000000000000000000000000", "None", "1"),  # beyond 38 digits: missing
+])
+def test_operands_beyond_decimal_18_6(connection, left, right, product, quotient):
+    """A sum in the plan can pass 999,999,999,999.999999; only a result that does not fit is missing."""
+    row = connection.execute(
+        "SELECT pr_times(CAST(? AS DECIMAL(38, 6)), CAST(? AS DECIMAL(38, 6))), "
+        "pr_div(CAST(? AS DECIMAL(38, 6)), CAST(? AS DECIMAL(38, 6)))", [left, right, left, right]).fetchone()
+    expected = [product, quotient if quotient == "None" or Decimal(quotient) <= LARGEST else "None"]
+    assert [str(value.normalize()) if value is not None else "None" for value in row] == expected
+
+
 def test_nested_formulas_compile_to_sql_of_linear_size():
     """Each operand is a column of its own, so 24 nested divisions and products stay small.
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from perfrules import ast
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.results import fetch_rows, missing_reason, period_end
-from perfrules.values import metric_value_text, percent_text, plain, round_half_up
+from perfrules.values import duration_text, metric_value_text, percent_text, plain, round_half_up
 
 WORDS = {
     "zh": {
@@ -99,6 +99,17 @@ class Explainer:
                     pending.append(lets[node.name].expression)
         return ", ".join(f"{name} = {self.value_text(name, self.row[self.plan.metric_columns[name]])}" for name in names)
 
+    def let_kind(self, name: str) -> str:
+        """The kind the checker gives a let: percent, duration, count, number or money."""
+        from perfrules.check.expressions import kpi_levels
+        from perfrules.check.kinds import KindChecker
+        from perfrules.check.symbols import collect_symbols
+        from perfrules.diagnostics import DiagnosticSink
+
+        sink = DiagnosticSink()
+        policy = self.run.policy
+        return KindChecker(collect_symbols(policy, sink), sink, kpi_levels(policy)).let_kind(name)[0].value
+
     def source_text(self, node) -> str:
         return self.run.loaded.source.text[node.span.start:node.span.end]
 
@@ -129,6 +140,8 @@ class Explainer:
             elif isinstance(kpi.measure, ast.Reference) and kpi.measure.name == name:
                 let = next((let for let in self.run.policy.of_type(ast.Let) if let.name.text == name), None)
                 value = self.value_text(name, row[f"{prefix}_value"])
+                if let is not None and self.let_kind(name) == "duration":  # in seconds, said so
+                    value = duration_text(row[f"{prefix}_value"]) if row[f"{prefix}_value"] is not None else value
                 if let is None:
                     self.say(f"{name} = {value}", 1)
                 else:  # `→`: the value as computed, to six decimals (a quotient may be rounded)

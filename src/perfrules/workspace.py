@@ -58,6 +58,10 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     found: list[tuple[Path, str]] = []
     for argument in arguments:
         path = Path(argument)
+        try:
+            path.exists()
+        except OSError as error:  # a name too long for the file system, for one
+            raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
         if path.is_dir():
             files = sorted(path.glob("*.perf"))
             if not files:

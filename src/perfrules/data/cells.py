@@ -93,19 +93,21 @@ def _extract(text: str, pattern: str, group: int) -> str:
 
 def _duration_value(raw: str, text: str, unit: str | None) -> str:
     unit_factor = decimal_literal(UNIT_SECONDS.get(unit or "s", 1))
+    # Products go through `times`, which makes a duration beyond DECIMAL(18, 6) NULL (a bad
+    # cell) instead of an overflow error; so does the TRY_CAST of the clock's sum.
     clock = (
-        f"{_to_decimal(_extract(text, CLOCK, 1))} * 3600 + {_to_decimal(_extract(text, CLOCK, 2))} * 60 "
-        f"+ {_to_decimal(_extract(text, CLOCK, 3))}"
+        f"{times(_to_decimal(_extract(text, CLOCK, 1)), decimal_literal(3600))} "
+        f"+ {times(_to_decimal(_extract(text, CLOCK, 2)), decimal_literal(60))} + {_to_decimal(_extract(text, CLOCK, 3))}"
     )
     suffix = _extract(text, DURATION_WITH_UNIT, 6)
     factor = "CASE " + " ".join(
-        f"WHEN {suffix} = {text_literal(name)} THEN {seconds}" for name, seconds in UNIT_SECONDS.items()
+        f"WHEN {suffix} = {text_literal(name)} THEN {decimal_literal(seconds)}" for name, seconds in UNIT_SECONDS.items()
     ) + " END"
-    with_unit = f"{_to_decimal(_extract(text, DURATION_WITH_UNIT, 1))} * {factor}"
+    with_unit = times(_to_decimal(_extract(text, DURATION_WITH_UNIT, 1)), factor)
     plain = times(_to_decimal(text), unit_factor)
     fast = times(f"TRY_CAST({raw} AS {DECIMAL_TYPE})", unit_factor)
     return (
-        f"coalesce({fast}, CAST(CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
+        f"coalesce({fast}, TRY_CAST(CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
         f"WHEN {_matches(text, DURATION_WITH_UNIT)} THEN {with_unit} "
         f"WHEN {_matches(text, NUMBER)} THEN {plain} END AS {DECIMAL_TYPE}))"
     )
@@ -135,7 +137,10 @@ def cell_error(metric_type: str, value: str, raw: str) -> str:
     if metric_type == "text":
         return "NULL"
     unreadable = text_literal(ERRORS[metric_type])
-    checks = [f"WHEN {text} IS NULL THEN NULL", f"WHEN {value} IS NULL THEN {unreadable}"]
+    too_large = f"abs(TRY_CAST(replace({text}, ',', '') AS DOUBLE)) >= 1e12"
+    checks = [f"WHEN {text} IS NULL THEN NULL",
+              f"WHEN {value} IS NULL AND {too_large} THEN 'is too large (at most 999,999,999,999)'",
+              f"WHEN {value} IS NULL THEN {unreadable}"]
     if metric_type == "percent":
         checks.append(
             f"WHEN {value} > 1 AND {value} <= 100 AND NOT {_matches(text, NUMBER + '%')} "

@@ -62,9 +62,18 @@ def data_format(path: Path) -> str:
 def read_table(connection, path: Path, display: str, table: str, encoding: str | None = None,
                sheet: str | None = None) -> RawTable:
     """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem."""
-    if not path.is_file():
-        raise DataArgumentProblem("no such file" if not path.exists() else "this is a folder, not a data file")
+    try:
+        found = path.is_file(), path.is_dir(), path.exists()
+    except OSError as error:  # a name too long for the file system, for one
+        raise DataArgumentProblem(f"cannot be read: {error.strerror or error}") from None
+    if not found[0]:
+        raise DataArgumentProblem("no such file" if not found[2] else
+                                  "this is a folder, not a data file" if found[1] else "this is not a regular file")
     kind = data_format(path)
+    if encoding is not None and kind != "csv":
+        raise DataArgumentProblem("--encoding applies only to CSV files")
+    if sheet is not None and kind != "xlsx":
+        raise DataArgumentProblem("--sheet applies only to .xlsx files")
     if kind == "csv":
         return _read_csv(connection, path, display, table, encoding)
     if kind == "xlsx":

@@ -97,7 +97,7 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
             extra = f"; {hint}" if hint else ""
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
     for header in raw.headers:
-        if header in INTERNAL_COLUMNS:
+        if header.lower() in INTERNAL_COLUMNS:  # DuckDB's names ignore case
             problems.append(DataProblem(raw.display, f"the header '{header}' is reserved for perfrules; rename the column"))
     if problems:
         raise UnreadableRows(problems)
@@ -178,9 +178,9 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
             problems.append(DataProblem(file, f"no policy covers this role (the policies cover {', '.join(covered)})", row, "role", role, order=2))
     for policy in policies:
         for row, text, kind in connection.execute(
-            f"SELECT _row, {period_text}, {KIND_OF_PERIOD} FROM rows JOIN {raw.table} ON _row = {ROW_COLUMN} "
-            f"WHERE {role_filter(policy)} AND _period IS NOT NULL "
-            f"AND {KIND_OF_PERIOD} <> {text_literal(policy.period)} ORDER BY _row"
+            f"SELECT _row, {period_text}, {KIND_OF_PERIOD} FROM (SELECT _row, _period FROM rows "
+            f"WHERE {role_filter(policy)} AND _period IS NOT NULL AND {KIND_OF_PERIOD} <> {text_literal(policy.period)}) "
+            f"JOIN (SELECT {ROW_COLUMN}, {identifier('period')} FROM {raw.table}) ON _row = {ROW_COLUMN} ORDER BY _row"
         ).fetchall():
             problems.append(DataProblem(
                 file, f"is a {kind}, but policy \"{policy.name.value}\" reviews by {policy.period} "

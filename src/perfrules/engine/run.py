@@ -68,7 +68,10 @@ class PolicyRun:
                 tables.append((period, self.table))
                 continue
             table = f"{self.table}_{period.replace('-', '_')}"
-            connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {self.plan.sql(self.typed_table, period)}")
+            try:
+                connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {self.plan.sql(self.typed_table, period)}")
+            except duckdb.Error:  # an overflow the plan could not turn into a missing value: a gap
+                continue
             tables.append((period, table))
         return tables
 

@@ -45,21 +45,23 @@ MACROS = (
     f"pr_micro(CAST(a AS {DECIMAL_TYPE})) * {_ONE} * sign(b), abs(pr_micro(CAST(NULLIF(b, 0) AS {DECIMAL_TYPE}))))) "
     f"WHEN abs(a) < {_ONE ** 2} AND abs(b) < {_ONE ** 2} AND b = trunc(b) THEN pr_from_micro(pr_round_div_positive("
     f"pr_micro(CAST(a AS {DECIMAL_TYPE})) * sign(b), abs(CAST(NULLIF(b, 0) AS BIGINT)))) "
-    f"ELSE TRY_CAST(CAST(pr_round_div(CAST(CAST(a AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT) * {_ONE}, "
+    f"ELSE TRY_CAST(TRY(CAST(pr_round_div(CAST(CAST(a AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT) * {_ONE}, "
     f"CAST(CAST(NULLIF(b, 0) AS DECIMAL(38, {SCALE})) * {_ONE} AS HUGEINT)) AS DECIMAL(38, 0)) "
-    f"* CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL(38, {SCALE})) AS {DECIMAL_TYPE}) END",
+    f"* CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL(38, {SCALE}))) AS {DECIMAL_TYPE}) END",
     # a × b, rounded half away from zero at the sixth decimal.  DuckDB multiplies two
     # DECIMAL(18, 6) as a DECIMAL(18, 12) on 64-bit integers (an error beyond 10^6), so products
     # the DOUBLEs show to be well below 10^6 go that way; a product with a whole operand needs
     # no rounding.  Both are twenty times faster than rounding a 38-digit product, the way
-    # left for the others.  An operand or a result beyond DECIMAL(18, 6) is NULL.
-    f"CREATE OR REPLACE TEMP MACRO pr_times(a, b) AS CASE "
+    # left for the others (and for operands beyond DECIMAL(18, 6), such as large sums).
+    # A result beyond DECIMAL(18, 6) is NULL.
+    f"CREATE OR REPLACE TEMP MACRO pr_times_wide(a, b) AS "
+    f"TRY_CAST(TRY(round(CAST(a AS DECIMAL(38, {SCALE})) * CAST(b AS DECIMAL(38, {SCALE})), {SCALE})) AS {DECIMAL_TYPE})",
+    f"CREATE OR REPLACE TEMP MACRO pr_times(a, b) AS CASE WHEN abs(a) < {_ONE ** 2} AND abs(b) < {_ONE ** 2} THEN CASE "
     f"WHEN abs(CAST(a AS DOUBLE) * CAST(b AS DOUBLE)) < 999000 "
-    f"THEN CAST(round(TRY_CAST(a AS {DECIMAL_TYPE}) * TRY_CAST(b AS {DECIMAL_TYPE}), {SCALE}) AS {DECIMAL_TYPE}) "
-    f"WHEN b = trunc(b) AND abs(b) < {_ONE ** 2} THEN TRY_CAST(TRY_CAST(a AS {DECIMAL_TYPE}) * CAST(b AS BIGINT) AS {DECIMAL_TYPE}) "
-    f"WHEN a = trunc(a) AND abs(a) < {_ONE ** 2} THEN TRY_CAST(CAST(a AS BIGINT) * TRY_CAST(b AS {DECIMAL_TYPE}) AS {DECIMAL_TYPE}) "
-    f"ELSE TRY_CAST(round(CAST(TRY_CAST(a AS {DECIMAL_TYPE}) AS DECIMAL(38, {SCALE})) "
-    f"* CAST(TRY_CAST(b AS {DECIMAL_TYPE}) AS DECIMAL(38, {SCALE})), {SCALE}) AS {DECIMAL_TYPE}) END",
+    f"THEN CAST(round(CAST(a AS {DECIMAL_TYPE}) * CAST(b AS {DECIMAL_TYPE}), {SCALE}) AS {DECIMAL_TYPE}) "
+    f"WHEN b = trunc(b) THEN TRY_CAST(CAST(a AS {DECIMAL_TYPE}) * CAST(b AS BIGINT) AS {DECIMAL_TYPE}) "
+    f"WHEN a = trunc(a) THEN TRY_CAST(CAST(a AS BIGINT) * CAST(b AS {DECIMAL_TYPE}) AS {DECIMAL_TYPE}) "
+    f"ELSE pr_times_wide(a, b) END ELSE pr_times_wide(a, b) END",
 )
 
 
