@@ -19,6 +19,7 @@ from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal, ti
 from perfrules.values import SECONDS_PER_UNIT
 
 NUMBER = r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+|[0-9]*\.[0-9]+)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+PERCENT = NUMBER + r"\s*%"  # 92.5% or 92.5 %
 WHOLE = r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.0+)?"
 CLOCK = r"([0-9]+):([0-5][0-9]):([0-5][0-9](\.[0-9]+)?)"
 # The language's units, and the spellings a cell may also use for them.
@@ -72,7 +73,7 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
         # 92.5% is read as the decimal 92.5e-2: exact, and cheaper than a multiplication.
         fast_percent = f"TRY_CAST(left({raw}, length({raw}) - 1) || 'e-2' AS {DECIMAL_TYPE})"
         hundredth = decimal_literal(Decimal("0.01"))
-        spelled_percent = f"CASE WHEN {_matches(text, NUMBER + '%')} THEN {times(number, hundredth)} END"
+        spelled_percent = f"CASE WHEN {_matches(text, PERCENT)} THEN {times(number, hundredth)} END"
         return (
             f"CASE WHEN right({raw}, 1) = '%' THEN coalesce({fast_percent}, {spelled_percent}) "
             f"ELSE coalesce({plain_number}, {spelled_percent}, "
@@ -137,13 +138,14 @@ def cell_error(metric_type: str, value: str, raw: str) -> str:
     if metric_type == "text":
         return "NULL"
     unreadable = text_literal(ERRORS[metric_type])
-    too_large = f"abs(TRY_CAST(replace({text}, ',', '') AS DOUBLE)) >= 1e12"
+    number = f"TRY_CAST(replace({text}, ',', '') AS DOUBLE)"
+    too_large = f"isfinite({number}) AND abs({number}) >= 1e12"
     checks = [f"WHEN {text} IS NULL THEN NULL",
               f"WHEN {value} IS NULL AND {too_large} THEN 'is too large (at most 999,999,999,999)'",
               f"WHEN {value} IS NULL THEN {unreadable}"]
     if metric_type == "percent":
         checks.append(
-            f"WHEN {value} > 1 AND {value} <= 100 AND NOT {_matches(text, NUMBER + '%')} "
+            f"WHEN {value} > 1 AND {value} <= 100 AND NOT {_matches(text, PERCENT)} "
             f"THEN 'is not between 0% and 100% (did you mean ' || {text} || '%?)'"
         )
         checks.append(f"WHEN {value} < 0 OR {value} > 1 THEN 'is not between 0% and 100%'")

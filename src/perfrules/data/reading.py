@@ -1,9 +1,12 @@
 """Reading agents' metric snapshots into DuckDB as a table of text cells.
 
 Every supported file (CSV in UTF-8, UTF-8 with BOM or GB18030; XLSX; JSON; JSON
-Lines; Parquet) becomes one DuckDB table whose columns are the file's headers, every
-cell as text (``NULL`` for an empty cell), plus ``__row``: the row number as a
-spreadsheet shows it (the header is row 1), or the line number for JSON Lines.
+Lines; Parquet) becomes one DuckDB table of text cells (``NULL`` for an empty cell),
+its columns named by position (``c0``, ``c1``...; :meth:`RawTable.cell` finds a
+header's), plus ``__row``: the row number as a spreadsheet shows it (the header is
+row 1), or the line number for JSON Lines.  Headers never become SQL names: DuckDB's
+names ignore letter case and know pseudo-columns such as ``rowid``, while a header
+``CSAT`` is not ``csat`` and ``rowid`` is just a column to perfrules.
 Typing the cells is the next stage (:mod:`perfrules.data.cells`), done in SQL over
 whole columns, so that every bad cell can be reported with its row and column.
 """
@@ -47,6 +50,10 @@ class RawTable:
     display: str
     rows: int
     encoding: str | None
+
+    def cell(self, header: str) -> str:
+        """The SQL column of the cells under ``header`` (headers match exactly)."""
+        return f"c{self.headers.index(header)}"
 
 
 def data_format(path: Path) -> str:
@@ -138,11 +145,10 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str) 
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         headers = _csv_headers(source, delimiter)
         columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(headers))) + "}"
-        renames = ", ".join(f'c{index} AS "{_quote(header)}"' for index, header in enumerate(headers))
         try:
             # Insertion order is file order, so the row's spreadsheet number is rowid + 2.
             connection.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT {renames} FROM read_csv(?, header = true, "
+                f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM read_csv(?, header = true, "
                 f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
                 f"strict_mode = true, null_padding = false)",
                 [str(source), delimiter],
@@ -284,6 +290,8 @@ def _json_rows(path: Path):
         raise DataFileProblem("the JSON file is not UTF-8") from None
     except json.JSONDecodeError as error:
         raise DataFileProblem(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits; nesting too deep
+        raise DataFileProblem(f"the JSON file cannot be read: {_json_limit(error)}") from None
     if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
         raise DataFileProblem("the JSON file must hold a list of objects, one per agent and period")
     return _objects_to_rows(document, start=1)
@@ -303,6 +311,9 @@ def _jsonl_rows(path: Path):
                 except json.JSONDecodeError as error:
                     problems.append(f"line {number}: {error.msg}")
                     continue
+                except (ValueError, RecursionError) as error:
+                    problems.append(f"line {number}: {_json_limit(error)}")
+                    continue
                 if not isinstance(item, dict):
                     problems.append(f"line {number}: not an object")
                     continue
@@ -314,6 +325,12 @@ def _jsonl_rows(path: Path):
         raise DataFileProblem("broken JSON Lines: " + "; ".join(problems))
     headers, rows = _objects_to_rows(objects, start=1)
     return headers, [(numbers[index], cells) for index, (_, cells) in enumerate(rows)]
+
+
+def _json_limit(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    return "a number has too many digits"
 
 
 def _objects_to_rows(objects: list[dict], start: int):
@@ -330,7 +347,7 @@ def _objects_to_rows(objects: list[dict], start: int):
         for key in headers:
             value = item.get(key)
             if isinstance(value, (dict, list)):
-                value = json.dumps(value, ensure_ascii=False)
+                value = json.dumps(value, ensure_ascii=False, default=float)  # fractions are Decimals
             cells.append(_cell_text(value))
         rows.append((index, cells))
     return headers, rows
@@ -340,8 +357,8 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
     import pyarrow as pa
 
     _check_headers(headers)
-    columns = {header: pa.array([cells[i] if i < len(cells) else None for _, cells in rows], pa.string())
-               for i, header in enumerate(headers)}
+    columns = {f"c{i}": pa.array([cells[i] if i < len(cells) else None for _, cells in rows], pa.string())
+               for i in range(len(headers))}
     columns[ROW_COLUMN] = pa.array([number for number, _ in rows], pa.int64())
     arrow_table = pa.table(columns)
     connection.register(f"{table}_arrow", arrow_table)
@@ -355,12 +372,14 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
 
 def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     try:
-        columns = connection.execute("SELECT name FROM parquet_schema(?) WHERE num_children IS NULL", [str(path)]).fetchall()
-        names = [name for (name,) in columns]
-        selects = ", ".join(f'CAST("{_quote(name)}" AS VARCHAR) AS "{_quote(name)}"' for name in names)
+        names = [name for name, *_ in connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        # Columns are renamed by position (the alias list), so no name of the file reaches SQL.
+        positions = ", ".join(f"c{index}" for index in range(len(names)))
+        selects = ", ".join(f"CAST(c{index} AS VARCHAR) AS c{index}" for index in range(len(names)))
         connection.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {selects}, "
-            f"CAST(file_row_number + 2 AS BIGINT) AS {ROW_COLUMN} FROM read_parquet(?, file_row_number = true)",
+            f"CAST(row_number_in_file + 2 AS BIGINT) AS {ROW_COLUMN} "
+            f"FROM read_parquet(?, file_row_number = true) AS cells({positions}, row_number_in_file)",
             [str(path)],
         )
     except DataFileProblem:
@@ -371,10 +390,6 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     _check_headers(list(headers))
     rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawTable(table, headers, display, rows, None)
-
-
-def _quote(name: str) -> str:
-    return name.replace('"', '""')
 
 
 def _check_headers(headers: list[str]) -> None:

@@ -13,16 +13,16 @@ every cell that is not of its metric's type.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from perfrules import ast
 from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
 from perfrules.data.reading import ROW_COLUMN, RawTable
 from perfrules.diagnostics import did_you_mean
-from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
+from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 
 REQUIRED = ("agent_id", "period", "role")
-INTERNAL_COLUMNS = ("_row", "_agent", "_period", "_role", "_name", "_team", "_supervisor", "__row")
 OPTIONAL = ("name", "team", "supervisor")
 PERIOD_PATTERNS = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
 
@@ -39,13 +39,24 @@ class DataProblem:
     order: int = 0
 
     def render(self) -> str:
+        """One line: a line break or other control character in a cell, id or header is shown
+        escaped (``\\n``), so that each problem stays on its own line."""
         place = self.file if self.row is None else f"{self.file}:{self.row}"
         where = f" column {self.column}:" if self.column is not None else ""
         shown = f" '{self.text}'" if self.text is not None else ""
-        return f"{place}:{where}{shown} {self.message}"
+        return _CONTROL.sub(_escaped, f"{place}:{where}{shown} {self.message}")
 
     def sort_key(self) -> tuple:
         return (self.row or 0, self.order, self.column or "", self.message)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _escaped(match: re.Match) -> str:
+    character = match.group(0)
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(character, f"\\x{ord(character):02x}" if ord(character) < 0x100 else f"\\u{ord(character):04x}")
 
 
 def period_sql(raw: str) -> str:
@@ -96,9 +107,6 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
             hint = did_you_mean(column, raw.headers)
             extra = f"; {hint}" if hint else ""
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
-    for header in raw.headers:
-        if header.lower() in INTERNAL_COLUMNS:  # DuckDB's names ignore case
-            problems.append(DataProblem(raw.display, f"the header '{header}' is reserved for perfrules; rename the column"))
     if problems:
         raise UnreadableRows(problems)
     typings = [_MetricTyping(raw, policy, index, guarded=len(policies) > 1) for index, policy in enumerate(policies)]
@@ -124,12 +132,12 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
 def key_columns(raw: RawTable) -> str:
     """The identifying columns of a row, cleaned: _row, _agent, _period (normalised), ..."""
     optional = ", ".join(
-        f"{cleaned(identifier(column)) if column in raw.headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
+        f"{cleaned(raw.cell(column)) if column in raw.headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
         for column in OPTIONAL
     )
     return (
-        f"{ROW_COLUMN} AS _row, {cleaned(identifier('agent_id'))} AS _agent, "
-        f"{period_sql(identifier('period'))} AS _period, {cleaned(identifier('role'))} AS _role, {optional}"
+        f"{ROW_COLUMN} AS _row, {cleaned(raw.cell('agent_id'))} AS _agent, "
+        f"{period_sql(raw.cell('period'))} AS _period, {cleaned(raw.cell('role'))} AS _role, {optional}"
     )
 
 
@@ -158,7 +166,7 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
         return []
     problems = []
     file = raw.display
-    period_text = cleaned(identifier("period"))
+    period_text = cleaned(raw.cell("period"))
     for (row,) in connection.execute("SELECT _row FROM rows WHERE _agent IS NULL ORDER BY _row").fetchall():
         problems.append(DataProblem(file, "the cell is empty", row, "agent_id", order=0))
     for row, text in connection.execute(
@@ -180,7 +188,7 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list
         for row, text, kind in connection.execute(
             f"SELECT _row, {period_text}, {KIND_OF_PERIOD} FROM (SELECT _row, _period FROM rows "
             f"WHERE {role_filter(policy)} AND _period IS NOT NULL AND {KIND_OF_PERIOD} <> {text_literal(policy.period)}) "
-            f"JOIN (SELECT {ROW_COLUMN}, {identifier('period')} FROM {raw.table}) ON _row = {ROW_COLUMN} ORDER BY _row"
+            f"JOIN (SELECT {ROW_COLUMN}, {raw.cell('period')} FROM {raw.table}) ON _row = {ROW_COLUMN} ORDER BY _row"
         ).fetchall():
             problems.append(DataProblem(
                 file, f"is a {kind}, but policy \"{policy.name.value}\" reviews by {policy.period} "
@@ -264,7 +272,7 @@ class _MetricTyping:
                 self.absent.append(metric)
                 self.values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, DECIMAL_TYPE)}) AS {value_name}")
                 continue
-            cell = identifier(metric.column)
+            cell = raw.cell(metric.column)
             value = typed_value(metric.type.text, metric.unit, cell)
             self.values += [f"{guard(value)} AS {value_name}", f"{cell} AS {raw_name}"]
             flags.append(cell_may_be_bad(metric.type.text, value_name, raw_name))
