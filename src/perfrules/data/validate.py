@@ -50,7 +50,7 @@ class DataProblem:
         return (self.row or 0, self.order, self.column or "", self.message)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, line and paragraph separators
 
 
 def _escaped(match: re.Match) -> str:

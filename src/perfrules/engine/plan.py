@@ -174,7 +174,9 @@ def _kpi_match(plan: KpiPlan, compiler: ExpressionCompiler) -> str:
 
 
 def _clamp(value: str, low: str, high: str) -> str:
-    return f"greatest({low}, least({value}, {high}))"
+    """``value`` limited to low..high; missing stays missing (DuckDB's least/greatest skip
+    NULLs, so least(NULL, 10) would be 10).  ``value`` is mentioned twice: keep it simple."""
+    return f"CASE WHEN {value} IS NULL THEN NULL ELSE greatest({low}, least({value}, {high})) END"
 
 
 def _kpi_rule_outcome(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
@@ -191,7 +193,7 @@ def _kpi_rule_outcome(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> s
             case ast.PointsLinear():
                 points_cases.append(f"WHEN {line_number} THEN {_linear_points(line, compiler)}")
             case ast.PointsFormula(expression=expression):
-                points_cases.append(f"WHEN {line_number} THEN {_clamp(compiler.compile(expression), ZERO, HUNDRED)}")
+                points_cases.append(f"WHEN {line_number} THEN {_clamp(compiler.values.once(compiler.compile(expression)), ZERO, HUNDRED)}")
     line = f"{prefix}_line"
     rule_points = f"CASE {line} {' '.join(points_cases)} END" if points_cases else f"CAST(NULL AS {DECIMAL_TYPE})"
     rule_level = f"CASE {line} {' '.join(level_cases)} END" if level_cases else "CAST(NULL AS VARCHAR)"
@@ -238,7 +240,7 @@ def _linear_points(line: ast.PointsLinear, compiler: ExpressionCompiler) -> str:
     p, q = decimal_literal(line.from_points), decimal_literal(line.to_points)
     raw = f"({p} + {compiler.divide(compiler.times(f'({q} - {p})', f'({x} - {start})'), f'({end} - {start})')})"
     low, high = (p, q) if line.from_points <= line.to_points else (q, p)
-    return _clamp(raw, low, high)
+    return _clamp(compiler.values.once(raw), low, high)
 
 
 # ---- score ------------------------------------------------------------------------------------

@@ -175,6 +175,13 @@ def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[Dat
         f"SELECT _row, _agent FROM {run.table} WHERE {all_excluded} ORDER BY _row"
     ).fetchall():
         problems.append(DataProblem(data_display, f"agent {agent}: every KPI of policy \"{name}\" is excluded, so there is no score", row))
+    # An adjustment is missing only when an amount exceeds DECIMAL(18, 6) (a missing count adds nothing).
+    for adjust in plan.adjusts:
+        for row, agent in connection.execute(
+            f"SELECT _row, _agent FROM {run.table} WHERE a{adjust.index}_total IS NULL AND {kpis_fine} ORDER BY _row"
+        ).fetchall():
+            problems.append(DataProblem(data_display, f"agent {agent}: adjustment \"{adjust.adjust.name.value}\" of policy "
+                                                      f"\"{name}\" has no value: an amount exceeds 999,999,999,999", row))
     if plan.grade_rules:
         for row, agent, score in connection.execute(
             f"SELECT _row, _agent, score FROM {run.table} WHERE grade_line = 0 AND veto_line IS NULL "
