@@ -92,6 +92,8 @@ class Evaluation:
 
 def open_connection():
     connection = duckdb.connect(config={"preserve_insertion_order": True})
+    # DuckDB's own progress bars would be noise on stderr, where perfrules' problems go.
+    connection.execute("SET enable_progress_bar = false")
     install_macros(connection)
     return connection
 
