@@ -251,8 +251,13 @@ def _cell_text(value) -> str | None:
         return value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    text = str(value)
+    text = _without_surrogates(str(value))
     return text if text.strip() != "" else None
+
+
+def _without_surrogates(text: str) -> str:
+    """JSON may escape a lone surrogate (``\\ud800``), which no UTF-8 text can hold: U+FFFD."""
+    return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in text) else text
 
 
 def _xlsx_rows(path: Path, sheet: str | None):
@@ -290,7 +295,7 @@ def _json_rows(path: Path):
         raise DataFileProblem("the JSON file is not UTF-8") from None
     except json.JSONDecodeError as error:
         raise DataFileProblem(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
-    except (ValueError, RecursionError) as error:  # a number of thousands of digits; nesting too deep
+    except (ValueError, ArithmeticError, RecursionError) as error:  # thousands of digits, 1e99999999999999999999, deep nesting
         raise DataFileProblem(f"the JSON file cannot be read: {_json_limit(error)}") from None
     if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
         raise DataFileProblem("the JSON file must hold a list of objects, one per agent and period")
@@ -311,7 +316,7 @@ def _jsonl_rows(path: Path):
                 except json.JSONDecodeError as error:
                     problems.append(f"line {number}: {error.msg}")
                     continue
-                except (ValueError, RecursionError) as error:
+                except (ValueError, ArithmeticError, RecursionError) as error:
                     problems.append(f"line {number}: {_json_limit(error)}")
                     continue
                 if not isinstance(item, dict):
@@ -330,6 +335,8 @@ def _jsonl_rows(path: Path):
 def _json_limit(error: Exception) -> str:
     if isinstance(error, RecursionError):
         return "it is nested too deeply"
+    if isinstance(error, ArithmeticError):
+        return "a number's exponent is too large"
     return "a number has too many digits"
 
 
@@ -341,6 +348,7 @@ def _objects_to_rows(objects: list[dict], start: int):
             if key not in seen:
                 seen.add(key)
                 headers.append(key)
+    names = [_without_surrogates(header) for header in headers]
     rows = []
     for index, item in enumerate(objects, start=start):
         cells = []
@@ -350,7 +358,7 @@ def _objects_to_rows(objects: list[dict], start: int):
                 value = json.dumps(value, ensure_ascii=False, default=float)  # fractions are Decimals
             cells.append(_cell_text(value))
         rows.append((index, cells))
-    return headers, rows
+    return names, rows
 
 
 def _load_rows(connection, table: str, display: str, headers: list[str], rows, encoding) -> RawTable:
@@ -376,11 +384,14 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
         # Columns are renamed by position (the alias list), so no name of the file reaches SQL.
         positions = ", ".join(f"c{index}" for index in range(len(names)))
         selects = ", ".join(f"CAST(c{index} AS VARCHAR) AS c{index}" for index in range(len(names)))
+        # Insertion order is file order, so the row's number is rowid + 2 (as for CSV; the
+        # option file_row_number would clash with a column of that name).
         connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {selects}, "
-            f"CAST(row_number_in_file + 2 AS BIGINT) AS {ROW_COLUMN} "
-            f"FROM read_parquet(?, file_row_number = true) AS cells({positions}, row_number_in_file)",
+            f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT {selects} FROM read_parquet(?) AS cells({positions})",
             [str(path)],
+        )
+        connection.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}_cells"
         )
     except DataFileProblem:
         raise
