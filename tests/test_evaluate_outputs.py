@@ -214,6 +214,7 @@ XLSX = CASES / "evaluate" / "data-xlsx"
 
 @pytest.mark.parametrize("arguments, message", [
     (["policy.perf", "nowhere.csv"], "nowhere.csv: no such file"),
+    (["policy.perf", "no\nwhere.csv"], "no\\nwhere.csv: no such file"),  # one line, the break escaped
     (["policy.perf", "."], ".: this is a folder, not a data file"),
     (["policy.perf", "data.csv", "--encoding", "latin1"],
      "data.csv: unknown encoding 'latin1' (hint: use utf-8 or gb18030)"),

@@ -27,7 +27,9 @@ class UsageProblem(click.ClickException):
     exit_code = EXIT_USAGE
 
     def show(self, file=None) -> None:
-        click.echo(f"perfrules: error: {self.format_message()}", err=True)
+        from perfrules.values import one_line
+
+        click.echo(f"perfrules: error: {one_line(self.format_message())}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

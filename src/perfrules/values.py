@@ -8,6 +8,7 @@ the same everywhere.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 # The duration units of the language, in seconds; every module reads durations through these.
@@ -58,6 +59,21 @@ def duration_words(seconds: Decimal, language: str) -> str:
         if abs(seconds) >= size or unit == "s":
             return f"{plain(round_half_up(seconds / size, 1))} {words[unit]}"
     raise AssertionError("unreachable")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, line and paragraph separators
+
+
+def _escaped(match: re.Match) -> str:
+    character = match.group(0)
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(character, f"\\x{ord(character):02x}" if ord(character) < 0x100 else f"\\u{ord(character):04x}")
+
+
+def one_line(text: str) -> str:
+    """A message that stays on one line: line breaks and other control characters from
+    cells, ids, headers or arguments are shown escaped (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(_escaped, text)
 
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:

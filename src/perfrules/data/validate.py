@@ -13,7 +13,6 @@ every cell that is not of its metric's type.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from perfrules import ast
@@ -21,6 +20,7 @@ from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_val
 from perfrules.data.reading import ROW_COLUMN, RawTable
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
+from perfrules.values import one_line
 
 REQUIRED = ("agent_id", "period", "role")
 OPTIONAL = ("name", "team", "supervisor")
@@ -44,19 +44,10 @@ class DataProblem:
         place = self.file if self.row is None else f"{self.file}:{self.row}"
         where = f" column {self.column}:" if self.column is not None else ""
         shown = f" '{self.text}'" if self.text is not None else ""
-        return _CONTROL.sub(_escaped, f"{place}:{where}{shown} {self.message}")
+        return one_line(f"{place}:{where}{shown} {self.message}")
 
     def sort_key(self) -> tuple:
         return (self.row or 0, self.order, self.column or "", self.message)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, line and paragraph separators
-
-
-def _escaped(match: re.Match) -> str:
-    character = match.group(0)
-    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-    return named.get(character, f"\\x{ord(character):02x}" if ord(character) < 0x100 else f"\\u{ord(character):04x}")
 
 
 def period_sql(raw: str) -> str:
