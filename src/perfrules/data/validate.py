@@ -24,6 +24,8 @@ from perfrules.values import one_line
 
 REQUIRED = ("agent_id", "period", "role")
 OPTIONAL = ("name", "team", "supervisor")
+# The identifying columns of every row, as key_columns names them; the plan's stages pass them on.
+KEYS = "_row, _agent, _period, _role, _name, _team, _supervisor"
 PERIOD_PATTERNS = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
 
 
@@ -101,7 +103,7 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
     if problems:
         raise UnreadableRows(problems)
     typings = [_MetricTyping(raw, policy, index, guarded=len(policies) > 1) for index, policy in enumerate(policies)]
-    keys = "_row, _agent, _period, _role, _name, _team, _supervisor"
+    keys = KEYS
     middle = "".join(", " + item for typing in typings for item in typing.values)
     outer = "".join(", " + item for typing in typings for item in typing.columns)
     # Values and one cheap flag per row; the messages are only worked out when a flag is set

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from perfrules import ast
 from perfrules.check.scoring import measured_value
 from perfrules.check.symbols import collect_symbols
-from perfrules.data.validate import policy_metrics
+from perfrules.data.validate import KEYS, policy_metrics
 from perfrules.diagnostics import DiagnosticSink
 from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff, rank_key
 from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal
@@ -94,7 +94,7 @@ def compile_plan(policy: ast.Policy) -> Plan:
     stages: list[tuple[str, str]] = []
 
     # Stage 1: the policy's typed rows (the view typed_N of perfrules.data.validate.prepare_rows) of the period.
-    stages.append(("typed", "SELECT _row, _agent, _period, _role, _name, _team, _supervisor"
+    stages.append(("typed", f"SELECT {KEYS}"
                    + "".join(f", {column}" for column in metric_columns.values()) + " FROM __SOURCE__ WHERE __WHERE__"))
 
     # Stage 2: `sample N at least K` makes a value missing when the sample is too small.
@@ -108,7 +108,7 @@ def compile_plan(policy: ast.Policy) -> Plan:
                            f"ELSE {column} END AS {column}")
         else:
             sampled.append(column)
-    stages.append(("sampled", "SELECT _row, _agent, _period, _role, _name, _team, _supervisor, "
+    stages.append(("sampled", f"SELECT {KEYS}, "
                    + ", ".join(sampled) + " FROM typed"))
 
     scope = Scope({name: column for name, column in metric_columns.items()}, symbols.lets)
