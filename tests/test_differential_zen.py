@@ -267,7 +267,7 @@ def perfrules_results(agents: list[dict]) -> dict[str, dict]:
             writer.writerows(agents)
         evaluation = evaluate_files(example_policies().files, path, "agents.csv")
         try:
-            document = build_results(evaluation)
+            document = build_results(evaluation).to_json_data()
         finally:
             evaluation.connection.close()
     results = {}

@@ -146,6 +146,7 @@ def test_nested_formulas_compile_to_sql_of_linear_size():
     Before operands became columns, every `/` repeated its operands in SQL three times, and
     24 levels would have been 3^24 copies.
     """
+    from perfrules.check import analyse_policy
     from perfrules.engine.plan import compile_plan
     from perfrules.parser import parse_policy
     from perfrules.source import SourceFile
@@ -161,7 +162,9 @@ def test_nested_formulas_compile_to_sql_of_linear_size():
     ])
     parsed = parse_policy(SourceFile("nested.perf", text))
     assert parsed.diagnostics == []
-    sql = compile_plan(parsed.policy).sql("typed", "2026-11")
+    model, problems = analyse_policy(parsed.policy, "nested.perf", text)
+    assert problems == []
+    sql = compile_plan(model).sql("typed", "2026-11")
     assert len(sql) < 20_000, len(sql)
     connection = duckdb.connect()
     install_macros(connection)

@@ -365,16 +365,30 @@ def test_example_packet_matches_evaluate(example, agent_id):
                      f"奖金 {money(result['bonus_total'])}")
 
     # the KPI table: value with unit, thresholds as written, level, points, weight, weighted, status, reason
+    # When a KPI is excluded the others' weights are scaled up: declared → effective weight, and
+    # the weighted column holds what each KPI adds to the base score, adding up to it.
     labels = {"excellent": "优秀", "pass": "合格", "fail": "不合格"}
+    counted = sum(Decimal(str(kpi["weight"])) for kpi in result["kpis"] if kpi["status"] != "excluded")
+    weighted_total = Decimal(0)
     for kpi in result["kpis"]:
         thresholds = " ".join(kpi_thresholds(policy_text, kpi["name"]))
         if kpi["status"] == "excluded":
             row = f"{kpi['name']} — {thresholds} — — {kpi['weight'] * 100:g}% — 不计入 {kpi['reason']}"
         else:
+            weight = Decimal(str(kpi["weight"]))
+            effective = (weight / counted * 100).quantize(Decimal("0.01"))
+            declared = f"{(weight * 100).normalize():f}%"
+            shown = declared if counted == 1 else f"{declared} → {effective.normalize():f}%"
+            weighted = re.search(rf"{re.escape(compact(shown))}(-?\d+\.\d\d)已计分",
+                                 compact(text)[compact(text).index(compact(thresholds)):])
+            assert weighted, f"{kpi['name']}: no weighted points after {shown}"
+            weighted_total += Decimal(weighted.group(1))
+            assert abs(Decimal(weighted.group(1)) - Decimal(str(kpi["points"])) * weight / counted) <= Decimal("0.01")
             row = (f"{kpi['name']} {percent(kpi['value'])} {thresholds} {labels[kpi['level']]} {kpi['points']:.2f} "
-                   f"{kpi['weight'] * 100:g}% {kpi['points'] * kpi['weight']:.2f} 已计分")
+                   f"{shown} {weighted.group(1)} 已计分")
         assert_has(text, row)
     assert_has(text, f"基础分 {result['base_score']:.2f}")
+    assert weighted_total == Decimal(f"{result['base_score']:.2f}"), "the weighted points do not add up to the base score"
 
     # adjustments, veto, bonus lines
     for item in result["adjustments"]:

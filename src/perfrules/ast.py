@@ -4,12 +4,14 @@ The parser (:mod:`perfrules.parser`) builds these nodes from lark's parse tree; 
 later pass (checking, planning, evaluation, explanation, reports) reads them and
 never goes back to lark.  Numbers are exact :class:`~decimal.Decimal` values: ``95%``
 is ``Decimal("0.95")`` and ``10min`` is ``Decimal("600")`` seconds.  A rule whose
-``condition`` is ``None`` is an ``else`` rule.
+``condition`` is ``None`` is an ``else`` rule.  Nodes compare by structure: spans take no
+part in equality, so the same policy laid out differently gives equal trees (``fmt``
+and ``diff`` rely on it) and a rule is never identified by where it is written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Union
@@ -36,7 +38,7 @@ class Name:
     """An identifier as written, with its span."""
 
     text: str
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Text:
     """A quoted string after its escapes were decoded, with the span of the quotes."""
 
     value: str
-    span: Span
+    span: Span = field(compare=False)
 
 
 # ---- expressions -----------------------------------------------------------------
@@ -54,7 +56,7 @@ class Text:
 class NumberLiteral:
     value: Decimal
     text: str
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class PercentLiteral:
 
     value: Decimal
     text: str
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -72,19 +74,19 @@ class DurationLiteral:
 
     seconds: Decimal
     text: str
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class StringLiteral:
     value: str
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class DateLiteral:
     value: date
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -92,29 +94,29 @@ class Reference:
     """A metric or ``let`` name used in an expression."""
 
     name: str
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class ScoreValue:
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class GradeValue:
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class RankValue:
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Call:
     function: Name
     arguments: tuple["Expression", ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class KpiIs:
 
     kpi: Text
     level: Name
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,10 @@ class RankCondition:
     direction: str  # "top" | "bottom"
     amount: Decimal  # a fraction for percentages, a count otherwise
     is_percent: bool
-    amount_span: Span
+    amount_span: Span = field(compare=False)
     by: "Expression | None"
     within_team: bool
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ class Negate:
     """Unary ``-x`` (a unary ``+`` is dropped by the parser)."""
 
     operand: "Expression"
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,8 @@ class Arithmetic:
     operator: str  # + - * /
     left: "Expression"
     right: "Expression"
-    operator_span: Span
-    span: Span
+    operator_span: Span = field(compare=False)
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,8 @@ class Compare:
     operator: str  # >= <= == != > <
     left: "Expression"
     right: "Expression"
-    operator_span: Span
-    span: Span
+    operator_span: Span = field(compare=False)
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -170,13 +172,13 @@ class Logical:
     operator: str  # "and" | "or"
     left: "Expression"
     right: "Expression"
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Not:
     operand: "Expression"
-    span: Span
+    span: Span = field(compare=False)
 
 
 Literal = Union[NumberLiteral, PercentLiteral, DurationLiteral, StringLiteral, DateLiteral]
@@ -218,25 +220,25 @@ def walk(expression: Expression):
 @dataclass(frozen=True)
 class Version:
     value: Text
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Roles:
     roles: tuple[Name, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Period:
     value: Name
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Language:
     value: Name
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ class MetricOption:
 
     kind: str
     value: object
-    span: Span
+    span: Span = field(compare=False)
     minimum: Decimal | None = None
 
 
@@ -259,7 +261,7 @@ class Metric:
     name: Name
     type: Name
     options: tuple[MetricOption, ...]
-    span: Span
+    span: Span = field(compare=False)
 
     def option(self, kind: str) -> MetricOption | None:
         for option in self.options:
@@ -297,7 +299,7 @@ class Metric:
 class Let:
     name: Name
     expression: Expression
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -305,31 +307,31 @@ class Level:
     name: Name
     label: Text | None
     points: Decimal
-    points_span: Span
-    span: Span
+    points_span: Span = field(compare=False)
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Levels:
     levels: tuple[Level, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class MissingExclude:
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class MissingLevel:
     level: Name
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class MissingPoints:
     points: Decimal
-    span: Span
+    span: Span = field(compare=False)
 
 
 MissingClause = Union[MissingExclude, MissingLevel, MissingPoints]
@@ -338,13 +340,13 @@ MissingClause = Union[MissingExclude, MissingLevel, MissingPoints]
 @dataclass(frozen=True)
 class LevelOutcome:
     level: Name
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class PointsOutcome:
     points: Decimal
-    span: Span
+    span: Span = field(compare=False)
 
 
 Outcome = Union[LevelOutcome, PointsOutcome]
@@ -353,14 +355,14 @@ Outcome = Union[LevelOutcome, PointsOutcome]
 @dataclass(frozen=True)
 class Measure:
     expression: Expression
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class KpiRule:
     condition: Expression | None
     outcome: Outcome
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -372,13 +374,13 @@ class PointsLinear:
     from_points: Decimal
     to_value: Expression
     to_points: Decimal
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class PointsFormula:
     expression: Expression
-    span: Span
+    span: Span = field(compare=False)
 
 
 KpiLine = Union[Measure, KpiRule, PointsLinear, PointsFormula]
@@ -388,10 +390,10 @@ KpiLine = Union[Measure, KpiRule, PointsLinear, PointsFormula]
 class Kpi:
     name: Text
     weight: Decimal
-    weight_span: Span
+    weight_span: Span = field(compare=False)
     missing: MissingClause | None
     lines: tuple[KpiLine, ...]
-    span: Span
+    span: Span = field(compare=False)
 
     @property
     def rules(self) -> tuple[KpiRule, ...]:
@@ -405,7 +407,7 @@ class AdjustPer:
     amount: Decimal
     per: Expression
     label: Text
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -415,14 +417,14 @@ class AdjustWhen:
     amount: Decimal
     condition: Expression
     label: Text
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Limit:
     low: Decimal
     high: Decimal
-    span: Span
+    span: Span = field(compare=False)
 
 
 AdjustLine = Union[AdjustPer, AdjustWhen, Limit]
@@ -432,13 +434,13 @@ AdjustLine = Union[AdjustPer, AdjustWhen, Limit]
 class Adjust:
     name: Text
     lines: tuple[AdjustLine, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class ScoreLimit:
     limit: Limit
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -446,26 +448,26 @@ class Veto:
     name: Text
     condition: Expression
     grade: Text
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class GradeRule:
     condition: Expression | None
     grade: Text
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Grade:
     rules: tuple[GradeRule, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class AmountExpression:
     expression: Expression
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -474,7 +476,7 @@ class AmountShare:
 
     share: Decimal
     of: Expression
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -484,7 +486,7 @@ class AmountShareRange:
     low: Decimal
     high: Decimal
     of: Expression
-    span: Span
+    span: Span = field(compare=False)
 
 
 Amount = Union[AmountExpression, AmountShare, AmountShareRange]
@@ -494,21 +496,21 @@ Amount = Union[AmountExpression, AmountShare, AmountShareRange]
 class BonusRule:
     condition: Expression | None
     amount: Amount
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Bonus:
     name: Text
     rules: tuple[BonusRule, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class PlanAction:
     text: Text
     days: int
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -516,7 +518,7 @@ class Plan:
     name: Text
     condition: Expression
     actions: tuple[PlanAction, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -524,13 +526,13 @@ class SwotItem:
     kind: str  # strength | weakness | opportunity | threat
     text: Text
     condition: Expression
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Swot:
     items: tuple[SwotItem, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -540,7 +542,7 @@ class Award:
     title: Text
     condition: Expression
     periods: int | None
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -550,7 +552,7 @@ class TargetLine:
     value: Expression
     deadline: date | None
     baseline: Expression | None
-    span: Span
+    span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -559,7 +561,7 @@ class Target:
 
     name: Text
     lines: tuple[TargetLine, ...]
-    span: Span
+    span: Span = field(compare=False)
 
 
 Statement = Union[
@@ -575,7 +577,7 @@ class Policy:
     name: Text
     extends: Text | None
     statements: tuple[Statement, ...]
-    span: Span
+    span: Span = field(compare=False)
 
     def of_type(self, kind: type) -> list:
         return [statement for statement in self.statements if isinstance(statement, kind)]

@@ -161,7 +161,7 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
         elif output_format == "xlsx":
             outputs.write_xlsx(evaluation, target)
         else:
-            document = build_results(evaluation, warnings)
+            document = build_results(evaluation, warnings).to_json_data()
             text = outputs.json_text(document) if output_format == "json" else outputs.render_table(document)
             if target is None:
                 click.echo(text, nl=False)
@@ -172,6 +172,15 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
     if target is not None:
         count = sum(1 for _ in evaluation.runs)
         click.echo(f"wrote {output} ({count} polic{'y' if count == 1 else 'ies'})", err=True)
+
+
+@main.command()
+@click.argument("document", type=click.Choice(["result"]))
+def schema(document: str) -> None:
+    """Print the JSON Schema of a document perfrules writes (result)."""
+    from perfrules.result_model import result_schema
+
+    click.echo(json.dumps(result_schema(), ensure_ascii=False, indent=2))
 
 
 @main.command()

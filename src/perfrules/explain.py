@@ -1,21 +1,23 @@
 """``perfrules explain``: every step of one agent's result, in words.
 
-The explanation reads the same result row that ``evaluate`` reports (the columns of
-the plan), never evaluates anything itself: each KPI's value and the rule line that
-decided, exclusions and substitutions with their reason, every adjustment line, the
-base score and score arithmetic, the rank, the veto, the grade rule and the bonus
-arithmetic, the plans.  It speaks the policy's language (zh or en).
+The explanation words the typed result (:class:`~perfrules.result_model.AgentResult`)
+with the checked policy model; it computes nothing itself: each KPI's value and the
+rule that decided (shown as written, even when it shares its line), exclusions and
+substitutions with their reason, every adjustment line, the base score and score
+arithmetic, the rank, the veto, the grade rule and the bonus arithmetic, the plans.
+It speaks the policy's language (zh or en).
 """
 
 from __future__ import annotations
 
-import math
-from datetime import timedelta
 from decimal import Decimal
 
 from perfrules import ast
-from perfrules.engine.run import Evaluation, PolicyRun
-from perfrules.results import fetch_rows, missing_reason, period_end
+from perfrules.check.kinds import Kind
+from perfrules.check.model import PolicyModel
+from perfrules.engine.run import Evaluation
+from perfrules.result_model import AgentResult
+from perfrules.results import agent_result, fetch_rows, missing_reason
 from perfrules.values import duration_text, metric_value_text, percent_text, plain, round_half_up
 
 WORDS = {
@@ -49,31 +51,30 @@ def explain_agent(evaluation: Evaluation, agent_id: str, language: str | None = 
     for run in evaluation.runs:
         for row in fetch_rows(evaluation.connection, run):
             if row["_agent"] == agent_id:
-                return Explainer(run, row, language or run.policy.language).text()
+                model = run.plan.model
+                return Explainer(model, agent_result(run, row), language or model.language).text()
     raise AgentNotFound(agent_id)
 
 
 class Explainer:
-    """Builds the explanation of one result row."""
+    """Builds the explanation of one agent's typed result."""
 
-    def __init__(self, run: PolicyRun, row: dict, language: str):
-        self.run = run
-        self.plan = run.plan
-        self.row = row
+    def __init__(self, model: PolicyModel, result: AgentResult, language: str):
+        self.model = model
+        self.result = result
         self.language = "en" if language == "en" else "zh"
         self.words = WORDS[self.language]
-        self.source_lines = run.loaded.source.text.splitlines()
-        self.metrics = {metric.name.text: metric for metric in run.policy.metrics}
         self.out: list[str] = []
 
     def say(self, text: str = "", indent: int = 0) -> None:
         self.out.append("  " * indent + text)
 
-    def line_text(self, number: int) -> str:
-        return f"{self.words['line'].format(n=number)}: {self.source_lines[number - 1].strip()}"
+    def rule_text(self, node) -> str:
+        """``第 12 行: csat >= 90% => excellent``: the rule as written, with its line."""
+        return f"{self.words['line'].format(n=node.span.line)}: {self.model.written(node)}"
 
     def level_text(self, level: str) -> str:
-        declared = next((item for item in self.run.policy.levels if item.name.text == level), None)
+        declared = self.model.symbols.levels.get(level)
         return f"{level} ({declared.label.value})" if declared is not None and declared.label else level
 
     def value_text(self, name: str, value) -> str:
@@ -81,221 +82,174 @@ class Explainer:
             return self.words["missing"]
         if not isinstance(value, Decimal):
             return str(value)
-        metric = self.metrics.get(name)
-        return metric_value_text(value, metric.type.text, metric.unit) if metric else plain(value)
+        metric = self.model.metric(name)
+        if metric is not None:
+            return metric_value_text(value, metric.type.text, metric.unit)
+        if self.model.kind(name) is Kind.DURATION:  # a let in seconds, said so
+            return duration_text(value)
+        return plain(value)
 
     def inputs(self, expression: ast.Expression) -> str:
         """``name = value`` of each metric an expression reads, directly or through lets."""
-        names, pending, seen = [], [expression], set()
-        lets = {let.name.text: let for let in self.run.policy.of_type(ast.Let)}
-        while pending:
-            for node in ast.walk(pending.pop(0)):
-                if not isinstance(node, ast.Reference) or node.name in seen:
-                    continue
-                seen.add(node.name)
-                if node.name in self.plan.metric_columns:
-                    names.append(node.name)
-                elif node.name in lets:
-                    pending.append(lets[node.name].expression)
-        return ", ".join(f"{name} = {self.value_text(name, self.row[self.plan.metric_columns[name]])}" for name in names)
-
-    def let_kind(self, name: str) -> str:
-        """The kind the checker gives a let: percent, duration, count, number or money."""
-        from perfrules.check.expressions import kpi_levels
-        from perfrules.check.kinds import KindChecker
-        from perfrules.check.symbols import collect_symbols
-        from perfrules.diagnostics import DiagnosticSink
-
-        sink = DiagnosticSink()
-        policy = self.run.policy
-        return KindChecker(collect_symbols(policy, sink), sink, kpi_levels(policy)).let_kind(name)[0].value
-
-    def source_text(self, node) -> str:
-        return self.run.loaded.source.text[node.span.start:node.span.end]
+        return ", ".join(f"{name} = {self.value_text(name, self.result.metrics.get(name))}"
+                         for name in self.model.metric_reads(expression))
 
     def text(self) -> str:
-        row, words, policy = self.row, self.words, self.run.policy
-        name = f"{row['_name']} ({row['_agent']})" if row["_name"] else row["_agent"]
-        details = " · ".join(part for part in (row["_role"], row["_team"], row["_period"]) if part)
+        result, words, model = self.result, self.words, self.model
+        name = f"{result.name} ({result.agent_id})" if result.name else result.agent_id
+        details = " · ".join(part for part in (result.role, result.team, result.period) if part)
         self.say(f"{name} · {details}")
-        self.say(f"{words['policy']}: {policy.name.value} {policy.version} ({self.run.loaded.display})")
+        self.say(f"{words['policy']}: {model.name} {model.policy.version} ({model.file})")
         self.say()
-        for kpi in self.plan.kpis:
-            self.kpi(kpi)
+        for kpi, kpi_result in zip(model.kpis, result.kpis):
+            self.kpi(kpi, kpi_result)
         self.score()
         self.rank_veto_grade()
         self.bonus()
         self.plans()
         return "\n".join(self.out).rstrip("\n") + "\n"
 
-    def kpi(self, kpi) -> None:
-        row, words = self.row, self.words
-        prefix = kpi.prefix
-        weight = percent_text(kpi.kpi.weight)
-        self.say(f"{words['kpi']} {kpi.kpi.name.value} ({words['weight']} {weight})")
+    def kpi(self, kpi, outcome) -> None:
+        words = self.words
+        weight = percent_text(kpi.weight)
+        self.say(f"{words['kpi']} {kpi.name} ({words['weight']} {weight})")
         for name in kpi.reads:
-            column = self.plan.metric_columns.get(name)
-            if column is not None:
-                self.say(f"{name} = {self.value_text(name, row[column])}", 1)
+            if name in self.result.metrics:
+                self.say(f"{name} = {self.value_text(name, self.result.metrics[name])}", 1)
             elif isinstance(kpi.measure, ast.Reference) and kpi.measure.name == name:
-                let = next((let for let in self.run.policy.of_type(ast.Let) if let.name.text == name), None)
-                value = self.value_text(name, row[f"{prefix}_value"])
-                if let is not None and self.let_kind(name) == "duration":  # in seconds, said so
-                    value = duration_text(row[f"{prefix}_value"]) if row[f"{prefix}_value"] is not None else value
+                let = self.model.symbols.lets.get(name)
+                value = self.value_text(name, outcome.value)
                 if let is None:
                     self.say(f"{name} = {value}", 1)
                 else:  # `→`: the value as computed, to six decimals (a quotient may be rounded)
                     inputs = self.inputs(let.expression)
-                    self.say(f"{name} = {self.source_text(let.expression)}"
+                    self.say(f"{name} = {self.model.written(let.expression)}"
                              f"{f' ({inputs})' if inputs else ''} → {value}", 1)
-        status = row[f"{prefix}_status"]
-        points = row[f"{prefix}_points"]
-        if status == "scored":
-            line = row[f"{prefix}_line"]
-            level = row[f"{prefix}_level"]
+        points = outcome.points
+        if outcome.status == "scored":
             shown = _exact_then_rounded(points)
-            outcome = f"{self.level_text(level)} → {shown} {words['points']}" if level else f"{shown} {words['points']}"
-            self.say(f"{self.line_text(line)}  ⇒ {outcome}", 1)
+            level = outcome.level
+            result = f"{self.level_text(level)} → {shown} {words['points']}" if level else f"{shown} {words['points']}"
+            self.say(f"{self.rule_text(kpi.rule(outcome.rule).node)}  ⇒ {result}", 1)
         else:
-            reason = missing_reason(self.run.policy, kpi, row, self.plan.metric_columns, self.language)
-            if status == "excluded":
+            reason = missing_reason(self.model, kpi, self.result.metrics, self.language)
+            if outcome.status == "excluded":
                 self.say(f"{reason}: {words['excluded']}", 1)
             else:
-                level = row[f"{prefix}_level"]
-                shown = f"{self.level_text(level)} ({plain(points)} {words['points']})" if level else f"{plain(points)} {words['points']}"
+                level = outcome.level
+                shown = (f"{self.level_text(level)} ({plain(points)} {words['points']})" if level
+                         else f"{plain(points)} {words['points']}")
                 self.say(f"{reason}: {words['substituted']} {shown}", 1)
-        if status != "excluded":
-            self.say(f"{plain(points)} × {weight} = {plain(points * kpi.kpi.weight)}", 1)
+        if outcome.weighted is not None:  # the engine's product, to six decimals: `≈` where rounded
+            sign = "=" if points * kpi.weight == outcome.weighted else "≈"
+            self.say(f"{plain(points)} × {weight} {sign} {plain(outcome.weighted)}", 1)
         self.say()
 
     def score(self) -> None:
-        row, words = self.row, self.words
-        used = [kpi for kpi in self.plan.kpis if row[f"{kpi.prefix}_status"] != "excluded"]
-        products = [row[f"{kpi.prefix}_points"] * kpi.kpi.weight for kpi in used]
+        result, words = self.result, self.words
+        products = [kpi.weighted for kpi in result.kpis if kpi.weighted is not None]
         terms = " + ".join(plain(product) for product in products)
-        total_weight = sum((kpi.kpi.weight for kpi in used), Decimal(0))
-        exact = sum(products, Decimal(0)) / total_weight
-        # `=` only where the written arithmetic is exact; `≈` for a quotient with more than six
-        # decimals; then the two decimals that reports show.
-        six = round_half_up(exact, 6)
-        base = exact if exact == six or total_weight == 1 else six  # the base as written, used below
-        result = f"= {_exact_then_rounded(exact)}" if exact == six or total_weight == 1 else (
-            f"≈ {_exact_then_rounded(six)}" if six != round_half_up(exact) else f"≈ {plain(round_half_up(exact))}")
+        total_weight = result.counted_weight
+        base = result.base_score  # as the engine computed it, to six decimals
+        exact = sum(products, Decimal(0)) == base * total_weight
+        # `=` where the written arithmetic is exact; `≈` where the quotient was rounded to six decimals.
+        shown = f"= {_exact_then_rounded(base)}" if exact else (
+            f"≈ {_exact_then_rounded(base)}" if base != round_half_up(base) else f"≈ {plain(base)}")
         if total_weight == 1:
-            self.say(f"{words['base']} = {terms} {result}")
+            self.say(f"{words['base']} = {terms} {shown}")
         else:
-            self.say(f"{words['base']} = ({terms}) ÷ {percent_text(total_weight)} {result}")
-        totals = []
-        for adjust in self.plan.adjusts:
-            self.say(f"{words['adjust']} {adjust.adjust.name.value}:")
-            raw = Decimal(0)
-            for index, line in enumerate(adjust.lines):
-                points = row[f"a{adjust.index}_{index}"] or Decimal(0)
-                raw += points
+            self.say(f"{words['base']} = ({terms}) ÷ {percent_text(total_weight)} {shown}")
+        for adjust, total, points_by_line in zip(self.model.adjusts, result.adjust_totals, result.adjust_lines):
+            self.say(f"{words['adjust']} {adjust.node.name.value}:")
+            raw = sum(points_by_line, Decimal(0))
+            for line, points in zip(adjust.lines, points_by_line):
                 values = self.inputs(line.per if isinstance(line, ast.AdjustPer) else line.condition)
                 detail = f" ({values})" if values else ""
-                self.say(f"{self.line_text(line.span.line)}{detail}  ⇒ {_signed(points)}", 1)
-            total = row[f"a{adjust.index}_total"]
+                self.say(f"{self.rule_text(line)}{detail}  ⇒ {_signed(points)}", 1)
             if adjust.limit is not None and total != raw:
                 self.say(f"{words['total']} {_signed(raw)} → {words['limit']} {_signed(adjust.limit.low)} .. "
                          f"{_signed(adjust.limit.high)} → {_signed(total)}", 1)
             else:
                 self.say(f"{words['total']} {_signed(total)}", 1)
-            totals.append(total)
-        raw_score = base + sum(totals, Decimal(0))
-        score = row["score"]
-        if totals:
-            arithmetic = " ".join([plain(base)] + [_signed(total) for total in totals])
+        raw_score = result.raw_score
+        if result.adjust_totals:
+            arithmetic = " ".join([plain(base)] + [_signed(total) for total in result.adjust_totals])
             line = f"{words['score']} = {arithmetic} = {_exact_then_rounded(raw_score)}"
         else:
             line = f"{words['score']} = {words['base']} = {_exact_then_rounded(raw_score)}"
-        limit = self.run.policy.first(ast.ScoreLimit)
+        limit = self.model.policy.first(ast.ScoreLimit)
         if limit is not None and not limit.limit.low <= raw_score <= limit.limit.high:
             line += (f" → {words['score_limit']} {plain(limit.limit.low)} .. {plain(limit.limit.high)}"
-                     f" → {_exact_then_rounded(score)}")
+                     f" → {_exact_then_rounded(result.score)}")
         self.say(line)
         self.say()
 
     def rank_veto_grade(self) -> None:
-        row, words = self.row, self.words
-        self.say(f"{words['rank']}: {row['rank']} / {row['rank_of']}")
-        grade_line = row["grade_line"]
-        rule = next((rule for rule in self.plan.grade_rules if rule.span.line == grade_line), None)
-        if rule is not None:
-            self.say(f"{words['grade']}: {self.line_text(grade_line)}  ⇒ {rule.grade.value}")
-        elif not self.plan.grade_rules:
+        result, words, model = self.result, self.words, self.model
+        self.say(f"{words['rank']}: {result.rank} / {result.rank_of}")
+        if result.grade_rule:
+            rule = model.grade_rules[result.grade_rule - 1].node
+            self.say(f"{words['grade']}: {self.rule_text(rule)}  ⇒ {rule.grade.value}")
+        elif not model.grade_rules:
             self.say(f"{words['grade']}: {words['none']}")
-        veto_line = row["veto_line"]
-        if veto_line is not None:
-            veto = next(veto for veto in self.plan.vetoes if veto.span.line == veto_line)
+        if result.veto_rule is not None:
+            veto = model.vetoes[result.veto_rule - 1].node
             values = self.inputs(veto.condition)
             detail = f" ({values})" if values else ""
-            self.say(f"{words['veto']}: {self.line_text(veto_line)}{detail}  ⇒ {words['grade']} {veto.grade.value}")
+            self.say(f"{words['veto']}: {self.rule_text(veto)}{detail}  ⇒ {words['grade']} {veto.grade.value}")
         else:
             self.say(f"{words['veto']}: {words['none']}")
         self.say()
 
     def bonus(self) -> None:
-        row, words = self.row, self.words
+        words = self.words
         amounts = []
-        for index, bonus in enumerate(self.plan.bonuses):
-            line = row[f"b{index}_line"]
-            amount = row[f"b{index}_amount"]
-            amounts.append(amount)
-            self.say(f"{words['bonus']} {bonus.name.value}: {self.line_text(line)}  ⇒ {amount:.2f}")
-            rule = next(rule for rule in bonus.rules if rule.span.line == line)
-            share = None
+        for bonus, outcome in zip(self.model.bonuses, self.result.bonus):
+            rule = bonus.rule(outcome.rule).node
+            amounts.append(outcome.amount)
+            self.say(f"{words['bonus']} {bonus.name}: {self.rule_text(rule)}  ⇒ {outcome.amount:.2f}")
             if isinstance(rule.amount, ast.AmountShareRange):
-                share = self.tier(rule)
-            elif isinstance(rule.amount, ast.AmountShare):
-                share = rule.amount.share
+                self.tier(rule, outcome)
             elif isinstance(rule.amount, ast.AmountExpression) and (values := self.inputs(rule.amount.expression)):
                 self.say(values, 1)
-            if share is not None:
+            if outcome.share is not None:
                 of = rule.amount.of
-                if isinstance(of, ast.Reference) and of.name in self.plan.metric_columns:
-                    value = row[self.plan.metric_columns[of.name]]
-                    self.say(f"{percent_text(round_half_up(share, 6))} × {of.name} {self.value_text(of.name, value)}"
-                             f" = {amount:.2f}", 1)
+                if isinstance(of, ast.Reference) and of.name in self.result.metrics:
+                    value = self.result.metrics[of.name]
+                    self.say(f"{percent_text(round_half_up(outcome.share, 6))} × {of.name} "
+                             f"{self.value_text(of.name, value)} = {outcome.amount:.2f}", 1)
         if len(amounts) > 1:
             self.say(f"{words['bonus_total']} = {' + '.join(f'{amount:.2f}' for amount in amounts)} = "
-                     f"{sum(amounts, Decimal(0)):.2f}")
+                     f"{self.result.bonus_total:.2f}")
         if amounts:
             self.say()
 
-    def tier(self, rule: ast.BonusRule) -> Decimal:
-        """Print the tier arithmetic of ``A%..B%`` and return the share."""
-        from perfrules.engine.expressions import rank_key
-
+    def tier(self, rule: ast.BonusRule, outcome) -> None:
+        """The tier arithmetic of ``A%..B%``."""
         words = self.words
         condition: ast.RankCondition = rule.condition
-        plan = next(plan for plan in self.plan.ranks if rank_key(plan.condition) == rank_key(condition))
-        position = self.row[f"r{plan.index}_position"]
-        size = self.row[f"r{plan.index}_size"]
-        tier = Decimal(math.ceil(condition.amount * size)) if condition.is_percent else condition.amount
         low, high = rule.amount.low, rule.amount.high
-        how = f"ceil({percent_text(condition.amount)} × {size})" if condition.is_percent else plain(condition.amount)
-        self.say(f"{words['position']} {position}, {words['tier']} {how} = {plain(tier)}", 1)
-        if tier <= 1:
-            share = high
+        how = (f"ceil({percent_text(condition.amount)} × {outcome.tier_group})" if condition.is_percent
+               else plain(condition.amount))
+        self.say(f"{words['position']} {outcome.tier_position}, {words['tier']} {how} = {outcome.tier_size}", 1)
+        if outcome.tier_size <= 1:
             self.say(f"{percent_text(high)}", 1)
         else:
-            share = high - (high - low) * (position - 1) / (tier - 1)
-            self.say(f"{percent_text(high)} − ({percent_text(high)} − {percent_text(low)}) × ({position} − 1) ÷ "
-                     f"({plain(tier)} − 1) = {percent_text(round_half_up(share, 6))}", 1)
-        return share
+            self.say(f"{percent_text(high)} − ({percent_text(high)} − {percent_text(low)}) × "
+                     f"({outcome.tier_position} − 1) ÷ ({outcome.tier_size} − 1) = "
+                     f"{percent_text(round_half_up(outcome.share, 6))}", 1)
 
     def plans(self) -> None:
-        words = self.words
-        due = [plan for index, plan in enumerate(self.plan.plans) if self.row[f"p{index}_due"]]
-        if not due:
+        if not self.result.plans:
             return
-        end = period_end(self.run.period)
-        self.say(f"{words['plans']}:")
-        for plan in due:
-            self.say(f"{plan.name.value} ({self.line_text(plan.span.line).rstrip(' {')})", 1)
-            for action in plan.actions:
-                self.say(f"- {action.text.value} ({words['due']} {(end + timedelta(days=action.days)).isoformat()})", 2)
+        self.say(f"{self.words['plans']}:")
+        written = {plan.name.value: plan for plan in self.model.plans}
+        for due in self.result.plans:
+            plan = written[due.name]
+            header = f"{self.words['line'].format(n=plan.span.line)}: plan \"{plan.name.value}\" when {self.model.written(plan.condition)}"
+            self.say(f"{due.name} ({header})", 1)
+            for action in due.actions:
+                self.say(f"- {action.text} ({self.words['due']} {action.due})", 2)
 
 
 def _signed(value) -> str:
@@ -307,4 +261,3 @@ def _exact_then_rounded(value: Decimal) -> str:
     """``90`` or ``85.714286 ≈ 85.71``: the exact value, and what reports show when it differs."""
     rounded = round_half_up(value)
     return plain(value) if rounded == value else f"{plain(value)} ≈ {plain(rounded)}"
-

@@ -53,13 +53,13 @@ def write_text(target: Path, text: str) -> None:
 
 def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
     """(header, SQL) pairs of one policy's flattened result: one row per agent."""
-    plan = run.plan
+    model = run.plan.model
     columns = [
         ("agent_id", "_agent"), ("name", "_name"), ("role", "_role"), ("team", "_team"), ("period", "_period"),
         ("policy", text_literal(run.policy.name.value)),
     ]
-    for kpi in plan.kpis:
-        name = kpi.kpi.name.value
+    for kpi in model.kpis:
+        name = kpi.name
         prefix = kpi.prefix
         columns += [
             (f"kpi:{name}:value", f"CAST({prefix}_value AS DOUBLE)"),
@@ -68,17 +68,17 @@ def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
             (f"kpi:{name}:status", f"{prefix}_status"),
         ]
     columns.append(("base_score", "round(base_score, 2)"))
-    for adjust in plan.adjusts:
-        columns.append((f"adjust:{adjust.adjust.name.value}:points", f"round(a{adjust.index}_total, 2)"))
+    for adjust in model.adjusts:
+        columns.append((f"adjust:{adjust.node.name.value}:points", f"round(a{adjust.index}_total, 2)"))
     columns += [("score", "round(score, 2)"), ("rank", "rank"), ("rank_of", "rank_of")]
-    veto_names = " ".join(f"WHEN {veto.span.line} THEN {text_literal(veto.name.value)}" for veto in plan.vetoes)
-    columns.append(("veto", f"CASE veto_line {veto_names} END" if plan.vetoes else "CAST(NULL AS VARCHAR)"))
+    veto_names = " ".join(f"WHEN {veto.ordinal} THEN {text_literal(veto.node.name.value)}" for veto in model.vetoes)
+    columns.append(("veto", f"CASE veto_rule {veto_names} END" if model.vetoes else "CAST(NULL AS VARCHAR)"))
     columns.append(("grade", "grade"))
-    for index, bonus in enumerate(plan.bonuses):
-        columns.append((f"bonus:{bonus.name.value}:amount", f"b{index}_amount"))
-    total = " + ".join(f"coalesce(b{index}_amount, 0)" for index in range(len(plan.bonuses))) or "0"
+    for index, bonus in enumerate(model.bonuses):
+        columns.append((f"bonus:{bonus.name}:amount", f"b{index}_amount"))
+    total = " + ".join(f"coalesce(b{index}_amount, 0)" for index in range(len(model.bonuses))) or "0"
     columns.append(("bonus_total", f"CAST({total} AS DECIMAL(38, 2))"))
-    due = [f"CASE WHEN p{index}_due THEN {text_literal(item.name.value)} END" for index, item in enumerate(plan.plans)]
+    due = [f"CASE WHEN p{index}_due THEN {text_literal(item.name.value)} END" for index, item in enumerate(model.plans)]
     columns.append(("plans", f"concat_ws('; ', {', '.join(due)})" if due else "''"))
     columns.append(("policy_sha256", text_literal(_sha(run))))
     return columns

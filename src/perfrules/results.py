@@ -1,39 +1,42 @@
-"""The result document of ``perfrules evaluate`` (``shared/spec/cli.md``, JSON result).
+"""Building the typed result (:mod:`perfrules.result_model`) from an evaluation.
 
 :func:`build_results` reads the result tables of an :class:`~perfrules.engine.run.Evaluation`
-and builds the JSON document exactly as the spec lays it out: keys, order, rounding
-(scores, points and money to two decimals, half up), percent values as fractions,
-durations in seconds, results sorted by policy, rank and agent.  Every other output
-(CSV, XLSX, the table, explanations, review packets) starts from this document or
-from the same result tables, never from a second evaluation.
+and builds one :class:`~perfrules.result_model.AgentResult` per agent, results sorted by
+policy, rank and agent, with the policies' stamps.  Rules are found by their identity
+(the ordinal the engine wrote), never by their line.  The JSON document, explain and
+the review packet derive from these models; CSV and XLSX are written from the same
+result tables by DuckDB, for speed at a million agents.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from perfrules import __version__, ast
+from perfrules.check.model import KpiModel, PolicyModel, rank_key
 from perfrules.engine.run import Evaluation, PolicyRun
+from perfrules.result_model import (
+    Adjustment, AgentResult, BonusResult, KpiResult, PlanAction, PlanDue, PolicyStamp, ResultDocument, VetoHit,
+)
 from perfrules.values import plain, round_half_up
 
 
-def build_results(evaluation: Evaluation, warnings: list[str] | None = None) -> dict:
+def build_results(evaluation: Evaluation, warnings: list[str] | None = None) -> ResultDocument:
+    """The typed result document of an evaluation (every output derives from it)."""
     policies = []
     results = []
     for run in evaluation.runs:
-        policies.append(policy_stamp(run))
-        results.extend(_run_results(evaluation.connection, run))
-    return {
-        "perfrules": __version__,
-        "period": evaluation.period,
-        "policies": policies,
-        "results": results,
-        "warnings": list(warnings or []),
-    }
+        policies.append(PolicyStamp(**policy_stamp(run)))
+        results.extend(run_results(evaluation.connection, run))
+    return ResultDocument(
+        perfrules=__version__, period=evaluation.period, policies=policies, results=results,
+        warnings=list(warnings or []),
+    )
 
 
 def policy_stamp(run: PolicyRun) -> dict:
@@ -77,133 +80,171 @@ def period_end(period: str) -> date:
     return first_of_next - timedelta(days=1)
 
 
-def number(value: Decimal | None, places: int | None = 2):
-    """A JSON number: rounded half up to ``places`` (None: as exact as a float allows)."""
-    if value is None:
-        return None
-    if places is not None:
-        value = round_half_up(value, places)
-    return float(value)
-
-
-def metric_value(metric: ast.Metric | None, value):
-    """A measured value as the spec writes it: fraction, seconds, whole count, money."""
-    if value is None or not isinstance(value, Decimal):
-        return value
-    if metric is not None and metric.type.text == "count":
-        return int(value)
-    if metric is not None and metric.type.text == "money":
-        return number(value, 2)
-    return float(value)
-
-
 def fetch_rows(connection, run: PolicyRun) -> list[dict]:
     cursor = connection.execute(f"SELECT * FROM {run.table} ORDER BY rank NULLS LAST, _agent")
     columns = [description[0] for description in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
-def _run_results(connection, run: PolicyRun) -> list[dict]:
-    plan = run.plan
-    policy = run.policy
-    metrics = {metric.name.text: metric for metric in policy.metrics}
-    results = []
-    for row in fetch_rows(connection, run):
-        kpis = []
-        for kpi in plan.kpis:
-            prefix = kpi.prefix
-            status = row[f"{prefix}_status"]
-            measured = metrics.get(kpi.measure.name) if isinstance(kpi.measure, ast.Reference) else None
-            line = row[f"{prefix}_line"]
-            entry = {
-                "name": kpi.kpi.name.value,
-                "value": metric_value(measured, row[f"{prefix}_value"]),
-                "level": row[f"{prefix}_level"],
-                "points": number(row[f"{prefix}_points"]),
-                "weight": float(kpi.kpi.weight),
-                "status": status,
-                "line": line if line and line > 0 and status == "scored" else kpi.kpi.span.line,
-            }
-            if status != "scored":
-                entry["reason"] = missing_reason(policy, kpi, row, plan.metric_columns)
-            kpis.append(entry)
-        results.append({
-            "agent_id": row["_agent"],
-            "name": row["_name"],
-            "role": row["_role"],
-            "team": row["_team"],
-            "period": row["_period"],
-            "policy": policy.name.value,
-            "kpis": kpis,
-            "base_score": number(row["base_score"]),
-            "adjustments": _adjustments(plan, row),
-            "score": number(row["score"]),
-            "rank": row["rank"],
-            "rank_of": row["rank_of"],
-            "veto": _veto(plan, row),
-            "grade": row["grade"],
-            "bonus": [
-                {"name": bonus.name.value, "amount": number(row[f"b{index}_amount"]), "line": row[f"b{index}_line"]}
-                for index, bonus in enumerate(plan.bonuses)
-            ],
-            "bonus_total": number(sum((row[f"b{index}_amount"] or Decimal(0) for index in range(len(plan.bonuses))), Decimal(0))),
-            "plans": _plans(plan, row, run.period),
-        })
-    return results
+def run_results(connection, run: PolicyRun) -> list[AgentResult]:
+    """One typed result per agent of a policy run, in rank order."""
+    return [agent_result(run, row) for row in fetch_rows(connection, run)]
 
 
-def _adjustments(plan, row: dict) -> list[dict]:
+def agent_result(run: PolicyRun, row: dict) -> AgentResult:
+    plan, model = run.plan, run.plan.model
+    kpis, counted_weight = _kpi_results(run, row)
+    adjust_lines = [[row[f"a{adjust.index}_{number}"] or Decimal(0) for number in range(len(adjust.lines))]
+                    for adjust in model.adjusts]
+    bonuses = []
+    for bonus in model.bonuses:
+        ordinal = row[f"b{bonus.index}_rule"]
+        rule = bonus.rule(ordinal)
+        position = group = size = share = None
+        if rule is not None and isinstance(rule.node.amount, ast.AmountShareRange):
+            rank_index = next(index for index, condition in enumerate(model.rank_conditions)
+                              if rank_key(condition) == rank_key(rule.node.condition))
+            position, group = row[f"r{rank_index}_position"], row[f"r{rank_index}_size"]
+            size, share = _tier_share(rule.node, position, group)
+        elif rule is not None and isinstance(rule.node.amount, ast.AmountShare):
+            share = rule.node.amount.share
+        bonuses.append(BonusResult(name=bonus.name, amount=row[f"b{bonus.index}_amount"],
+                                   line=rule.line if rule else ordinal, rule=ordinal,
+                                   tier_position=position, tier_group=group, tier_size=size, share=share))
+    veto = model.vetoes[row["veto_rule"] - 1] if row["veto_rule"] is not None else None
+    adjust_totals = [row[f"a{adjust.index}_total"] for adjust in model.adjusts]
+    base = row["base_score"]
+    raw_score = None if base is None or None in adjust_totals else base + sum(adjust_totals, Decimal(0))
+    return AgentResult(
+        agent_id=row["_agent"], name=row["_name"], role=row["_role"], team=row["_team"], period=row["_period"],
+        policy=model.name, kpis=kpis, base_score=row["base_score"],
+        adjustments=_adjustments(model, row, adjust_lines), score=row["score"],
+        rank=row["rank"], rank_of=row["rank_of"],
+        veto=VetoHit(name=veto.node.name.value, line=veto.line) if veto else None,
+        grade=row["grade"], bonus=bonuses,
+        bonus_total=sum((bonus.amount or Decimal(0) for bonus in bonuses), Decimal(0)),
+        plans=_plans(model, row, run.period),
+        supervisor=row.get("_supervisor"),
+        metrics={name: row[column] for name, column in plan.metric_columns.items()},
+        counted_weight=counted_weight,
+        raw_score=raw_score, adjust_totals=adjust_totals, adjust_lines=adjust_lines,
+        grade_rule=row.get("grade_rule"), veto_rule=row["veto_rule"],
+        swot_holds=[bool(row[f"s{index}_holds"]) for index in range(len(model.swot_items))],
+        rank_positions=[(row[f"r{rank.index}_position"], row[f"r{rank.index}_size"]) for rank in plan.ranks],
+    )
+
+
+def _kpi_results(run: PolicyRun, row: dict) -> tuple[list[KpiResult], Decimal]:
+    """Each KPI's result, with its effective weight and the points it adds to the base score,
+    and the weights counted.
+
+    A KPI left out (``when missing exclude``) weighs nothing and the others' weights are
+    scaled up, so the effective weight of a KPI is its weight over the weights counted.
+    Contributions are shown in two decimals that add up to the base score shown (the
+    largest remainders take the odd cent), the way a reader adds the column.
+    """
+    model = run.plan.model
+    metric_values = {name: row[column] for name, column in run.plan.metric_columns.items()}
+    counted = sum((kpi.weight for kpi in model.kpis if row[f"{kpi.prefix}_status"] in ("scored", "substituted")),
+                  Decimal(0))
     entries = []
-    for adjust in plan.adjusts:
-        name = adjust.adjust.name.value
-        raw_total = Decimal(0)
-        for number_in_block, line in enumerate(adjust.lines):
-            points = row[f"a{adjust.index}_{number_in_block}"] or Decimal(0)
-            raw_total += points
+    for kpi in model.kpis:
+        prefix = kpi.prefix
+        status = row[f"{prefix}_status"]
+        ordinal = row[f"{prefix}_rule"]
+        rule = kpi.rule(ordinal) if status == "scored" else None
+        points = row[f"{prefix}_points"]
+        counts = status in ("scored", "substituted") and points is not None and counted > 0
+        effective = kpi.weight / counted if counts else Decimal(0)
+        entries.append(dict(
+            name=kpi.name, value=row[f"{prefix}_value"], level=row[f"{prefix}_level"], points=points,
+            weight=kpi.weight, status=status, line=rule.line if rule else kpi.node.span.line,
+            reason=None if status == "scored" else missing_reason(model, kpi, metric_values),
+            value_kind=kpi.metric.type.text if kpi.metric else None, rule=ordinal if rule else None,
+            weighted=row[f"{prefix}_weighted"] if counts else None,
+            effective_weight=effective, contribution=points * effective if counts else None,
+        ))
+    base = row["base_score"]
+    shown = apportion([entry["contribution"] for entry in entries], round_half_up(base) if base is not None else None)
+    return [KpiResult(**entry, contribution_shown=value) for entry, value in zip(entries, shown)], counted
+
+
+def _tier_share(rule: ast.BonusRule, position: int | None, group: int | None) -> tuple[int | None, Decimal | None]:
+    """The size of an ``A%..B%`` tier among ``group`` agents and the share paid at ``position``:
+    B − (B − A) × (position − 1) ÷ (tier − 1), the best position getting B."""
+    if position is None or group is None:
+        return None, None
+    condition: ast.RankCondition = rule.condition
+    low, high = rule.amount.low, rule.amount.high
+    size = math.ceil(condition.amount * group) if condition.is_percent else int(condition.amount)
+    if size <= 1:
+        return size, high
+    return size, high - (high - low) * (position - 1) / (size - 1)
+
+
+def apportion(parts: list[Decimal | None], total: Decimal | None, places: int = 2) -> list[Decimal | None]:
+    """``parts`` rounded to ``places`` so that they add up to ``total`` (largest remainder).
+
+    None stays None.  Without a total (or when the parts are far from it) each part is
+    rounded half up on its own.
+    """
+    rounded = [round_half_up(part, places) if part is not None else None for part in parts]
+    if total is None:
+        return rounded
+    step = Decimal(1).scaleb(-places)
+    present = [index for index, part in enumerate(parts) if part is not None]
+    floors = {index: parts[index].quantize(step, rounding="ROUND_FLOOR") for index in present}
+    missing = total - sum(floors.values(), Decimal(0))
+    cents = int(missing / step) if present else 0
+    if not 0 <= cents <= len(present):
+        return rounded
+    by_remainder = sorted(present, key=lambda index: (-(parts[index] - floors[index]), index))
+    for index in by_remainder[:cents]:
+        floors[index] += step
+    return [floors[index] if index in floors else None for index in range(len(parts))]
+
+
+def _adjustments(model: PolicyModel, row: dict, adjust_lines: list[list[Decimal]]) -> list[Adjustment]:
+    """The adjustment lines that gave points, and a limit's correction when it applied."""
+    entries = []
+    for adjust, points_by_line in zip(model.adjusts, adjust_lines):
+        name = adjust.node.name.value
+        for line, points in zip(adjust.lines, points_by_line):
             if points != 0:
-                entries.append({"block": name, "label": line.label.value, "points": number(points), "line": line.span.line})
+                entries.append(Adjustment(block=name, label=line.label.value, points=points, line=line.span.line))
+        raw_total = sum(points_by_line, Decimal(0))
         total = row[f"a{adjust.index}_total"]
         if adjust.limit is not None and total is not None and total != raw_total:
-            label = "limit" if plan.policy.language == "en" else "上下限"
-            entries.append({"block": name, "label": label, "points": number(total - raw_total), "line": adjust.limit.span.line})
+            label = "limit" if model.language == "en" else "上下限"
+            entries.append(Adjustment(block=name, label=label, points=total - raw_total, line=adjust.limit.span.line))
     return entries
 
 
-def _veto(plan, row: dict) -> dict | None:
-    line = row["veto_line"]
-    if line is None:
-        return None
-    veto = next(veto for veto in plan.vetoes if veto.span.line == line)
-    return {"name": veto.name.value, "line": line}
-
-
-def _plans(plan, row: dict, period: str) -> list[dict]:
+def _plans(model: PolicyModel, row: dict, period: str) -> list[PlanDue]:
     end = period_end(period)
-    due = []
-    for index, improvement in enumerate(plan.plans):
-        if row[f"p{index}_due"]:
-            due.append({
-                "name": improvement.name.value,
-                "actions": [
-                    {"text": action.text.value, "due": (end + timedelta(days=action.days)).isoformat()}
-                    for action in improvement.actions
-                ],
-            })
-    return due
+    return [
+        PlanDue(name=improvement.name.value, actions=[
+            PlanAction(text=action.text.value, due=(end + timedelta(days=action.days)).isoformat())
+            for action in improvement.actions
+        ])
+        for index, improvement in enumerate(model.plans) if row[f"p{index}_due"]
+    ]
 
 
-def missing_reason(policy: ast.Policy, kpi, row: dict, metric_columns: dict[str, str],
-                   language: str | None = None) -> str:
-    """Why a KPI was excluded or substituted, in ``language`` (default: the policy's)."""
-    chinese = (language or policy.language) != "en"
-    metrics = {metric.name.text: metric for metric in policy.metrics}
+def missing_reason(model: PolicyModel, kpi: KpiModel, values: dict, language: str | None = None) -> str:
+    """Why a KPI was excluded or substituted, in ``language`` (default: the policy's).
+
+    ``values`` holds each metric's value as evaluated (a value whose sample was too
+    small is already missing there).
+    """
+    chinese = (language or model.language) != "en"
     for name in kpi.reads:
-        metric = metrics.get(name)
-        if metric is None or row.get(metric_columns[name]) is not None:
+        metric = model.metric(name)
+        if metric is None or values.get(name) is not None:
             continue
         if metric.sample is not None:
             count_name, minimum = metric.sample
-            count = row.get(metric_columns[count_name])
+            count = values.get(count_name)
             if count is None or count < minimum:
                 if chinese:
                     if count is None:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, Severity, sorted_unique
 from perfrules.source import SourceFile, read_policy
+
+if TYPE_CHECKING:
+    from perfrules.check.model import PolicyModel
 
 
 class PathProblem(Exception):
@@ -23,12 +27,13 @@ class PathProblem(Exception):
 
 @dataclass
 class LoadedPolicy:
-    """One policy file: its text (if readable) and its AST (if it parsed)."""
+    """One policy file: its text (if readable), its AST (if it parsed) and its checked model."""
 
     path: Path
     display: str
     source: SourceFile | None
     policy: ast.Policy | None
+    model: PolicyModel | None = None
 
 
 @dataclass
@@ -78,7 +83,7 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
 
 
 def load_policies(arguments: list[str]) -> PolicySet:
-    from perfrules.check import CheckedPolicy, check_policy, check_policy_set
+    from perfrules.check import CheckedPolicy, analyse_policy, check_policy_set
     from perfrules.parser import parse_policy
 
     result = PolicySet()
@@ -86,7 +91,7 @@ def load_policies(arguments: list[str]) -> PolicySet:
     parsed: list[CheckedPolicy] = []
     for path, display in policy_paths(arguments):
         source, problem = read_policy(path, display)
-        policy = None
+        policy = model = None
         if problem is not None:
             diagnostics.append(problem)
         else:
@@ -94,9 +99,10 @@ def load_policies(arguments: list[str]) -> PolicySet:
             diagnostics.extend(parse.diagnostics)
             policy = parse.policy
             if policy is not None:
-                diagnostics.extend(check_policy(policy, display))
+                model, found = analyse_policy(policy, display, source.text)
+                diagnostics.extend(found)
                 parsed.append(CheckedPolicy(display, policy))
-        result.files.append(LoadedPolicy(path, display, source, policy))
+        result.files.append(LoadedPolicy(path, display, source, policy, model))
     diagnostics.extend(check_policy_set(parsed))
     result.diagnostics = sorted_unique(diagnostics)
     return result

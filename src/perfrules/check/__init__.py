@@ -1,8 +1,9 @@
 """The check stage: named passes over a parsed policy, every problem collected.
 
-``check_policy`` runs the passes in order (structure, names, ``let`` cycles,
+``analyse_policy`` runs the passes in order (structure, names, ``let`` cycles,
 expressions, scoring) on one policy; each pass reports into the same sink, so one
-run lists every problem of a file.  ``check_policy_set`` adds what only shows
+run lists every problem of a file.  What the passes learn is kept in the checked
+:class:`~perfrules.check.model.PolicyModel` that every later layer reads.  ``check_policy_set`` adds what only shows
 across files.  Passes never raise for a bad policy: a mistake is a diagnostic.
 """
 
@@ -11,24 +12,33 @@ from __future__ import annotations
 from perfrules import ast
 from perfrules.check.cycles import check_let_cycles
 from perfrules.check.expressions import check_expressions
+from perfrules.check.model import PolicyModel, build_model
 from perfrules.check.policyset import CheckedPolicy, check_policy_set
 from perfrules.check.scoring import check_scoring
 from perfrules.check.structure import check_structure
 from perfrules.check.symbols import Symbols, collect_symbols
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
 
-__all__ = ["CheckedPolicy", "Symbols", "check_policy", "check_policy_set"]
+__all__ = ["CheckedPolicy", "PolicyModel", "Symbols", "analyse_policy", "check_policy", "check_policy_set"]
 
 
-def check_policy(policy: ast.Policy, file: str) -> list[Diagnostic]:
+def analyse_policy(policy: ast.Policy, file: str, text: str) -> tuple[PolicyModel | None, list[Diagnostic]]:
+    """Run the passes; return the checked model (None when a pass could not finish) and the diagnostics."""
     sink = DiagnosticSink()
+    model = None
     try:
         check_structure(policy, sink)
         symbols = collect_symbols(policy, sink)
         check_let_cycles(symbols, sink)
-        check_expressions(policy, symbols, sink)
+        kinds = check_expressions(policy, symbols, sink)
         check_scoring(policy, symbols, sink)
+        model = build_model(file, text, policy, symbols, kinds)
     except RecursionError:
         sink.report("PR001", "this policy is nested too deeply to check (a chain of hundreds of `let` values)",
                     policy.name.span, "shorten the chain of definitions")
-    return [Diagnostic(d.code, d.message, d.span, d.hint, file) for d in sink.items]
+    return model, [Diagnostic(d.code, d.message, d.span, d.hint, file) for d in sink.items]
+
+
+def check_policy(policy: ast.Policy, file: str) -> list[Diagnostic]:
+    """The diagnostics of one policy (see :func:`analyse_policy` for the model too)."""
+    return analyse_policy(policy, file, "")[1]

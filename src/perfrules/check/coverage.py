@@ -193,14 +193,23 @@ def metric_subject(symbols: Symbols, name: str) -> Subject | None:
     return Subject(name, ValueSet.of([interval], integral), unit, metric.direction)
 
 
+def is_fraction(number: Decimal) -> bool:
+    """A bare number that stands for a share beside a percent: 0 ≤ n < 1 (``0.95`` is 95%).
+
+    1 itself is refused (PR201): HR may mean 1% or 100%, and a guess could pay the wrong bonus.
+    """
+    return 0 <= number < 1
+
+
 def constant_value(expression: ast.Expression, subject: Subject) -> Decimal | None:
     match expression:
         case ast.PercentLiteral(value=value) if subject.unit in ("percent", "number"):
             return value
         case ast.DurationLiteral(seconds=seconds) if subject.unit == "duration":
             return seconds
-        case ast.NumberLiteral(value=value) if subject.unit == "number":
-            return value
+        case ast.NumberLiteral(value=value) if subject.unit == "number" or (
+                subject.unit == "percent" and is_fraction(value)):
+            return value  # beside a percent, a bare number between 0 and 1 is a fraction (spec §4)
         case ast.Negate(operand=operand):
             inner = constant_value(operand, subject)
             return -inner if inner is not None else None

@@ -10,7 +10,7 @@ vetoes, the count metric of a ``sample``.
 from __future__ import annotations
 
 from perfrules import ast
-from perfrules.check.kinds import DIMENSIONLESS, Kind, KindChecker, Phase, kind_name
+from perfrules.check.kinds import DIMENSIONLESS, METRIC_KINDS, Kind, KindChecker, Phase, kind_name
 from perfrules.check.symbols import Symbols, grade_declared, level_declared
 from perfrules.diagnostics import DiagnosticSink, did_you_mean
 
@@ -26,10 +26,12 @@ def kpi_levels(policy: ast.Policy) -> dict[str, set[str]]:
     return result
 
 
-def check_expressions(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink) -> None:
+def check_expressions(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink) -> dict[str, Kind]:
+    """Check every expression; return the kind of every metric and let, for the policy model."""
     checker = KindChecker(symbols, sink, kpi_levels(policy))
+    kinds = {name: METRIC_KINDS.get(metric.type.text, Kind.UNKNOWN) for name, metric in symbols.metrics.items()}
     for name in symbols.lets:
-        checker.let_kind(name)
+        kinds[name] = checker.let_kind(name)[0]
     for statement in policy.statements:
         match statement:
             case ast.Metric():
@@ -66,6 +68,7 @@ def check_expressions(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink
             case ast.Target():
                 for line in statement.lines:
                     checker.value(ast.Reference(line.metric.text, line.metric.span), Phase.METRICS, "a target")
+    return kinds
 
 
 def _sample(metric: ast.Metric, symbols: Symbols, sink: DiagnosticSink) -> None:

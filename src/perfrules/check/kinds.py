@@ -19,6 +19,7 @@ import enum
 from decimal import Decimal
 
 from perfrules import ast
+from perfrules.check.coverage import is_fraction
 from perfrules.check.symbols import Symbols, grade_declared, level_declared
 from perfrules.diagnostics import DiagnosticSink, did_you_mean
 from perfrules.values import plain
@@ -284,16 +285,14 @@ class KindChecker:
             number = _plain_number(other_side)
             if number is None:
                 continue
+            if value_kind is Kind.PERCENT and is_fraction(number):
+                continue  # `resolution_rate >= 0.95` is `>= 95%` exactly (spec §4)
             if value_kind is Kind.PERCENT:
                 suggestion = plain(number * 100) if 0 < abs(number) < 1 else plain(number)
                 message = (f"{phrase} {self._describe(value_side, value_kind)} must be a percentage, not the plain number {plain(number)}"
                            if phrase else f"{self._describe(value_side, value_kind)} compared with the plain number {plain(number)}")
-                self.sink.report(
-                    "PR201",
-                    message,
-                    other_side.span,
-                    f"did you mean {suggestion}%?",
-                )
+                hint = "did you mean 1% or 100%?" if number == 1 else f"did you mean {suggestion}%?"
+                self.sink.report("PR201", message, other_side.span, hint)
                 return
             if value_kind is Kind.DURATION:
                 unit = self._unit_of(value_side)

@@ -15,6 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from perfrules import ast
+from perfrules.check.model import rank_key
 from perfrules.engine.sql import StageValues, decimal_literal, divide, text_literal, times
 
 COMPARISONS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "==": "=", "!=": "<>"}
@@ -31,28 +32,6 @@ class Scope:
     rank: str | None = None
     grade: str | None = None
     rank_conditions: dict[tuple, tuple[str, str]] = field(default_factory=dict)
-
-
-def rank_key(condition: ast.RankCondition) -> tuple:
-    """What makes two rank conditions share their positions: direction, by, team."""
-    return (condition.direction, _shape(condition.by), condition.within_team)
-
-
-def _shape(expression: ast.Expression | None):
-    """A hashable form of an expression without its spans."""
-    if expression is None:
-        return None
-    fields = []
-    for name in expression.__dataclass_fields__:
-        if name in ("span", "operator_span", "amount_span"):
-            continue
-        value = getattr(expression, name)
-        if isinstance(value, tuple):
-            value = tuple(_shape(item) for item in value)
-        elif hasattr(value, "__dataclass_fields__"):
-            value = _shape(value)
-        fields.append(value)
-    return (type(expression).__name__, *fields)
 
 
 class ExpressionCompiler:

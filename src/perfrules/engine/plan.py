@@ -3,51 +3,26 @@
 ``compile_plan`` reads a checked policy once and produces a :class:`Plan`: the SQL
 of each stage (typed and sampled metrics, KPI rule matching, KPI points, score,
 ranks, grade and veto, bonus, plans and SWOT notes) as common table expressions,
-and the metadata that says what each result column means (which rule line a
-number stands for, which level a KPI gave).  Evaluation (:mod:`perfrules.engine.run`)
+and the metadata that says what each result column means (which rule decided,
+by its ordinal in its block: :class:`~perfrules.check.model.Rule`, never by its line).  Evaluation (:mod:`perfrules.engine.run`)
 executes the plan in DuckDB; explanations and reports read the same columns.
 
-Column names inside the plan are generated (``k0_points``, ``b1_line``...): user
+Column names inside the plan are generated (``k0_points``, ``b1_rule``...): user
 text never becomes an identifier except the data's headers, always quoted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from perfrules import ast
-from perfrules.check.scoring import measured_value
-from perfrules.check.symbols import collect_symbols
-from perfrules.data.validate import KEYS, policy_metrics
-from perfrules.diagnostics import DiagnosticSink
-from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff, rank_key
+from perfrules.check.model import AdjustModel, BonusModel, KpiModel, PolicyModel, Rule, rank_key
+from perfrules.data.validate import KEYS
+from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff
 from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal
 
 ZERO = decimal_literal(0)
 HUNDRED = decimal_literal(100)
-
-
-@dataclass
-class KpiPlan:
-    """How one KPI is computed and where its results are."""
-
-    index: int
-    kpi: ast.Kpi
-    measure: ast.Expression | None
-    reads: list[str]
-    lines: dict[int, ast.KpiLine] = field(default_factory=dict)
-
-    @property
-    def prefix(self) -> str:
-        return f"k{self.index}"
-
-
-@dataclass
-class AdjustPlan:
-    index: int
-    adjust: ast.Adjust
-    lines: list[ast.AdjustPer | ast.AdjustWhen]
-    limit: ast.Limit | None
 
 
 @dataclass
@@ -62,17 +37,14 @@ class RankPlan:
 class Plan:
     """A compiled policy: its stages as SQL and the meaning of the result columns."""
 
-    policy: ast.Policy
+    model: PolicyModel
     metric_columns: dict[str, str]  # metric name -> column of the typed stage
-    kpis: list[KpiPlan]
-    adjusts: list[AdjustPlan]
     ranks: list[RankPlan]
-    vetoes: list[ast.Veto]
-    grade_rules: list[ast.GradeRule]
-    bonuses: list[ast.Bonus]
-    plans: list[ast.Plan]
-    swot_items: list[ast.SwotItem]
     stages: list[tuple[str, str]]  # (name, SELECT ...) in order
+
+    @property
+    def policy(self) -> ast.Policy:
+        return self.model.policy
 
     def sql(self, typed_table: str, period: str) -> str:
         """The whole query over the policy's typed rows of one period."""
@@ -82,15 +54,15 @@ class Plan:
             ctes.append(f"{name} AS {'MATERIALIZED ' if name == 'scored' else ''}({body})")
         head = ctes[0].replace("__SOURCE__", typed_table).replace("__WHERE__", f"_period = {text_literal(period)}")
         # Columns only the stages need; leaving them out makes the result table cheaper to store.
-        internal = [f"{kpi.prefix}_{suffix}" for kpi in self.kpis for suffix in ("rule_points", "rule_level", "weight")]
+        internal = [f"{kpi.prefix}_{suffix}" for kpi in self.model.kpis for suffix in ("rule_points", "rule_level", "weight")]
         exclude = f" EXCLUDE ({', '.join(internal)})" if internal else ""
         return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT *{exclude} FROM {self.stages[-1][0]}"
 
 
-def compile_plan(policy: ast.Policy) -> Plan:
+def compile_plan(model: PolicyModel) -> Plan:
     """Compile a policy that checked without errors."""
-    symbols = collect_symbols(policy, DiagnosticSink())
-    metric_columns = {metric.name.text: f"m{index}" for index, metric in enumerate(policy_metrics(policy))}
+    policy, symbols = model.policy, model.symbols
+    metric_columns = {metric.name.text: f"m{index}" for index, metric in enumerate(model.metrics)}
     stages: list[tuple[str, str]] = []
 
     # Stage 1: the policy's typed rows (the view typed_N of perfrules.data.validate.prepare_rows) of the period.
@@ -113,7 +85,7 @@ def compile_plan(policy: ast.Policy) -> Plan:
 
     scope = Scope({name: column for name, column in metric_columns.items()}, symbols.lets)
     compiler = ExpressionCompiler(scope)
-    kpis = [_kpi_plan(index, kpi, symbols) for index, kpi in enumerate(policy.kpis)]
+    kpis = model.kpis
     values = compiler.new_stage()
     columns = "".join(_kpi_match(plan, compiler) for plan in kpis)
     stages.append(("matched", f"SELECT {values.star()}{columns} FROM {values.source('sampled')}"))
@@ -122,55 +94,41 @@ def compile_plan(policy: ast.Policy) -> Plan:
     stages.append(("ruled", f"SELECT {values.star()}{columns} FROM {values.source('matched')}"))
     stages.append(("pointed", "SELECT *" + "".join(_kpi_points(plan, symbols) for plan in kpis) + " FROM ruled"))
     for plan in kpis:
-        scope.kpi_levels[plan.kpi.name.value] = f"{plan.prefix}_level"
+        scope.kpi_levels[plan.name] = f"{plan.prefix}_level"
 
-    adjusts = [_adjust_plan(index, adjust) for index, adjust in enumerate(policy.of_type(ast.Adjust))]
-    stages.append(("scored", _score_stage(policy, kpis, adjusts, compiler)))
+    stages.append(("scored", _score_stage(policy, kpis, model.adjusts, compiler)))
     scope.score = "score"
 
-    ranks = _rank_plans(policy)
+    ranks = [RankPlan(index, condition) for index, condition in enumerate(model.rank_conditions)]
     stages.append(("ranked", _rank_stage(ranks, compiler)))
     scope.rank = "rank"
     for plan in ranks:
         scope.rank_conditions[rank_key(plan.condition)] = (f"r{plan.index}_position", f"r{plan.index}_size")
 
-    vetoes = policy.of_type(ast.Veto)
-    grade_rules = [rule for grade in policy.of_type(ast.Grade) for rule in grade.rules]
-    stages.append(("graded", _grade_stage(vetoes, grade_rules, compiler)))
+    stages.append(("graded", _grade_stage(model.vetoes, model.grade_rules, compiler)))
     scope.grade = "grade"
 
-    bonuses = policy.of_type(ast.Bonus)
-    plans = policy.of_type(ast.Plan)
-    swot_items = [item for swot in policy.of_type(ast.Swot) for item in swot.items]
-    stages.append(("finished", _final_stage(bonuses, plans, swot_items, compiler)))
-    return Plan(policy, metric_columns, kpis, adjusts, ranks, vetoes, grade_rules, bonuses, plans, swot_items, stages)
+    stages.append(("finished", _final_stage(model.bonuses, model.plans, model.swot_items, compiler)))
+    return Plan(model, metric_columns, ranks, stages)
 
 
 # ---- KPIs ------------------------------------------------------------------------------------
 
 
-def _kpi_plan(index: int, kpi: ast.Kpi, symbols) -> KpiPlan:
-    measure, reads = measured_value(kpi, symbols)
-    plan = KpiPlan(index, kpi, measure, reads)
-    for line in kpi.lines:
-        if not isinstance(line, ast.Measure):
-            plan.lines[line.span.line] = line
-    return plan
-
-
-def _kpi_match(plan: KpiPlan, compiler: ExpressionCompiler) -> str:
-    """``kN_value`` (the measured value) and ``kN_line``: -1 missing, 0 unmatched, else the line."""
+def _kpi_match(plan: KpiModel, compiler: ExpressionCompiler) -> str:
+    """``kN_value`` (the measured value) and ``kN_rule``: -1 missing, 0 unmatched, else the rule's ordinal."""
     prefix = plan.prefix
     value = compiler.values.once(compiler.compile(plan.measure)) if plan.measure is not None else "NULL"
     missing = f"{value} IS NULL" if plan.measure is not None else "false"
     cases = []
-    for line_number, line in plan.lines.items():
+    for rule in plan.rules:
+        line = rule.node
         if isinstance(line, ast.KpiRule) and line.condition is not None:
             condition = compiler.condition(line.condition)
         else:  # `else`, or a points line: decides for every value that is not missing
             condition = "true"
-        cases.append(f"WHEN {condition} THEN {line_number}")
-    return f", {value} AS {prefix}_value, CASE WHEN {missing} THEN -1 {' '.join(cases)} ELSE 0 END AS {prefix}_line"
+        cases.append(f"WHEN {condition} THEN {rule.ordinal}")
+    return f", {value} AS {prefix}_value, CASE WHEN {missing} THEN -1 {' '.join(cases)} ELSE 0 END AS {prefix}_rule"
 
 
 def _clamp(value: str, low: str, high: str) -> str:
@@ -179,11 +137,12 @@ def _clamp(value: str, low: str, high: str) -> str:
     return f"CASE WHEN {value} IS NULL THEN NULL ELSE greatest({low}, least({value}, {high})) END"
 
 
-def _kpi_rule_outcome(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> str:
+def _kpi_rule_outcome(plan: KpiModel, compiler: ExpressionCompiler, symbols) -> str:
     """``kN_rule_points`` and ``kN_rule_level``: what the deciding line gives (computed once)."""
     prefix = plan.prefix
     points_cases, level_cases = [], []
-    for line_number, line in plan.lines.items():
+    for rule in plan.rules:
+        line, line_number = rule.node, rule.ordinal
         match line:
             case ast.KpiRule(outcome=ast.LevelOutcome(level=level)):
                 points_cases.append(f"WHEN {line_number} THEN {decimal_literal(symbols.levels[level.text].points)}")
@@ -194,16 +153,16 @@ def _kpi_rule_outcome(plan: KpiPlan, compiler: ExpressionCompiler, symbols) -> s
                 points_cases.append(f"WHEN {line_number} THEN {_linear_points(line, compiler)}")
             case ast.PointsFormula(expression=expression):
                 points_cases.append(f"WHEN {line_number} THEN {_clamp(compiler.values.once(compiler.compile(expression)), ZERO, HUNDRED)}")
-    line = f"{prefix}_line"
+    line = f"{prefix}_rule"
     rule_points = f"CASE {line} {' '.join(points_cases)} END" if points_cases else f"CAST(NULL AS {DECIMAL_TYPE})"
     rule_level = f"CASE {line} {' '.join(level_cases)} END" if level_cases else "CAST(NULL AS VARCHAR)"
     return f", {rule_points} AS {prefix}_rule_points, {rule_level} AS {prefix}_rule_level"
 
 
-def _kpi_points(plan: KpiPlan, symbols) -> str:
+def _kpi_points(plan: KpiModel, symbols) -> str:
     """``kN_points``, ``kN_level``, ``kN_status`` and ``kN_weight`` (0 when excluded)."""
     prefix = plan.prefix
-    missing = plan.kpi.missing
+    missing = plan.node.missing
     substitute_points, substitute_level, missing_status = "NULL", "NULL", "'missing'"
     if isinstance(missing, ast.MissingExclude):
         missing_status = "'excluded'"
@@ -214,13 +173,13 @@ def _kpi_points(plan: KpiPlan, symbols) -> str:
     elif isinstance(missing, ast.MissingPoints):
         substitute_points = decimal_literal(missing.points)
         missing_status = "'substituted'"
-    line = f"{prefix}_line"
+    line = f"{prefix}_rule"
     rule_points, rule_level = f"{prefix}_rule_points", f"{prefix}_rule_level"
     decided = f"{line} > 0 AND {rule_points} IS NOT NULL"
     # A formula or a line can come out missing (a division by zero): treat as a missing KPI.
     status = (f"CASE WHEN {line} = -1 OR ({line} > 0 AND {rule_points} IS NULL) THEN {missing_status} "
               f"WHEN {line} = 0 THEN 'unmatched' ELSE 'scored' END")
-    weight = decimal_literal(plan.kpi.weight)
+    weight = decimal_literal(plan.weight)
     return (
         f", {status} AS {prefix}_status"
         f", CASE WHEN {decided} THEN {rule_points} "
@@ -246,19 +205,17 @@ def _linear_points(line: ast.PointsLinear, compiler: ExpressionCompiler) -> str:
 # ---- score ------------------------------------------------------------------------------------
 
 
-def _adjust_plan(index: int, adjust: ast.Adjust) -> AdjustPlan:
-    lines = [line for line in adjust.lines if not isinstance(line, ast.Limit)]
-    limit = next((line for line in adjust.lines if isinstance(line, ast.Limit)), None)
-    return AdjustPlan(index, adjust, lines, limit)
-
-
-def _score_stage(policy: ast.Policy, kpis: list[KpiPlan], adjusts: list[AdjustPlan],
+def _score_stage(policy: ast.Policy, kpis: tuple[KpiModel, ...], adjusts: tuple[AdjustModel, ...],
                  compiler: ExpressionCompiler) -> str:
+    # Each KPI's weighted points (kN_weighted, what explain and the packet show) in a stage of their own.
     values = compiler.new_stage()
-    weighted = " + ".join(compiler.times(f"coalesce({plan.prefix}_points, {ZERO})", f"{plan.prefix}_weight")
-                          for plan in kpis)
+    weighted = ", ".join(f"{compiler.times(f'coalesce({plan.prefix}_points, {ZERO})', f'{plan.prefix}_weight')} "
+                         f"AS {plan.prefix}_weighted" for plan in kpis)
+    weighted_stage = f"SELECT {values.star()}{', ' + weighted if weighted else ''} FROM {values.source('pointed')}"
+    values = compiler.new_stage()
+    weighted_sum = " + ".join(f"{plan.prefix}_weighted" for plan in kpis)
     weights = " + ".join(f"{plan.prefix}_weight" for plan in kpis)
-    columns = [f"{compiler.divide(f'({weighted})', f'({weights})')} AS base_score"]
+    columns = [f"{compiler.divide(f'({weighted_sum})', f'({weights})')} AS base_score"]
     totals = []
     for plan in adjusts:
         raw_terms = []
@@ -280,31 +237,11 @@ def _score_stage(policy: ast.Policy, kpis: list[KpiPlan], adjusts: list[AdjustPl
     if limit is not None:
         score = _clamp(score, decimal_literal(limit.limit.low), decimal_literal(limit.limit.high))
     # Two SELECT levels: the adjustment columns are referenced by name in `score`.
-    inner = f"SELECT {values.star()}, " + ", ".join(columns) + f" FROM {values.source('pointed')}"
+    inner = f"SELECT {values.star()}, " + ", ".join(columns) + f" FROM {values.source(f'({weighted_stage})')}"
     return f"SELECT *, {score} AS score FROM ({inner})"
 
 
 # ---- ranks ---------------------------------------------------------------------------------------
-
-
-def _rank_plans(policy: ast.Policy) -> list[RankPlan]:
-    plans: dict[tuple, RankPlan] = {}
-    for statement in policy.statements:
-        for expression in _expressions(statement):
-            for node in ast.walk(expression):
-                if isinstance(node, ast.RankCondition) and rank_key(node) not in plans:
-                    plans[rank_key(node)] = RankPlan(len(plans), node)
-    return list(plans.values())
-
-
-def _expressions(statement: ast.Statement):
-    match statement:
-        case ast.Veto(condition=condition) | ast.Plan(condition=condition) | ast.Award(condition=condition):
-            yield condition
-        case ast.Grade(rules=rules) | ast.Bonus(rules=rules):
-            yield from (rule.condition for rule in rules if rule.condition is not None)
-        case ast.Swot(items=items):
-            yield from (item.condition for item in items)
 
 
 def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
@@ -341,42 +278,43 @@ def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
 # ---- grade, veto, bonus, plans -------------------------------------------------------------------
 
 
-def _grade_stage(vetoes: list[ast.Veto], rules: list[ast.GradeRule], compiler: ExpressionCompiler) -> str:
+def _grade_stage(vetoes: tuple[Rule, ...], rules: tuple[Rule, ...], compiler: ExpressionCompiler) -> str:
+    """``grade_rule`` and ``veto_rule`` (ordinals; 0: no grade rule matched, NULL: no veto) and ``grade``."""
     values = compiler.new_stage()
     rule_cases = " ".join(
-        f"WHEN {'true' if rule.condition is None else compiler.condition(rule.condition)} THEN {rule.span.line}"
+        f"WHEN {'true' if rule.node.condition is None else compiler.condition(rule.node.condition)} THEN {rule.ordinal}"
         for rule in rules
     )
-    grade_line = f"CASE {rule_cases} ELSE 0 END" if rules else "NULL"
-    grade_by_line = " ".join(f"WHEN {rule.span.line} THEN {text_literal(rule.grade.value)}" for rule in rules)
-    veto_cases = " ".join(f"WHEN {compiler.condition(veto.condition)} THEN {veto.span.line}" for veto in vetoes)
-    veto_line = f"CASE {veto_cases} END" if vetoes else "CAST(NULL AS INTEGER)"
-    veto_grade = " ".join(f"WHEN {veto.span.line} THEN {text_literal(veto.grade.value)}" for veto in vetoes)
-    grade = f"CASE grade_line {grade_by_line} END" if rules else "NULL"
+    grade_rule = f"CASE {rule_cases} ELSE 0 END" if rules else "NULL"
+    grade_by_rule = " ".join(f"WHEN {rule.ordinal} THEN {text_literal(rule.node.grade.value)}" for rule in rules)
+    veto_cases = " ".join(f"WHEN {compiler.condition(veto.node.condition)} THEN {veto.ordinal}" for veto in vetoes)
+    veto_rule = f"CASE {veto_cases} END" if vetoes else "CAST(NULL AS INTEGER)"
+    veto_grade = " ".join(f"WHEN {veto.ordinal} THEN {text_literal(veto.node.grade.value)}" for veto in vetoes)
+    grade = f"CASE grade_rule {grade_by_rule} END" if rules else "NULL"
     if vetoes:
-        grade = f"CASE WHEN veto_line IS NOT NULL THEN (CASE veto_line {veto_grade} END) ELSE {grade} END"
-    inner = f"SELECT {values.star()}, {grade_line} AS grade_line, {veto_line} AS veto_line FROM {values.source('ranked')}"
+        grade = f"CASE WHEN veto_rule IS NOT NULL THEN (CASE veto_rule {veto_grade} END) ELSE {grade} END"
+    inner = f"SELECT {values.star()}, {grade_rule} AS grade_rule, {veto_rule} AS veto_rule FROM {values.source('ranked')}"
     return f"SELECT *, {grade} AS grade FROM ({inner})"
 
 
-def _final_stage(bonuses: list[ast.Bonus], plans: list[ast.Plan], swot_items: list[ast.SwotItem],
+def _final_stage(bonuses: tuple[BonusModel, ...], plans: tuple[ast.Plan, ...], swot_items: tuple[ast.SwotItem, ...],
                  compiler: ExpressionCompiler) -> str:
     values = compiler.new_stage()
     columns = []
     for index, bonus in enumerate(bonuses):
         cases = " ".join(
-            f"WHEN {'true' if rule.condition is None else compiler.condition(rule.condition)} THEN {rule.span.line}"
+            f"WHEN {'true' if rule.node.condition is None else compiler.condition(rule.node.condition)} THEN {rule.ordinal}"
             for rule in bonus.rules
         )
-        columns.append(f"CASE {cases} ELSE 0 END AS b{index}_line")
+        columns.append(f"CASE {cases} ELSE 0 END AS b{index}_rule")
     # The values stay through `inner`, which the amounts read, and are left out after.
     inner = "SELECT *" + "".join(f", {column}" for column in columns) + " FROM "
     amounts = []
     for index, bonus in enumerate(bonuses):
         cases = " ".join(
-            f"WHEN {rule.span.line} THEN round({_amount(rule, compiler)}, 2)" for rule in bonus.rules
+            f"WHEN {rule.ordinal} THEN round({_amount(rule.node, compiler)}, 2)" for rule in bonus.rules
         )
-        amounts.append(f"CASE b{index}_line {cases} END AS b{index}_amount")
+        amounts.append(f"CASE b{index}_rule {cases} END AS b{index}_amount")
     for index, plan in enumerate(plans):
         amounts.append(f"{compiler.condition(plan.condition)} AS p{index}_due")
     for index, item in enumerate(swot_items):

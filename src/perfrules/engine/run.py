@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from perfrules import ast
+from perfrules.check.model import KpiModel
 from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_table
 from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_rows
 from perfrules.engine.plan import Plan, compile_plan
@@ -124,7 +125,7 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         chosen = wanted or connection.execute(f"SELECT max(_period) FROM {typed}").fetchone()[0]
         if chosen is None:
             continue
-        plan = compile_plan(loaded.policy)
+        plan = compile_plan(loaded.model)
         table = f"result_{index}"
         try:
             connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
@@ -151,65 +152,63 @@ def _normalise_period(connection, period: str) -> str | None:
 
 def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
     """Missing values without `when missing`, unmatched values, scores no grade rule matches."""
-    plan = run.plan
+    model = run.plan.model
     problems = []
     name = run.policy.name.value
-    for kpi in plan.kpis:
+    for kpi in model.kpis:
         prefix = kpi.prefix
         rows = connection.execute(
             f"SELECT _row, _agent, {prefix}_status, {prefix}_value FROM {run.table} "
             f"WHERE {prefix}_status IN ('missing', 'unmatched') ORDER BY _row"
         ).fetchall()
-        kpi_name = kpi.kpi.name.value
+        kpi_name = kpi.name
         for row, agent, status, value in rows:
             if status == "missing":
                 reads = ", ".join(kpi.reads) or "its value"
                 message = (f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\" has no value ({reads} is missing, "
                            f"or its sample is too small); give the KPI `when missing exclude`, a level or points")
             else:
-                shown = _value_text(plan, kpi, value)
+                shown = _value_text(kpi, value)
                 message = f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\": the value {shown} matches no rule"
             problems.append(DataProblem(data_display, message, row))
     # Grade and bonus problems are only worth saying for agents whose KPIs were all scored.
-    kpis_fine = " AND ".join(f"{kpi.prefix}_status NOT IN ('missing', 'unmatched')" for kpi in plan.kpis) or "true"
-    all_excluded = " AND ".join(f"{kpi.prefix}_status = 'excluded'" for kpi in plan.kpis) or "false"
+    kpis_fine = " AND ".join(f"{kpi.prefix}_status NOT IN ('missing', 'unmatched')" for kpi in model.kpis) or "true"
+    all_excluded = " AND ".join(f"{kpi.prefix}_status = 'excluded'" for kpi in model.kpis) or "false"
     for row, agent in connection.execute(
         f"SELECT _row, _agent FROM {run.table} WHERE {all_excluded} ORDER BY _row"
     ).fetchall():
         problems.append(DataProblem(data_display, f"agent {agent}: every KPI of policy \"{name}\" is excluded, so there is no score", row))
     # An adjustment is missing only when an amount exceeds DECIMAL(18, 6) (a missing count adds nothing).
-    for adjust in plan.adjusts:
+    for adjust in model.adjusts:
         for row, agent in connection.execute(
             f"SELECT _row, _agent FROM {run.table} WHERE a{adjust.index}_total IS NULL AND {kpis_fine} ORDER BY _row"
         ).fetchall():
-            problems.append(DataProblem(data_display, f"agent {agent}: adjustment \"{adjust.adjust.name.value}\" of policy "
+            problems.append(DataProblem(data_display, f"agent {agent}: adjustment \"{adjust.node.name.value}\" of policy "
                                                       f"\"{name}\" has no value: an amount exceeds 999,999,999,999", row))
-    if plan.grade_rules:
+    if model.grade_rules:
         for row, agent, score in connection.execute(
-            f"SELECT _row, _agent, score FROM {run.table} WHERE grade_line = 0 AND veto_line IS NULL "
+            f"SELECT _row, _agent, score FROM {run.table} WHERE grade_rule = 0 AND veto_rule IS NULL "
             f"AND score IS NOT NULL AND {kpis_fine} ORDER BY _row"
         ).fetchall():
             shown = plain(score) if score is not None else "?"
             problems.append(DataProblem(data_display, f"agent {agent}: no grade rule of policy \"{name}\" matches the score {shown}", row))
-    for index, bonus in enumerate(plan.bonuses):
-        for row, agent, line in connection.execute(
-            f"SELECT _row, _agent, b{index}_line FROM {run.table} "
-            f"WHERE (b{index}_line = 0 OR b{index}_amount IS NULL) AND score IS NOT NULL AND {kpis_fine} ORDER BY _row"
+    for index, bonus in enumerate(model.bonuses):
+        for row, agent, ordinal in connection.execute(
+            f"SELECT _row, _agent, b{index}_rule FROM {run.table} "
+            f"WHERE (b{index}_rule = 0 OR b{index}_amount IS NULL) AND score IS NOT NULL AND {kpis_fine} ORDER BY _row"
         ).fetchall():
-            if line == 0:
-                message = f"agent {agent}: no rule of bonus \"{bonus.name.value}\" matches"
+            if ordinal == 0:
+                message = f"agent {agent}: no rule of bonus \"{bonus.name}\" matches"
             else:
-                message = (f"agent {agent}: bonus \"{bonus.name.value}\" (line {line}) has no amount: "
+                message = (f"agent {agent}: bonus \"{bonus.name}\" (line {bonus.rule(ordinal).line}) has no amount: "
                            f"a value it reads is missing, it divides by zero, or it exceeds 999,999,999,999")
             problems.append(DataProblem(data_display, message, row))
     return problems
 
 
-def _value_text(plan: Plan, kpi, value) -> str:
+def _value_text(kpi: KpiModel, value) -> str:
     """A KPI's measured value written in its metric's unit (85%, 10min, 3)."""
     if value is None:
         return "?"
-    measure = kpi.measure
-    metric = next((metric for metric in plan.policy.metrics
-                   if isinstance(measure, ast.Reference) and metric.name.text == measure.name), None)
+    metric = kpi.metric
     return metric_value_text(value, metric.type.text, metric.unit) if metric else plain(value)

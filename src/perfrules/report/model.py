@@ -15,13 +15,13 @@ from datetime import date
 from decimal import Decimal
 
 from perfrules import ast
-from perfrules.check.symbols import collect_symbols
-from perfrules.diagnostics import DiagnosticSink
+from perfrules.check.model import KpiModel
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.report import charts
 from perfrules.report.swot import KINDS, KpiFacts, derive_swot, thresholds_for, veto_status
 from perfrules.report.texts import texts
-from perfrules.results import build_results, fetch_rows, missing_reason
+from perfrules.result_model import AgentResult, KpiResult, PolicyStamp
+from perfrules.results import build_results, missing_reason
 from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, percent_text, plain, round_half_up
 
 
@@ -41,8 +41,8 @@ def display_value(metric: ast.Metric | None, value, language: str) -> str:
         return f"{plain(amount)} {DURATION_WORDS['en' if language == 'en' else 'zh'][unit]}"
     if kind == "money":
         return f"{round_half_up(value):,.2f}"
-    if kind == "count":
-        return plain(value)
+    if kind == "count":  # a whole number; an average of counts to two decimals
+        return plain(round_half_up(value))
     if kind == "bool":
         return str(value)
     return plain(round_half_up(value)) if isinstance(value, Decimal) else str(value)
@@ -115,13 +115,12 @@ def build_report(evaluation: Evaluation, language: str | None = None, agents: se
                  notes: dict[str, list[tuple[str, str]]] | None = None) -> Report:
     document = build_results(evaluation)
     report = Report()
-    for run in evaluation.runs:
+    for run, stamp in zip(evaluation.runs, document.policies):
         policy_language = language or run.policy.language
-        results = [result for result in document["results"] if result["policy"] == run.policy.name.value]
-        stamp = next(item for item in document["policies"] if item["name"] == run.policy.name.value)
+        results = [result for result in document.results if result.policy == stamp.name]
         builder = _RunReport(evaluation, run, policy_language, results, stamp, notes or {})
         for result in results:
-            if agents is None or result["agent_id"] in agents:
+            if agents is None or result.agent_id in agents:
                 report.packets.append(builder.packet(result))
         if agents is None:  # a few agents' packets leave the team summary as it is
             report.summaries.append(builder.summary())
@@ -131,26 +130,24 @@ def build_report(evaluation: Evaluation, language: str | None = None, agents: se
 class _RunReport:
     """The packets and the summary of one policy run."""
 
-    def __init__(self, evaluation: Evaluation, run: PolicyRun, language: str, results: list[dict], stamp: dict,
-                 notes: dict[str, list[tuple[str, str]]]):
+    def __init__(self, evaluation: Evaluation, run: PolicyRun, language: str, results: list[AgentResult],
+                 stamp: PolicyStamp, notes: dict[str, list[tuple[str, str]]]):
         self.run = run
+        self.model = run.plan.model
         self.language = language
         self.t = texts(language)
         self.results = results
+        self.by_agent = {result.agent_id: result for result in results}
         self.notes = notes
         policy = run.policy
-        self.symbols = collect_symbols(policy, DiagnosticSink())
-        self.metrics = {metric.name.text: metric for metric in policy.metrics}
-        self.source_lines = run.loaded.source.text.splitlines()
         self.level_labels = {level.name.text: (level.label.value if level.label else level.name.text) for level in policy.levels}
-        self.measures = {plan.kpi.name.value: plan.measure for plan in run.plan.kpis}
-        self.thresholds = thresholds_for(policy, self.symbols, self.measures)
-        self.rows = {row["_agent"]: row for row in fetch_rows(evaluation.connection, run)}
+        self.thresholds = thresholds_for(self.model)
         self.history = self._history(evaluation)
         self.positions = self._group_positions()
         self.policy = {
-            "name": policy.name.value, "version": policy.version, "file": stamp["file"],
-            "sha256": (stamp["sha256"] or "")[:12], "git_commit": (stamp["git_commit"] or "")[:10] or None,
+            "name": policy.name.value, "version": policy.version, "file": stamp.file,
+            "sha256": (stamp.sha256 or "")[:12], "git_commit": (stamp.git_commit or "")[:10] or None,
+            "git_dirty": stamp.git_dirty,
         }
         self.generated = date.today().isoformat()
 
@@ -159,8 +156,8 @@ class _RunReport:
     def _history(self, evaluation: Evaluation) -> tuple[list[str], dict[str, dict[str, list]]]:
         """Periods and, per agent, the score and each KPI's measured value per period."""
         history = self.run.history(evaluation.connection)
-        names = ["score"] + [plan.kpi.name.value for plan in self.run.plan.kpis]
-        columns = ["_agent", "score"] + [f"{plan.prefix}_value" for plan in self.run.plan.kpis]
+        names = ["score"] + [kpi.name for kpi in self.model.kpis]
+        columns = ["_agent", "score"] + [f"{kpi.prefix}_value" for kpi in self.model.kpis]
         series: dict[str, dict[str, list]] = {}
         for index, (_, table) in enumerate(history):
             for row in evaluation.connection.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall():
@@ -172,80 +169,80 @@ class _RunReport:
     def _group_positions(self) -> dict[tuple[str, str], tuple[int, int]]:
         """(agent, KPI) -> (position, group size) by the KPI's value, best first, ties shared."""
         positions = {}
-        for plan in self.run.plan.kpis:
-            thresholds = self.thresholds[plan.kpi.name.value]
+        for index, kpi in enumerate(self.model.kpis):
+            thresholds = self.thresholds[kpi.name]
             if thresholds.direction is None:
                 continue
-            values = [(agent, row[f"{plan.prefix}_value"]) for agent, row in self.rows.items()
-                      if row[f"{plan.prefix}_value"] is not None]
+            values = [(result.agent_id, result.kpis[index].value) for result in self.results
+                      if result.kpis[index].value is not None]
             ordered = sorted((value for _, value in values), reverse=thresholds.direction == "higher")
             first_place = {}
             for place, value in enumerate(ordered, start=1):
                 first_place.setdefault(value, place)
             for agent, value in values:
-                positions[(agent, plan.kpi.name.value)] = (first_place[value], len(ordered))
+                positions[(agent, kpi.name)] = (first_place[value], len(ordered))
         return positions
 
     # ---- one agent ---------------------------------------------------------------------------
 
-    def packet(self, result: dict) -> AgentPacket:
-        row = self.rows[result["agent_id"]]
-        agent = result["agent_id"]
+    def packet(self, result: AgentResult) -> AgentPacket:
+        agent = result.agent_id
         kpi_lines, facts = [], []
-        for plan, kpi in zip(self.run.plan.kpis, result["kpis"]):
-            kpi_lines.append(self._kpi_line(plan, kpi, row))
-            history = self.history[1].get(agent, {}).get(kpi["name"], [])
+        for kpi, outcome in zip(self.model.kpis, result.kpis):
+            reason = self._reason(kpi, outcome, result)
+            kpi_lines.append(self._kpi_line(kpi, outcome, reason))
+            history = self.history[1].get(agent, {}).get(kpi.name, [])
             facts.append(KpiFacts(
-                kpi["name"], kpi["status"], row[f"{plan.prefix}_points"], row[f"{plan.prefix}_line"],
-                self.level_labels.get(kpi["level"]) if kpi["level"] else None, row[f"{plan.prefix}_value"],
-                self._reason(plan, kpi, row), history, self.positions.get((agent, kpi["name"])),
+                kpi.name, outcome.status, outcome.points, outcome.rule,
+                self.level_labels.get(outcome.level) if outcome.level else None, outcome.value,
+                reason, history, self.positions.get((agent, kpi.name)),
             ))
-        values = {name: row[column] for name, column in self.run.plan.metric_columns.items()}
-        vetoes = [veto_status(veto, values, row["veto_line"] == veto.span.line) for veto in self.run.plan.vetoes]
+        vetoes = [veto_status(veto.node, result.metrics, result.veto_rule == veto.ordinal) for veto in self.model.vetoes]
         swot = derive_swot(self.language, facts, self.thresholds, vetoes)
-        for index, item in enumerate(self.run.plan.swot_items):
-            if row[f"s{index}_holds"]:
+        for item, holds in zip(self.model.swot_items, result.swot_holds):
+            if holds:
                 swot[item.kind].append(item.text.value)
         for kind, text in self.notes.get(agent, []):
             swot[kind].append(f"{self.t['note']}:{text}" if self.language != "en" else f"{self.t['note']}: {text}")
         return AgentPacket(
-            language=self.language, agent_id=agent, name=result["name"] or agent, role=result["role"],
-            team=result["team"], supervisor=row["_supervisor"], period=result["period"], policy=self.policy,
-            score=_two(result["score"]), base_score=_two(result["base_score"]), grade=result["grade"] or "—",
-            rank=f"{result['rank']} / {result['rank_of']}" if result["rank"] is not None else "—",
-            bonus_total=f"{result['bonus_total']:,.2f}",
-            bonuses=[{"name": bonus["name"], "amount": f"{bonus['amount']:,.2f}"} for bonus in result["bonus"]],
+            language=self.language, agent_id=agent, name=result.name or agent, role=result.role,
+            team=result.team, supervisor=result.supervisor, period=result.period, policy=self.policy,
+            score=_two(result.score), base_score=_two(result.base_score), grade=result.grade or "—",
+            rank=f"{result.rank} / {result.rank_of}" if result.rank is not None else "—",
+            bonus_total=_money(result.bonus_total),
+            bonuses=[{"name": bonus.name, "amount": _money(bonus.amount)} for bonus in result.bonus],
             kpis=kpi_lines,
-            adjustments=[{"block": item["block"], "label": item["label"], "points": _signed(item["points"])}
-                         for item in result["adjustments"]],
-            veto=result["veto"]["name"] if result["veto"] else None,
+            adjustments=[{"block": item.block, "label": item.label, "points": _signed(item.points)}
+                         for item in result.adjustments],
+            veto=result.veto.name if result.veto else None,
             trends=self._trend_charts(agent),
             trend_periods=len(self.history[0]),
             swot={kind: swot[kind] for kind in KINDS},
-            plans=result["plans"],
+            plans=[plan.model_dump() for plan in result.plans],
             generated=self.generated,
         )
 
-    def _kpi_line(self, plan, kpi: dict, row: dict) -> KpiLine:
-        measure = plan.measure
-        metric = self.metrics.get(measure.name) if isinstance(measure, ast.Reference) else None
-        thresholds = [self.source_lines[line.span.line - 1].strip() for line in plan.kpi.lines
-                      if not isinstance(line, ast.Measure)]
-        level = self.level_labels.get(kpi["level"], kpi["level"]) if kpi["level"] else "—"
-        points = row[f"{plan.prefix}_points"]
-        weighted = "—" if kpi["status"] == "excluded" or points is None else _two(float(points * plan.kpi.weight))
+    def _kpi_line(self, kpi: KpiModel, outcome: KpiResult, reason: str | None) -> KpiLine:
+        """One row of the KPI table: the declared and the effective weight, and the points the
+        KPI adds to the base score (two decimals adding up to the base score shown)."""
+        thresholds = [self.model.written(rule.node) for rule in kpi.rules]
+        level = self.level_labels.get(outcome.level, outcome.level) if outcome.level else "—"
+        points = outcome.points
+        weight = percent_text(kpi.weight)
+        effective = percent_text(round_half_up(outcome.effective_weight, 4))
         return KpiLine(
-            name=kpi["name"], value=display_value(metric, row[f"{plan.prefix}_value"], self.language),
-            thresholds=thresholds, level=level, points="—" if points is None else _two(float(points)),
-            weight=percent_text(plan.kpi.weight), weighted=weighted, status=self.t[kpi["status"]],
-            reason=self._reason(plan, kpi, row),
+            name=kpi.name, value=display_value(kpi.metric, outcome.value, self.language),
+            thresholds=thresholds, level=level, points="—" if points is None else _two(points),
+            weight=weight if effective == weight or outcome.status == "excluded" else f"{weight} → {effective}",
+            weighted="—" if outcome.contribution_shown is None else _two(outcome.contribution_shown),
+            status=self.t[outcome.status], reason=reason,
         )
 
-    def _reason(self, plan, kpi: dict, row: dict) -> str | None:
+    def _reason(self, kpi: KpiModel, outcome: KpiResult, result: AgentResult) -> str | None:
         """Why a KPI was excluded or substituted, in the packet's language."""
-        if kpi["status"] == "scored":
+        if outcome.status == "scored":
             return None
-        return missing_reason(self.run.policy, plan, row, self.run.plan.metric_columns, self.language)
+        return missing_reason(self.model, kpi, result.metrics, self.language)
 
     def _trend_charts(self, agent: str) -> list:
         periods, series = self.history
@@ -254,67 +251,63 @@ class _RunReport:
             return []
         charts_out = [charts.line_chart(self.t["score"], periods, _floats(values["score"]),
                                         [_short(value) for value in values["score"]])]
-        for plan in self.run.plan.kpis:
-            name = plan.kpi.name.value
-            measure = plan.measure
-            metric = self.metrics.get(measure.name) if isinstance(measure, ast.Reference) else None
-            numbers = values.get(name, [])
-            labels = [display_value(metric, value, self.language).replace(" ", "") if value is not None else "" for value in numbers]
-            charts_out.append(charts.line_chart(name, periods, _floats(numbers), labels))
+        for kpi in self.model.kpis:
+            numbers = values.get(kpi.name, [])
+            labels = [display_value(kpi.metric, value, self.language).replace(" ", "") if value is not None else ""
+                      for value in numbers]
+            charts_out.append(charts.line_chart(kpi.name, periods, _floats(numbers), labels))
         return charts_out
 
     # ---- the team ------------------------------------------------------------------------------
 
     def summary(self) -> TeamSummary:
         grades = []
-        for rule in self.run.plan.grade_rules:
-            if rule.grade.value not in grades:
-                grades.append(rule.grade.value)
-        for veto in self.run.plan.vetoes:
-            if veto.grade.value not in grades:
-                grades.append(veto.grade.value)
-        counts = [sum(1 for result in self.results if result["grade"] == grade) for grade in grades]
+        for rule in self.model.grade_rules + self.model.vetoes:
+            if rule.node.grade.value not in grades:
+                grades.append(rule.node.grade.value)
+        counts = [sum(1 for result in self.results if result.grade == grade) for grade in grades]
         # Teams in the order of their first agent id (售后一组 before 售后二组), not by code point.
-        teams = list(dict.fromkeys(result["team"] or "—" for result in sorted(self.results, key=lambda r: r["agent_id"])))
-        kpi_names = [plan.kpi.name.value for plan in self.run.plan.kpis]
+        teams = list(dict.fromkeys(result.team or "—" for result in sorted(self.results, key=lambda r: r.agent_id)))
         averages = []
         for team in teams + [None]:
-            members = [result for result in self.results if team is None or (result["team"] or "—") == team]
+            members = [result for result in self.results if team is None or (result.team or "—") == team]
             cells = []
-            for plan in self.run.plan.kpis:
-                measure = plan.measure
-                metric = self.metrics.get(measure.name) if isinstance(measure, ast.Reference) else None
-                present = [self.rows[result["agent_id"]][f"{plan.prefix}_value"] for result in members]
-                present = [value for value in present if value is not None]
+            for index, kpi in enumerate(self.model.kpis):
+                present = [result.kpis[index].value for result in members if result.kpis[index].value is not None]
                 mean = sum(present, Decimal(0)) / len(present) if present else None
-                cells.append(display_value(metric, mean, self.language))
-            scores = [Decimal(str(result["score"])) for result in members if result["score"] is not None]
+                cells.append(display_value(kpi.metric, mean, self.language))
+            scores = [result.score for result in members if result.score is not None]
             averages.append({"team": team or self.t["all_teams"], "count": len(members), "values": cells,
-                             "score": _two(float(sum(scores) / len(scores))) if scores else "—"})
+                             "score": _two(sum(scores, Decimal(0)) / len(scores)) if scores else "—"})
         return TeamSummary(
             language=self.language, period=self.run.period, policy=self.policy,
             grade_chart=charts.bar_chart("", grades, counts),
-            leaderboard=[{"rank": result["rank"], "agent_id": result["agent_id"], "name": result["name"] or "",
-                          "team": result["team"] or "", "score": _two(result["score"]), "grade": result["grade"] or "",
-                          "bonus": f"{result['bonus_total']:,.2f}", "veto": result["veto"]["name"] if result["veto"] else ""}
+            leaderboard=[{"rank": result.rank, "agent_id": result.agent_id, "name": result.name or "",
+                          "team": result.team or "", "score": _two(result.score), "grade": result.grade or "",
+                          "bonus": _money(result.bonus_total), "veto": result.veto.name if result.veto else ""}
                          for result in self.results],
-            teams=teams, kpi_names=kpi_names, kpi_averages=averages,
-            vetoes=[{"agent_id": result["agent_id"], "name": result["name"] or "", "veto": result["veto"]["name"]}
-                    for result in self.results if result["veto"]],
-            bonus_total=f"{sum(result['bonus_total'] for result in self.results):,.2f}",
-            with_plans=[{"agent_id": result["agent_id"], "name": result["name"] or "",
-                         "plans": ", ".join(plan["name"] for plan in result["plans"])}
-                        for result in self.results if result["plans"]],
+            teams=teams, kpi_names=[kpi.name for kpi in self.model.kpis], kpi_averages=averages,
+            vetoes=[{"agent_id": result.agent_id, "name": result.name or "", "veto": result.veto.name}
+                    for result in self.results if result.veto],
+            bonus_total=_money(sum((result.bonus_total for result in self.results), Decimal(0))),
+            with_plans=[{"agent_id": result.agent_id, "name": result.name or "",
+                         "plans": ", ".join(plan.name for plan in result.plans)}
+                        for result in self.results if result.plans],
             generated=self.generated,
         )
 
 
-def _two(value) -> str:
-    return "—" if value is None else f"{value:.2f}"
+def _two(value: Decimal | None) -> str:
+    """Two decimals, rounded half up as the results are (never a float's rounding)."""
+    return "—" if value is None else f"{round_half_up(value, 2):.2f}"
 
 
-def _signed(value: float) -> str:
-    return f"+{value:.2f}" if value >= 0 else f"{value:.2f}"
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{round_half_up(value, 2):,.2f}"
+
+
+def _signed(value: Decimal) -> str:
+    return f"+{_two(value)}" if value >= 0 else _two(value)
 
 
 def _floats(values: list) -> list[float | None]:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from perfrules import ast
 from perfrules.check.coverage import Subject, ValueSet, condition_set, metric_subject
+from perfrules.check.model import KpiModel, PolicyModel
 from perfrules.check.symbols import Symbols
 from perfrules.report.texts import sentence
 from perfrules.values import duration_words, plain, round_half_up
@@ -31,7 +32,7 @@ class KpiFacts:
     name: str
     status: str
     points: Decimal | None
-    line: int | None
+    rule: int | None  # the ordinal of the rule that decided
     level_label: str | None
     value: Decimal | None
     reason: str | None
@@ -59,7 +60,7 @@ def derive_swot(language: str, kpis: list[KpiFacts], plans: dict, vetoes: list[t
         elif kpi.group_position and _in_share(kpi.group_position, best_end=False):
             found["weakness"].append(sentence(language, "bottom_group", kpi=kpi.name))
         if thresholds is not None and kpi.status == "scored" and kpi.value is not None:
-            step = thresholds.next_level(kpi.value, kpi.line)
+            step = thresholds.next_level(kpi.value, kpi.rule)
             if step is not None:
                 change, label = step
                 found["opportunity"].append(sentence(language, "close_to_next", kpi=kpi.name,
@@ -102,13 +103,16 @@ def _trend(history: list[Decimal | None], direction: str | None) -> int | None:
 class KpiThresholds:
     """A KPI's rules read as value ranges: best and lowest points, the next level's distance."""
 
-    def __init__(self, kpi: ast.Kpi, subject: Subject | None, symbols: Symbols, level_labels: dict[str, str]):
+    def __init__(self, kpi: KpiModel, subject: Subject | None, symbols: Symbols, level_labels: dict[str, str]):
         self.subject = subject
         self.direction = subject.direction if subject else None
         self.rules: list[tuple[int, Decimal, str, ValueSet | None]] = []
         self.ranges_known = subject is not None
         matched = None
-        for rule in kpi.rules:
+        for identity in kpi.rules:
+            rule = identity.node
+            if not isinstance(rule, ast.KpiRule):
+                continue
             points, label = _outcome(rule.outcome, symbols, level_labels)
             values = None
             if self.ranges_known:
@@ -118,16 +122,16 @@ class KpiThresholds:
                 else:
                     values = raw if matched is None else raw.minus(matched, subject.domain)
                     matched = raw if matched is None else matched.union(raw)
-            self.rules.append((rule.span.line, points, label, values))
+            self.rules.append((identity.ordinal, points, label, values))
         outcomes = [points for _, points, _, _ in self.rules if points is not None]
         self.best = max(outcomes) if outcomes else None
         self.lowest = min(outcomes) if outcomes else None
 
-    def next_level(self, value: Decimal, line: int | None) -> tuple[Decimal, str] | None:
-        """(distance, label) to the nearest rule with more points, when it is close."""
+    def next_level(self, value: Decimal, rule: int | None) -> tuple[Decimal, str] | None:
+        """(distance, label) to the nearest rule with more points than rule ``rule`` (its ordinal), when close."""
         if not self.ranges_known or self.direction is None:
             return None
-        current = next((points for rule_line, points, _, _ in self.rules if rule_line == line), None)
+        current = next((points for ordinal, points, _, _ in self.rules if ordinal == rule), None)
         if current is None:
             return None
         best: tuple[Decimal, str] | None = None
@@ -182,13 +186,14 @@ def _outcome(outcome: ast.Outcome, symbols: Symbols, labels: dict[str, str]) -> 
     return (level.points if level else None), labels.get(outcome.level.text, outcome.level.text)
 
 
-def thresholds_for(policy: ast.Policy, symbols: Symbols, measures: dict[str, ast.Expression | None]) -> dict[str, KpiThresholds]:
-    labels = {level.name.text: (level.label.value if level.label else level.name.text) for level in policy.levels}
+def thresholds_for(model: PolicyModel) -> dict[str, KpiThresholds]:
+    symbols = model.symbols
+    labels = {level.name.text: (level.label.value if level.label else level.name.text) for level in model.policy.levels}
     result = {}
-    for kpi in policy.kpis:
-        measure = measures.get(kpi.name.value)
+    for kpi in model.kpis:
+        measure = kpi.measure
         subject = metric_subject(symbols, measure.name) if isinstance(measure, ast.Reference) else None
-        result[kpi.name.value] = KpiThresholds(kpi, subject, symbols, labels)
+        result[kpi.name] = KpiThresholds(kpi, subject, symbols, labels)
     return result
 
 
