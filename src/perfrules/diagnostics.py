@@ -101,6 +101,8 @@ CODES: dict[str, Code] = _catalogue(
     Code("PR403", W, "rule that can never match"),
     Code("PR404", W, "rule that rewards worse values"),
     Code("PR405", E, "`A%..B%` outside a single `top` condition"),
+    Code("PR406", W, "score can fall below 0"),
+    Code("PR407", W, "bonus can be negative"),
     # PR5xx: several policies together
     Code("PR501", E, "role claimed by two policies"),
     Code("PR502", E, "two policies with the same name"),

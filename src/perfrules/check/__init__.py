@@ -1,7 +1,7 @@
 """The check stage: named passes over a parsed policy, every problem collected.
 
 ``analyse_policy`` runs the passes in order (structure, names, ``let`` cycles,
-expressions, scoring) on one policy; each pass reports into the same sink, so one
+expressions, scoring, signs) on one policy; each pass reports into the same sink, so one
 run lists every problem of a file.  What the passes learn is kept in the checked
 :class:`~perfrules.check.model.PolicyModel` that every later layer reads.  ``check_policy_set`` adds what only shows
 across files.  Passes never raise for a bad policy: a mistake is a diagnostic.
@@ -15,6 +15,7 @@ from perfrules.check.expressions import check_expressions
 from perfrules.check.model import PolicyModel, build_model
 from perfrules.check.policyset import CheckedPolicy, check_policy_set
 from perfrules.check.scoring import check_scoring
+from perfrules.check.signs import check_signs
 from perfrules.check.structure import check_structure
 from perfrules.check.symbols import Symbols, collect_symbols
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
@@ -32,6 +33,7 @@ def analyse_policy(policy: ast.Policy, file: str, text: str) -> tuple[PolicyMode
         check_let_cycles(symbols, sink)
         kinds = check_expressions(policy, symbols, sink)
         check_scoring(policy, symbols, sink)
+        check_signs(policy, symbols, sink)
         model = build_model(file, text, policy, symbols, kinds)
     except RecursionError:
         sink.report("PR001", "this policy is nested too deeply to check (a chain of hundreds of `let` values)",
