@@ -479,14 +479,16 @@ def test_example_team_summary(example):
                    for grade in ("优秀", "良好", "合格", "不合格"))
     assert "等级分布" in flat and bars in flat, bars
 
-    # KPI averages by team: the mean reply rate of each team, from the data
+    # KPI averages by team: the mean reply rate of each team, from the data, with the one decimal
+    # the data's values carry (86.5%)
     assert_has(text, "各团队指标平均值")
     with (EXAMPLES / "agents.csv").open(encoding="utf-8-sig") as handle:
         rows = [row for row in csv.DictReader(handle) if row["period"] == PERIOD]
     for team in {row["team"] for row in rows} | {None}:
         members = [row for row in rows if team is None or row["team"] == team]
         mean = sum(Decimal(row["reply_within_10min"].rstrip("%")) for row in members) / len(members) / 100
-        assert_has(text, f"{team or '全部'} {len(members)} {percent(mean)}")
+        shown = (mean * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        assert_has(text, f"{team or '全部'} {len(members)} {shown}%")
 
 
 # ---- the small Chinese data set -----------------------------------------------------------------
@@ -536,6 +538,35 @@ def test_substituted_and_excluded_kpis_show_their_reason(small):
     assert_has(text, f"处理时长 — aht <= 6min => excellent aht <= 10min => pass else => fail — — 30% — 不计入 "
                      f"{excluded['reason']}")
     assert has(swot_boxes(text)["weakness"], f"处理时长数据不足,本期不计分:{excluded['reason']}")
+
+
+@pytest.mark.parametrize("agent_id", ["A004", "A006"])
+def test_weighted_points_add_up_to_the_base_score(small, agent_id):
+    """A004's 顾客满意度 is substituted (60 points, its weight counts); A006's 处理时长 is excluded
+    (the others' weights are scaled up: 40% → 57.14%, 30% → 42.86%).  The packet's weighted
+    column, read back from the PDF, adds up to the base score it prints."""
+    result = small["results"][agent_id]
+    flat = compact(small_packet(small, agent_id))
+    counted = sum(Decimal(str(kpi["weight"])) for kpi in result["kpis"] if kpi["status"] != "excluded")
+    printed = []
+    for kpi in result["kpis"]:
+        if kpi["status"] == "excluded":
+            assert compact(f"{kpi['name']} — ") in flat
+            continue
+        weight = Decimal(str(kpi["weight"]))
+        declared = f"{(weight * 100).normalize():f}%"
+        effective = f"{(weight / counted * 100).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP).normalize():f}%"
+        shown = declared if counted == 1 else f"{declared}→{effective}"
+        status = "已计分" if kpi["status"] == "scored" else "替代计分"
+        found = re.search(rf"{kpi['points']:.2f}{re.escape(shown)}(\d+\.\d\d){status}", flat)
+        assert found, f"{kpi['name']}: {kpi['points']:.2f} {shown} ... {status}"
+        exact = Decimal(str(kpi["points"])) * weight / counted
+        assert abs(Decimal(found.group(1)) - exact) < Decimal("0.01")
+        printed.append(Decimal(found.group(1)))
+    assert compact(f"基础分 {result['base_score']:.2f}") in flat
+    assert sum(printed) == Decimal(f"{result['base_score']:.2f}")
+    if agent_id == "A006":
+        assert "40%→57.14%" in flat and "30%→42.86%" in flat
 
 
 def test_derived_swot_lines(small):
@@ -608,8 +639,25 @@ def test_small_team_summary(small):
     places = [board.index(compact(f"{r['rank']} {r['name']} ({r['agent_id']}) {r['team']} {r['score']:.2f} "
                                   f"{r['grade']} {money(r['bonus_total'])}")) for r in results]
     assert places == sorted(places)
-    # KPI averages: 一组 reply (88.8 + 93 + 86 + 83) / 4 = 87.7%, aht (7.5 + 9 + 9.5 + 8.5) / 4 = 8.63 分钟
-    assert_has(text, "一组 4 87.7% 90% 8.63 分钟", "全部 8 87.04%")
+    # KPI averages, with as many decimals as the column's values show (one here):
+    # 一组 reply (88.8 + 93 + 86 + 83) / 4 = 87.7%, csat (95 + 91 + 88 + 86) / 4 = 90.0%,
+    # aht (7.5 + 9 + 9.5 + 8.5) / 4 = 8.625 → 8.6 分钟; 全部 reply 696.3 / 8 = 87.0375 → 87.0%
+    assert_has(text, "一组 4 87.7% 90.0% 8.6 分钟", "全部 8 87.0%")
+
+
+def test_averages_read_like_the_values():
+    from perfrules.report.model import average_text
+    from perfrules.parser import parse_policy
+    from perfrules.source import SourceFile
+
+    text = ('policy "p" {\n version "1"\n roles agent\n metric calls: count\n metric csat: percent\n'
+            ' metric aht: duration in min\n kpi "k" weight 100% { points calls }\n}\n')
+    metrics = {metric.name.text: metric for metric in parse_policy(SourceFile("p.perf", text)).policy.metrics}
+    assert average_text(metrics["calls"], [Decimal(1), Decimal(0), Decimal(1)], 1, "zh") == "0.7"
+    assert average_text(metrics["csat"], [Decimal("0.95"), Decimal("0.9")], 1, "zh") == "92.5%"
+    assert average_text(metrics["csat"], [Decimal("0.95"), Decimal("0.91")], 0, "zh") == "93%"
+    assert average_text(metrics["aht"], [Decimal(400), Decimal(500)], 1, "en") == "7.5 min"
+    assert average_text(metrics["aht"], [], 1, "zh") == "—"
 
 
 # ---- English ------------------------------------------------------------------------------------
