@@ -144,7 +144,7 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
     from pathlib import Path
 
     from perfrules import outputs
-    from perfrules.results import build_results
+    from perfrules.results import build_results, iter_results
 
     if output_format is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
@@ -160,9 +160,16 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
                 click.echo(text, nl=False)
         elif output_format == "xlsx":
             outputs.write_xlsx(evaluation, target)
+        elif output_format == "json":
+            document = build_results(evaluation, warnings, with_results=False)
+            chunks = document.json_chunks(iter_results(evaluation))
+            if target is None:
+                for chunk in chunks:
+                    click.echo(chunk, nl=False)
+            else:
+                outputs.write_chunks(target, chunks)
         else:
-            document = build_results(evaluation, warnings).to_json_data()
-            text = outputs.json_text(document) if output_format == "json" else outputs.render_table(document)
+            text = outputs.render_table(build_results(evaluation, warnings).to_json_data())
             if target is None:
                 click.echo(text, nl=False)
             else:

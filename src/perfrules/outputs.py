@@ -47,8 +47,14 @@ def json_text(document: dict) -> str:
 
 
 def write_text(target: Path, text: str) -> None:
-    with write_atomically(target) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+    write_chunks(target, [text])
+
+
+def write_chunks(target: Path, chunks) -> None:
+    """Write text given in pieces (a streamed document), whole or not at all."""
+    with write_atomically(target) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
 
 
 def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:

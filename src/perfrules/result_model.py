@@ -14,9 +14,10 @@ JSON document, so the document stays exactly as the spec lays it out.
 from __future__ import annotations
 
 from decimal import Decimal
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_serializer
 
 from perfrules.values import round_half_up
 
@@ -58,7 +59,8 @@ class KpiResult(_Model):
     weight: Fraction
     status: str = Field(description="scored, excluded, substituted")
     line: int = Field(description="the line of the rule that decided, else of the KPI")
-    reason: str | None = Field(default=None, description="why the KPI was excluded or substituted")
+    reason: str | None = Field(default=None, exclude_if=lambda reason: reason is None,
+                               description="why the KPI was excluded or substituted (only then)")
     # Not in the JSON document: for explain and the packet.
     value_kind: str | None = Field(default=None, exclude=True)
     rule: int | None = Field(default=None, exclude=True, description="the ordinal of the deciding rule")
@@ -67,6 +69,11 @@ class KpiResult(_Model):
     contribution: Decimal | None = Field(default=None, exclude=True, description="points × effective weight, exact")
     contribution_shown: Decimal | None = Field(default=None, exclude=True,
                                                description="the contribution in two decimals, adding up to the base score shown")
+
+    @field_serializer("value")
+    def _value_in_units(self, value: Any) -> Any:
+        """``value`` in the spec's units: a whole count, money in cents, a fraction, seconds."""
+        return metric_json(value, self.value_kind)
 
 
 class Adjustment(_Model):
@@ -154,13 +161,23 @@ class ResultDocument(_Model):
 
     def to_json_data(self) -> dict:
         """The document as cli.md lays it out (plain JSON values)."""
-        data = self.model_dump(mode="json")
-        for result, written in zip(self.results, data["results"]):
-            for kpi, kpi_written in zip(result.kpis, written["kpis"]):
-                kpi_written["value"] = metric_json(kpi.value, kpi.value_kind)
-                if kpi.reason is None:
-                    kpi_written.pop("reason")
-        return data
+        return self.model_dump(mode="json")
+
+    def json_chunks(self, results: Iterable[AgentResult] | None = None) -> Iterator[str]:
+        """The JSON text of the document, one result at a time (``results``, when given, stream
+        in place of ``self.results``), so that memory stays flat however many agents there are.
+
+        The text around the results is the document's own serialisation with no results; a
+        quote inside any string is escaped there, so ``"results": []`` occurs exactly once.
+        """
+        empty = self.model_copy(update={"results": []}).model_dump_json(indent=2)
+        head, tail = empty.split('"results": []', 1)
+        yield head + '"results": ['
+        count = 0
+        for result in self.results if results is None else results:
+            yield ("," if count else "") + "\n    " + result.model_dump_json(indent=2).replace("\n", "\n    ")
+            count += 1
+        yield ("\n  ]" if count else "]") + tail + "\n"
 
 
 def result_schema() -> dict:

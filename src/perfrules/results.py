@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterator
 import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,17 +27,29 @@ from perfrules.result_model import (
 from perfrules.values import plain, round_half_up
 
 
-def build_results(evaluation: Evaluation, warnings: list[str] | None = None) -> ResultDocument:
-    """The typed result document of an evaluation (every output derives from it)."""
-    policies = []
-    results = []
-    for run in evaluation.runs:
-        policies.append(PolicyStamp(**policy_stamp(run)))
-        results.extend(run_results(evaluation.connection, run))
+def build_results(evaluation: Evaluation, warnings: list[str] | None = None, *,
+                  with_results: bool = True) -> ResultDocument:
+    """The typed result document of an evaluation (every output derives from it).
+
+    ``with_results=False`` leaves ``results`` empty, for writing them as a stream
+    (:func:`iter_results` and :meth:`ResultDocument.json_chunks`).
+    """
     return ResultDocument(
-        perfrules=__version__, period=evaluation.period, policies=policies, results=results,
+        perfrules=__version__, period=evaluation.period,
+        policies=[PolicyStamp(**policy_stamp(run)) for run in evaluation.runs],
+        results=list(iter_results(evaluation)) if with_results else [],
         warnings=list(warnings or []),
     )
+
+
+def iter_results(evaluation: Evaluation, batch: int = 2048) -> Iterator[AgentResult]:
+    """Every agent's typed result, policy by policy in rank order, a batch of rows at a time."""
+    for run in evaluation.runs:
+        cursor = evaluation.connection.execute(f"SELECT * FROM {run.table} ORDER BY rank NULLS LAST, _agent")
+        columns = [description[0] for description in cursor.description]
+        while rows := cursor.fetchmany(batch):
+            for row in rows:
+                yield agent_result(run, dict(zip(columns, row)))
 
 
 def policy_stamp(run: PolicyRun) -> dict:
@@ -84,11 +97,6 @@ def fetch_rows(connection, run: PolicyRun) -> list[dict]:
     cursor = connection.execute(f"SELECT * FROM {run.table} ORDER BY rank NULLS LAST, _agent")
     columns = [description[0] for description in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
-
-
-def run_results(connection, run: PolicyRun) -> list[AgentResult]:
-    """One typed result per agent of a policy run, in rank order."""
-    return [agent_result(run, row) for row in fetch_rows(connection, run)]
 
 
 def agent_result(run: PolicyRun, row: dict) -> AgentResult:

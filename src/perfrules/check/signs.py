@@ -1,8 +1,8 @@
 """The signs pass: legal policies that can score below 0 or pay a negative bonus.
 
-KPI points are 0..100 (PR110), so a base score is never negative; deductions can take a
-score below 0 when nothing bounds them, and a bonus formula with a subtraction can come
-out below 0.  Neither is a mistake of syntax or kind, and HR may even mean it, but a
+KPI points are 0..100 (PR110), so a base score is never negative; a deduction per count
+with no limit can take a score below 0 (without bound), and a bonus formula with a
+subtraction can come out below 0.  Neither is a mistake of syntax or kind, and HR may even mean it, but a
 negative score or a negative payment on a review is almost always an oversight that
 nobody sees until payday: each is a warning with the bound that would prevent it.
 
@@ -13,8 +13,6 @@ negative count, and the others are amounts).
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from perfrules import ast
 from perfrules.check.symbols import Symbols
@@ -39,25 +37,29 @@ def check_signs(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink) -> N
 
 
 def _score_below_zero(policy: ast.Policy, sink: DiagnosticSink) -> None:
+    """A ``-N per COUNT`` line in a block without ``limit``, and no ``score limit``: the
+    deduction grows with the count and nothing stops it (one agent with 30 complaints at
+    -5 each scores -150).  Bounded deductions (a block ``limit``) have a known floor that
+    explain shows, and the author chose it: they are not reported."""
     if policy.first(ast.ScoreLimit) is not None:
-        return  # the author bounded the score; a limit below 0 is their decision
+        return
     for adjust in policy.of_type(ast.Adjust):
-        limit = next((line for line in adjust.lines if isinstance(line, ast.Limit)), None)
-        unbounded = any(isinstance(line, ast.AdjustPer) and line.amount < 0 for line in adjust.lines)
-        lowest = sum((line.amount for line in adjust.lines
-                      if isinstance(line, ast.AdjustWhen) and line.amount < 0), Decimal(0))
-        if limit is not None:
-            unbounded, lowest = False, max(lowest, limit.low) if not unbounded else limit.low
-        if not unbounded and lowest >= 0:
+        if any(isinstance(line, ast.Limit) for line in adjust.lines):
             continue
-        how = "any number of points" if unbounded else f"up to {plain(-lowest)} points"
+        line = next((line for line in adjust.lines if isinstance(line, ast.AdjustPer) and line.amount < 0), None)
+        if line is None:
+            continue
         sink.report(
             "PR406",
-            f'the score can fall below 0: adjustment "{adjust.name.value}" can take away {how} and the policy has no `score limit`',
-            adjust.name.span,
-            "add `score limit 0 to 100` (or `limit` the adjustment)",
+            f'the score can fall below 0: adjustment "{adjust.name.value}" deducts {plain(-line.amount)} per '
+            f"{_counted(line.per)} with no limit, and the policy has no `score limit`",
+            line.span,
+            "bound it: a `limit` in the adjustment (like limit -20 to +10) or `score limit 0 to 100` in the policy",
         )
-        return
+
+
+def _counted(expression: ast.Expression) -> str:
+    return expression.name if isinstance(expression, ast.Reference) else "count"
 
 
 def _can_be_negative(expression: ast.Expression, symbols: Symbols, seen: set[str]) -> bool:
