@@ -151,3 +151,35 @@ def test_ctrl_c_in_a_real_process():
                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     stdout, stderr = process.communicate(timeout=120)
     assert (process.returncode, stdout, stderr) == (130, "", "perfrules: interrupted\n")
+
+
+# ---- --agent near misses ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("agent, hint", [
+    ("a001", " (hint: did you mean 'A001'?)"),      # case
+    ("Ａ００１", " (hint: did you mean 'A001'?)"),  # full-width, as a Chinese input method types it
+    ("A 001", " (hint: did you mean 'A001'?)"),     # a space
+    ("A01", " (hint: did you mean 'A001'?)"),       # edit distance
+    ("M9", ""),                                     # nothing close
+])
+def test_explain_suggests_the_agent_meant(run_cli, agent, hint):
+    result = run_cli("explain", "policy.perf", "data.csv", "--agent", agent, cwd=GOOD)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"perfrules: error: no agent '{agent}' in data.csv for period 2026-11{hint}\n"
+
+
+def test_report_suggests_the_agents_meant(run_cli, tmp_path):
+    packets = tmp_path / "packets"
+    result = run_cli("report", "policy.perf", "data.csv", "-o", str(packets),
+                     "--agent", "A002", "--agent", "a001", "--agent", "M9", "--agent", "a 003", cwd=GOOD)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "perfrules: error: no agents 'M9', 'a 003', 'a001' in data.csv for period 2026-11 "
+        "(hint: for 'a 003', did you mean 'A003'?; for 'a001', did you mean 'A001'?)\n")
+    assert not packets.exists()
+
+
+def test_report_one_unknown_agent(run_cli, tmp_path):
+    result = run_cli("report", "policy.perf", "data.csv", "-o", str(tmp_path / "p"), "--agent", "a006", cwd=GOOD)
+    assert (result.exit_code, result.stderr) == (
+        2, "perfrules: error: no agent 'a006' in data.csv for period 2026-11 (hint: did you mean 'A006'?)\n")

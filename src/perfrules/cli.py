@@ -286,10 +286,29 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, la
 
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
     try:
-        click.echo(explain_agent(evaluation, agent_id, lang), nl=False)
+        text = explain_agent(evaluation, agent_id, lang)
     except AgentNotFound:
-        periods = ", ".join(sorted({run.period for run in evaluation.runs})) or "none"
-        raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated ({periods})") from None
+        raise _unknown_agents([agent_id], evaluation, data) from None
+    click.echo(text, nl=False)
+
+
+def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
+    """``no agent 'sharon' in data.csv for period 2026-11 (hint: did you mean 'SHARON'?)``."""
+    from perfrules.diagnostics import did_you_mean
+    from perfrules.explain import agent_ids
+
+    known = agent_ids(evaluation)
+    hints = [(name, did_you_mean(name, known)) for name in unknown]
+    hints = [(name, hint) for name, hint in hints if hint]
+    periods = sorted({run.period for run in evaluation.runs})
+    where = f"for period{'s' if len(periods) > 1 else ''} {', '.join(periods)}" if periods else "(no period was evaluated)"
+    names = ", ".join(f"'{name}'" for name in unknown)
+    message = f"no agent{'s' if len(unknown) > 1 else ''} {names} in {data} {where}"
+    if len(unknown) == 1 and hints:
+        message += f" (hint: {hints[0][1]})"
+    elif hints:
+        message += " (hint: " + "; ".join(f"for '{name}', {hint}" for name, hint in hints) + ")"
+    return UsageProblem(message)
 
 
 @main.command()
@@ -325,7 +344,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
     if wanted:
         unknown = sorted(wanted - {packet.agent_id for packet in built.packets})
         if unknown:
-            raise UsageProblem(f"no agent {', '.join(unknown)} in {data} for the period evaluated")
+            raise _unknown_agents(unknown, evaluation, data)
     try:
         written, _ = write_report(built, Path(output), Path(templates) if templates else None,
                                   progress=sys.stderr.isatty())
