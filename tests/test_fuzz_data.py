@@ -112,7 +112,7 @@ policy "mini" {
 
 PROBLEM_LINE = re.compile(r"^data\.(csv|json|jsonl|xlsx|parquet):(?:(\d+):)? .+")
 SUMMARY_LINE = re.compile(r"^(\d+) data (problems?): nothing was written$")
-TOP_KEYS = {"perfrules", "period", "policies", "results", "warnings"}
+TOP_KEYS = {"perfrules", "period", "data_sha256", "policies", "results", "warnings"}
 CANONICAL_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
 
 SCALE = float(os.environ.get("PERFRULES_FUZZ_SCALE", "1"))

@@ -151,6 +151,7 @@ class _RunReport:
         self.policy = {
             "name": policy.name.value, "version": policy.version, "file": stamp["file"],
             "sha256": (stamp["sha256"] or "")[:12], "git_commit": (stamp["git_commit"] or "")[:10] or None,
+            "git_dirty": stamp["git_dirty"],
         }
         self.generated = date.today().isoformat()
 
