@@ -30,6 +30,8 @@ def test_wheel_installs_and_checks_from_another_folder(tmp_path):
     (wheel,) = wheels.glob("perfrules-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "perfrules/grammar/perfrules.lark" in names
+    assert "perfrules/py.typed" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
     environment = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(environment)
@@ -45,3 +47,11 @@ def test_wheel_installs_and_checks_from_another_folder(tmp_path):
 
     location = run(python, "-c", "import perfrules.resources as r; print(r.grammar_path())", cwd=elsewhere)
     assert location.stdout.strip().startswith(str(environment))
+
+    # one version: the wheel's metadata, the package and the command line
+    from perfrules import __version__
+
+    metadata = run(python, "-c", "import importlib.metadata as m, perfrules; print(m.version('perfrules'), perfrules.__version__)")
+    assert metadata.stdout.split() == [__version__, __version__]
+    shown = run(environment / "bin" / "perfrules", "--version", cwd=elsewhere)
+    assert shown.stdout == f"perfrules, version {__version__}\n"

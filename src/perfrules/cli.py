@@ -78,6 +78,10 @@ def bug_message(error: BaseException) -> str:
             f"(this is a bug in perfrules; run again with --debug for the traceback)")
 
 
+# ``perfrules`` alone prints the help (exit 2 since click 8.2, which names this error).
+_HELP_FOR_NO_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _usage_errors_on_one_line:
     """click's usage errors (bad option, missing argument) as one line with a hint, exit 2."""
 
@@ -85,7 +89,7 @@ class _usage_errors_on_one_line:
         return self
 
     def __exit__(self, kind, error, _traceback):
-        if error is None or isinstance(error, (UsageProblem, click.exceptions.NoArgsIsHelpError)):
+        if error is None or isinstance(error, (UsageProblem, _HELP_FOR_NO_ARGUMENTS)):
             return False
         if isinstance(error, click.UsageError):
             message = error.format_message().rstrip(".")
