@@ -61,7 +61,7 @@ class Perfrules(click.Group):
             click.echo("perfrules: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
-            _silence_stdout()
+            _silence_output()
             sys.exit(EXIT_BROKEN_PIPE)
         except Exception as error:  # noqa: BLE001 - the one place that turns a bug into exit 4
             if ctx.params.get("debug"):
@@ -101,7 +101,7 @@ class _usage_errors_on_one_line:
         return False
 
 
-def _silence_stdout() -> None:
+def _silence_output() -> None:
     """After a reader closed the pipe: send what is left to /dev/null, so that Python's
     final flush does not fail with a second error."""
     for stream in (sys.stdout, sys.stderr):
