@@ -7,6 +7,7 @@ outside the checkout.  Slow (tens of seconds), so it runs once per suite.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -20,7 +21,10 @@ pytestmark = pytest.mark.slow
 
 
 def run(*command, cwd=None):
-    return subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=900)
+    # Without PYTHONPATH: the installed wheel is under test, not a checkout on the path.
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run([str(part) for part in command], cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=900)
 
 
 def test_wheel_installs_and_checks_from_another_folder(tmp_path):
