@@ -189,3 +189,15 @@ def test_report_one_unknown_agent(run_cli, tmp_path):
     result = run_cli("report", "policy.perf", "data.csv", "-o", str(tmp_path / "p"), "--agent", "a006", cwd=GOOD)
     assert (result.exit_code, result.stderr) == (
         2, "perfrules: error: no agent 'a006' in data.csv for period 2026-11 (hint: did you mean 'A006'?)\n")
+
+
+def test_ctrl_c_while_the_arguments_are_read(run_cli, monkeypatch):
+    """Before any command runs, click alone would print "Aborted!" and exit 1."""
+    import click
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.Group, "parse_args", interrupt)
+    result = run_cli("check", "policy.perf", cwd=GOOD)
+    assert (result.exit_code, result.stderr) == (130, "perfrules: interrupted\n")

@@ -46,8 +46,11 @@ class Perfrules(click.Group):
     """
 
     def make_context(self, info_name, args, parent=None, **extra):
-        with _usage_errors_on_one_line():
-            return super().make_context(info_name, args, parent=parent, **extra)
+        try:
+            with _usage_errors_on_one_line():
+                return super().make_context(info_name, args, parent=parent, **extra)
+        except KeyboardInterrupt:  # click itself would say "Aborted!" and exit 1
+            _interrupted()
 
     def invoke(self, ctx: click.Context):
         try:
@@ -56,10 +59,7 @@ class Perfrules(click.Group):
         except (click.exceptions.Exit, click.ClickException):
             raise
         except (KeyboardInterrupt, click.Abort):
-            if sys.stderr.isatty():
-                click.echo("", err=True)  # past the terminal's ^C
-            click.echo("perfrules: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
+            _interrupted()
         except BrokenPipeError:
             _silence_output()
             sys.exit(EXIT_BROKEN_PIPE)
@@ -68,6 +68,13 @@ class Perfrules(click.Group):
                 traceback.print_exc()
             click.echo(f"perfrules: {bug_message(error)}", err=True)
             sys.exit(EXIT_BUG)
+
+
+def _interrupted() -> None:
+    if sys.stderr.isatty():
+        click.echo("", err=True)  # past the terminal's ^C
+    click.echo("perfrules: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def bug_message(error: BaseException) -> str:
