@@ -201,3 +201,16 @@ def test_ctrl_c_while_the_arguments_are_read(run_cli, monkeypatch):
     monkeypatch.setattr(click.Group, "parse_args", interrupt)
     result = run_cli("check", "policy.perf", cwd=GOOD)
     assert (result.exit_code, result.stderr) == (130, "perfrules: interrupted\n")
+
+
+def test_a_missing_dependency_says_reinstall(run_cli, monkeypatch):
+    import perfrules.results
+
+    def missing(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'dulwich'", name="dulwich")
+
+    monkeypatch.setattr(perfrules.results, "build_results", missing)
+    result = run_cli("evaluate", "policy.perf", "data.csv", cwd=GOOD)
+    assert (result.exit_code, result.stderr) == (4, "perfrules: internal error: ModuleNotFoundError: No module named "
+                                                    "'dulwich' (perfrules is installed without a package it needs; "
+                                                    "reinstall it with pip)\n")

@@ -81,8 +81,11 @@ def bug_message(error: BaseException) -> str:
     from perfrules.values import one_line
 
     detail = one_line(str(error))
-    return (f"internal error: {type(error).__name__}{': ' + detail if detail else ''} "
-            f"(this is a bug in perfrules; run again with --debug for the traceback)")
+    if isinstance(error, ImportError):  # not a bug in the code: an installation without a dependency
+        cause = "perfrules is installed without a package it needs; reinstall it with pip"
+    else:
+        cause = "this is a bug in perfrules; run again with --debug for the traceback"
+    return f"internal error: {type(error).__name__}{': ' + detail if detail else ''} ({cause})"
 
 
 # ``perfrules`` alone prints the help (exit 2 since click 8.2, which names this error).
