@@ -4,8 +4,9 @@
 - one data file ``data.csv`` / ``data.xlsx`` / ``data.json`` / ``data.jsonl`` / ``data.parquet``;
 - optionally ``args.txt``: extra command-line arguments, one per line (``--period``, ``2026-10``);
 - EITHER ``expected.json``: the exact JSON that ``perfrules evaluate POLICY DATA [ARGS]`` prints
-  when run from inside the folder (compared as parsed JSON; the values of ``sha256`` and
-  ``git_commit`` are written ``"*"``, and ``sha256`` is checked against the policy file);
+  when run from inside the folder (compared as parsed JSON; the values of ``sha256``,
+  ``git_commit``, ``git_dirty`` and ``data_sha256`` are written ``"*"``, and the two
+  sha256 are checked against the policy and data files);
 - OR ``expected_stderr.txt``: the exact stderr of a run that must fail with exit code 3 and
   print nothing on stdout (invalid data, or data that cannot be evaluated);
 - ``notes.md``: the arithmetic done by hand, ending with a fenced ``expect`` block of the facts
@@ -39,7 +40,7 @@ from conftest import CASES, UPDATE_GOLDEN
 
 EVALUATE = CASES / "evaluate"
 DATA_NAMES = ("data.csv", "data.xlsx", "data.json", "data.jsonl", "data.parquet")
-MASKED = ("sha256", "git_commit")
+MASKED = ("sha256", "git_commit", "git_dirty", "data_sha256")
 
 CASE_DIRS = sorted(path for path in EVALUATE.iterdir() if path.is_dir()) if EVALUATE.is_dir() else []
 
@@ -62,7 +63,7 @@ def case_command(case: Path) -> list[str]:
 
 
 def masked(document):
-    """The document with the values of sha256 and git_commit replaced by "*"."""
+    """The document with the values of the MASKED keys replaced by "*"."""
     if isinstance(document, dict):
         return {key: "*" if key in MASKED else masked(value) for key, value in document.items()}
     if isinstance(document, list):
@@ -162,6 +163,8 @@ def test_evaluate_output_matches_golden(case, run_cli):
         assert masked(actual) == expected
         for stamp in actual["policies"]:
             assert stamp["sha256"] == hashlib.sha256((case / stamp["file"]).read_bytes()).hexdigest()
+        data = case / case_command(case)[2]
+        assert actual["data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
         check_expectations(case, expected, result.stderr)
 
 

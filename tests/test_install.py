@@ -7,6 +7,7 @@ outside the checkout.  Slow (tens of seconds), so it runs once per suite.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -20,7 +21,10 @@ pytestmark = pytest.mark.slow
 
 
 def run(*command, cwd=None):
-    return subprocess.run([str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=900)
+    # Without PYTHONPATH: the installed wheel is under test, not a checkout on the path.
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run([str(part) for part in command], cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=900)
 
 
 def test_wheel_installs_and_checks_from_another_folder(tmp_path):
@@ -30,6 +34,8 @@ def test_wheel_installs_and_checks_from_another_folder(tmp_path):
     (wheel,) = wheels.glob("perfrules-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "perfrules/grammar/perfrules.lark" in names
+    assert "perfrules/py.typed" in names
+    assert any(".dist-info/" in name and name.endswith("/LICENSE") for name in names)
 
     environment = tmp_path / "env"
     venv.EnvBuilder(with_pip=True).create(environment)
@@ -45,3 +51,11 @@ def test_wheel_installs_and_checks_from_another_folder(tmp_path):
 
     location = run(python, "-c", "import perfrules.resources as r; print(r.grammar_path())", cwd=elsewhere)
     assert location.stdout.strip().startswith(str(environment))
+
+    # one version: the wheel's metadata, the package and the command line
+    from perfrules import __version__
+
+    metadata = run(python, "-c", "import importlib.metadata as m, perfrules; print(m.version('perfrules'), perfrules.__version__)")
+    assert metadata.stdout.split() == [__version__, __version__]
+    shown = run(environment / "bin" / "perfrules", "--version", cwd=elsewhere)
+    assert shown.stdout == f"perfrules, version {__version__}\n"

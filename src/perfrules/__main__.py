@@ -1,3 +1,3 @@
 from perfrules.cli import main
 
-main()
+main(prog_name="perfrules")

@@ -2,20 +2,26 @@
 
 Commands parse their arguments, call the library and map outcomes to the exit codes
 of the spec: 0 success, 1 a policy has errors, 2 the command line is wrong, 3 the
-data is invalid.  Diagnostics and progress go to stderr, results to stdout.  Heavy
-modules are imported inside the commands so that ``perfrules check`` starts fast.
+data is invalid, 4 a bug in perfrules (any unexpected exception: one line, the
+traceback only with ``--debug``).  Ctrl-C exits 130 and a reader closing the pipe
+(``| head``) 141, both without a traceback.  Diagnostics and progress go to stderr,
+results to stdout.  Heavy modules are imported inside the commands so that
+``perfrules check`` starts fast.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 
 import click
 
 from perfrules import __version__
 
-EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_DATA = 0, 1, 2, 3
+EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_DATA, EXIT_BUG = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them
 
 # Policies are small, but a generated one may nest deeply; Python 3.11 frames are cheap.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
@@ -32,9 +38,97 @@ class UsageProblem(click.ClickException):
         click.echo(f"perfrules: error: {one_line(self.format_message())}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Perfrules(click.Group):
+    """The command group; it keeps every failure to one line and to the spec's exit codes.
+
+    click's own usage errors become ``perfrules: error: ...`` (exit 2); an unexpected
+    exception anywhere in a command is a bug: exit 4 with one line naming it.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            with _usage_errors_on_one_line():
+                return super().make_context(info_name, args, parent=parent, **extra)
+        except KeyboardInterrupt:  # click itself would say "Aborted!" and exit 1
+            _interrupted()
+
+    def invoke(self, ctx: click.Context):
+        try:
+            with _usage_errors_on_one_line():
+                return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException):
+            raise
+        except (KeyboardInterrupt, click.Abort):
+            _interrupted()
+        except BrokenPipeError:
+            _silence_output()
+            sys.exit(EXIT_BROKEN_PIPE)
+        except Exception as error:  # noqa: BLE001 - the one place that turns a bug into exit 4
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            click.echo(f"perfrules: {bug_message(error)}", err=True)
+            sys.exit(EXIT_BUG)
+
+
+def _interrupted() -> None:
+    if sys.stderr.isatty():
+        click.echo("", err=True)  # past the terminal's ^C
+    click.echo("perfrules: interrupted", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def bug_message(error: BaseException) -> str:
+    from perfrules.values import one_line
+
+    detail = one_line(str(error))
+    if isinstance(error, ImportError):  # not a bug in the code: an installation without a dependency
+        cause = "perfrules is installed without a package it needs; reinstall it with pip"
+    else:
+        cause = "this is a bug in perfrules; run again with --debug for the traceback"
+    return f"internal error: {type(error).__name__}{': ' + detail if detail else ''} ({cause})"
+
+
+# ``perfrules`` alone prints the help (exit 2 since click 8.2, which names this error).
+_HELP_FOR_NO_ARGUMENTS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _usage_errors_on_one_line:
+    """click's usage errors (bad option, missing argument) as one line with a hint, exit 2."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _traceback):
+        if error is None or isinstance(error, (UsageProblem, _HELP_FOR_NO_ARGUMENTS)):
+            return False
+        if isinstance(error, click.UsageError):
+            message = error.format_message().rstrip(".")
+            if error.ctx is not None:
+                message += f" (hint: see {error.ctx.command_path} --help)"
+            raise UsageProblem(message) from None
+        if isinstance(error, click.ClickException) and error.exit_code == EXIT_POLICY:
+            raise UsageProblem(error.format_message()) from None  # exit 1 is for policy errors only
+        return False
+
+
+def _silence_output() -> None:
+    """After a reader closed the pipe: send what is left to /dev/null, so that Python's
+    final flush does not fail with a second error."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            descriptor = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            continue
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, descriptor)
+        os.close(null)
+
+
+@click.group("perfrules", cls=Perfrules, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="perfrules")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="PERFRULES_DEBUG",
+              help="on an internal error, print the traceback (also PERFRULES_DEBUG=1)")
+def main(debug: bool) -> None:
     """perfrules: performance-review policies as code."""
 
 
@@ -146,39 +240,58 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
     from perfrules import outputs
     from perfrules.results import build_results, iter_results
 
-    if output_format is None:
-        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-        output_format = suffix if suffix in ("json", "csv", "xlsx") else "json"
-    if output_format == "xlsx" and not output:
-        raise UsageProblem("--format xlsx needs -o FILE.xlsx")
+    output_format = _output_format(output, output_format)
     evaluation, warnings = _evaluate(policies, data, period, encoding, sheet)
     target = Path(output) if output else None
+    text = chunks = None  # what goes to stdout; written files are never echoed
     try:
         if output_format == "csv":
             text = outputs.write_csv(evaluation, target)
-            if text is not None:
-                click.echo(text, nl=False)
         elif output_format == "xlsx":
             outputs.write_xlsx(evaluation, target)
-        elif output_format == "json":
-            document = build_results(evaluation, warnings, with_results=False)
-            chunks = document.json_chunks(iter_results(evaluation))
-            if target is None:
-                for chunk in chunks:
-                    click.echo(chunk, nl=False)
-            else:
+        elif output_format == "json":  # streamed: memory stays flat however many agents
+            chunks = build_results(evaluation, warnings, with_results=False).json_chunks(iter_results(evaluation))
+            if target is not None:
                 outputs.write_chunks(target, chunks)
+                chunks = None
         else:
             text = outputs.render_table(build_results(evaluation, warnings).to_json_data())
-            if target is None:
-                click.echo(text, nl=False)
-            else:
+            if target is not None:
                 outputs.write_text(target, text)
-    except OSError as error:
+                text = None
+    except OSError as error:  # only files: stdout is written below, outside this handler
         raise UsageProblem(f"cannot write {output}: {error.strerror or error}") from None
+    for chunk in chunks or ():
+        click.echo(chunk, nl=False)
+    if text is not None:
+        click.echo(text, nl=False)
     if target is not None:
         count = sum(1 for _ in evaluation.runs)
         click.echo(f"wrote {output} ({count} polic{'y' if count == 1 else 'ies'})", err=True)
+
+
+FILE_FORMATS = ("json", "csv", "xlsx")
+
+
+def _output_format(output: str | None, output_format: str | None) -> str:
+    """The format of ``evaluate``: --format, else the extension of -o, else JSON.
+
+    An extension other than .json, .csv or .xlsx needs --format; a known extension
+    that contradicts --format is a mistake rather than a guess.
+    """
+    from pathlib import Path
+
+    suffix = Path(output).suffix.lower() if output else ""
+    known = suffix[1:] if suffix[1:] in FILE_FORMATS else None
+    if output and output_format is None and known is None:
+        kind = f"unknown output type '{suffix}'" if suffix else "the file name has no extension"
+        raise UsageProblem(f"-o {output}: {kind}; use .json, .csv or .xlsx, or give --format")
+    if output and output_format is not None and known is not None and known != output_format:
+        raise UsageProblem(f"-o {output} is a {suffix} file but --format is {output_format}; "
+                           f"name the file for its format, or leave out --format")
+    if output_format == "xlsx" and not output:
+        raise UsageProblem("--format xlsx needs -o FILE.xlsx")
+    return output_format or known or "json"
 
 
 @main.command()
@@ -202,10 +315,29 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, la
 
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
     try:
-        click.echo(explain_agent(evaluation, agent_id, lang), nl=False)
+        text = explain_agent(evaluation, agent_id, lang)
     except AgentNotFound:
-        periods = ", ".join(sorted({run.period for run in evaluation.runs})) or "none"
-        raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated ({periods})") from None
+        raise _unknown_agents([agent_id], evaluation, data) from None
+    click.echo(text, nl=False)
+
+
+def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
+    """``no agent 'sharon' in data.csv for period 2026-11 (hint: did you mean 'SHARON'?)``."""
+    from perfrules.diagnostics import did_you_mean
+    from perfrules.explain import agent_ids
+
+    known = agent_ids(evaluation)
+    hints = [(name, did_you_mean(name, known)) for name in unknown]
+    hints = [(name, hint) for name, hint in hints if hint]
+    periods = sorted({run.period for run in evaluation.runs})
+    where = f"for period{'s' if len(periods) > 1 else ''} {', '.join(periods)}" if periods else "(no period was evaluated)"
+    names = ", ".join(f"'{name}'" for name in unknown)
+    message = f"no agent{'s' if len(unknown) > 1 else ''} {names} in {data} {where}"
+    if len(unknown) == 1 and hints:
+        message += f" (hint: {hints[0][1]})"
+    elif hints:
+        message += " (hint: " + "; ".join(f"for '{name}', {hint}" for name, hint in hints) + ")"
+    return UsageProblem(message)
 
 
 @main.command()
@@ -241,7 +373,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
     if wanted:
         unknown = sorted(wanted - {packet.agent_id for packet in built.packets})
         if unknown:
-            raise UsageProblem(f"no agent {', '.join(unknown)} in {data} for the period evaluated")
+            raise _unknown_agents(unknown, evaluation, data)
     try:
         written, _ = write_report(built, Path(output), Path(templates) if templates else None,
                                   progress=sys.stderr.isatty())

@@ -207,12 +207,26 @@ def to_json(diagnostic: Diagnostic) -> dict:
 
 
 def did_you_mean(name: str, candidates, quote: str = "'") -> str | None:
-    """``did you mean 'x'?`` for the closest candidate, or None when nothing is close."""
+    """``did you mean 'x'?`` for the closest candidate, or None when nothing is close.
+
+    A candidate that differs only in case, width or spaces (``sharon``, ``ＳＨＡＲＯＮ``,
+    ``SHA RON`` for ``SHARON``) comes first; then the closest by difflib's ratio.
+    """
     import difflib
 
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    if not close:
-        lowered = {candidate.lower(): candidate for candidate in candidates}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
-    return f"did you mean {quote}{close[0]}{quote}?" if close else None
+    by_folded: dict[str, str] = {}
+    for candidate in candidates:
+        by_folded.setdefault(_folded(candidate), candidate)
+    folded = _folded(name)
+    if folded in by_folded:
+        close = [by_folded[folded]]
+    else:
+        close = [by_folded[match] for match in difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.6)]
+    return f"did you mean {quote}{close[0]}{quote}?" if close and close[0] != name else None
+
+
+def _folded(text: str) -> str:
+    """The text with case, character width and white space ignored."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())

@@ -10,17 +10,15 @@ result tables by DuckDB, for speed at a million agents.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator
-import subprocess
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from perfrules import __version__, ast
 from perfrules.check.model import KpiModel, PolicyModel, rank_key
 from perfrules.engine.run import Evaluation, PolicyRun
+from perfrules.provenance import file_provenance
 from perfrules.result_model import (
     Adjustment, AgentResult, BonusResult, KpiResult, PlanAction, PlanDue, PolicyStamp, ResultDocument, VetoHit,
 )
@@ -35,7 +33,7 @@ def build_results(evaluation: Evaluation, warnings: list[str] | None = None, *,
     (:func:`iter_results` and :meth:`ResultDocument.json_chunks`).
     """
     return ResultDocument(
-        perfrules=__version__, period=evaluation.period,
+        perfrules=__version__, period=evaluation.period, data_sha256=evaluation.data_sha256,
         policies=[PolicyStamp(**policy_stamp(run)) for run in evaluation.runs],
         results=list(iter_results(evaluation)) if with_results else [],
         warnings=list(warnings or []),
@@ -53,31 +51,17 @@ def iter_results(evaluation: Evaluation, batch: int = 2048) -> Iterator[AgentRes
 
 
 def policy_stamp(run: PolicyRun) -> dict:
-    path = run.loaded.path
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:  # the file went away after it was read: stamp what was evaluated
-        digest = hashlib.sha256(run.loaded.source.text.encode("utf-8")).hexdigest()
+    # If the file went away after it was read, stamp what was evaluated.
+    origin = file_provenance(run.loaded.path, fallback=run.loaded.source.text.encode("utf-8"))
     return {
         "name": run.policy.name.value,
         "version": run.policy.version,
         "file": run.loaded.display,
-        "sha256": digest,
-        "git_commit": git_commit(path),
+        "sha256": origin.sha256,
+        "git_commit": origin.git_commit,
+        "git_dirty": origin.git_dirty,
+        "extends": [],  # the inherited files, nearest parent first, once policies can extend others
     }
-
-
-def git_commit(path: Path) -> str | None:
-    """The last commit that touched the file, or None outside a git repository."""
-    try:
-        completed = subprocess.run(
-            ["git", "log", "-1", "--format=%H", "--", path.name],
-            cwd=path.resolve().parent, capture_output=True, text=True, timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = completed.stdout.strip()
-    return commit if completed.returncode == 0 and commit else None
 
 
 def period_end(period: str) -> date:

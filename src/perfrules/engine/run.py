@@ -22,6 +22,7 @@ from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_ta
 from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_rows
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
+from perfrules.provenance import sha256_file
 from perfrules.values import metric_value_text, plain
 from perfrules.workspace import LoadedPolicy
 
@@ -84,6 +85,7 @@ class Evaluation:
     connection: object
     data_display: str
     runs: list[PolicyRun] = field(default_factory=list)
+    data_sha256: str | None = None  # of the data file's bytes, for the result's receipt
 
     @property
     def period(self) -> str | None:
@@ -117,7 +119,11 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         problems = prepare_rows(connection, raw, policy_nodes)
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
-    evaluation = Evaluation(connection, data_display)
+    try:
+        digest = sha256_file(data_path)
+    except OSError as error:
+        raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
+    evaluation = Evaluation(connection, data_display, data_sha256=digest)
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     for index, loaded in enumerate(policies):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -203,13 +204,19 @@ def _run_layout(jobs: list[tuple[str, str, str]], workers: int | None, progress:
     # Fresh worker processes: a forked copy of a process that holds DuckDB connections is
     # not safe (it can crash when the copy frees them).
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool, \
+    # Workers ignore Ctrl-C (the terminal sends it to all of them): the parent stops them.
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool, \
             Progress(console=Console(stderr=True), transient=True, disable=not progress) as bar:
         task = bar.add_task("PDF", total=len(jobs))
         futures = [pool.submit(_layout, job) for job in jobs]
-        for future in as_completed(futures):
-            total += future.result()
-            bar.advance(task)
+        try:
+            for future in as_completed(futures):
+                total += future.result()
+                bar.advance(task)
+        except BaseException:  # an interrupt or a failed file: do not render the rest first
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return total
 
 
