@@ -183,10 +183,11 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
 def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, lang) -> None:
     """The step-by-step reasons for one agent's result, in words."""
     from perfrules.explain import AgentNotFound, explain_agent
+    from perfrules.values import one_line
 
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
     try:
-        click.echo(explain_agent(evaluation, agent_id, lang), nl=False)
+        click.echo(one_line(explain_agent(evaluation, agent_id, lang), keep="\n"), nl=False)
     except AgentNotFound:
         periods = ", ".join(sorted({run.period for run in evaluation.runs})) or "none"
         raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated ({periods})") from None

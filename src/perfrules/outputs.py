@@ -5,6 +5,13 @@ target folder, flushed to disk, then renamed over the target, so a reader never 
 half a file and a failure leaves the old file (or none).  CSV is written by DuckDB
 straight from the result tables (fast for a million agents); XLSX and the table are
 built from the same flattened rows.
+
+CSV and XLSX are opened by spreadsheet programs, so every text cell that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's
+advice against formula injection: an agent named ``=HYPERLINK(...)`` stays text);
+numbers stay numbers.  XLSX cells are written as strings or numbers, never formulas,
+and control characters XML cannot hold are written as their escape (``\\x1b``).
+The table escapes control characters and prints Rich markup literally.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from pathlib import Path
 
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.engine.sql import identifier, text_literal
+from perfrules.values import one_line
+
 
 
 @contextmanager
@@ -51,19 +60,31 @@ def write_text(target: Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(sql: str) -> str:
+    """SQL for a text cell that a spreadsheet cannot take for a formula (a ``'`` before
+    a leading ``=``, ``+``, ``-``, ``@``, tab or carriage return)."""
+    starts = ", ".join(text_literal(start) for start in FORMULA_STARTS)
+    quote = text_literal("'")
+    return f"(CASE WHEN left({sql}, 1) IN ({starts}) THEN {quote} || {sql} ELSE {sql} END)"
+
+
 def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
     """(header, SQL) pairs of one policy's flattened result: one row per agent."""
     plan = run.plan
     columns = [
-        ("agent_id", "_agent"), ("name", "_name"), ("role", "_role"), ("team", "_team"), ("period", "_period"),
-        ("policy", text_literal(run.policy.name.value)),
+        ("agent_id", formula_safe("_agent")), ("name", formula_safe("_name")), ("role", formula_safe("_role")),
+        ("team", formula_safe("_team")), ("period", formula_safe("_period")),
+        ("policy", formula_safe(text_literal(run.policy.name.value))),
     ]
     for kpi in plan.kpis:
         name = kpi.kpi.name.value
         prefix = kpi.prefix
         columns += [
             (f"kpi:{name}:value", f"CAST({prefix}_value AS DOUBLE)"),
-            (f"kpi:{name}:level", f"{prefix}_level"),
+            (f"kpi:{name}:level", formula_safe(f"{prefix}_level")),
             (f"kpi:{name}:points", f"round({prefix}_points, 2)"),
             (f"kpi:{name}:status", f"{prefix}_status"),
         ]
@@ -72,14 +93,15 @@ def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
         columns.append((f"adjust:{adjust.adjust.name.value}:points", f"round(a{adjust.index}_total, 2)"))
     columns += [("score", "round(score, 2)"), ("rank", "rank"), ("rank_of", "rank_of")]
     veto_names = " ".join(f"WHEN {veto.span.line} THEN {text_literal(veto.name.value)}" for veto in plan.vetoes)
-    columns.append(("veto", f"CASE veto_line {veto_names} END" if plan.vetoes else "CAST(NULL AS VARCHAR)"))
-    columns.append(("grade", "grade"))
+    veto = formula_safe(f"CASE veto_line {veto_names} END") if plan.vetoes else "CAST(NULL AS VARCHAR)"
+    columns.append(("veto", veto))
+    columns.append(("grade", formula_safe("grade")))
     for index, bonus in enumerate(plan.bonuses):
         columns.append((f"bonus:{bonus.name.value}:amount", f"b{index}_amount"))
     total = " + ".join(f"coalesce(b{index}_amount, 0)" for index in range(len(plan.bonuses))) or "0"
     columns.append(("bonus_total", f"CAST({total} AS DECIMAL(38, 2))"))
     due = [f"CASE WHEN p{index}_due THEN {text_literal(item.name.value)} END" for index, item in enumerate(plan.plans)]
-    columns.append(("plans", f"concat_ws('; ', {', '.join(due)})" if due else "''"))
+    columns.append(("plans", formula_safe(f"concat_ws('; ', {', '.join(due)})") if due else "''"))
     columns.append(("policy_sha256", text_literal(_sha(run))))
     return columns
 
@@ -132,11 +154,25 @@ def write_xlsx(evaluation: Evaluation, target: Path) -> None:
     headers, rows = flat_rows(evaluation)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("results")
-    sheet.append(headers)
+    sheet.append([_xlsx_cell(sheet, header) for header in headers])
     for row in rows:
-        sheet.append([float(value) if hasattr(value, "as_tuple") else value for value in row])
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     with write_atomically(target) as temporary:
         workbook.save(temporary)
+
+
+def _xlsx_cell(sheet, value):
+    """A string cell (never a formula; control characters escaped) or a number."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if hasattr(value, "as_tuple"):
+        return float(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub(lambda match: one_line(match.group(0)), value))
+    cell.data_type = "s"
+    return cell
 
 
 def render_table(document: dict) -> str:
@@ -145,6 +181,10 @@ def render_table(document: dict) -> str:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def shown(text: str) -> Text:  # literally: no Rich markup, no terminal escape sequences
+        return Text(one_line(text))
 
     buffer = StringIO()
     console = Console(file=buffer, width=120, force_terminal=False, color_system=None)
@@ -153,18 +193,18 @@ def render_table(document: dict) -> str:
         by_policy.setdefault(result["policy"], []).append(result)
     for policy in document["policies"]:
         rows = by_policy.get(policy["name"], [])
-        table = Table(title=f"{policy['name']} ({policy['version']}) · {rows[0]['period'] if rows else ''}")
+        table = Table(title=shown(f"{policy['name']} ({policy['version']}) · {rows[0]['period'] if rows else ''}"))
         for header, justify in (("rank", "right"), ("agent", "left"), ("name", "left"), ("team", "left"),
                                 ("score", "right"), ("grade", "left"), ("veto", "left"), ("bonus", "right"),
                                 ("plans", "left")):
             table.add_column(header, justify=justify)
         for result in rows:
-            table.add_row(
+            table.add_row(*map(shown, (
                 f"{result['rank']} / {result['rank_of']}" if result["rank"] is not None else "-",
                 result["agent_id"], result["name"] or "", result["team"] or "",
                 f"{result['score']:.2f}" if result["score"] is not None else "-",
                 result["grade"] or "", result["veto"]["name"] if result["veto"] else "",
                 f"{result['bonus_total']:.2f}", ", ".join(plan["name"] for plan in result["plans"]),
-            )
+            )))
         console.print(table)
     return buffer.getvalue()
