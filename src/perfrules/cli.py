@@ -58,13 +58,23 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
             "warnings": policies.warning_count,
             "diagnostics": [to_json(item) for item in policies.diagnostics],
         }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        _print_results(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     else:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
         click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
+
+
+def _print_results(text: str) -> None:
+    """Results to stdout, whole: a full disk or a closed pipe is exit 2, never a silent half."""
+    from perfrules.files import OutputProblem, write_stdout
+
+    try:
+        write_stdout(text)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
 
 
 def _summary(files: int, errors: int, warnings: int) -> str:
@@ -136,7 +146,7 @@ def _data_options(function):
 @click.argument("policies")
 @click.argument("data")
 @_data_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file (whole or not at all)")
+@click.option("-o", "--output", help="write to this regular file (whole or not at all; a link is written through)")
 @click.option("--format", "output_format", type=click.Choice(["json", "csv", "xlsx", "table"]),
               help="default: json, or the output file's extension")
 def evaluate(policies: str, data: str, period, encoding, sheet, output, output_format) -> None:
@@ -144,8 +154,14 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
     from pathlib import Path
 
     from perfrules import outputs
+    from perfrules.files import OutputProblem, input_files, output_path
     from perfrules.results import build_results
 
+    if output is not None:
+        try:
+            output_path(output, input_files(policies, data))
+        except OutputProblem as problem:
+            raise UsageProblem(str(problem)) from None
     if output_format is None:
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
         output_format = suffix if suffix in ("json", "csv", "xlsx") else "json"
@@ -157,16 +173,18 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
         if output_format == "csv":
             text = outputs.write_csv(evaluation, target)
             if text is not None:
-                click.echo(text, nl=False)
+                _print_results(text)
         elif output_format == "xlsx":
             outputs.write_xlsx(evaluation, target)
         else:
             document = build_results(evaluation, warnings)
             text = outputs.json_text(document) if output_format == "json" else outputs.render_table(document)
             if target is None:
-                click.echo(text, nl=False)
+                _print_results(text)
             else:
                 outputs.write_text(target, text)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
     except OSError as error:
         raise UsageProblem(f"cannot write {output}: {error.strerror or error}") from None
     if target is not None:
@@ -187,10 +205,11 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, la
 
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
     try:
-        click.echo(one_line(explain_agent(evaluation, agent_id, lang), keep="\n"), nl=False)
+        text = one_line(explain_agent(evaluation, agent_id, lang), keep="\n")
     except AgentNotFound:
         periods = ", ".join(sorted({run.period for run in evaluation.runs})) or "none"
         raise UsageProblem(f"no agent '{agent_id}' in {data} for the period evaluated ({periods})") from None
+    _print_results(text)
 
 
 @main.command()

@@ -1,8 +1,8 @@
 """Writing results: JSON, CSV, XLSX and a readable table, each file whole or not at all.
 
-Every file goes through :func:`write_atomically`: written to a temporary file in the
-target folder, flushed to disk, then renamed over the target, so a reader never sees
-half a file and a failure leaves the old file (or none).  CSV is written by DuckDB
+Every file goes through :func:`perfrules.files.write_atomically`: written to a temporary
+file in the target folder, flushed to disk, then renamed over the target, so a reader
+never sees half a file and a failure leaves the old file (or none).  CSV is written by DuckDB
 straight from the result tables (fast for a million agents); XLSX and the table are
 built from the same flattened rows.
 
@@ -17,47 +17,17 @@ The table escapes control characters and prints Rich markup literally.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.engine.sql import identifier, text_literal
+from perfrules.files import write_atomically, write_text
 from perfrules.values import one_line
-
-
-
-@contextmanager
-def write_atomically(target: Path):
-    """Yield a temporary path next to ``target``; rename it over ``target`` on success."""
-    target = Path(target)
-    directory = target.resolve().parent
-    if not directory.is_dir():
-        raise FileNotFoundError(f"the folder {directory} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(handle)
-    try:
-        yield Path(temporary)
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def json_text(document: dict) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def write_text(target: Path, text: str) -> None:
-    with write_atomically(target) as temporary:
-        temporary.write_text(text, encoding="utf-8")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -133,11 +103,23 @@ def write_csv(evaluation: Evaluation, target: Path | None) -> str | None:
     if target is None:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "results.csv"
-            evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
+            _copy(evaluation, query, path)
             return path.read_text(encoding="utf-8")
     with write_atomically(target) as temporary:
-        evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(temporary))} (HEADER, DELIMITER ',')")
+        _copy(evaluation, query, temporary)
     return None
+
+
+def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
+    """DuckDB's COPY to ``path``; its I/O errors (a full disk) become OSError like Python's own."""
+    import duckdb
+
+    try:
+        evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
+    except duckdb.Error as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise OSError(f"DuckDB could not write the CSV file: {reason}") from None
+
 
 
 def flat_rows(evaluation: Evaluation) -> tuple[list[str], list[tuple]]:
@@ -157,8 +139,12 @@ def write_xlsx(evaluation: Evaluation, target: Path) -> None:
     sheet.append([_xlsx_cell(sheet, header) for header in headers])
     for row in rows:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
+    from io import BytesIO
+
+    buffer = BytesIO()  # built in memory: openpyxl leaves noise on stderr when the disk fills mid-save
+    workbook.save(buffer)
     with write_atomically(target) as temporary:
-        workbook.save(temporary)
+        temporary.write_bytes(buffer.getvalue())
 
 
 def _xlsx_cell(sheet, value):
