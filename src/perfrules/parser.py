@@ -21,7 +21,7 @@ from lark.exceptions import LarkError, UnexpectedInput, VisitError
 from perfrules import ast
 from perfrules.ast import Span
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
-from perfrules.resources import grammar_path
+
 from perfrules.source import SourceFile
 from perfrules.values import SECONDS_PER_UNIT
 
@@ -30,15 +30,11 @@ STRING_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 @lru_cache(maxsize=1)
 def policy_parser() -> Lark:
-    """The lark parser, built once per process (lark caches the tables on disk)."""
-    return Lark.open(
-        str(grammar_path()),
-        parser="lalr",
-        lexer="basic",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=True,
-    )
+    """The lark parser, once per process, from the tables shipped in the package
+    (:mod:`perfrules.parser_tables`; never from a cache in a shared folder)."""
+    from perfrules.parser_tables import load_parser
+
+    return load_parser()
 
 
 def token_span(token: Token) -> Span:
