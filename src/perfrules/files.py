@@ -96,7 +96,7 @@ def input_files(*arguments: str | Path | None) -> list[Path]:
 # ---- writing a file whole -----------------------------------------------------------------------
 
 
-def _remove_stale(directory: Path) -> None:
+def remove_stale_temporaries(directory: Path) -> None:
     """Remove temporaries that a crashed or killed run left in ``directory`` (its process is gone)."""
     try:
         entries = list(os.scandir(directory))
@@ -126,7 +126,7 @@ def _alive(pid: int) -> bool:
 
 
 def temporary_prefix(name: str) -> str:
-    """The start of a temporary's name: hidden, tagged, with this process's id (see :func:`_remove_stale`)."""
+    """The start of a temporary's name: hidden, tagged, with this process's id (see :func:`remove_stale_temporaries`)."""
     return f".{name[:100]}{TEMPORARY_TAG}{os.getpid()}-"
 
 
@@ -142,7 +142,7 @@ def write_atomically(target: Path):
     directory = target.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"the folder {directory} does not exist")
-    _remove_stale(directory)
+    remove_stale_temporaries(directory)
     try:
         old = os.stat(target)
     except FileNotFoundError:
