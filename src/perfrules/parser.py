@@ -26,6 +26,8 @@ from perfrules.source import SourceFile
 from perfrules.values import SECONDS_PER_UNIT
 
 STRING_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+MAX_PLAN_DAYS = 3650  # due dates of periods up to 9989 (data periods end there) stay before year 10000
+
 
 
 @lru_cache(maxsize=1)
@@ -258,7 +260,11 @@ class AstBuilder(Transformer):
 
     def plan_action(self, meta, children):
         text, _within, days = children
-        return ast.PlanAction(self._text(text), _whole_number(days, self.sink), meta_span(meta))
+        count = _whole_number(days, self.sink)
+        if count > MAX_PLAN_DAYS:  # a due date must stay a real date (and a plan a plan)
+            self.sink.report("PR014", f"a plan action is due within at most {MAX_PLAN_DAYS} days, not {days.value}",
+                             token_span(days), "ten years is the longest a plan can run; write a shorter time")
+        return ast.PlanAction(self._text(text), min(count, MAX_PLAN_DAYS), meta_span(meta))
 
     def swot(self, meta, children):
         return ast.Swot(tuple(children), meta_span(meta))
