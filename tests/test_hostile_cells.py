@@ -110,3 +110,32 @@ def test_explain_prints_escape_sequences_visibly(run_cli, hostile):
         assert ESC not in result.stdout and "\x07" not in result.stdout and "\x9b" not in result.stdout
         assert expected in result.stdout
         assert "\n" in result.stdout
+
+
+# ---- SQL: policy and data text only ever reaches DuckDB as quoted literals --------------------------
+
+SQL = "x'); COPY (SELECT 42) TO '{marker}' (HEADER); --\\\" \""
+
+
+def test_policy_and_data_text_cannot_run_sql(run_cli, hostile, tmp_path):
+    marker = tmp_path / "pwned.csv"
+    text = SQL.format(marker=marker)
+    policy = hostile / "policy.perf"
+    source = policy.read_text(encoding="utf-8")
+    for name in ('"售后客服月度考核"', '"响应时间"', '"主管抽检"', '"重大投诉一票否决"', '"月度绩效奖金"'):
+        source = source.replace(name, '"' + text.replace("\\", "\\\\").replace('"', '\\"') + name.strip('"') + '"')
+    source = source.replace('"顾客满意度" higher', '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '" higher')
+    policy.write_text(source, encoding="utf-8")
+    rows = (hostile / "data.csv").read_text(encoding="utf-8").replace("T1", '"' + text.replace('"', '""') + '"')
+    (hostile / "data.csv").write_text(rows, encoding="utf-8")
+    check = run_cli("check", "policy.perf", cwd=hostile)
+    assert check.exit_code == 0, check.stderr
+    for fmt in ("json", "csv", "table"):
+        result = run(run_cli, hostile, "--format", fmt)
+        assert result.exit_code == 0, result.stderr
+    import json
+
+    document = json.loads(run(run_cli, hostile).stdout)
+    assert document["policies"][0]["name"] == text + "售后客服月度考核"
+    assert text in {result["team"] for result in document["results"]}
+    assert not marker.exists()

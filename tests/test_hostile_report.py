@@ -260,3 +260,22 @@ def test_killed_report_workers_die_and_the_next_run_cleans_up(tmp_path, run_cli)
     result = run_cli("report", "policy.perf", "data.csv", "-o", str(out), "--agent", "A001", cwd=GOOD)
     assert result.exit_code == 0, result.output
     assert hidden(out) == []
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_templates_include_no_link_outside_and_no_fifo(run_cli, tmp_path, kind):
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    (tmp_path / "salaries.html").write_text("SECRET-SALARIES", encoding="utf-8")
+    if kind == "link":
+        os.symlink(tmp_path / "salaries.html", templates / "extra.html")
+    else:
+        os.mkfifo(templates / "extra.html")
+    agent = templates / "agent.html"
+    agent.write_text(agent.read_text(encoding="utf-8").replace("<h1>", "{% include 'extra.html' %}<h1>", 1),
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", "policy.perf", "data.csv", "-o", str(out), "--agent", "A001",
+                     "--templates", str(templates), cwd=GOOD)
+    assert result.exit_code == 2 and "extra.html" in result.stderr and "TemplateNotFound" in result.stderr
+    assert not out.exists()

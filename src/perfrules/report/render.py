@@ -124,11 +124,23 @@ def check_fonts(sample_text: str) -> None:
 def template_environment(folder: Path):
     """Jinja's sandbox: a template reads the packet's data and cannot reach Python's
     internals (``''.__class__.__mro__``), call unsafe methods or read other files."""
-    from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+    from jinja2.loaders import split_template_path
     from jinja2.sandbox import SandboxedEnvironment
 
+    class FolderLoader(FileSystemLoader):
+        """Regular files inside the folder only: a link pointing elsewhere, a FIFO or a device
+        (``{% include 'secret.html' %}`` linked to the salary data) is not found."""
+
+        def get_source(self, environment, template):
+            real = Path(folder, *split_template_path(template)).resolve()
+            if not real.is_relative_to(folder) or not real.is_file():
+                raise TemplateNotFound(template)
+            return super().get_source(environment, template)
+
     return SandboxedEnvironment(
-        loader=FileSystemLoader(str(folder)),
+        loader=FolderLoader(str(folder)),
+
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default=True),
         undefined=StrictUndefined,
     )
