@@ -279,3 +279,27 @@ def test_templates_include_no_link_outside_and_no_fifo(run_cli, tmp_path, kind):
                      "--templates", str(templates), cwd=GOOD)
     assert result.exit_code == 2 and "extra.html" in result.stderr and "TemplateNotFound" in result.stderr
     assert not out.exists()
+
+
+def test_yaml_notes_cannot_construct_python_objects(run_cli, tmp_path):
+    marker = tmp_path / "pwned"
+    notes = tmp_path / "notes.yaml"
+    notes.write_text(f'- !!python/object/apply:os.system ["touch {marker}"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", "policy.perf", "data.csv", "-o", str(out), "--notes", str(notes), cwd=GOOD)
+    assert result.exit_code == 3 and "notes.yaml" in result.stderr
+    assert not marker.exists() and not out.exists()
+
+
+def test_notes_with_markup_print_literally(run_cli, tmp_path):
+    notes = tmp_path / "notes.csv"
+    notes.write_text('agent_id,kind,text\nA001,strength,"<img src=file:///etc/passwd>{{ 7*7 }}<b>x</b>"\n',
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", "policy.perf", "data.csv", "-o", str(out), "--notes", str(notes), "--agent", "A001",
+                     cwd=GOOD)
+    assert result.exit_code == 0, result.output
+    from test_report import compact, pdf_text
+
+    text = compact(pdf_text(out / PERIOD / "A001-张三.pdf"))
+    assert "<b>x</b>" in text and "{{7*7}}" in text and "root:" not in text
