@@ -10,30 +10,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import CASES, REPO
+from conftest import CASES
+from test_hostile_writes import GOOD, good, perfrules  # noqa: F401 - good is a fixture
 
-GOOD = CASES / "evaluate" / "spec-complete-example"
 PLAN_DAYS = CASES / "check" / "pr014-plan-days-not-whole" / "policy.perf"
-ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-
-
-@pytest.fixture
-def good(tmp_path) -> Path:
-    folder = tmp_path / "good"
-    shutil.copytree(GOOD, folder)
-    return folder
-
-
-def perfrules(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """A separate process with a timeout: a hang fails the test instead of stalling the suite."""
-    return subprocess.run([sys.executable, "-m", "perfrules", *args], cwd=cwd, env=ENV, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
 def with_period(folder: Path, period: str, days: int = 3650) -> None:

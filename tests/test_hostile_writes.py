@@ -32,8 +32,9 @@ def good(tmp_path) -> Path:
 
 
 def perfrules(*args: str, cwd: Path, stdout=subprocess.PIPE, timeout: float = 120) -> subprocess.CompletedProcess:
+    """A separate process with a timeout: a hang fails the test instead of stalling the suite."""
     return subprocess.run([sys.executable, "-m", "perfrules", *args], cwd=cwd, env=ENV, stdout=stdout,
-                          stderr=subprocess.PIPE, text=True, timeout=timeout)
+                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=timeout)
 
 
 def assert_one_line_error(result, *words: str) -> None:
