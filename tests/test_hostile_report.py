@@ -303,3 +303,26 @@ def test_notes_with_markup_print_literally(run_cli, tmp_path):
 
     text = compact(pdf_text(out / PERIOD / "A001-张三.pdf"))
     assert "<b>x</b>" in text and "{{7*7}}" in text and "root:" not in text
+
+
+def test_report_on_a_full_disk_is_exit_2_and_leaves_the_folder_as_it_was(tmp_path):
+    from test_hostile_writes import assert_one_line_error, fill, perfrules
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.decode().strip()}")
+    try:
+        (mount / "out" / PERIOD).mkdir(parents=True)
+        (mount / "out" / PERIOD / "A001-张三.pdf").write_bytes(b"last month's packet")
+        fill(mount / "filler")
+        before = contents(mount / "out")
+        result = perfrules("report", "policy.perf", "data.csv", "-o", str(mount / "out"), cwd=GOOD)
+        assert_one_line_error(result, "No space left on device")
+        assert contents(mount / "out") == before and hidden(mount) == []
+        fresh = perfrules("report", "policy.perf", "data.csv", "-o", str(mount / "new"), cwd=GOOD)
+        assert_one_line_error(fresh, "No space left on device")
+        assert not (mount / "new").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
