@@ -139,3 +139,17 @@ def test_policy_and_data_text_cannot_run_sql(run_cli, hostile, tmp_path):
     assert document["policies"][0]["name"] == text + "售后客服月度考核"
     assert text in {result["team"] for result in document["results"]}
     assert not marker.exists()
+
+
+def test_check_shows_control_characters_of_a_policy_escaped_with_the_caret_in_place(run_cli, tmp_path):
+    policy = tmp_path / "policy.perf"
+    policy.write_text('policy "a\x1b[31m" {\n    version "1"\n    roles agent\n    metric m: number "\x1b[2J"\n'
+                      '    kpi "k\x1b]8;;http://evil.example\x07" weight 100% { points m + "x\x9b" }\n}\n',
+                      encoding="utf-8")
+    result = run_cli("check", str(policy))
+    assert result.exit_code == 1
+    assert ESC not in result.stderr and "\x07" not in result.stderr and "\x9b" not in result.stderr
+    lines = result.stderr.splitlines()
+    source, caret = lines[1], lines[2]
+    assert source == '    kpi "k\\x1b]8;;http://evil.example\\x07" weight 100% { points m + "x\\x9b" }'
+    assert source[caret.index("^")] == "+"
