@@ -236,3 +236,18 @@ def test_a_folder_is_never_replaced_by_a_file(run_cli, good, output):
     (good / "existing").mkdir()
     assert_refused(evaluate_to(run_cli, good, output), "folder")
     assert not (good / "outdir").exists() and (good / "existing").is_dir()
+
+
+def test_an_io_error_on_stdout_is_an_output_problem(monkeypatch):
+    from perfrules.files import OutputProblem, write_stdout
+
+    class Failing:
+        def write(self, text):
+            raise OSError(5, "Input/output error")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", Failing())
+    with pytest.raises(OutputProblem, match="cannot write the results to standard output: Input/output error"):
+        write_stdout("results")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.engine.sql import identifier, text_literal
-from perfrules.files import write_atomically, write_text
+from perfrules.files import terminate_cleanly, write_atomically, write_text
 from perfrules.values import one_line
 
 
@@ -101,7 +101,7 @@ def write_csv(evaluation: Evaluation, target: Path | None) -> str | None:
         return None
     query = flat_query(evaluation)
     if target is None:
-        with tempfile.TemporaryDirectory() as folder:
+        with terminate_cleanly(), tempfile.TemporaryDirectory(prefix="perfrules-") as folder:  # private, removed on SIGTERM
             path = Path(folder) / "results.csv"
             _copy(evaluation, query, path)
             return path.read_text(encoding="utf-8")
