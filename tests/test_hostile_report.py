@@ -326,3 +326,13 @@ def test_report_on_a_full_disk_is_exit_2_and_leaves_the_folder_as_it_was(tmp_pat
         assert not (mount / "new").exists()
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.parametrize("output", ["/dev/null", "/proc/self", "afile", "pipe"])
+def test_report_output_must_be_a_folder(run_cli, tmp_path, output):
+    (tmp_path / "afile").write_text("mine")
+    os.mkfifo(tmp_path / "pipe")
+    result = run_cli("report", str(GOOD / "policy.perf"), str(GOOD / "data.csv"), "-o", output, cwd=tmp_path)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"perfrules: error: -o {output}: ") and "folder" in result.stderr
+    assert (tmp_path / "afile").read_text() == "mine" and sorted(os.listdir(tmp_path)) == ["afile", "pipe"]

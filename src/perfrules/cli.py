@@ -215,7 +215,7 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, la
 @main.command()
 @click.argument("policies")
 @click.argument("data")
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="the folder for the PDFs")
+@click.option("-o", "--output", required=True, help="the folder for the PDFs (made if it does not exist)")
 @_data_options
 @click.option("--agent", "agents", multiple=True, help="only this agent (repeat for several)")
 @click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes: CSV, XLSX or YAML with agent_id, kind, text")
@@ -227,9 +227,15 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
 
     from perfrules.report.model import build_report
     from perfrules.report.notes import NotesProblem, read_notes
+    from perfrules.files import OutputProblem, output_folder
     from perfrules.report.render import ReportProblem, write_report
 
+    try:
+        output_folder(output)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
     supervisor_notes = {}
+
     if notes:
         try:
             supervisor_notes = read_notes(Path(notes), notes)

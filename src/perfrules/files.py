@@ -76,7 +76,25 @@ def output_path(argument: str, inputs: Iterable[Path] = ()) -> Path:
     return real
 
 
+def output_folder(argument: str) -> Path:
+    """The folder that ``report -o ARGUMENT`` writes into: new, or an existing folder (a link
+    to one is followed); never a file, device or pipe, nothing in ``/dev`` or ``/proc``."""
+    path = Path(argument)
+    real = Path(os.path.realpath(path))
+    if real.is_relative_to("/dev") or real.is_relative_to("/proc") or path.absolute().is_relative_to("/dev"):
+        raise OutputProblem(f"-o {argument}: report writes a folder of PDF files; give a folder name")
+    try:
+        status = os.stat(real) if os.path.lexists(real) else None
+    except OSError as error:
+        raise OutputProblem(f"-o {argument}: cannot be written: {error.strerror or error}") from None
+    if status is not None and not stat.S_ISDIR(status.st_mode):
+        raise OutputProblem(f"-o {argument}: is not a folder (a file, device or pipe); "
+                            "report writes a folder of PDF files; give a folder name")
+    return real
+
+
 def input_files(*arguments: str | Path | None) -> list[Path]:
+
     """The files given as inputs (a folder stands for the files in it), to protect from ``-o``."""
     found: list[Path] = []
     for argument in arguments:
