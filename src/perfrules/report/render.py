@@ -133,14 +133,13 @@ def template_environment(folder: Path):
         (``{% include 'secret.html' %}`` linked to the salary data) is not found."""
 
         def get_source(self, environment, template):
-            real = Path(folder, *split_template_path(template)).resolve()
+            real = Path(os.path.realpath(Path(folder, *split_template_path(template))))  # a loop does not raise
             if not real.is_relative_to(folder) or not real.is_file():
                 raise TemplateNotFound(template)
             return super().get_source(environment, template)
 
     return SandboxedEnvironment(
         loader=FolderLoader(str(folder)),
-
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default=True),
         undefined=StrictUndefined,
     )
@@ -177,7 +176,6 @@ def render_html(folder: Path, report: Report, several_policies: bool) -> tuple[l
                             f"{type(error).__name__}: {error}") from None
     _check_unique(pages)
     return pages, time.perf_counter() - started
-
 
 
 def _fetcher(folder: Path):
