@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-
 import stat
 import sys
 import tempfile
@@ -55,10 +54,9 @@ def output_path(argument: str, inputs: Iterable[Path] = ()) -> Path:
         status = os.stat(real) if os.path.lexists(real) else None
     except OSError as error:  # a link loop, a name too long
         raise OutputProblem(f"-o {argument}: cannot be written: {error.strerror or error}") from None
-    for special in ("/dev", "/proc"):
-        if real.is_relative_to(special) or path.absolute().is_relative_to(special):
-            raise OutputProblem(f"-o {argument}: perfrules writes regular files only; "
-                                "omit -o to write the results to standard output")
+    if _in_system_folder(path, real):
+        raise OutputProblem(f"-o {argument}: perfrules writes regular files only; "
+                            "omit -o to write the results to standard output")
     if status is not None:
         if stat.S_ISDIR(status.st_mode):
             raise OutputProblem(f"-o {argument}: is a folder; give a file name, like {argument}/results.json")
@@ -81,7 +79,7 @@ def output_folder(argument: str) -> Path:
     to one is followed); never a file, device or pipe, nothing in ``/dev`` or ``/proc``."""
     path = Path(argument)
     real = Path(os.path.realpath(path))
-    if real.is_relative_to("/dev") or real.is_relative_to("/proc") or path.absolute().is_relative_to("/dev"):
+    if _in_system_folder(path, real):
         raise OutputProblem(f"-o {argument}: report writes a folder of PDF files; give a folder name")
     try:
         status = os.stat(real) if os.path.lexists(real) else None
@@ -91,6 +89,11 @@ def output_folder(argument: str) -> Path:
         raise OutputProblem(f"-o {argument}: is not a folder (a file, device or pipe); "
                             "report writes a folder of PDF files; give a folder name")
     return real
+
+
+def _in_system_folder(path: Path, real: Path) -> bool:
+    """In /dev or /proc, as given or after following links (``/dev/stdout``, ``/proc/self/fd/1``)."""
+    return any(place.is_relative_to(system) for place in (path.absolute(), real) for system in ("/dev", "/proc"))
 
 
 def input_files(*arguments: str | Path | None) -> list[Path]:
@@ -231,9 +234,7 @@ def _silence_stdout() -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, descriptor)
         os.close(null)
-    except (OSError, ValueError, AttributeError):
-        pass
-    except Exception:  # io.UnsupportedOperation in a test runner's captured stream
+    except Exception:  # noqa: BLE001 - OSError, or no descriptor at all (a test runner's captured stream)
         pass
 
 
