@@ -336,3 +336,25 @@ def test_report_output_must_be_a_folder(run_cli, tmp_path, output):
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"perfrules: error: -o {output}: ") and "folder" in result.stderr
     assert (tmp_path / "afile").read_text() == "mine" and sorted(os.listdir(tmp_path)) == ["afile", "pipe"]
+
+
+def test_sigterm_during_the_rollback_waits_until_it_is_done(run_cli, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert run_cli("report", "policy.perf", "data.csv", "-o", str(out), cwd=GOOD).exit_code == 0
+    before = contents(out)
+    real_replace = os.replace
+    moved = []
+
+    def replace_then_fail(source, target, *args, **kwargs):
+        if "/new/" in str(source) and Path(target).parent == out / PERIOD:
+            moved.append(target)
+            if len(moved) == 3:
+                raise OSError(5, "Input/output error")
+        if "/old/" in str(source):
+            os.kill(os.getpid(), signal.SIGTERM)  # in the middle of putting the old files back
+        return real_replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(render.os, "replace", replace_then_fail)
+    result = run_cli("report", "policy.perf", "data.csv", "-o", str(out), cwd=GOOD)
+    assert result.exit_code == 143
+    assert contents(out) == before and hidden(out) == []

@@ -255,6 +255,9 @@ def terminate_cleanly():
 
     def on_signal(number, frame):
         os.write(2, f"perfrules: stopped by {signal.Signals(number).name}; the output was left as it was\n".encode())
+        if _held:
+            _pending.append(number)
+            return
         raise Terminated(EXIT_TERMINATED)
 
     previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGHUP)}
@@ -263,3 +266,22 @@ def terminate_cleanly():
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+@contextmanager
+def signals_held():
+    """Inside :func:`terminate_cleanly`: SIGTERM and SIGHUP wait until the block is done (a
+    rollback that must not stop half-way), then end the run.  (A thread signal mask would
+    not do: DuckDB's threads would take the signal instead.)"""
+    _held.append(True)
+    try:
+        yield
+    finally:
+        _held.pop()
+        if _pending and not _held:
+            _pending.clear()
+            raise Terminated(EXIT_TERMINATED) from None
+
+
+_held: list[bool] = []
+_pending: list[int] = []

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from perfrules.files import remove_stale_temporaries, temporary_prefix, terminate_cleanly
+from perfrules.files import remove_stale_temporaries, signals_held, temporary_prefix, terminate_cleanly
 from perfrules.report.model import AgentPacket, Report, TeamSummary
 from perfrules.report.texts import texts
 from perfrules.resources import resource_dir
@@ -358,19 +358,20 @@ def _move_files(staging: Path, output: Path, relatives: list[str]) -> list[Path]
             os.replace(staging / "new" / relative, target)
             done.append((target, kept))
     except BaseException:
-        for target, kept in reversed(done):
-            try:
-                if kept is None:
-                    os.unlink(target)
-                else:
-                    os.replace(kept, target)
-            except OSError:
-                pass
-        for folder in reversed(made):
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
+        with signals_held():
+            for target, kept in reversed(done):
+                try:
+                    if kept is None:
+                        os.unlink(target)
+                    else:
+                        os.replace(kept, target)
+                except OSError:
+                    pass
+            for folder in reversed(made):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
         raise
     return [target for target, _ in done]
 
