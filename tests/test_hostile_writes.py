@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,19 +58,26 @@ def full_device(tmp_path) -> Path:
     return node
 
 
-@pytest.fixture
-def full_disk(tmp_path) -> Path:
-    """A 64 KiB tmpfs filled to the last byte, unmounted afterwards."""
-    mount = tmp_path / "full-disk"
+@contextmanager
+def small_tmpfs(mount: Path, size: str):
+    """A tmpfs of ``size`` mounted on the new folder ``mount``, unmounted afterwards; the test is
+    skipped, saying why, where mounting is not permitted."""
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.decode().strip()}")
     try:
-        fill(mount / "filler")
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.fixture
+def full_disk(tmp_path) -> Path:
+    """A 64 KiB tmpfs filled to the last byte."""
+    with small_tmpfs(tmp_path / "full-disk", "64k") as mount:
+        fill(mount / "filler")
+        yield mount
 
 
 def fill(path: Path) -> None:

@@ -225,9 +225,9 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
     """PDF review packets, one per agent, plus a team summary."""
     from pathlib import Path
 
+    from perfrules.files import OutputProblem, output_folder
     from perfrules.report.model import build_report
     from perfrules.report.notes import NotesProblem, read_notes
-    from perfrules.files import OutputProblem, output_folder
     from perfrules.report.render import ReportProblem, write_report
 
     try:
@@ -235,7 +235,6 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
     except OutputProblem as problem:
         raise UsageProblem(str(problem)) from None
     supervisor_notes = {}
-
     if notes:
         try:
             supervisor_notes = read_notes(Path(notes), notes)
