@@ -351,3 +351,18 @@ def test_sigterm_during_the_rollback_waits_until_it_is_done(run_cli, tmp_path, m
     result = run_cli("report", "policy.perf", "data.csv", "-o", str(out), cwd=GOOD)
     assert result.exit_code == 143
     assert contents(out) == before and hidden(out) == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_notes_that_are_not_a_regular_file_are_refused_without_hanging(tmp_path, kind):
+    from test_hostile_writes import assert_one_line_error, perfrules
+
+    notes = tmp_path / "notes.csv"
+    if kind == "fifo":
+        os.mkfifo(notes)
+    else:
+        os.symlink("/dev/zero", notes)
+    result = perfrules("report", "policy.perf", "data.csv", "-o", str(tmp_path / "out"), "--notes", str(notes),
+                       cwd=GOOD, timeout=60)
+    assert_one_line_error(result, "--notes", "not a regular file")
+    assert not (tmp_path / "out").exists()

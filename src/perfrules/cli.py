@@ -235,6 +235,8 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
     except OutputProblem as problem:
         raise UsageProblem(str(problem)) from None
     supervisor_notes = {}
+    if notes and Path(notes).exists() and not Path(notes).is_file():  # a FIFO would block the read forever
+        raise UsageProblem(f"--notes {notes}: this is not a regular file (a pipe, device or socket)")
     if notes:
         try:
             supervisor_notes = read_notes(Path(notes), notes)
