@@ -259,3 +259,35 @@ def test_an_io_error_on_stdout_is_an_output_problem(monkeypatch):
     monkeypatch.setattr(sys, "stdout", Failing())
     with pytest.raises(OutputProblem, match="cannot write the results to standard output: Input/output error"):
         write_stdout("results")
+
+
+def test_sigterm_during_a_large_csv_output_leaves_nothing(tmp_path):
+    """600,000 agents: DuckDB's COPY writes the temporary file for seconds; SIGTERM then."""
+    import csv
+    import glob
+    import time
+
+    rows = list(csv.reader((GOOD / "data.csv").read_text(encoding="utf-8").splitlines()))
+    with open(tmp_path / "data.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(rows[0])
+        for number in range(600_000):
+            row = list(rows[1 + number % 6])
+            row[0] = f"X{number:07d}"
+            writer.writerow(row)
+    shutil.copy(GOOD / "policy.perf", tmp_path)
+    (tmp_path / "out.csv").write_text("last month\n")
+    process = subprocess.Popen([sys.executable, "-m", "perfrules", "evaluate", "policy.perf", "data.csv", "-o", "out.csv"],
+                               cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not glob.glob(str(tmp_path / ".out.csv.perfrules-*")):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"no temporary file was seen: {process.communicate()}")
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    assert "stopped by SIGTERM" in stderr and "Traceback" not in stderr
+    assert sorted(os.listdir(tmp_path)) == ["data.csv", "out.csv", "policy.perf"]
+    assert (tmp_path / "out.csv").read_text() == "last month\n"

@@ -169,28 +169,37 @@ def write_atomically(target: Path):
     except FileNotFoundError:
         old = None
     with terminate_cleanly():
-        handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(target.name), suffix=".tmp", dir=directory)
-        os.close(handle)
+        temporary = None
         try:
+            with signals_held():  # a signal between creating the file and knowing its name would leak it
+                handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(target.name), suffix=".tmp",
+                                                     dir=directory)
+                os.close(handle)
             yield Path(temporary)
-            with open(temporary, "rb+") as written:
-                os.fsync(written.fileno())
-            if old is not None:
-                os.chmod(temporary, stat.S_IMODE(old.st_mode))
-                try:
-                    os.chown(temporary, old.st_uid, old.st_gid)
-                except OSError:  # not root: the file becomes the writer's, as any rewrite would
-                    pass
-            else:
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
-            os.replace(temporary, target)
-            _sync_directory(directory)
+            with signals_held():  # the old file or the new one, whole, whenever SIGTERM comes
+                _put_in_place(Path(temporary), target, old)
         except BaseException:
-            if os.path.exists(temporary):
+            if temporary is not None and os.path.exists(temporary):
                 os.unlink(temporary)
             raise
+
+
+def _put_in_place(temporary: Path, target: Path, old: os.stat_result | None) -> None:
+    """Flush ``temporary``, give it the old file's mode and owner, rename it over ``target``."""
+    with open(temporary, "rb+") as written:
+        os.fsync(written.fileno())
+    if old is not None:
+        os.chmod(temporary, stat.S_IMODE(old.st_mode))
+        try:
+            os.chown(temporary, old.st_uid, old.st_gid)
+        except OSError:  # not root: the file becomes the writer's, as any rewrite would
+            pass
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
+    os.replace(temporary, target)
+    _sync_directory(target.parent)
 
 
 def _sync_directory(directory: Path) -> None:
@@ -253,8 +262,12 @@ def terminate_cleanly():
         yield
         return
 
+    received: list[int] = []
+
     def on_signal(number, frame):
-        os.write(2, f"perfrules: stopped by {signal.Signals(number).name}; the output was left as it was\n".encode())
+        if not received:
+            os.write(2, f"perfrules: stopped by {signal.Signals(number).name}; nothing was left half-written\n".encode())
+        received.append(number)
         if _held:
             _pending.append(number)
             return
@@ -263,6 +276,10 @@ def terminate_cleanly():
     previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
+    except BaseException:
+        if received:  # DuckDB turns the signal into "Query interrupted"; it is still SIGTERM
+            raise Terminated(EXIT_TERMINATED) from None
+        raise
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

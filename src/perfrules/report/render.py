@@ -227,15 +227,17 @@ def write_report(report: Report, output: Path, templates: Path | None = None, wo
     check_fonts("".join(html for _, html in pages[:50]) + "".join(p.name for p in report.packets))
     output = output.resolve()
     existed = output.exists()
+    times = RenderTimes(templates=template_seconds, files=len(pages))
     with terminate_cleanly():
+        staging = None
         try:
-            output.mkdir(parents=True, exist_ok=True)
-            remove_stale_temporaries(output)
-            staging = Path(tempfile.mkdtemp(prefix=temporary_prefix("report"), dir=output))
-        except OSError as error:
-            raise ReportProblem(f"cannot write to {output}: {error.strerror or error}") from None
-        times = RenderTimes(templates=template_seconds, files=len(pages))
-        try:
+            with signals_held():  # a signal between making the staging folder and knowing its name would leak it
+                try:
+                    output.mkdir(parents=True, exist_ok=True)
+                    remove_stale_temporaries(output)
+                    staging = Path(tempfile.mkdtemp(prefix=temporary_prefix("report"), dir=output))
+                except OSError as error:
+                    raise ReportProblem(f"cannot write to {output}: {error.strerror or error}") from None
             jobs = []
             for relative, html in pages:
                 target = staging / "new" / relative
@@ -248,7 +250,8 @@ def write_report(report: Report, output: Path, templates: Path | None = None, wo
             raise ReportProblem(f"the PDF files could not be written to {output}: {reason}; "
                                 "nothing was changed") from None
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
             if not existed and output.is_dir() and not any(output.iterdir()):
                 output.rmdir()
     return written, times
