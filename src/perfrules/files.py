@@ -97,7 +97,6 @@ def _in_system_folder(path: Path, real: Path) -> bool:
 
 
 def input_files(*arguments: str | Path | None) -> list[Path]:
-
     """The files given as inputs (a folder stands for the files in it), to protect from ``-o``."""
     found: list[Path] = []
     for argument in arguments:
