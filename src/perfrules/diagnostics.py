@@ -214,3 +214,21 @@ def did_you_mean(name: str, candidates, quote: str = "'") -> str | None:
         if name.lower() in lowered:
             close = [lowered[name.lower()]]
     return f"did you mean {quote}{close[0]}{quote}?" if close else None
+
+
+def same_name(text: str) -> str:
+    """``text`` as people see it: NFKC (full-width ``ｃｓａｔ`` is ``csat``), any letter case, no spaces."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def did_you_mean_name(name: str, candidates, quote: str = "'") -> str | None:
+    """Like :func:`did_you_mean`, preferring a candidate that differs from ``name`` only in
+    letter case, spaces or full-width characters (a header ``CSAT`` or ``ｃｓａｔ`` for ``csat``)."""
+    candidates = list(candidates)
+    wanted = same_name(name)
+    for candidate in candidates:
+        if same_name(candidate) == wanted:
+            return f"did you mean {quote}{candidate}{quote}?"
+    return did_you_mean(name, candidates, quote)

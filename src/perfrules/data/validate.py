@@ -6,7 +6,7 @@
 ``2026``; Excel's ``2026-11-01`` and ``2026年11月`` are read as months),
 ``name``/``team``/``supervisor`` when present, and each policy's metric cells typed.
 It reports, with file, spreadsheet row and column: missing required columns, missing
-metric columns that a KPI needs, empty ids, unreadable periods, a period of the wrong
+metric columns, empty ids, unreadable periods, a period of the wrong
 kind for the policy, roles no policy covers, duplicate (agent_id, period) rows and
 every cell that is not of its metric's type.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from perfrules import ast
 from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
 from perfrules.data.reading import ROW_COLUMN, RawTable
-from perfrules.diagnostics import did_you_mean
+from perfrules.diagnostics import did_you_mean_name
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 from perfrules.values import one_line
 
@@ -97,7 +97,7 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
     headers = set(raw.headers)
     for column in REQUIRED:
         if column not in headers:
-            hint = did_you_mean(column, raw.headers)
+            hint = did_you_mean_name(column, raw.headers)
             extra = f"; {hint}" if hint else ""
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
     if problems:
@@ -206,34 +206,6 @@ def _duplicates(connection, raw: RawTable) -> list[DataProblem]:
     return problems
 
 
-def required_metrics(policy: ast.Policy) -> set[str]:
-    """Metrics whose column must be present: those a KPI without `when missing` measures."""
-    from perfrules.check.scoring import measured_value
-    from perfrules.check.symbols import collect_symbols
-    from perfrules.diagnostics import DiagnosticSink
-
-    symbols = collect_symbols(policy, DiagnosticSink())
-    needed: set[str] = set()
-    pending = []
-    for kpi in policy.kpis:
-        if kpi.missing is None:
-            measure, reads = measured_value(kpi, symbols)
-            pending.extend(reads)
-            if measure is not None:
-                pending.extend(node.name for node in ast.walk(measure) if isinstance(node, ast.Reference))
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in symbols.metrics:
-            needed.add(name)
-        elif name in symbols.lets:
-            pending.extend(node.name for node in ast.walk(symbols.lets[name].expression) if isinstance(node, ast.Reference))
-    return needed
-
-
 NULL_OF_TYPE = {"text": "VARCHAR", "bool": "BOOLEAN"}
 
 
@@ -242,8 +214,8 @@ class _MetricTyping:
 
     Each cell is parsed once, in the scan that builds ``rows``; the same scan sets a
     cheap flag, and only when it is set are the cells checked again to say, with row,
-    column and text, what is wrong.  A metric column that is absent is all missing,
-    which is a problem only for the metrics a KPI without ``when missing`` measures.
+    column and text, what is wrong.  A metric column that is absent is a problem
+    (for a policy that has rows), whatever its KPIs' ``when missing`` say.
     With several policies a policy's cells are typed only in its own roles' rows.
     """
 
@@ -274,15 +246,11 @@ class _MetricTyping:
         self.columns.append(f"coalesce({' OR '.join(flags) or 'false'}, false) AS _bad_{index}")
 
     def problems(self, connection) -> list[DataProblem]:
+        """Absent metric columns (when the policy has rows) and every bad cell of its rows."""
         policy, raw = self.policy, self.raw
         problems = []
         if self.absent and connection.execute(f"SELECT count(*) FROM rows WHERE {role_filter(policy)}").fetchone()[0]:
-            needed = required_metrics(policy)
-            problems += [
-                DataProblem(raw.display, f"missing column '{metric.column}' for metric {metric.name.text} "
-                                         f"of policy \"{policy.name.value}\"")
-                for metric in self.absent if metric.name.text in needed
-            ]
+            problems += [_absent_column(raw, policy, metric, self.metrics.index(metric)) for metric in self.absent]
         if not self.checks or not connection.execute(
                 f"SELECT count(*) FROM rows WHERE _bad_{self.index} AND {role_filter(policy)}").fetchone()[0]:
             return problems
@@ -299,6 +267,15 @@ class _MetricTyping:
                 if problem is not None:
                     problems.append(DataProblem(raw.display, problem, found[0], column, text, order=10 + number))
         return problems
+
+
+def _absent_column(raw: RawTable, policy: ast.Policy, metric: ast.Metric, number: int) -> DataProblem:
+    """Every metric needs its column, even under `when missing` (which is about empty cells):
+    a renamed header must never silently turn every agent's value into a missing one."""
+    hint = did_you_mean_name(metric.column, raw.headers)
+    return DataProblem(raw.display, f"missing column '{metric.column}' for metric {metric.name.text} of policy "
+                                    f"\"{policy.name.value}\" (every metric needs its column, even when its "
+                                    f"cells are empty{'; ' + hint if hint else ''})", order=number)
 
 
 def policy_metrics(policy: ast.Policy) -> list[ast.Metric]:
