@@ -116,7 +116,9 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
         count = len(failure.problems)
         click.echo(f"{count} data problem{'s' if count != 1 else ''}: nothing was written", err=True)
         sys.exit(EXIT_DATA)
-    return evaluation, warnings
+    for line in evaluation.warnings:
+        click.echo(line, err=True)
+    return evaluation, warnings + evaluation.warnings
 
 
 DATA_OPTIONS = [

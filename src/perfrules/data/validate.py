@@ -20,7 +20,7 @@ from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_val
 from perfrules.data.reading import ROW_COLUMN, RawTable
 from perfrules.diagnostics import did_you_mean_name
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
-from perfrules.values import one_line
+from perfrules.values import one_line, percent_text
 
 REQUIRED = ("agent_id", "period", "role")
 OPTIONAL = ("name", "team", "supervisor")
@@ -276,6 +276,43 @@ def _absent_column(raw: RawTable, policy: ast.Policy, metric: ast.Metric, number
     return DataProblem(raw.display, f"missing column '{metric.column}' for metric {metric.name.text} of policy "
                                     f"\"{policy.name.value}\" (every metric needs its column, even when its "
                                     f"cells are empty{'; ' + hint if hint else ''})", order=number)
+
+
+def mixed_percent_warnings(connection, raw: RawTable, policies: list[ast.Policy]) -> list[str]:
+    """A warning for each percent column that holds both `92%` cells and bare numbers.
+
+    Both spellings are valid, but a column that mixes them was probably typed by hand, and a
+    bare `0.5` meant as 0.5% is read as 50%.  A 0 (or 0%) is the same either way and does
+    not count.  One example of each, the first in the file, with its row.
+    """
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for policy in policies:
+        columns = [metric.column for metric in policy_metrics(policy)
+                   if metric.type.text == "percent" and metric.column in raw.headers and metric.column not in seen]
+        if not columns:
+            continue
+        seen.update(columns)
+        parts = []
+        for number, column in enumerate(columns):
+            cell = raw.cell(column)
+            text, value = cleaned(cell), typed_value("percent", None, cell)
+            signed, bare = f"right({text}, 1) = '%' AND {value} <> 0", f"right({text}, 1) <> '%' AND {value} <> 0"
+            parts.append(f"arg_min({ROW_COLUMN}, {ROW_COLUMN}) FILTER (WHERE {signed}) AS s{number}, "
+                         f"arg_min({text}, {ROW_COLUMN}) FILTER (WHERE {signed}), "
+                         f"arg_min({ROW_COLUMN}, {ROW_COLUMN}) FILTER (WHERE {bare}), "
+                         f"arg_min({text}, {ROW_COLUMN}) FILTER (WHERE {bare}), "
+                         f"arg_min({value}, {ROW_COLUMN}) FILTER (WHERE {bare})")
+        found = connection.execute(f"SELECT {', '.join(parts)} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}) "
+                                   f"WHERE {role_filter(policy)}").fetchone()
+        for number, column in enumerate(columns):
+            signed_row, signed_text, bare_row, bare_text, bare_value = found[5 * number:5 * number + 5]
+            if signed_row is not None and bare_row is not None:
+                warnings.append(one_line(
+                    f"{raw.display}: warning: column {column} mixes percent cells (row {signed_row}: '{signed_text}') "
+                    f"with bare numbers (row {bare_row}: '{bare_text}', read as {percent_text(bare_value)}); "
+                    f"write every cell the same way"))
+    return warnings
 
 
 def policy_metrics(policy: ast.Policy) -> list[ast.Metric]:

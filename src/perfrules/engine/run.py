@@ -18,7 +18,7 @@ import duckdb
 
 from perfrules import ast
 from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_table
-from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_rows
+from perfrules.data.validate import DataProblem, UnreadableRows, mixed_percent_warnings, period_sql, prepare_rows
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.values import metric_value_text, plain
@@ -83,6 +83,7 @@ class Evaluation:
     connection: object
     data_display: str
     runs: list[PolicyRun] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the data, one line each
 
     @property
     def period(self) -> str | None:
@@ -116,9 +117,9 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         problems = prepare_rows(connection, raw, policy_nodes)
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
-    evaluation = Evaluation(connection, data_display)
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
+    evaluation = Evaluation(connection, data_display, warnings=mixed_percent_warnings(connection, raw, policy_nodes))
     for index, loaded in enumerate(policies):
         typed = f"typed_{index}"  # the view of prepare_rows
         chosen = wanted or connection.execute(f"SELECT max(_period) FROM {typed}").fetchone()[0]
