@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from conftest import POLICIES
 
@@ -23,12 +26,180 @@ def test_gb18030_whose_chinese_comes_after_the_first_megabytes(run_cli, tmp_path
     assert names["Z1"] == "张三" and len(names) == 90_001
 
 
-def test_a_row_with_too_many_cells_names_its_line(run_cli, tmp_path):
-    text = HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name="x").replace("\n", ",extra\n")
+def test_every_row_with_too_many_or_too_few_cells_is_reported(run_cli, tmp_path):
+    # An unquoted thousands separator (8,000) makes a cell too many; each bad row is a problem.
+    text = (HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name="x").replace("8000", "8,000")
+            + ROW.format(id="A3", name="x") + ROW.format(id="A4", name="x").replace(",8000", ""))
     (tmp_path / "data.csv").write_text(text, encoding="utf-8")
     result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
     assert result.exit_code == 3
     assert result.stderr == (
-        "data.csv: the CSV file cannot be read: CSV Error on Line: 3: Expected Number of Columns: 13 Found: 14\n"
-        "1 data problem: nothing was written\n"
+        'data.csv:3: the row has 14 cells, the header row 13 (hint: a cell that holds a comma must be quoted: "8,000")\n'
+        "data.csv:5: the row has 12 cells, the header row 13 (hint: every row needs as many cells as the header row, "
+        "empty or not)\n"
+        "2 data problems: nothing was written\n"
     )
+
+
+def test_an_unclosed_quote_keeps_duckdbs_message(run_cli, tmp_path):
+    text = HEADER + ROW.format(id="A1", name='"x')
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("data.csv: the CSV file cannot be read: ")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+@pytest.mark.parametrize("first", ["\r\n", "\n"])
+def test_mixed_crlf_and_lf_line_endings(run_cli, tmp_path, first, encoding):
+    # A file edited on two systems: lines ending in CRLF and in LF. The last column is a
+    # text column (name moved last), so a stray \r would show in the results.
+    header = HEADER.replace("name,", "").replace("\n", ",name\n")
+    rows = [ROW.format(id=f"A{index}", name="").replace(",2026", "2026", 1).replace("\n", f",张{index}\n")
+            for index in range(1, 5)]
+    lines = [header, *rows]
+    mixed = "".join(line.replace("\n", first if index % 2 == 0 else ("\n" if first == "\r\n" else "\r\n"))
+                    for index, line in enumerate(lines))
+    assert "\r\n" in mixed and "\n" in mixed.replace("\r\n", "")
+    (tmp_path / "data.csv").write_bytes(mixed.encode(encoding))
+    (tmp_path / "lf.csv").write_bytes("".join(lines).encode("utf-8"))
+    policy = str(POLICIES / "after_sales_agent.perf")
+    result = run_cli("evaluate", policy, "data.csv", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    baseline = run_cli("evaluate", policy, "lf.csv", cwd=tmp_path)
+    assert json.loads(result.stdout)["results"] == json.loads(baseline.stdout)["results"]
+    assert [item["name"] for item in json.loads(result.stdout)["results"]][:1] == ["张1"]
+    assert sorted(item["name"] for item in json.loads(result.stdout)["results"]) == ["张1", "张2", "张3", "张4"]
+
+
+@pytest.mark.parametrize("separator, message", [
+    (";", "data.csv:1: the file looks semicolon-separated: row 1 holds semicolons and no commas "
+          "(hint: save it as comma-separated CSV (Excel: CSV UTF-8))"),
+    ("\t", "data.csv:1: the file looks tab-separated: row 1 holds tabs and no commas "
+           "(hint: name it .tsv, or save it as comma-separated CSV)"),
+])
+def test_a_csv_file_with_another_separator_gets_a_hint(run_cli, tmp_path, separator, message):
+    # A European Excel writes `;` and decimal commas (92,5%): read as commas, 1,234 would be 1234.
+    text = (HEADER + ROW.format(id="A1", name="x")).replace(",", separator)
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == f"{message}\n1 data problem: nothing was written\n"
+
+
+TITLE = "2026年11月 售后客服绩效数据,,,,,,,,,,,,\n导出时间 2026-12-01,,,,,,,,,,,,\n"
+
+
+def test_title_rows_above_the_headers_name_the_header_row(run_cli, tmp_path):
+    (tmp_path / "data.csv").write_text(TITLE + HEADER + ROW.format(id="A1", name="x"), encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "data.csv:1: column B (the 2nd) has no header (hint: the headers seem to be in row 3: pass --header-row 3)\n"
+        + "".join(f"data.csv:1: column {letter} (the {ordinal}) has no header (hint: the headers seem to be in row 3: "
+                  f"pass --header-row 3)\n" for ordinal, letter in zip(["3rd"] + [f"{n}th" for n in range(4, 14)],
+                                                                        "CDEFGHIJKLM"))
+        + "12 data problems: nothing was written\n"
+    )
+
+
+def test_header_row_option_reads_below_the_title_with_spreadsheet_row_numbers(run_cli, tmp_path):
+    bad = ROW.format(id="A2", name="y").replace("90%,90%", "90%,9O%")
+    (tmp_path / "data.csv").write_text(TITLE + HEADER + ROW.format(id="A1", name="x") + bad, encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", "--header-row", "3",
+                     cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == "data.csv:5: column csat: '9O%' is not a percent\n1 data problem: nothing was written\n"
+    (tmp_path / "data.csv").write_text(TITLE + HEADER + ROW.format(id="A1", name="x"), encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", "--header-row", "3",
+                     cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert [item["agent_id"] for item in json.loads(result.stdout)["results"]] == ["A1"]
+
+
+def test_a_one_cell_title_without_headers_below_names_the_option(run_cli, tmp_path):
+    hint = "row 1 looks like a title, not headers: pass --header-row N, N the row of the headers"
+    text = "客服绩效\n" + HEADER.replace("agent_id", "工号") + ROW.format(id="A1", name="x")
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == (f"data.csv:1: the header row has 1 cell, but row 2 has 13 (hint: {hint})\n"
+                             "1 data problem: nothing was written\n")
+    # With a header `工号` for agent_id the headers are not found; a title row of one word
+    # and empty cells (as Excel writes it) gives "no header" problems with the same hint.
+    text = "客服绩效" + "," * 12 + "\n" + HEADER.replace("agent_id", "工号") + ROW.format(id="A1", name="x")
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr.splitlines()[0] == f"data.csv:1: column B (the 2nd) has no header (hint: {hint})"
+    # A first row with a cell in every column, above the headers: the missing columns say where they are.
+    text = ",".join(f"x{index}" for index in range(13)) + "\n" + HEADER + ROW.format(id="A1", name="x")
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 3
+    hint = "the headers seem to be in row 2: pass --header-row 2"
+    assert result.stderr == (
+        f"data.csv: missing column 'agent_id' (the data needs agent_id, period and role; {hint})\n"
+        f"data.csv: missing column 'period' (the data needs agent_id, period and role; {hint})\n"
+        f"data.csv: missing column 'role' (the data needs agent_id, period and role; {hint})\n"
+        "3 data problems: nothing was written\n"
+    )
+
+
+def test_columns_without_a_header_or_with_the_same_one_are_named_by_letter(run_cli, tmp_path):
+    text = "agent_id,period,,role,csat,csat\nA1,2026-11,,agent,90%,90%\n"
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "data.csv:1: column C (the 3rd) has no header (hint: give every column a header in row 1)\n"
+        "data.csv:1: the header 'csat' appears twice (column E (the 5th) and F) "
+        "(hint: every column needs its own header)\n"
+        "2 data problems: nothing was written\n"
+    )
+
+
+def test_header_row_is_only_for_csv_and_xlsx(run_cli, tmp_path):
+    (tmp_path / "data.json").write_text("[]", encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.json", "--header-row", "2",
+                     cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == "perfrules: error: data.json: --header-row applies only to CSV and .xlsx files\n"
+
+
+def _workbook(path: Path, rows) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+
+
+XLSX_HEADERS = HEADER.strip().split(",")
+XLSX_ROW = ["2026-11", "agent", 0.9, 0.9, 20, 0.96, 8, 0, 0, 0, 8000]
+
+
+def test_xlsx_numeric_ids_and_teams_are_whole_numbers(run_cli, tmp_path):
+    # 1001 typed into Excel is a number cell (a float to the reader): never 1001.0.
+    _workbook(tmp_path / "data.xlsx", [XLSX_HEADERS + ["team"], [1001, "张三", *XLSX_ROW, 7],
+                                       [1002.0, "李四", *XLSX_ROW, 12345678901234]])
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    found = sorted((item["agent_id"], item["team"]) for item in json.loads(result.stdout)["results"])
+    assert found == [("1001", "7"), ("1002", "12345678901234")]
+
+
+def test_xlsx_title_rows_and_header_row(run_cli, tmp_path):
+    rows = [["2026年11月 售后客服绩效"], [], XLSX_HEADERS, ["A1", "张三", *XLSX_ROW], ["A2", "李四", *XLSX_ROW[:3], "9O%",
+                                                                                   *XLSX_ROW[4:]]]
+    _workbook(tmp_path / "data.xlsx", rows)
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr.splitlines()[0] == (
+        "data.xlsx:1: column B (the 2nd) has no header (hint: the headers seem to be in row 3: pass --header-row 3)")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", "--header-row", "3",
+                     cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == "data.xlsx:5: column csat: '9O%' is not a percent\n1 data problem: nothing was written\n"

@@ -224,11 +224,14 @@ def same_name(text: str) -> str:
 
 
 def did_you_mean_name(name: str, candidates, quote: str = "'") -> str | None:
-    """Like :func:`did_you_mean`, preferring a candidate that differs from ``name`` only in
-    letter case, spaces or full-width characters (a header ``CSAT`` or ``ｃｓａｔ`` for ``csat``)."""
-    candidates = list(candidates)
-    wanted = same_name(name)
+    """Like :func:`did_you_mean`, comparing the names as people see them (:func:`same_name`):
+    first a candidate that differs from ``name`` only in letter case, spaces or full-width
+    characters (a header ``CSAT`` or ``ｃｓａｔ`` for ``csat``), else the closest one."""
+    import difflib
+
+    spelled: dict[str, str] = {}
     for candidate in candidates:
-        if same_name(candidate) == wanted:
-            return f"did you mean {quote}{candidate}{quote}?"
-    return did_you_mean(name, candidates, quote)
+        spelled.setdefault(same_name(candidate), candidate)
+    wanted = same_name(name)
+    close = [wanted] if wanted in spelled else difflib.get_close_matches(wanted, list(spelled), n=1, cutoff=0.6)
+    return f"did you mean {quote}{spelled[close[0]]}{quote}?" if close else None

@@ -29,12 +29,21 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gb18030":
 
 
 class DataFileProblem(Exception):
-    """The file as a whole cannot be read (format, encoding, broken JSON)."""
+    """The file cannot be read (format, encoding, broken JSON, headers, rows of the wrong
+    length): ``row`` when one row is at fault, ``also`` for the file's further problems."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, row: int | None = None, also=()):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.row = row
+        self.also = tuple(also)
+
+    def each(self) -> tuple[DataFileProblem, ...]:
+        return (self, *self.also)
+
+    def text(self) -> str:
+        return self.message + (f" (hint: {self.hint})" if self.hint else "")
 
 
 class DataArgumentProblem(DataFileProblem):
@@ -50,6 +59,9 @@ class RawTable:
     display: str
     rows: int
     encoding: str | None
+    header_row: int = 1
+    # The first rows of the file (CSV and XLSX), cells trimmed: to tell a title row from headers.
+    preview: tuple[tuple[str, ...], ...] = ()
 
     def cell(self, header: str) -> str:
         """The SQL column of the cells under ``header`` (headers match exactly)."""
@@ -67,8 +79,12 @@ def data_format(path: Path) -> str:
 
 
 def read_table(connection, path: Path, display: str, table: str, encoding: str | None = None,
-               sheet: str | None = None) -> RawTable:
-    """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem."""
+               sheet: str | None = None, header_row: int = 1) -> RawTable:
+    """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem.
+
+    ``header_row``: the row of the headers (1-based) in a CSV or XLSX file whose first rows
+    hold a title; the rows above it are left out.
+    """
     try:
         found = path.is_file(), path.is_dir(), path.exists()
     except OSError as error:  # a name too long for the file system, for one
@@ -81,10 +97,14 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
         raise DataArgumentProblem("--encoding applies only to CSV files")
     if sheet is not None and kind != "xlsx":
         raise DataArgumentProblem("--sheet applies only to .xlsx files")
+    if header_row != 1 and kind not in ("csv", "xlsx"):
+        raise DataArgumentProblem("--header-row applies only to CSV and .xlsx files")
     if kind == "csv":
-        return _read_csv(connection, path, display, table, encoding)
+        return _read_csv(connection, path, display, table, encoding, header_row)
     if kind == "xlsx":
-        return _load_rows(connection, table, display, *_xlsx_rows(path, sheet), encoding=None)
+        headers, body, preview = _xlsx_rows(path, sheet, header_row)
+        return _load_rows(connection, table, display, headers, body, encoding=None, header_row=header_row,
+                          preview=preview)
     if kind == "json":
         return _load_rows(connection, table, display, *_json_rows(path), encoding="utf-8")
     if kind == "jsonl":
@@ -118,51 +138,120 @@ def detect_encoding(path: Path, limit: int | None = 1 << 22) -> str:
     return "utf-8"
 
 
-def _read_csv(connection, path: Path, display: str, table: str, encoding: str | None) -> RawTable:
+def _read_csv(connection, path: Path, display: str, table: str, encoding: str | None, header_row: int) -> RawTable:
     if encoding is not None:
         wanted = ENCODINGS.get(encoding.lower())
         if wanted is None:
             raise DataArgumentProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
-        return _read_csv_as(connection, path, display, table, wanted)
+        return _read_csv_as(connection, path, display, table, wanted, header_row)
     wanted = detect_encoding(path)
     try:
-        return _read_csv_as(connection, path, display, table, wanted)
+        return _read_csv_as(connection, path, display, table, wanted, header_row)
     except DataFileProblem as problem:
         if wanted == "utf-8" and "not utf-8 encoded" in problem.message.lower():
-            return _read_csv_as(connection, path, display, table, "gb18030")
+            return _read_csv_as(connection, path, display, table, "gb18030", header_row)
         raise
 
 
-def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str) -> RawTable:
-    source = path
-    temporary = None
+def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, header_row: int) -> RawTable:
+    temporaries = []
     try:
         if wanted != "utf-8":
-            temporary = _transcode_to_utf8(path, wanted)
-            source = Path(temporary)
+            temporaries.append(_transcode_to_utf8(path, wanted))
         else:
             _check_utf8(path)
+        source = Path(temporaries[-1]) if temporaries else path
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        headers = _csv_headers(source, delimiter)
-        columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(headers))) + "}"
+        preview = _csv_preview(source, delimiter, header_row)
+        headers = _csv_headers(preview, delimiter, header_row)
         try:
-            # Insertion order is file order, so the row's spreadsheet number is rowid + 2.
-            connection.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM read_csv(?, header = true, "
-                f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
-                f"strict_mode = true, null_padding = false)",
-                [str(source), delimiter],
-            )
-        except Exception as error:  # DuckDB reports CSV structure errors with their line
-            raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
-        connection.execute(
-            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}_cells"
-        )
+            _load_csv(connection, source, table, len(headers), delimiter, header_row)
+        except DataFileProblem as problem:
+            if "not utf-8 encoded" in problem.message.lower():
+                raise  # a GB18030 file whose Chinese text comes late: read again as GB18030
+            if not _mixed_line_endings(source):
+                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview) from None
+            # Lines ending in CRLF and in LF alike (a file edited on two systems): read it with
+            # every line ending as LF; DuckDB's parser wants one kind.
+            temporaries.append(_transcode_to_utf8(source, "utf-8", newlines=True))
+            source = Path(temporaries[-1])
+            try:
+                _load_csv(connection, source, table, len(headers), delimiter, header_row)
+            except DataFileProblem:
+                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview) from None
         rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        return RawTable(table, tuple(headers), display, rows, wanted)
+        return RawTable(table, tuple(headers), display, rows, wanted, header_row, preview)
     finally:
-        if temporary is not None:
+        for temporary in temporaries:
             os.unlink(temporary)
+
+
+def _load_csv(connection, source: Path, table: str, width: int, delimiter: str, header_row: int) -> None:
+    columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
+    try:
+        # `skip` skips whole records (a quoted line break stays inside its record), like the rows
+        # of a spreadsheet; insertion order is file order, so a row's number is rowid + header_row + 1.
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM read_csv(?, header = true, "
+            f"skip = {header_row - 1}, columns = {columns}, delim = ?, quote = '\"', escape = '\"', "
+            f"auto_detect = false, strict_mode = true, null_padding = false)",
+            [str(source), delimiter],
+        )
+    except Exception as error:  # DuckDB reports CSV structure errors with their line
+        raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
+    connection.execute(
+        f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + {header_row + 1} AS BIGINT) AS {ROW_COLUMN} "
+        f"FROM {table}_cells"
+    )
+
+
+def _mixed_line_endings(path: Path) -> bool:
+    """Whether some lines end in CRLF and others in LF alone."""
+    crlf = lf = 0
+    previous = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            joined = previous[-1:] + chunk
+            pairs = joined.count(b"\r\n")
+            crlf += pairs
+            lf += chunk.count(b"\n") - pairs
+            previous = chunk
+            if crlf and lf:
+                return True
+    return False
+
+
+def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int, preview) -> DataFileProblem:
+    """Every row with more or fewer cells than the header row (or one problem, when the header
+    row looks like a title); DuckDB's own message for anything else (an unclosed quote), which
+    is re-read to get it."""
+    import csv
+
+    problems = []
+    title = header_row_hint(_trimmed(preview), header_row)
+    with source.open("r", encoding="utf-8-sig", newline="") as handle:
+        try:
+            for number, record in enumerate(csv.reader(handle, delimiter=delimiter, strict=True), start=1):
+                if number > header_row and record and len(record) != width and title:
+                    return DataFileProblem(f"the header row has {width} cell{'s' if width != 1 else ''}, but row "
+                                           f"{number} has {len(record)}", title, header_row)
+                if number > header_row and record and len(record) != width:
+                    many = len(record) > width
+                    problems.append(DataFileProblem(
+                        f"the row has {len(record)} cells, the header row {width}",
+                        "a cell that holds a comma must be quoted: \"8,000\"" if many and delimiter == "," else
+                        "every row needs as many cells as the header row, empty or not", row=number))
+        except csv.Error:
+            pass  # DuckDB's message below says where
+    if problems:
+        return DataFileProblem(problems[0].message, problems[0].hint, problems[0].row, problems[1:])
+    try:
+        import duckdb
+
+        _load_csv(duckdb.connect(), source, "failed", width, delimiter, header_row)
+    except DataFileProblem as problem:
+        return problem
+    return DataFileProblem("the CSV file cannot be read")  # pragma: no cover - DuckDB failed only once
 
 
 def _csv_error(text: str) -> str:
@@ -175,25 +264,83 @@ def _csv_error(text: str) -> str:
     return f"{where}: {what}" if what else where
 
 
-def _csv_headers(path: Path, delimiter: str) -> list[str]:
-    """The cleaned headers of the first record (a BOM and surrounding spaces removed)."""
+PREVIEW_ROWS = 20
+
+
+def _csv_preview(path: Path, delimiter: str, header_row: int) -> tuple[tuple[str, ...], ...]:
+    """The first records of the file, up to PREVIEW_ROWS past the header row, cells untrimmed."""
     import csv
+    from itertools import islice
 
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            first = next(csv.reader(handle, delimiter=delimiter), None)
+            return tuple(tuple(record) for record in islice(csv.reader(handle, delimiter=delimiter),
+                                                            header_row + PREVIEW_ROWS))
     except UnicodeDecodeError as error:
         raise DataFileProblem(
             f"the file is not UTF-8 (byte 0x{error.object[error.start]:02x} near the start)",
             "leave out --encoding to detect GB18030, or pass --encoding gb18030",
         ) from None
     except csv.Error as error:
-        raise DataFileProblem(f"the first row cannot be read as CSV: {error}") from None
-    if not first:
-        raise DataFileProblem("the file is empty: the first row must name the columns")
+        raise DataFileProblem(f"the first rows cannot be read as CSV: {error}") from None
+
+
+def _csv_headers(preview, delimiter: str, header_row: int) -> list[str]:
+    """The cleaned headers of the header row (a BOM and surrounding spaces removed)."""
+    if len(preview) < header_row or not preview[header_row - 1]:
+        if header_row == 1:
+            raise DataFileProblem("the file is empty: the first row must name the columns")
+        raise DataFileProblem(f"there is no row {header_row} (--header-row {header_row})", row=header_row)
+    first = preview[header_row - 1]
+    if delimiter == "," and len(first) == 1:
+        for name, separator in (("semicolon", ";"), ("tab", "\t")):
+            if separator in first[0]:
+                raise DataFileProblem(
+                    f"the file looks {name}-separated: row {header_row} holds {name}s and no commas",
+                    "save it as comma-separated CSV (Excel: CSV UTF-8)" if name == "semicolon" else
+                    "name it .tsv, or save it as comma-separated CSV", row=header_row)
     headers = [header.strip() for header in first]
-    _check_headers(headers)
+    _check_headers(headers, header_row, _trimmed(preview))
     return headers
+
+
+def _trimmed(rows) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple((cell or "").strip() for cell in row) for row in rows)
+
+
+def header_row_hint(preview, header_row: int, wanted=("agent_id", "period", "role")) -> str | None:
+    """A hint when the header row looks like a title: the row that holds the headers, if one of
+    the first rows holds all of ``wanted``, else a word on --header-row."""
+    if not preview:
+        return None
+    found = next((number for number, cells in enumerate(preview, start=1)
+                  if number != header_row and set(wanted) <= set(cells)), None)
+    title = header_row <= len(preview) and sum(1 for cell in preview[header_row - 1] if cell) <= 1
+    if found is not None:
+        return f"the headers seem to be in row {found}: pass --header-row {found}"
+    if title:
+        return f"row {header_row} looks like a title, not headers: pass --header-row N, N the row of the headers"
+    return None
+
+
+def column_letter(index: int) -> str:
+    """A spreadsheet's name of the column at ``index`` (from 0): A, B... Z, AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def describe_column(index: int) -> str:
+    """``column C (the 3rd)``."""
+    return f"column {column_letter(index)} (the {_ordinal(index + 1)})"
 
 
 def _check_utf8(path: Path) -> None:
@@ -203,11 +350,12 @@ def _check_utf8(path: Path) -> None:
         raise DataFileProblem("the file is UTF-16", "save it from Excel as 'CSV UTF-8' or as CSV (GB18030)")
 
 
-def _transcode_to_utf8(path: Path, encoding: str) -> str:
+def _transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str:
+    """A UTF-8 copy of the file (``newlines``: with every line ending written as LF)."""
     handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out, path.open(
-            "r", encoding=encoding, errors="strict", newline=""
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n" if newlines else "") as out, path.open(
+            "r", encoding=encoding, errors="strict", newline=None if newlines else ""
         ) as source:
             while chunk := source.read(1 << 20):
                 out.write(chunk)
@@ -238,8 +386,9 @@ def _cell_text(value) -> str | None:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return str(value)
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
+        if value.is_integer():  # 1001 stored as a number: 1001, never 1001.0 (nor 1e+16)
+            return format(Decimal(repr(value)).to_integral_value(), "f")
+        return repr(value)
     if isinstance(value, (int, Decimal)):
         return str(value)
     if isinstance(value, datetime.timedelta):
@@ -260,7 +409,7 @@ def _without_surrogates(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in text) else text
 
 
-def _xlsx_rows(path: Path, sheet: str | None):
+def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - a dependency
@@ -279,13 +428,17 @@ def _xlsx_rows(path: Path, sheet: str | None):
     rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     if not rows:
         raise DataFileProblem(f"the sheet '{sheet}' is empty")
-    headers = [(_cell_text(cell) or "").strip() for cell in rows[0]]
+    if len(rows) < header_row:
+        raise DataFileProblem(f"the sheet '{sheet}' has no row {header_row} (--header-row {header_row})")
+    preview = _trimmed([[_cell_text(cell) for cell in row] for row in rows[:header_row + PREVIEW_ROWS]])
+    headers = list(preview[header_row - 1])
+    _check_headers(headers, header_row, preview)
     body = []
-    for index, row in enumerate(rows[1:], start=2):
+    for index, row in enumerate(rows[header_row:], start=header_row + 1):
         cells = [_cell_text(cell) for cell in row]
         if any(cell is not None for cell in cells):
             body.append((index, cells))
-    return headers, body
+    return headers, body, preview
 
 
 def _json_rows(path: Path):
@@ -361,7 +514,8 @@ def _objects_to_rows(objects: list[dict], start: int):
     return names, rows
 
 
-def _load_rows(connection, table: str, display: str, headers: list[str], rows, encoding) -> RawTable:
+def _load_rows(connection, table: str, display: str, headers: list[str], rows, encoding, header_row: int = 1,
+               preview=()) -> RawTable:
     import pyarrow as pa
 
     _check_headers(headers)
@@ -372,7 +526,7 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
     connection.register(f"{table}_arrow", arrow_table)
     connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
     connection.unregister(f"{table}_arrow")
-    return RawTable(table, tuple(headers), display, len(rows), encoding)
+    return RawTable(table, tuple(headers), display, len(rows), encoding, header_row, preview)
 
 
 # ---- Parquet ------------------------------------------------------------------------------------
@@ -403,11 +557,21 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     return RawTable(table, headers, display, rows, None)
 
 
-def _check_headers(headers: list[str]) -> None:
-    seen: set[str] = set()
-    for header in headers:
+def _check_headers(headers: list[str], row: int | None = None, preview=()) -> None:
+    """Every column needs a header of its own; all the columns that have none, or share one, are
+    reported (``row``: the header row of a CSV or XLSX file, whose title rows ``preview`` shows)."""
+    problems = []
+    first: dict[str, int] = {}
+    title = header_row_hint(preview, row) if row is not None else None
+    for index, header in enumerate(headers):
         if header == "":
-            raise DataFileProblem("a column has no header", "give every column a header in the first row")
-        if header in seen:
-            raise DataFileProblem(f"the header '{header}' appears twice", "every column needs its own header")
-        seen.add(header)
+            hint = title or (f"give every column a header in row {row}" if row else "give every column a header")
+            problems.append(DataFileProblem(f"{describe_column(index)} has no header", hint, row))
+        elif header in first:
+            problems.append(DataFileProblem(
+                f"the header '{header}' appears twice ({describe_column(first[header])} and "
+                f"{column_letter(index)})", "every column needs its own header", row))
+        else:
+            first[header] = index
+    if problems:
+        raise DataFileProblem(problems[0].message, problems[0].hint, problems[0].row, problems[1:])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from perfrules import ast
 from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
-from perfrules.data.reading import ROW_COLUMN, RawTable
+from perfrules.data.reading import ROW_COLUMN, DataFileProblem, RawTable, header_row_hint
 from perfrules.diagnostics import did_you_mean_name
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 from perfrules.values import one_line, percent_text
@@ -50,6 +50,11 @@ class DataProblem:
 
     def sort_key(self) -> tuple:
         return (self.row or 0, self.order, self.column or "", self.message)
+
+
+def file_problems(display: str, problem: DataFileProblem) -> list[DataProblem]:
+    """The problems of a file that cannot be read, each on its row when it has one."""
+    return [DataProblem(display, each.text(), each.row) for each in problem.each()]
 
 
 def period_sql(raw: str) -> str:
@@ -95,9 +100,10 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
     """
     problems: list[DataProblem] = []
     headers = set(raw.headers)
+    title = header_row_hint(raw.preview, raw.header_row)
     for column in REQUIRED:
         if column not in headers:
-            hint = did_you_mean_name(column, raw.headers)
+            hint = title or did_you_mean_name(column, raw.headers)
             extra = f"; {hint}" if hint else ""
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
     if problems:
