@@ -155,17 +155,24 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
 
 def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, header_row: int) -> RawTable:
     temporaries = []
+
+    def copy(made: str) -> Path:
+        temporaries.append(made)
+        return Path(made)
+
     try:
         if wanted != "utf-8":
-            temporaries.append(_transcode_to_utf8(path, wanted))
+            source = copy(_transcode_to_utf8(path, wanted))
         else:
             _check_utf8(path)
-        source = Path(temporaries[-1]) if temporaries else path
+            source = path
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         preview = _csv_preview(source, delimiter, header_row)
         headers = _csv_headers(preview, delimiter, header_row)
+        if header_row > 1:  # from here on, the file's first record is the header row
+            source = copy(_copy_from_record(source, delimiter, header_row))
         try:
-            _load_csv(connection, source, table, len(headers), delimiter, header_row)
+            _load_csv(connection, source, table, len(headers), delimiter)
         except DataFileProblem as problem:
             if "not utf-8 encoded" in problem.message.lower():
                 raise  # a GB18030 file whose Chinese text comes late: read again as GB18030
@@ -173,36 +180,95 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
                 raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview) from None
             # Lines ending in CRLF and in LF alike (a file edited on two systems): read it with
             # every line ending as LF; DuckDB's parser wants one kind.
-            temporaries.append(_transcode_to_utf8(source, "utf-8", newlines=True))
-            source = Path(temporaries[-1])
+            source = copy(_transcode_to_utf8(source, "utf-8", newlines=True))
             try:
-                _load_csv(connection, source, table, len(headers), delimiter, header_row)
+                _load_csv(connection, source, table, len(headers), delimiter)
             except DataFileProblem:
                 raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview) from None
-        rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        ((rows,),) = connection.execute(f"SELECT count(*) FROM {table}_cells").fetchall()
+        _number_rows(connection, table, rows, header_row,
+                     _record_numbers(source, delimiter, header_row) if _has_blank_lines(source) else None)
         return RawTable(table, tuple(headers), display, rows, wanted, header_row, preview)
     finally:
         for temporary in temporaries:
             os.unlink(temporary)
 
 
-def _load_csv(connection, source: Path, table: str, width: int, delimiter: str, header_row: int) -> None:
+def _load_csv(connection, source: Path, table: str, width: int, delimiter: str) -> None:
+    """The cells of the file (its first record the headers) as ``{table}_cells``, in file order."""
     columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
     try:
-        # `skip` skips whole records (a quoted line break stays inside its record), like the rows
-        # of a spreadsheet; insertion order is file order, so a row's number is rowid + header_row + 1.
         connection.execute(
             f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM read_csv(?, header = true, "
-            f"skip = {header_row - 1}, columns = {columns}, delim = ?, quote = '\"', escape = '\"', "
-            f"auto_detect = false, strict_mode = true, null_padding = false)",
+            f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
+            f"strict_mode = true, null_padding = false)",
             [str(source), delimiter],
         )
     except Exception as error:  # DuckDB reports CSV structure errors with their line
         raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
+
+
+def _number_rows(connection, table: str, rows: int, header_row: int, numbers: list[int] | None) -> None:
+    """The view ``table``: the cells and each row's number as a spreadsheet shows it.
+
+    Insertion order is file order, so a row's number is rowid + header_row + 1, unless the
+    file has empty lines, which DuckDB skips and a spreadsheet counts: then ``numbers``.
+    """
+    if numbers is None or len(numbers) != rows:
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + {header_row + 1} AS BIGINT) "
+                           f"AS {ROW_COLUMN} FROM {table}_cells")
+        return
+    import pyarrow as pa
+
+    connection.register(f"{table}_numbers_arrow", pa.table({"i": pa.array(range(rows), pa.int64()),
+                                                             "n": pa.array(numbers, pa.int64())}))
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table}_numbers AS SELECT * FROM {table}_numbers_arrow")
+    connection.unregister(f"{table}_numbers_arrow")
     connection.execute(
-        f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + {header_row + 1} AS BIGINT) AS {ROW_COLUMN} "
-        f"FROM {table}_cells"
+        f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT cells.* EXCLUDE (__i), numbers.n AS {ROW_COLUMN} "
+        f"FROM (SELECT rowid AS __i, * FROM {table}_cells) AS cells JOIN {table}_numbers AS numbers "
+        f"ON cells.__i = numbers.i ORDER BY numbers.n"
     )
+
+
+def _has_blank_lines(path: Path) -> bool:
+    """Whether some line is empty (cheap: a byte search; a line break inside a quoted cell may
+    also answer yes, which only costs the exact count of :func:`_record_numbers`)."""
+    tail = b"\n"  # the file's start is the start of a line
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            joined = tail + chunk
+            if b"\n\n" in joined or b"\n\r\n" in joined:
+                return True
+            tail = joined[-2:]
+    return False
+
+
+def _record_numbers(source: Path, delimiter: str, header_row: int) -> list[int]:
+    """The row number of each non-empty record after the header (the file's first record)."""
+    import csv
+
+    with source.open("r", encoding="utf-8-sig", newline="") as handle:
+        return [number for number, record in enumerate(csv.reader(handle, delimiter=delimiter), start=header_row)
+                if record and number > header_row]
+
+
+def _copy_from_record(source: Path, delimiter: str, header_row: int) -> str:
+    """A copy of the file from its record ``header_row`` on (the title rows above left out)."""
+    import csv
+
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
+    with source.open("r", encoding="utf-8-sig", newline="") as text, os.fdopen(
+            handle, "w", encoding="utf-8", newline="") as out:
+        lines = iter(text.readline, "")
+        # The reader pulls one line at a time and no further than the end of a record, so
+        # what it leaves of `lines` starts at the header row (a quoted line break included).
+        reader = csv.reader(lines, delimiter=delimiter)
+        for _ in range(header_row - 1):
+            next(reader, None)
+        for line in lines:
+            out.write(line)
+    return name
 
 
 def _mixed_line_endings(path: Path) -> bool:
@@ -224,33 +290,34 @@ def _mixed_line_endings(path: Path) -> bool:
 def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int, preview) -> DataFileProblem:
     """Every row with more or fewer cells than the header row (or one problem, when the header
     row looks like a title); DuckDB's own message for anything else (an unclosed quote), which
-    is re-read to get it."""
+    is re-read to get it.  ``source`` starts at the header row, row ``header_row`` of the file."""
     import csv
 
     problems = []
     title = header_row_hint(_trimmed(preview), header_row)
     with source.open("r", encoding="utf-8-sig", newline="") as handle:
         try:
-            for number, record in enumerate(csv.reader(handle, delimiter=delimiter, strict=True), start=1):
-                if number > header_row and record and len(record) != width and title:
+            for number, record in enumerate(csv.reader(handle, delimiter=delimiter, strict=True), start=header_row):
+                if number == header_row or not record or len(record) == width:
+                    continue
+                if title:
                     return DataFileProblem(f"the header row has {width} cell{'s' if width != 1 else ''}, but row "
                                            f"{number} has {len(record)}", title, header_row)
-                if number > header_row and record and len(record) != width:
-                    many = len(record) > width
-                    problems.append(DataFileProblem(
-                        f"the row has {len(record)} cells, the header row {width}",
-                        "a cell that holds a comma must be quoted: \"8,000\"" if many and delimiter == "," else
-                        "every row needs as many cells as the header row, empty or not", row=number))
+                problems.append(DataFileProblem(
+                    f"the row has {len(record)} cells, the header row {width}",
+                    "a cell that holds a comma must be quoted: \"8,000\"" if len(record) > width and delimiter == ","
+                    else "every row needs as many cells as the header row, empty or not", row=number))
         except csv.Error:
             pass  # DuckDB's message below says where
     if problems:
         return DataFileProblem(problems[0].message, problems[0].hint, problems[0].row, problems[1:])
-    try:
-        import duckdb
+    import duckdb
 
-        _load_csv(duckdb.connect(), source, "failed", width, delimiter, header_row)
-    except DataFileProblem as problem:
-        return problem
+    with duckdb.connect() as connection:
+        try:
+            _load_csv(connection, source, "failed", width, delimiter)
+        except DataFileProblem as problem:
+            return problem
     return DataFileProblem("the CSV file cannot be read")  # pragma: no cover - DuckDB failed only once
 
 
@@ -272,22 +339,26 @@ def _csv_preview(path: Path, delimiter: str, header_row: int) -> tuple[tuple[str
     import csv
     from itertools import islice
 
+    records: list[tuple[str, ...]] = []
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            return tuple(tuple(record) for record in islice(csv.reader(handle, delimiter=delimiter),
-                                                            header_row + PREVIEW_ROWS))
+            for record in islice(csv.reader(handle, delimiter=delimiter), header_row + PREVIEW_ROWS):
+                records.append(tuple(record))
+        return tuple(records)
     except UnicodeDecodeError as error:
         raise DataFileProblem(
             f"the file is not UTF-8 (byte 0x{error.object[error.start]:02x} near the start)",
             "leave out --encoding to detect GB18030, or pass --encoding gb18030",
         ) from None
     except csv.Error as error:
+        if len(records) >= header_row:  # the rows below the headers only give hints: DuckDB reads them
+            return tuple(records)
         raise DataFileProblem(f"the first rows cannot be read as CSV: {error}") from None
 
 
 def _csv_headers(preview, delimiter: str, header_row: int) -> list[str]:
     """The cleaned headers of the header row (a BOM and surrounding spaces removed)."""
-    if len(preview) < header_row or not preview[header_row - 1]:
+    if len(preview) < header_row:
         if header_row == 1:
             raise DataFileProblem("the file is empty: the first row must name the columns")
         raise DataFileProblem(f"there is no row {header_row} (--header-row {header_row})", row=header_row)
@@ -563,10 +634,14 @@ def _check_headers(headers: list[str], row: int | None = None, preview=()) -> No
     problems = []
     first: dict[str, int] = {}
     title = header_row_hint(preview, row) if row is not None else None
+    if row is not None and not any(headers):
+        raise DataFileProblem(f"row {row} is empty, but it must name the columns", title, row)
     for index, header in enumerate(headers):
         if header == "":
             hint = title or (f"give every column a header in row {row}" if row else "give every column a header")
             problems.append(DataFileProblem(f"{describe_column(index)} has no header", hint, row))
+            if title:  # a title row, not headers: one line says so, not one per column
+                break
         elif header in first:
             problems.append(DataFileProblem(
                 f"the header '{header}' appears twice ({describe_column(first[header])} and "
