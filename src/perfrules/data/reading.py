@@ -294,7 +294,7 @@ def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int,
     import csv
 
     problems = []
-    title = header_row_hint(_trimmed(preview), header_row)
+    title = header_row_hint(preview, header_row)
     with source.open("r", encoding="utf-8-sig", newline="") as handle:
         try:
             for number, record in enumerate(csv.reader(handle, delimiter=delimiter, strict=True), start=header_row):
@@ -335,7 +335,7 @@ PREVIEW_ROWS = 20
 
 
 def _csv_preview(path: Path, delimiter: str, header_row: int) -> tuple[tuple[str, ...], ...]:
-    """The first records of the file, up to PREVIEW_ROWS past the header row, cells untrimmed."""
+    """The first records of the file, up to PREVIEW_ROWS past the header row, cells trimmed."""
     import csv
     from itertools import islice
 
@@ -343,7 +343,7 @@ def _csv_preview(path: Path, delimiter: str, header_row: int) -> tuple[tuple[str
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             for record in islice(csv.reader(handle, delimiter=delimiter), header_row + PREVIEW_ROWS):
-                records.append(tuple(record))
+                records.append(tuple(cell.strip() for cell in record))
         return tuple(records)
     except UnicodeDecodeError as error:
         raise DataFileProblem(
@@ -357,7 +357,7 @@ def _csv_preview(path: Path, delimiter: str, header_row: int) -> tuple[tuple[str
 
 
 def _csv_headers(preview, delimiter: str, header_row: int) -> list[str]:
-    """The cleaned headers of the header row (a BOM and surrounding spaces removed)."""
+    """The headers: the cells of the header row in the (trimmed) preview."""
     if len(preview) < header_row:
         if header_row == 1:
             raise DataFileProblem("the file is empty: the first row must name the columns")
@@ -370,8 +370,8 @@ def _csv_headers(preview, delimiter: str, header_row: int) -> list[str]:
                     f"the file looks {name}-separated: row {header_row} holds {name}s and no commas",
                     "save it as comma-separated CSV (Excel: CSV UTF-8)" if name == "semicolon" else
                     "name it .tsv, or save it as comma-separated CSV", row=header_row)
-    headers = [header.strip() for header in first]
-    _check_headers(headers, header_row, _trimmed(preview))
+    headers = list(first)
+    _check_headers(headers, header_row, preview)
     return headers
 
 

@@ -299,26 +299,44 @@ def mixed_percent_warnings(connection, raw: RawTable, policies: list[ast.Policy]
         if not columns:
             continue
         seen.update(columns)
-        parts = []
+        # The cells' texts only (the file is valid by now): the percent typing of every cell
+        # again would cost as much as the validation itself.
+        texts = ", ".join(f"{cleaned(raw.cell(column))} AS t{number}" for number, column in enumerate(columns))
+        source = (f"(SELECT {ROW_COLUMN} AS _row, {cleaned(raw.cell('role'))} AS _role, {texts} FROM {raw.table}) "
+                  f"WHERE {role_filter(policy)}")
+
+        # Cheap first (most columns are written one way); the zeros are only left out when needed.
+        found = _first_of_each_kind(connection, source, len(columns), nonzero=False)
+        if all(found[index] is None or found[index + 1] is None for index in range(0, len(found), 2)):
+            continue
+        found = _first_of_each_kind(connection, source, len(columns), nonzero=True)
         for number, column in enumerate(columns):
-            cell = raw.cell(column)
-            text, value = cleaned(cell), typed_value("percent", None, cell)
-            signed, bare = f"right({text}, 1) = '%' AND {value} <> 0", f"right({text}, 1) <> '%' AND {value} <> 0"
-            parts.append(f"arg_min({ROW_COLUMN}, {ROW_COLUMN}) FILTER (WHERE {signed}) AS s{number}, "
-                         f"arg_min({text}, {ROW_COLUMN}) FILTER (WHERE {signed}), "
-                         f"arg_min({ROW_COLUMN}, {ROW_COLUMN}) FILTER (WHERE {bare}), "
-                         f"arg_min({text}, {ROW_COLUMN}) FILTER (WHERE {bare}), "
-                         f"arg_min({value}, {ROW_COLUMN}) FILTER (WHERE {bare})")
-        found = connection.execute(f"SELECT {', '.join(parts)} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}) "
-                                   f"WHERE {role_filter(policy)}").fetchone()
-        for number, column in enumerate(columns):
-            signed_row, signed_text, bare_row, bare_text, bare_value = found[5 * number:5 * number + 5]
-            if signed_row is not None and bare_row is not None:
-                warnings.append(one_line(
-                    f"{raw.display}: warning: column {column} mixes percent cells (row {signed_row}: '{signed_text}') "
-                    f"with bare numbers (row {bare_row}: '{bare_text}', read as {percent_text(bare_value)}); "
-                    f"write every cell the same way"))
+            signed_row, bare_row = found[2 * number:2 * number + 2]
+            if signed_row is None or bare_row is None:
+                continue
+            cell = cleaned(raw.cell(column))
+            signed_text, bare_text, value = connection.execute(
+                f"SELECT max({cell}) FILTER (WHERE {ROW_COLUMN} = ?), max({cell}) FILTER (WHERE {ROW_COLUMN} = ?), "
+                f"max({typed_value('percent', None, raw.cell(column))}) FILTER (WHERE {ROW_COLUMN} = ?) "
+                f"FROM {raw.table} WHERE {ROW_COLUMN} IN (?, ?)",
+                [signed_row, bare_row, bare_row, signed_row, bare_row]).fetchall()[0]
+            warnings.append(one_line(
+                f"{raw.display}: warning: column {column} mixes percent cells (row {signed_row}: '{signed_text}') "
+                f"with bare numbers (row {bare_row}: '{bare_text}', read as {percent_text(value)}); "
+                f"write every cell the same way"))
     return warnings
+
+
+def _first_of_each_kind(connection, source: str, count: int, nonzero: bool) -> list:
+    """For each of the ``count`` text columns ``t0``, ``t1``... of ``source``: the first row whose
+    cell ends in `%`, and the first whose cell does not (``nonzero``: leaving out cells that are 0)."""
+    parts = []
+    for number in range(count):
+        text = f"t{number}"
+        zero = f" AND TRY_CAST(replace(rtrim(rtrim({text}, '%')), ',', '') AS DOUBLE) <> 0" if nonzero else ""
+        parts += [f"min(_row) FILTER (WHERE {kind}{zero})" for kind in (f"suffix({text}, '%')", f"NOT suffix({text}, '%')")]
+    ((*found,),) = connection.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchall()
+    return found
 
 
 def policy_metrics(policy: ast.Policy) -> list[ast.Metric]:
