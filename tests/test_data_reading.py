@@ -220,3 +220,19 @@ def test_an_empty_header_row_points_to_the_headers(run_cli, tmp_path):
     result = evaluate_text(run_cli, tmp_path, text, "--header-row", "4")
     assert result.exit_code == 3
     assert result.stderr == "data.csv:7: column csat: '9O%' is not a percent\n1 data problem: nothing was written\n"
+
+
+def test_parquet_whole_numbers_in_float_columns_are_whole(run_cli, tmp_path):
+    # pandas writes an id or team column holding a missing value as floats: 1001.0 must be 1001.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {name: [value, value] for name, value in zip(XLSX_HEADERS[1:], ["x", *XLSX_ROW])}
+    columns.update(agent_id=pa.array([1001.0, 1002.0]), team=pa.array([7.0, None]), csat=pa.array([0.9, 0.95]))
+    pq.write_table(pa.table({name: pa.array(values) if isinstance(values, list) else values
+                             for name, values in columns.items()}), tmp_path / "data.parquet")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.parquet", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    found = sorted((item["agent_id"], item["team"], item["kpis"][1]["value"])
+                   for item in json.loads(result.stdout)["results"])
+    assert found == [("1001", "7", 0.9), ("1002", None, 0.95)]

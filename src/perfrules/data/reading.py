@@ -605,10 +605,12 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
 
 def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     try:
-        names = [name for name, *_ in connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        names = [name for name, *_ in described]
         # Columns are renamed by position (the alias list), so no name of the file reaches SQL.
         positions = ", ".join(f"c{index}" for index in range(len(names)))
-        selects = ", ".join(f"CAST(c{index} AS VARCHAR) AS c{index}" for index in range(len(names)))
+        selects = ", ".join(f"{_parquet_text(f'c{index}', kind)} AS c{index}"
+                            for index, (_, kind, *_) in enumerate(described))
         # Insertion order is file order, so the row's number is rowid + 2 (as for CSV; the
         # option file_row_number would clash with a column of that name).
         connection.execute(
@@ -626,6 +628,15 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     _check_headers(list(headers))
     rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawTable(table, headers, display, rows, None)
+
+
+def _parquet_text(column: str, kind: str) -> str:
+    """A Parquet value as text; a whole number in a float column (ids and teams written by
+    pandas next to a missing value) without decimals: 1001, never 1001.0, as for XLSX."""
+    if kind.upper() in ("DOUBLE", "FLOAT", "REAL"):
+        return (f"CASE WHEN isfinite({column}) AND {column} = trunc({column}) AND abs({column}) < 1e37 "
+                f"THEN CAST(CAST({column} AS HUGEINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END")
+    return f"CAST({column} AS VARCHAR)"
 
 
 def _check_headers(headers: list[str], row: int | None = None, preview=()) -> None:
