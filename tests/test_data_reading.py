@@ -236,3 +236,14 @@ def test_parquet_whole_numbers_in_float_columns_are_whole(run_cli, tmp_path):
     found = sorted((item["agent_id"], item["team"], item["kpis"][1]["value"])
                    for item in json.loads(result.stdout)["results"])
     assert found == [("1001", "7", 0.9), ("1002", None, 0.95)]
+
+
+def test_did_you_mean_compares_names_as_people_see_them():
+    from perfrules.diagnostics import did_you_mean_name
+
+    assert did_you_mean_name("csat", ["ｃｓａｔ", "satisfaction"]) == "did you mean 'ｃｓａｔ'?"
+    assert did_you_mean_name("csat", ["csat_responses", "C SAT"]) == "did you mean 'C SAT'?"
+    assert did_you_mean_name("A001", ["a001 ", "A002"]) == "did you mean 'a001 '?"
+    assert did_you_mean_name("a01", ["A001", "A051"]) is None  # as close to both: no guess
+    assert did_you_mean_name("a01", ["A001", "A052"]) == "did you mean 'A001'?"
+    assert did_you_mean_name("csat", ["aht"]) is None

@@ -233,5 +233,13 @@ def did_you_mean_name(name: str, candidates, quote: str = "'") -> str | None:
     for candidate in candidates:
         spelled.setdefault(same_name(candidate), candidate)
     wanted = same_name(name)
-    close = [wanted] if wanted in spelled else difflib.get_close_matches(wanted, list(spelled), n=1, cutoff=0.6)
+    close = [wanted] if wanted in spelled else difflib.get_close_matches(wanted, list(spelled), n=2, cutoff=0.6)
+    if len(close) == 2 and _ratio(wanted, close[0]) == _ratio(wanted, close[1]):
+        return None  # 'a01' is as close to A001 as to A051: no guess
     return f"did you mean {quote}{spelled[close[0]]}{quote}?" if close else None
+
+
+def _ratio(first: str, second: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, first, second).ratio()
