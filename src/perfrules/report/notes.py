@@ -117,6 +117,7 @@ def _yaml_entries(path: Path, display: str):
 def _table_entries(path: Path, display: str):
     import duckdb
 
+    from perfrules.data.cells import cleaned
     from perfrules.data.reading import ROW_COLUMN, DataFileProblem, read_table
     from perfrules.data.validate import file_problems
 
@@ -133,10 +134,10 @@ def _table_entries(path: Path, display: str):
                             + (f"; {hint})" if (hint := did_you_mean_name(name, raw.headers)) else ")"))
                 for name in missing
             ])
-        cells = ", ".join(raw.cell(name) for name in COLUMNS)
+        cells = [cleaned(raw.cell(name)) for name in COLUMNS]
+        blank = " AND ".join(f"{cell} IS NULL" for cell in cells)  # a row of empty cells is no note
         return connection.execute(
-            f"SELECT {ROW_COLUMN}, {cells} FROM {raw.table} WHERE NOT ({' AND '.join(f'{raw.cell(name)} IS NULL' for name in COLUMNS)}) "
-            f"ORDER BY {ROW_COLUMN}"
+            f"SELECT {ROW_COLUMN}, {', '.join(cells)} FROM {raw.table} WHERE NOT ({blank}) ORDER BY {ROW_COLUMN}"
         ).fetchall()
     finally:
         connection.close()
