@@ -247,3 +247,12 @@ def test_did_you_mean_compares_names_as_people_see_them():
     assert did_you_mean_name("a01", ["A001", "A051"]) is None  # as close to both: no guess
     assert did_you_mean_name("a01", ["A001", "A052"]) == "did you mean 'A001'?"
     assert did_you_mean_name("csat", ["aht"]) is None
+
+
+def test_duckdbs_line_numbers_count_the_title_rows_left_out(run_cli, tmp_path):
+    # --header-row 3 reads a copy from the header row on: DuckDB's line 3 is the file's line 6
+    # (the title's quoted line break is a line of its own).
+    text = '"2026年11月\n绩效",,,\n\n' + HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name='"x')
+    result = evaluate_text(run_cli, tmp_path, text, "--header-row", "3")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("data.csv: the CSV file cannot be read: CSV Error on Line: 6: ")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -169,22 +170,24 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         preview = _csv_preview(source, delimiter, header_row)
         headers = _csv_headers(preview, delimiter, header_row)
+        skipped = 0  # lines above the header row, for DuckDB's line numbers
         if header_row > 1:  # from here on, the file's first record is the header row
-            source = copy(_copy_from_record(source, delimiter, header_row))
+            made, skipped = _copy_from_record(source, delimiter, header_row)
+            source = copy(made)
         try:
             _load_csv(connection, source, table, len(headers), delimiter)
         except DataFileProblem as problem:
             if "not utf-8 encoded" in problem.message.lower():
                 raise  # a GB18030 file whose Chinese text comes late: read again as GB18030
             if not _mixed_line_endings(source):
-                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview) from None
+                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
             # Lines ending in CRLF and in LF alike (a file edited on two systems): read it with
             # every line ending as LF; DuckDB's parser wants one kind.
             source = copy(_transcode_to_utf8(source, "utf-8", newlines=True))
             try:
                 _load_csv(connection, source, table, len(headers), delimiter)
             except DataFileProblem:
-                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview) from None
+                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
         ((rows,),) = connection.execute(f"SELECT count(*) FROM {table}_cells").fetchall()
         _number_rows(connection, table, rows, header_row,
                      _record_numbers(source, delimiter, header_row) if _has_blank_lines(source) else None)
@@ -253,8 +256,9 @@ def _record_numbers(source: Path, delimiter: str, header_row: int) -> list[int]:
                 if record and number > header_row]
 
 
-def _copy_from_record(source: Path, delimiter: str, header_row: int) -> str:
-    """A copy of the file from its record ``header_row`` on (the title rows above left out)."""
+def _copy_from_record(source: Path, delimiter: str, header_row: int) -> tuple[str, int]:
+    """A copy of the file from its record ``header_row`` on (the title rows above left out), and
+    the number of lines left out."""
     import csv
 
     handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
@@ -266,9 +270,10 @@ def _copy_from_record(source: Path, delimiter: str, header_row: int) -> str:
         reader = csv.reader(lines, delimiter=delimiter)
         for _ in range(header_row - 1):
             next(reader, None)
+        skipped = reader.line_num
         for line in lines:
             out.write(line)
-    return name
+    return name, skipped
 
 
 def _mixed_line_endings(path: Path) -> bool:
@@ -287,10 +292,12 @@ def _mixed_line_endings(path: Path) -> bool:
     return False
 
 
-def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int, preview) -> DataFileProblem:
+def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int, preview,
+                      skipped: int = 0) -> DataFileProblem:
     """Every row with more or fewer cells than the header row (or one problem, when the header
     row looks like a title); DuckDB's own message for anything else (an unclosed quote), which
-    is re-read to get it.  ``source`` starts at the header row, row ``header_row`` of the file."""
+    is re-read to get it.  ``source`` starts at the header row, row ``header_row`` of the file,
+    after ``skipped`` lines, which DuckDB's line numbers get back."""
     import csv
 
     problems = []
@@ -317,6 +324,9 @@ def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int,
         try:
             _load_csv(connection, source, "failed", width, delimiter)
         except DataFileProblem as problem:
+            if skipped:
+                problem.message = re.sub(r"(?<=Line: )(\d+)", lambda line: str(int(line.group(1)) + skipped),
+                                         problem.message)
             return problem
     return DataFileProblem("the CSV file cannot be read")  # pragma: no cover - DuckDB failed only once
 
