@@ -142,7 +142,7 @@ def test_a_one_cell_title_without_headers_below_names_the_option(run_cli, tmp_pa
 
 
 def test_columns_without_a_header_or_with_the_same_one_are_named_by_letter(run_cli, tmp_path):
-    text = "agent_id,period,,role,csat,csat\nA1,2026-11,,agent,90%,90%\n"
+    text = "agent_id,period,,role,csat,csat\nA1,2026-11,早班,agent,90%,90%\n"
     result = evaluate_text(run_cli, tmp_path, text)
     assert result.exit_code == 3
     assert result.stderr == (
@@ -151,6 +151,19 @@ def test_columns_without_a_header_or_with_the_same_one_are_named_by_letter(run_c
         "(hint: every column needs its own header)\n"
         "2 data problems: nothing was written\n"
     )
+
+
+def test_a_column_without_header_nor_cells_is_left_alone(run_cli, tmp_path):
+    # A comma at the end of every line (some exports write one): an extra column of nothing.
+    text = (HEADER.replace("\n", ",\n") + ROW.format(id="A1", name="x").replace("\n", ",\n")
+            + ROW.format(id="A2", name="x").replace("\n", ", \n"))
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["results"]) == 2
+    result = evaluate_text(run_cli, tmp_path, text.replace("8000, \n", "8000,8000\n"))
+    assert result.exit_code == 3
+    assert result.stderr == ("data.csv:1: column N (the 14th) has no header (hint: give every column a header in row 1)\n"
+                             "1 data problem: nothing was written\n")
 
 
 def test_header_row_is_only_for_csv_and_xlsx(run_cli, tmp_path):

@@ -188,6 +188,7 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
                 _load_csv(connection, source, table, len(headers), delimiter)
             except DataFileProblem:
                 raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
+        _check_headers(headers, header_row, preview, _filled_columns(connection, f"{table}_cells", headers))
         ((rows,),) = connection.execute(f"SELECT count(*) FROM {table}_cells").fetchall()
         _number_rows(connection, table, rows, header_row,
                      _record_numbers(source, delimiter, header_row) if _has_blank_lines(source) else None)
@@ -195,6 +196,16 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
     finally:
         for temporary in temporaries:
             os.unlink(temporary)
+
+
+def _filled_columns(connection, table: str, headers: list[str]) -> set[int]:
+    """The columns without a header that hold a cell that is not blank."""
+    empty = [index for index, header in enumerate(headers) if header == ""]
+    if not empty:
+        return set()
+    counts = ", ".join(f"count(NULLIF(trim(c{index}), ''))" for index in empty)
+    ((*found,),) = connection.execute(f"SELECT {counts} FROM {table}").fetchall()
+    return {index for index, count in zip(empty, found) if count}
 
 
 def _load_csv(connection, source: Path, table: str, width: int, delimiter: str) -> None:
@@ -381,7 +392,7 @@ def _csv_headers(preview, delimiter: str, header_row: int) -> list[str]:
                     "save it as comma-separated CSV (Excel: CSV UTF-8)" if name == "semicolon" else
                     "name it .tsv, or save it as comma-separated CSV", row=header_row)
     headers = list(first)
-    _check_headers(headers, header_row, preview)
+    _check_header_row(headers, header_row, preview)  # the rest once the cells are read (_check_headers)
     return headers
 
 
@@ -513,7 +524,7 @@ def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
         raise DataFileProblem(f"the sheet '{sheet}' has no row {header_row} (--header-row {header_row})")
     preview = _trimmed([[_cell_text(cell) for cell in row] for row in rows[:header_row + PREVIEW_ROWS]])
     headers = list(preview[header_row - 1])
-    _check_headers(headers, header_row, preview)
+    _check_header_row(headers, header_row, preview)
     body = []
     for index, row in enumerate(rows[header_row:], start=header_row + 1):
         cells = [_cell_text(cell) for cell in row]
@@ -599,7 +610,9 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
                preview=()) -> RawTable:
     import pyarrow as pa
 
-    _check_headers(headers)
+    filled = {index for index, header in enumerate(headers)
+              if header == "" and any(index < len(cells) and cells[index] is not None for _, cells in rows)}
+    _check_headers(headers, header_row if preview else None, preview, filled)
     columns = {f"c{i}": pa.array([cells[i] if i < len(cells) else None for _, cells in rows], pa.string())
                for i in range(len(headers))}
     columns[ROW_COLUMN] = pa.array([number for number, _ in rows], pa.int64())
@@ -649,15 +662,23 @@ def _parquet_text(column: str, kind: str) -> str:
     return f"CAST({column} AS VARCHAR)"
 
 
-def _check_headers(headers: list[str], row: int | None = None, preview=()) -> None:
+def _check_header_row(headers, row: int | None, preview) -> None:
+    if row is not None and not any(headers):
+        raise DataFileProblem(f"row {row} is empty, but it must name the columns", header_row_hint(preview, row), row)
+
+
+def _check_headers(headers: list[str], row: int | None = None, preview=(), filled: set[int] | None = None) -> None:
     """Every column needs a header of its own; all the columns that have none, or share one, are
-    reported (``row``: the header row of a CSV or XLSX file, whose title rows ``preview`` shows)."""
+    reported (``row``: the header row of a CSV or XLSX file, whose title rows ``preview`` shows).
+    A column without a header and without a single cell (a comma at the end of every line) is
+    left alone: ``filled`` holds the columns without a header that have a cell (None: all)."""
     problems = []
     first: dict[str, int] = {}
     title = header_row_hint(preview, row) if row is not None else None
-    if row is not None and not any(headers):
-        raise DataFileProblem(f"row {row} is empty, but it must name the columns", title, row)
+    _check_header_row(headers, row, preview)
     for index, header in enumerate(headers):
+        if header == "" and filled is not None and index not in filled:
+            continue
         if header == "":
             hint = title or (f"give every column a header in row {row}" if row else "give every column a header")
             problems.append(DataFileProblem(f"{describe_column(index)} has no header", hint, row))
