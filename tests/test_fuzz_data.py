@@ -769,8 +769,9 @@ EXTRA_HEADERS = [
     "line\nbreak",
 ]
 # Perturbations after which the results must be those of the unperturbed file: the contract
-# trims headers, ignores columns no metric reads (`CSAT` beside `csat`, `_row`, `rowid`...).
-HARMLESS = {"shuffle", "spaces", "bom", "extra column", "extra case twin", "reserved"}
+# trims headers, ignores columns no metric reads (`CSAT` beside `csat`, `_row`, `rowid`...) and columns
+# with neither a header nor a cell (docs/evaluation.md 2.1).
+HARMLESS = {"shuffle", "spaces", "bom", "extra column", "extra case twin", "reserved", "empty column"}
 
 
 @st.composite
@@ -783,7 +784,7 @@ def perturbed_tables(draw):
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         kind = draw(st.sampled_from([
             "drop", "duplicate", "case", "spaces", "reserved", "empty header", "bom", "extra column",
-            "extra case twin", "shuffle", "row too long", "row too short", "rename",
+            "extra case twin", "shuffle", "row too long", "row too short", "rename", "empty column",
         ]))
         at = draw(st.integers(min_value=0, max_value=len(headers) - 1))
         if kind == "drop" and len(headers) > 1:
@@ -824,6 +825,11 @@ def perturbed_tables(draw):
             order = draw(st.permutations(range(len(headers))))
             headers = [headers[i] for i in order]
             cells = [[row[i] for i in order] for row in cells]
+        elif kind == "empty column":  # no header, no cell (a comma at the end of every line): left alone
+            at = draw(st.integers(min_value=0, max_value=len(headers)))
+            headers.insert(at, draw(st.sampled_from(["", " "])))
+            for row in cells:
+                row.insert(at, draw(st.sampled_from(["", " ", "  "])))
         elif kind in ("row too long", "row too short"):
             pass  # after the other perturbations (below), which keep rows as long as the header
         elif kind == "rename":

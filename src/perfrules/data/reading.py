@@ -648,7 +648,7 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     except Exception as error:
         raise DataFileProblem(f"the Parquet file cannot be read: {_first_line(str(error))}") from None
     headers = tuple(name for name in names)
-    _check_headers(list(headers))
+    _check_headers(list(headers), filled=_filled_columns(connection, f"{table}_cells", list(headers)))
     rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawTable(table, headers, display, rows, None)
 
