@@ -1044,3 +1044,13 @@ def test_xlsx_notes_and_data_with_numeric_ids(run_cli, tmp_path):
     boxes = swot_boxes(pdf_text(out / PERIOD / "1001-张三.pdf"))
     assert has(boxes["strength"], "主管备注:客户多次来信表扬")
     assert has(boxes["opportunity"], "主管备注:可带新人")
+
+
+def test_yaml_note_ids_are_written_like_data_cells(small, run_cli, tmp_path):
+    # A YAML number 1001.0 is the id 1001, as an XLSX number cell is (never '1001.0').
+    (tmp_path / "notes.yaml").write_text("- {agent_id: 1001.0, kind: strength, text: 好}\n", encoding="utf-8")
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
+                     "--notes", "notes.yaml", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == (f"notes.yaml:1: agent_id '1001' is not in {small['data']} for the period evaluated\n"
+                             "1 data problem: nothing was written\n")

@@ -467,7 +467,7 @@ def _first_line(text: str) -> str:
 # ---- XLSX, JSON, JSON Lines ------------------------------------------------------------------
 
 
-def _cell_text(value) -> str | None:
+def cell_text(value) -> str | None:
     """An Excel or JSON value as the text a person would have typed."""
     import datetime
 
@@ -522,12 +522,12 @@ def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
         raise DataFileProblem(f"the sheet '{sheet}' is empty")
     if len(rows) < header_row:
         raise DataFileProblem(f"the sheet '{sheet}' has no row {header_row} (--header-row {header_row})")
-    preview = _trimmed([[_cell_text(cell) for cell in row] for row in rows[:header_row + PREVIEW_ROWS]])
+    preview = _trimmed([[cell_text(cell) for cell in row] for row in rows[:header_row + PREVIEW_ROWS]])
     headers = list(preview[header_row - 1])
     _check_header_row(headers, header_row, preview)
     body = []
     for index, row in enumerate(rows[header_row:], start=header_row + 1):
-        cells = [_cell_text(cell) for cell in row]
+        cells = [cell_text(cell) for cell in row]
         if any(cell is not None for cell in cells):
             body.append((index, cells))
     return headers, body, preview
@@ -601,7 +601,7 @@ def _objects_to_rows(objects: list[dict], start: int):
             value = item.get(key)
             if isinstance(value, (dict, list)):
                 value = json.dumps(value, ensure_ascii=False, default=float)  # fractions are Decimals
-            cells.append(_cell_text(value))
+            cells.append(cell_text(value))
         rows.append((index, cells))
     return names, rows
 

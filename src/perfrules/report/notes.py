@@ -110,8 +110,11 @@ def _yaml_entries(path: Path, display: str):
         raise NotesProblem([DataProblem(display, f"cannot read the notes: {message}")]) from None
     if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
         raise NotesProblem([DataProblem(display, "the YAML file must be a list of entries with agent_id, kind and text")])
+    from perfrules.data.reading import cell_text
+
     lines = [node.start_mark.line + 1 for node in nodes] if len(nodes) == len(document) else [None] * len(document)
-    return [(line, item.get("agent_id"), item.get("kind"), item.get("text")) for line, item in zip(lines, document)]
+    # The values as the data reader writes cells: an id 1001.0 is 1001, as in a workbook.
+    return [(line, *(cell_text(item.get(key)) for key in COLUMNS)) for line, item in zip(lines, document)]
 
 
 def _table_entries(path: Path, display: str):
