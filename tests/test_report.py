@@ -1052,5 +1052,6 @@ def test_yaml_note_ids_are_written_like_data_cells(small, run_cli, tmp_path):
     result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
                      "--notes", "notes.yaml", cwd=tmp_path)
     assert result.exit_code == 3
-    assert result.stderr == (f"notes.yaml:1: agent_id '1001' is not in {small['data']} for the period evaluated\n"
+    assert result.stderr == (f"notes.yaml:1: agent_id '1001' is not in {small['data']} for the period evaluated "
+                             "(did you mean 'A001'?)\n"
                              "1 data problem: nothing was written\n")
