@@ -1055,3 +1055,19 @@ def test_yaml_note_ids_are_written_like_data_cells(small, run_cli, tmp_path):
     assert result.stderr == (f"notes.yaml:1: agent_id '1001' is not in {small['data']} for the period evaluated "
                              "(did you mean 'A001'?)\n"
                              "1 data problem: nothing was written\n")
+
+
+def test_notes_with_a_title_row_are_told_to_lose_it(small, run_cli, tmp_path):
+    # --header-row is for the data file: the notes' hint does not send the user there.
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in (["主管备注 2026年11月"], ["agent_id", "kind", "text"], ["A001", "strength", "好"]):
+        workbook.active.append(row)
+    workbook.save(tmp_path / "notes.xlsx")
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
+                     "--notes", "notes.xlsx", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == ("notes.xlsx:1: column B (the 2nd) has no header (hint: the notes' first row must name "
+                             "agent_id, kind and text: delete the rows above it)\n"
+                             "1 data problem: nothing was written\n")

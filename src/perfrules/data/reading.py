@@ -33,12 +33,20 @@ class DataFileProblem(Exception):
     """The file cannot be read (format, encoding, broken JSON, headers, rows of the wrong
     length): ``row`` when one row is at fault, ``also`` for the file's further problems."""
 
-    def __init__(self, message: str, hint: str | None = None, row: int | None = None, also=()):
+    def __init__(self, message: str, hint: str | None = None, row: int | None = None, also=(),
+                 title: bool = False):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.row = row
         self.also = tuple(also)
+        self.title = title  # the hint is about title rows (header_row_hint), and names --header-row
+
+    @classmethod
+    def of(cls, problems: list[DataFileProblem]) -> DataFileProblem:
+        """One exception for several problems (the first, with the others in ``also``)."""
+        first = problems[0]
+        return cls(first.message, first.hint, first.row, problems[1:], first.title)
 
     def each(self) -> tuple[DataFileProblem, ...]:
         return (self, *self.also)
@@ -320,7 +328,7 @@ def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int,
                     continue
                 if title:
                     return DataFileProblem(f"the header row has {width} cell{'s' if width != 1 else ''}, but row "
-                                           f"{number} has {len(record)}", title, header_row)
+                                           f"{number} has {len(record)}", title, header_row, title=True)
                 problems.append(DataFileProblem(
                     f"the row has {len(record)} cells, the header row {width}",
                     "a cell that holds a comma must be quoted: \"8,000\"" if len(record) > width and delimiter == ","
@@ -328,7 +336,7 @@ def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int,
         except csv.Error:
             pass  # DuckDB's message below says where
     if problems:
-        return DataFileProblem(problems[0].message, problems[0].hint, problems[0].row, problems[1:])
+        return DataFileProblem.of(problems)
     import duckdb
 
     with duckdb.connect() as connection:
@@ -664,7 +672,8 @@ def _parquet_text(column: str, kind: str) -> str:
 
 def _check_header_row(headers, row: int | None, preview) -> None:
     if row is not None and not any(headers):
-        raise DataFileProblem(f"row {row} is empty, but it must name the columns", header_row_hint(preview, row), row)
+        hint = header_row_hint(preview, row)
+        raise DataFileProblem(f"row {row} is empty, but it must name the columns", hint, row, title=hint is not None)
 
 
 def _check_headers(headers: list[str], row: int | None = None, preview=(), filled: set[int] | None = None) -> None:
@@ -681,7 +690,7 @@ def _check_headers(headers: list[str], row: int | None = None, preview=(), fille
             continue
         if header == "":
             hint = title or (f"give every column a header in row {row}" if row else "give every column a header")
-            problems.append(DataFileProblem(f"{describe_column(index)} has no header", hint, row))
+            problems.append(DataFileProblem(f"{describe_column(index)} has no header", hint, row, title=bool(title)))
             if title:  # a title row, not headers: one line says so, not one per column
                 break
         elif header in first:
@@ -691,4 +700,4 @@ def _check_headers(headers: list[str], row: int | None = None, preview=(), fille
         else:
             first[header] = index
     if problems:
-        raise DataFileProblem(problems[0].message, problems[0].hint, problems[0].row, problems[1:])
+        raise DataFileProblem.of(problems)

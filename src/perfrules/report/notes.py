@@ -129,6 +129,9 @@ def _table_entries(path: Path, display: str):
         try:
             raw = read_table(connection, path, display, "notes")
         except DataFileProblem as problem:
+            for each in problem.each():
+                if each.title:  # --header-row is for the data file
+                    each.hint = "the notes' first row must name agent_id, kind and text: delete the rows above it"
             raise NotesProblem(file_problems(display, problem)) from None
         missing = [name for name in COLUMNS if name not in raw.headers]
         if missing:
