@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from conftest import POLICIES
 
 HEADER = ("agent_id,name,period,role,reply_within_10min,csat,csat_responses,resolution_rate,aht,"
           "qa_commendations,attitude_violations,serious_complaints,base_salary\n")
 ROW = "{id},{name},2026-11,agent,90%,90%,20,96%,8,0,0,0,8000\n"
+
+
+def evaluate_text(run_cli, tmp_path, text: str, *options: str, name: str = "data.csv"):
+    """``perfrules evaluate policies/after_sales_agent.perf NAME OPTIONS`` on a file holding ``text``."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), name, *options, cwd=tmp_path)
+
+
+def assert_problems(result, *lines: str) -> None:
+    """Exit 3 with exactly these problem lines, then their count."""
+    count = len(lines)
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr == "".join(f"{line}\n" for line in lines) + (
+        f"{count} data problem{'s' if count != 1 else ''}: nothing was written\n")
 
 
 def test_gb18030_whose_chinese_comes_after_the_first_megabytes(run_cli, tmp_path):
@@ -23,12 +40,242 @@ def test_gb18030_whose_chinese_comes_after_the_first_megabytes(run_cli, tmp_path
     assert names["Z1"] == "张三" and len(names) == 90_001
 
 
-def test_a_row_with_too_many_cells_names_its_line(run_cli, tmp_path):
-    text = HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name="x").replace("\n", ",extra\n")
-    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
-    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+def test_every_row_with_too_many_or_too_few_cells_is_reported(run_cli, tmp_path):
+    # An unquoted thousands separator (8,000) makes a cell too many; each bad row is a problem.
+    text = (HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name="x").replace("8000", "8,000")
+            + ROW.format(id="A3", name="x") + ROW.format(id="A4", name="x").replace(",8000", ""))
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert_problems(
+        result,
+        'data.csv:3: the row has 14 cells, the header row 13 (hint: a cell that holds a comma must be quoted: "8,000")',
+        "data.csv:5: the row has 12 cells, the header row 13 (hint: every row needs as many cells as the header row, "
+        "empty or not)",
+    )
+
+
+def test_an_unclosed_quote_keeps_duckdbs_message(run_cli, tmp_path):
+    text = HEADER + ROW.format(id="A1", name='"x')
+    result = evaluate_text(run_cli, tmp_path, text)
     assert result.exit_code == 3
+    assert result.stderr.startswith("data.csv: the CSV file cannot be read: ")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+@pytest.mark.parametrize("first", ["\r\n", "\n"])
+def test_mixed_crlf_and_lf_line_endings(run_cli, tmp_path, first, encoding):
+    # A file edited on two systems: lines ending in CRLF and in LF. The last column is a
+    # text column (name moved last), so a stray \r would show in the results.
+    header = HEADER.replace("name,", "").replace("\n", ",name\n")
+    rows = [ROW.format(id=f"A{index}", name="").replace(",2026", "2026", 1).replace("\n", f",张{index}\n")
+            for index in range(1, 5)]
+    lines = [header, *rows]
+    mixed = "".join(line.replace("\n", first if index % 2 == 0 else ("\n" if first == "\r\n" else "\r\n"))
+                    for index, line in enumerate(lines))
+    assert "\r\n" in mixed and "\n" in mixed.replace("\r\n", "")
+    (tmp_path / "data.csv").write_bytes(mixed.encode(encoding))
+    (tmp_path / "lf.csv").write_bytes("".join(lines).encode("utf-8"))
+    policy = str(POLICIES / "after_sales_agent.perf")
+    result = run_cli("evaluate", policy, "data.csv", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    baseline = run_cli("evaluate", policy, "lf.csv", cwd=tmp_path)
+    assert json.loads(result.stdout)["results"] == json.loads(baseline.stdout)["results"]
+    assert [item["name"] for item in json.loads(result.stdout)["results"]][:1] == ["张1"]
+    assert sorted(item["name"] for item in json.loads(result.stdout)["results"]) == ["张1", "张2", "张3", "张4"]
+
+
+@pytest.mark.parametrize("separator, message", [
+    (";", "data.csv:1: the file looks semicolon-separated: row 1 holds semicolons and no commas "
+          "(hint: save it as comma-separated CSV (Excel: CSV UTF-8))"),
+    ("\t", "data.csv:1: the file looks tab-separated: row 1 holds tabs and no commas "
+           "(hint: name it .tsv, or save it as comma-separated CSV)"),
+])
+def test_a_csv_file_with_another_separator_gets_a_hint(run_cli, tmp_path, separator, message):
+    # A European Excel writes `;` and decimal commas (92,5%): read as commas, 1,234 would be 1234.
+    text = (HEADER + ROW.format(id="A1", name="x")).replace(",", separator)
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert result.exit_code == 3
+    assert result.stderr == f"{message}\n1 data problem: nothing was written\n"
+
+
+TITLE = "2026年11月 售后客服绩效数据,,,,,,,,,,,,\n导出时间 2026-12-01,,,,,,,,,,,,\n"
+
+
+def test_title_rows_above_the_headers_name_the_header_row(run_cli, tmp_path):
+    result = evaluate_text(run_cli, tmp_path, TITLE + HEADER + ROW.format(id="A1", name="x"))
+    assert result.exit_code == 3
+    # One line, not one per column of the title row: the fix is --header-row.
     assert result.stderr == (
-        "data.csv: the CSV file cannot be read: CSV Error on Line: 3: Expected Number of Columns: 13 Found: 14\n"
+        "data.csv:1: column B (the 2nd) has no header (hint: the headers seem to be in row 3: pass --header-row 3)\n"
         "1 data problem: nothing was written\n"
     )
+
+
+def test_header_row_option_reads_below_the_title_with_spreadsheet_row_numbers(run_cli, tmp_path):
+    bad = ROW.format(id="A2", name="y").replace("90%,90%", "90%,9O%")
+    good = TITLE + HEADER + ROW.format(id="A1", name="x")
+    result = evaluate_text(run_cli, tmp_path, good + bad, "--header-row", "3")
+    assert result.exit_code == 3
+    assert result.stderr == "data.csv:5: column csat: '9O%' is not a percent\n1 data problem: nothing was written\n"
+    result = evaluate_text(run_cli, tmp_path, good, "--header-row", "3")
+    assert result.exit_code == 0, result.stderr
+    assert [item["agent_id"] for item in json.loads(result.stdout)["results"]] == ["A1"]
+
+
+def test_a_one_cell_title_without_headers_below_names_the_option(run_cli, tmp_path):
+    hint = "row 1 looks like a title, not headers: pass --header-row N, N the row of the headers"
+    text = "客服绩效\n" + HEADER.replace("agent_id", "工号") + ROW.format(id="A1", name="x")
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert_problems(
+        result,
+        f"data.csv:1: the header row has 1 cell, but row 2 has 13 (hint: {hint})",
+    )
+    # With a header `工号` for agent_id the headers are not found; a title row of one word
+    # and empty cells (as Excel writes it) gives "no header" problems with the same hint.
+    text = "客服绩效" + "," * 12 + "\n" + HEADER.replace("agent_id", "工号") + ROW.format(id="A1", name="x")
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert result.exit_code == 3
+    assert result.stderr.splitlines()[0] == f"data.csv:1: column B (the 2nd) has no header (hint: {hint})"
+    # A first row with a cell in every column, above the headers: the missing columns say where they are.
+    text = ",".join(f"x{index}" for index in range(13)) + "\n" + HEADER + ROW.format(id="A1", name="x")
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert result.exit_code == 3
+    hint = "the headers seem to be in row 2: pass --header-row 2"
+    assert result.stderr == (
+        f"data.csv: missing column 'agent_id' (the data needs agent_id, period and role; {hint})\n"
+        f"data.csv: missing column 'period' (the data needs agent_id, period and role; {hint})\n"
+        f"data.csv: missing column 'role' (the data needs agent_id, period and role; {hint})\n"
+        "3 data problems: nothing was written\n"
+    )
+
+
+def test_columns_without_a_header_or_with_the_same_one_are_named_by_letter(run_cli, tmp_path):
+    text = "agent_id,period,,role,csat,csat\nA1,2026-11,早班,agent,90%,90%\n"
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert_problems(
+        result,
+        "data.csv:1: column C (the 3rd) has no header (hint: give every column a header in row 1)",
+        "data.csv:1: the header 'csat' appears twice (column E (the 5th) and F) "
+        "(hint: every column needs its own header)",
+    )
+
+
+def test_a_column_without_header_nor_cells_is_left_alone(run_cli, tmp_path):
+    # A comma at the end of every line (some exports write one): an extra column of nothing.
+    text = (HEADER.replace("\n", ",\n") + ROW.format(id="A1", name="x").replace("\n", ",\n")
+            + ROW.format(id="A2", name="x").replace("\n", ", \n"))
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(result.stdout)["results"]) == 2
+    result = evaluate_text(run_cli, tmp_path, text.replace("8000, \n", "8000,8000\n"))
+    assert_problems(
+        result,
+        "data.csv:1: column N (the 14th) has no header (hint: give every column a header in row 1)",
+    )
+
+
+def test_header_row_is_only_for_csv_and_xlsx(run_cli, tmp_path):
+    result = evaluate_text(run_cli, tmp_path, "[]", "--header-row", "2", name="data.json")
+    assert result.exit_code == 2
+    assert result.stderr == "perfrules: error: data.json: --header-row applies only to CSV and .xlsx files\n"
+
+
+def _workbook(path: Path, rows) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+
+
+XLSX_HEADERS = HEADER.strip().split(",")
+XLSX_ROW = ["2026-11", "agent", 0.9, 0.9, 20, 0.96, 8, 0, 0, 0, 8000]
+
+
+def test_xlsx_numeric_ids_and_teams_are_whole_numbers(run_cli, tmp_path):
+    # 1001 typed into Excel is a number cell (a float to the reader): never 1001.0.
+    _workbook(tmp_path / "data.xlsx", [XLSX_HEADERS + ["team"], [1001, "张三", *XLSX_ROW, 7],
+                                       [1002.0, "李四", *XLSX_ROW, 12345678901234]])
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    found = sorted((item["agent_id"], item["team"]) for item in json.loads(result.stdout)["results"])
+    assert found == [("1001", "7"), ("1002", "12345678901234")]
+
+
+def test_xlsx_title_rows_and_header_row(run_cli, tmp_path):
+    rows = [["2026年11月 售后客服绩效"], [], XLSX_HEADERS, ["A1", "张三", *XLSX_ROW], ["A2", "李四", *XLSX_ROW[:3], "9O%",
+                                                                                   *XLSX_ROW[4:]]]
+    _workbook(tmp_path / "data.xlsx", rows)
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr.splitlines()[0] == (
+        "data.xlsx:1: column B (the 2nd) has no header (hint: the headers seem to be in row 3: pass --header-row 3)")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", "--header-row", "3",
+                     cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == "data.xlsx:5: column csat: '9O%' is not a percent\n1 data problem: nothing was written\n"
+
+
+def test_empty_lines_count_as_rows_like_in_a_spreadsheet(run_cli, tmp_path):
+    # DuckDB skips empty lines; a spreadsheet shows them as rows. Row 4 must be called row 4.
+    bad = ROW.format(id="A2", name="y").replace("90%,90%", "90%,9O%")
+    text = HEADER + ROW.format(id="A1", name="x") + "\n" + bad + "\n\n" + bad.replace("A2", "A3")
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert_problems(
+        result,
+        "data.csv:4: column csat: '9O%' is not a percent",
+        "data.csv:7: column csat: '9O%' is not a percent",
+    )
+
+
+def test_an_empty_header_row_points_to_the_headers(run_cli, tmp_path):
+    # Rows 1 and 3 are empty lines, row 2 a title, the headers in row 4 and a quoted line
+    # break in row 6: --header-row counts rows as the spreadsheet does.
+    bad = ROW.format(id="A2", name='"a\nb"').replace("90%,90%", "90%,9O%")
+    text = "\n客服绩效\n\n" + HEADER + "\n" + ROW.format(id="A1", name="x") + bad
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert_problems(
+        result,
+        "data.csv:1: row 1 is empty, but it must name the columns "
+        "(hint: the headers seem to be in row 4: pass --header-row 4)",
+    )
+    result = evaluate_text(run_cli, tmp_path, text, "--header-row", "4")
+    assert result.exit_code == 3
+    assert result.stderr == "data.csv:7: column csat: '9O%' is not a percent\n1 data problem: nothing was written\n"
+
+
+def test_parquet_whole_numbers_in_float_columns_are_whole(run_cli, tmp_path):
+    # pandas writes an id or team column holding a missing value as floats: 1001.0 must be 1001.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {name: [value, value] for name, value in zip(XLSX_HEADERS[1:], ["x", *XLSX_ROW])}
+    columns.update(agent_id=pa.array([1001.0, 1002.0]), team=pa.array([7.0, None]), csat=pa.array([0.9, 0.95]))
+    pq.write_table(pa.table({name: pa.array(values) if isinstance(values, list) else values
+                             for name, values in columns.items()}), tmp_path / "data.parquet")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.parquet", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    found = sorted((item["agent_id"], item["team"], item["kpis"][1]["value"])
+                   for item in json.loads(result.stdout)["results"])
+    assert found == [("1001", "7", 0.9), ("1002", None, 0.95)]
+
+
+def test_did_you_mean_compares_names_as_people_see_them():
+    from perfrules.diagnostics import did_you_mean
+
+    assert did_you_mean("csat", ["ｃｓａｔ", "satisfaction"]) == "did you mean 'ｃｓａｔ'?"
+    assert did_you_mean("csat", ["csat_responses", "C SAT"]) == "did you mean 'C SAT'?"
+    assert did_you_mean("A001", ["a001 ", "A002"]) == "did you mean 'a001 '?"
+    assert did_you_mean("a01", ["A001", "A051"]) is None  # as close to both: no guess
+    assert did_you_mean("a01", ["A001", "A052"]) == "did you mean 'A001'?"
+    assert did_you_mean("csat", ["aht"]) is None
+
+
+def test_duckdbs_line_numbers_count_the_title_rows_left_out(run_cli, tmp_path):
+    # --header-row 3 reads a copy from the header row on: DuckDB's line 3 is the file's line 6
+    # (the title's quoted line break is a line of its own).
+    text = '"2026年11月\n绩效",,,\n\n' + HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name='"x')
+    result = evaluate_text(run_cli, tmp_path, text, "--header-row", "3")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("data.csv: the CSV file cannot be read: CSV Error on Line: 6: ")

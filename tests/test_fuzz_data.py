@@ -29,7 +29,8 @@ rows are in order, and the last line is ``N data problem(s): nothing was written
 the number of lines above it; no control character (a line break in a cell, U+0085,
 U+2028, an escape sequence) reaches stderr unescaped, so lines stay lines for any reader.
 On exit 0 stdout is strict JSON (no NaN) with the contract's top-level keys, canonical
-periods, results for agents of the file only, and stderr is empty.
+periods, results for agents of the file only, and stderr holds nothing but the document's
+warnings (a percent column mixing `92%` with bare numbers).
 
 Stronger oracles where the answer is known:
 
@@ -111,6 +112,8 @@ policy "mini" {
 """
 
 PROBLEM_LINE = re.compile(r"^data\.(csv|json|jsonl|xlsx|parquet):(?:(\d+):)? .+")
+WARNING_LINE = re.compile(r"^data\.(csv|json|jsonl|xlsx|parquet): warning: column .+ mixes percent cells \(row \d+: '.*'\) "
+                          r"with bare numbers \(row \d+: '.*', read as [0-9.]+%\); write every cell the same way$")
 SUMMARY_LINE = re.compile(r"^(\d+) data (problems?): nothing was written$")
 TOP_KEYS = {"perfrules", "period", "data_sha256", "policies", "results", "warnings"}
 CANONICAL_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
@@ -207,14 +210,17 @@ def judge(result, name: str, data: bytes, options=(), fuzz=False, table=None) ->
         assert result.stdout == "", f"exit 3 with output on stdout\n{context}"
         check_problem_lines(result.stderr, context)
         return None
-    assert result.stderr == "", f"exit 0 with something on stderr\n{context}"
+    # The only thing on stderr of a success: the data's warnings (a percent column mixing
+    # `92%` and bare numbers), which are the document's warnings too.
+    warnings = result.stderr.splitlines()
+    assert all(WARNING_LINE.match(line) for line in warnings), f"exit 0 with something on stderr\n{context}"
     try:
         document = json.loads(result.stdout, parse_constant=_no_constant)
     except ValueError as error:
         pytest.fail(f"exit 0 but stdout is not strict JSON: {error}\n{context}\nstdout: {result.stdout[:2000]!r}")
     assert isinstance(document, dict) and set(document) == TOP_KEYS, f"top-level keys {sorted(document)}\n{context}"
     assert isinstance(document["results"], list) and isinstance(document["policies"], list), context
-    assert document["warnings"] == [], context
+    assert document["warnings"] == warnings, context
     if document["results"]:
         assert CANONICAL_PERIOD.match(document["period"] or ""), f"period {document['period']!r}\n{context}"
     else:
@@ -763,8 +769,9 @@ EXTRA_HEADERS = [
     "line\nbreak",
 ]
 # Perturbations after which the results must be those of the unperturbed file: the contract
-# trims headers, ignores columns no metric reads (`CSAT` beside `csat`, `_row`, `rowid`...).
-HARMLESS = {"shuffle", "spaces", "bom", "extra column", "extra case twin", "reserved"}
+# trims headers, ignores columns no metric reads (`CSAT` beside `csat`, `_row`, `rowid`...) and columns
+# with neither a header nor a cell (docs/evaluation.md 2.1).
+HARMLESS = {"shuffle", "spaces", "bom", "extra column", "extra case twin", "reserved", "empty column"}
 
 
 @st.composite
@@ -777,7 +784,7 @@ def perturbed_tables(draw):
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         kind = draw(st.sampled_from([
             "drop", "duplicate", "case", "spaces", "reserved", "empty header", "bom", "extra column",
-            "extra case twin", "shuffle", "row too long", "row too short", "rename",
+            "extra case twin", "shuffle", "row too long", "row too short", "rename", "empty column",
         ]))
         at = draw(st.integers(min_value=0, max_value=len(headers) - 1))
         if kind == "drop" and len(headers) > 1:
@@ -818,6 +825,11 @@ def perturbed_tables(draw):
             order = draw(st.permutations(range(len(headers))))
             headers = [headers[i] for i in order]
             cells = [[row[i] for i in order] for row in cells]
+        elif kind == "empty column":  # no header, no cell (a comma at the end of every line): left alone
+            at = draw(st.integers(min_value=0, max_value=len(headers)))
+            headers.insert(at, draw(st.sampled_from(["", " "])))
+            for row in cells:
+                row.insert(at, draw(st.sampled_from(["", " ", "  "])))
         elif kind in ("row too long", "row too short"):
             pass  # after the other perturbations (below), which keep rows as long as the header
         elif kind == "rename":
@@ -1138,8 +1150,9 @@ def test_found_by_fuzzing_overflow_in_an_adjustment_is_not_the_upper_limit(workd
     # 10 in DuckDB): 100 points and 优秀, while one violation fewer gives -20 (70, 合格).
     # Fair answers: the exact sum clamped (-20, score 70), the line missing (0, score 90), or
     # an error naming the agent and the block.
-    text = ("agent_id,role,period,reply_within_10min,resolution_rate,attitude_violations,base_salary\n"
-            "A1,agent,2026-11,92%,92%,200000000000,8000\n")
+    text = ("agent_id,role,period,reply_within_10min,csat,csat_responses,resolution_rate,aht,qa_commendations,"
+            "attitude_violations,serious_complaints,base_salary\n"
+            "A1,agent,2026-11,92%,,,92%,,,200000000000,,8000\n")
     result, data = evaluate_text(workdir, "data.csv", text)
     document = judge(result, "data.csv", data)
     if document is None:
@@ -1154,7 +1167,8 @@ def test_found_by_fuzzing_overflow_in_a_points_formula_is_not_100(workdir):
     # `points score_in * 2 - 100` (clamped to 0..100) with score_in
     # -999,999,999,999.999999: the product is beyond 999,999,999,999 and the KPI got 100
     # points. Fair answers: missing, so `when missing 50` (docs/evaluation.md 6.3), or 0.
-    text = "agent_id,period,role,score_in\nA1,2026-11,agent,-999999999999.999999\n"
+    text = (f"agent_id,period,role,score_in,on_probation,shift,{csv_text([WAIT_HEADER], []).strip()},complaints\n"
+            "A1,2026-11,agent,-999999999999.999999,,,,\n")
     result, data = evaluate_text(workdir, "data.csv", text, policy=workdir / "mini.perf")
     document = judge(result, "data.csv", data)
     assert document is not None, result.stderr

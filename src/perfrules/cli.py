@@ -204,29 +204,41 @@ def _checked_policies(path: str):
     return policies, warnings
 
 
-def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None):
+def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
+              header_row: int = 1, also: tuple[str, ...] = ()):
+    """Evaluate, or print every data problem (and the lines ``also`` has, the notes' problems)
+    and exit 3."""
     from pathlib import Path
 
     from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
 
     policies, warnings = _checked_policies(policies_path)
     try:
-        evaluation = evaluate_files(policies.files, Path(data), data, period=period, encoding=encoding, sheet=sheet)
+        evaluation = evaluate_files(policies.files, Path(data), data, period=period, encoding=encoding, sheet=sheet,
+                                    header_row=header_row)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
-        for problem in failure.problems:
-            click.echo(problem.render(), err=True)
-        count = len(failure.problems)
-        click.echo(f"{count} data problem{'s' if count != 1 else ''}: nothing was written", err=True)
-        sys.exit(EXIT_DATA)
-    return evaluation, warnings
+        _data_problems([problem.render() for problem in failure.problems] + list(also))
+    for line in evaluation.warnings:
+        click.echo(line, err=True)
+    return evaluation, warnings + evaluation.warnings
+
+
+def _data_problems(lines: list[str]) -> None:
+    """Print the problems, one a line, and their count; exit 3."""
+    for line in lines:
+        click.echo(line, err=True)
+    click.echo(f"{len(lines)} data problem{'s' if len(lines) != 1 else ''}: nothing was written", err=True)
+    sys.exit(EXIT_DATA)
 
 
 DATA_OPTIONS = [
     click.option("--period", help="the period to evaluate (2026-11, 2026-Q4, 2026); default: the latest in the data"),
     click.option("--encoding", help="the CSV encoding (utf-8 or gb18030); default: detected"),
     click.option("--sheet", help="the XLSX sheet; default: the first"),
+    click.option("--header-row", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="the row of the headers in a CSV or XLSX file with title rows above them"),
 ]
 
 
@@ -243,7 +255,7 @@ def _data_options(function):
 @click.option("-o", "--output", help="write to this regular file (whole or not at all; a link is written through)")
 @click.option("--format", "output_format", type=click.Choice(["json", "csv", "xlsx", "table"]),
               help="default: json, or the output file's extension")
-def evaluate(policies: str, data: str, period, encoding, sheet, output, output_format) -> None:
+def evaluate(policies: str, data: str, period, encoding, sheet, header_row, output, output_format) -> None:
     """Evaluate every data row with the policy whose roles hold the row's role."""
     from pathlib import Path
 
@@ -257,7 +269,7 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
         except OutputProblem as problem:
             raise UsageProblem(str(problem)) from None
     output_format = _output_format(output, output_format)
-    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet)
+    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row)
     target = Path(output) if output else None
     text = chunks = None  # what goes to stdout; written files are never echoed
     try:
@@ -327,12 +339,12 @@ def schema(document: str) -> None:
 @click.option("--agent", "agent_id", required=True, help="the agent_id to explain")
 @_data_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: the policy's language")
-def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, lang) -> None:
+def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, header_row, lang) -> None:
     """The step-by-step reasons for one agent's result, in words."""
     from perfrules.explain import AgentNotFound, explain_agent
     from perfrules.values import one_line
 
-    evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
+    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row)
     try:
         text = one_line(explain_agent(evaluation, agent_id, lang), keep="\n")
     except AgentNotFound:
@@ -343,9 +355,7 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, la
 def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
     """``no agent 'sharon' in data.csv for period 2026-11 (hint: did you mean 'SHARON'?)``."""
     from perfrules.diagnostics import did_you_mean
-    from perfrules.explain import agent_ids
-
-    known = agent_ids(evaluation)
+    known = evaluation.agent_ids()
     hints = [(name, did_you_mean(name, known)) for name in unknown]
     hints = [(name, hint) for name, hint in hints if hint]
     periods = sorted({run.period for run in evaluation.runs})
@@ -368,34 +378,44 @@ def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
 @click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes: CSV, XLSX or YAML with agent_id, kind, text")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: each policy's language")
 @click.option("--templates", type=click.Path(file_okay=False), help="a folder with agent.html and team.html of your own")
-def report(policies: str, data: str, output: str, period, encoding, sheet, agents, notes, lang, templates) -> None:
+def report(policies: str, data: str, output: str, period, encoding, sheet, header_row, agents, notes, lang,
+           templates) -> None:
     """PDF review packets, one per agent, plus a team summary."""
     from pathlib import Path
 
+    from perfrules.data.validate import DataProblem
     from perfrules.files import OutputProblem, output_folder
     from perfrules.report.model import build_report
-    from perfrules.report.notes import NotesProblem, read_notes
+    from perfrules.report.notes import NotesArgumentProblem, NotesProblem, read_notes
     from perfrules.report.render import ReportProblem, write_report
 
     try:
         output_folder(output)
     except OutputProblem as problem:
         raise UsageProblem(str(problem)) from None
-    supervisor_notes = {}
     if notes and Path(notes).exists() and not Path(notes).is_file():  # a FIFO would block the read forever
         raise UsageProblem(f"--notes {notes}: this is not a regular file (a pipe, device or socket)")
+    if templates and not Path(templates).is_dir():
+        raise UsageProblem(f"--templates {templates}: no such folder")
+    # The notes' problems are reported with the data's (all in one run); a note for an agent
+    # who is not evaluated can only be found after the evaluation, before any PDF is written.
+    supervisor_notes, note_problems = None, []
     if notes:
         try:
             supervisor_notes = read_notes(Path(notes), notes)
+            note_problems = supervisor_notes.problems
+        except NotesArgumentProblem as problem:
+            raise UsageProblem(str(problem)) from None
         except NotesProblem as problem:
-            for line in problem.problems:
-                click.echo(line, err=True)
-            sys.exit(EXIT_DATA)
-    if templates and not Path(templates).is_dir():
-        raise UsageProblem(f"--templates {templates}: no such folder")
-    evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
+            note_problems = problem.problems
+    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row,
+                              also=tuple(problem.render() for problem in note_problems))
+    if supervisor_notes is not None:
+        note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data)
+    if note_problems:
+        _data_problems([problem.render() for problem in sorted(note_problems, key=DataProblem.sort_key)])
     wanted = set(agents) if agents else None
-    built = build_report(evaluation, lang, wanted, supervisor_notes)
+    built = build_report(evaluation, lang, wanted, supervisor_notes.by_agent() if supervisor_notes else {})
     if wanted:
         unknown = sorted(wanted - {packet.agent_id for packet in built.packets})
         if unknown:

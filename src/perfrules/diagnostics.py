@@ -216,23 +216,29 @@ def did_you_mean(name: str, candidates, quote: str = "'") -> str | None:
     """``did you mean 'x'?`` for the closest candidate, or None when nothing is close.
 
     A candidate that differs only in case, width or spaces (``sharon``, ``ＳＨＡＲＯＮ``,
-    ``SHA RON`` for ``SHARON``) comes first; then the closest by difflib's ratio.
+    ``SHA RON`` for ``SHARON``, a header ``CSAT`` for ``csat``) comes first; then the closest
+    by difflib's ratio, unless two are equally close (no guess).
     """
     import difflib
 
-    by_folded: dict[str, str] = {}
+    spelled: dict[str, str] = {}
     for candidate in candidates:
-        by_folded.setdefault(_folded(candidate), candidate)
-    folded = _folded(name)
-    if folded in by_folded:
-        close = [by_folded[folded]]
-    else:
-        close = [by_folded[match] for match in difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.6)]
-    return f"did you mean {quote}{close[0]}{quote}?" if close and close[0] != name else None
+        spelled.setdefault(same_name(candidate), candidate)
+    wanted = same_name(name)
+    close = [wanted] if wanted in spelled else difflib.get_close_matches(wanted, list(spelled), n=2, cutoff=0.6)
+    if len(close) == 2 and _ratio(wanted, close[0]) == _ratio(wanted, close[1]):
+        return None  # 'a01' is as close to A001 as to A051: no guess
+    return f"did you mean {quote}{spelled[close[0]]}{quote}?" if close and spelled[close[0]] != name else None
 
 
-def _folded(text: str) -> str:
-    """The text with case, character width and white space ignored."""
+def same_name(text: str) -> str:
+    """``text`` as people see it: NFKC (full-width ``ｃｓａｔ`` is ``csat``), any letter case, no spaces."""
     import unicodedata
 
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _ratio(first: str, second: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, first, second).ratio()

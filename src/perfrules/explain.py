@@ -56,11 +56,6 @@ def explain_agent(evaluation: Evaluation, agent_id: str, language: str | None = 
     raise AgentNotFound(agent_id)
 
 
-def agent_ids(evaluation: Evaluation) -> list[str]:
-    """Every agent evaluated, in the order of the results (for "did you mean")."""
-    return [row["_agent"] for run in evaluation.runs for row in fetch_rows(evaluation.connection, run)]
-
-
 class Explainer:
     """Builds the explanation of one agent's typed result."""
 

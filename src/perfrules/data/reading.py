@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,12 +30,29 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gb18030":
 
 
 class DataFileProblem(Exception):
-    """The file as a whole cannot be read (format, encoding, broken JSON)."""
+    """The file cannot be read (format, encoding, broken JSON, headers, rows of the wrong
+    length): ``row`` when one row is at fault, ``also`` for the file's further problems."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, row: int | None = None, also=(),
+                 title: bool = False):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.row = row
+        self.also = tuple(also)
+        self.title = title  # the hint is about title rows (header_row_hint), and names --header-row
+
+    @classmethod
+    def of(cls, problems: list[DataFileProblem]) -> DataFileProblem:
+        """One exception for several problems (the first, with the others in ``also``)."""
+        first = problems[0]
+        return cls(first.message, first.hint, first.row, problems[1:], first.title)
+
+    def each(self) -> tuple[DataFileProblem, ...]:
+        return (self, *self.also)
+
+    def text(self) -> str:
+        return self.message + (f" (hint: {self.hint})" if self.hint else "")
 
 
 class DataArgumentProblem(DataFileProblem):
@@ -50,6 +68,9 @@ class RawTable:
     display: str
     rows: int
     encoding: str | None
+    header_row: int = 1
+    # The first rows of the file (CSV and XLSX), cells trimmed: to tell a title row from headers.
+    preview: tuple[tuple[str, ...], ...] = ()
 
     def cell(self, header: str) -> str:
         """The SQL column of the cells under ``header`` (headers match exactly)."""
@@ -67,8 +88,12 @@ def data_format(path: Path) -> str:
 
 
 def read_table(connection, path: Path, display: str, table: str, encoding: str | None = None,
-               sheet: str | None = None) -> RawTable:
-    """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem."""
+               sheet: str | None = None, header_row: int = 1) -> RawTable:
+    """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem.
+
+    ``header_row``: the row of the headers (1-based) in a CSV or XLSX file whose first rows
+    hold a title; the rows above it are left out.
+    """
     try:
         found = path.is_file(), path.is_dir(), path.exists()
     except OSError as error:  # a name too long for the file system, for one
@@ -81,10 +106,14 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
         raise DataArgumentProblem("--encoding applies only to CSV files")
     if sheet is not None and kind != "xlsx":
         raise DataArgumentProblem("--sheet applies only to .xlsx files")
+    if header_row != 1 and kind not in ("csv", "xlsx"):
+        raise DataArgumentProblem("--header-row applies only to CSV and .xlsx files")
     if kind == "csv":
-        return _read_csv(connection, path, display, table, encoding)
+        return _read_csv(connection, path, display, table, encoding, header_row)
     if kind == "xlsx":
-        return _load_rows(connection, table, display, *_xlsx_rows(path, sheet), encoding=None)
+        headers, body, preview = _xlsx_rows(path, sheet, header_row)
+        return _load_rows(connection, table, display, headers, body, encoding=None, header_row=header_row,
+                          preview=preview)
     if kind == "json":
         return _load_rows(connection, table, display, *_json_rows(path), encoding="utf-8")
     if kind == "jsonl":
@@ -118,51 +147,207 @@ def detect_encoding(path: Path, limit: int | None = 1 << 22) -> str:
     return "utf-8"
 
 
-def _read_csv(connection, path: Path, display: str, table: str, encoding: str | None) -> RawTable:
+def _read_csv(connection, path: Path, display: str, table: str, encoding: str | None, header_row: int) -> RawTable:
     if encoding is not None:
         wanted = ENCODINGS.get(encoding.lower())
         if wanted is None:
             raise DataArgumentProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
-        return _read_csv_as(connection, path, display, table, wanted)
+        return _read_csv_as(connection, path, display, table, wanted, header_row)
     wanted = detect_encoding(path)
     try:
-        return _read_csv_as(connection, path, display, table, wanted)
+        return _read_csv_as(connection, path, display, table, wanted, header_row)
     except DataFileProblem as problem:
         if wanted == "utf-8" and "not utf-8 encoded" in problem.message.lower():
-            return _read_csv_as(connection, path, display, table, "gb18030")
+            return _read_csv_as(connection, path, display, table, "gb18030", header_row)
         raise
 
 
-def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str) -> RawTable:
-    source = path
-    temporary = None
+def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, header_row: int) -> RawTable:
+    temporaries = []
+
+    def copy(made: str) -> Path:
+        temporaries.append(made)
+        return Path(made)
+
     try:
         if wanted != "utf-8":
-            temporary = _transcode_to_utf8(path, wanted)
-            source = Path(temporary)
+            source = copy(_transcode_to_utf8(path, wanted))
         else:
             _check_utf8(path)
+            source = path
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        headers = _csv_headers(source, delimiter)
-        columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(headers))) + "}"
+        preview = _csv_preview(source, delimiter, header_row)
+        headers = _csv_headers(preview, delimiter, header_row)
+        skipped = 0  # lines above the header row, for DuckDB's line numbers
+        if header_row > 1:  # from here on, the file's first record is the header row
+            made, skipped = _copy_from_record(source, delimiter, header_row)
+            source = copy(made)
         try:
-            # Insertion order is file order, so the row's spreadsheet number is rowid + 2.
-            connection.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM read_csv(?, header = true, "
-                f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
-                f"strict_mode = true, null_padding = false)",
-                [str(source), delimiter],
-            )
-        except Exception as error:  # DuckDB reports CSV structure errors with their line
-            raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
-        connection.execute(
-            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}_cells"
-        )
-        rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        return RawTable(table, tuple(headers), display, rows, wanted)
+            _load_csv(connection, source, table, len(headers), delimiter)
+        except DataFileProblem as problem:
+            if "not utf-8 encoded" in problem.message.lower():
+                raise  # a GB18030 file whose Chinese text comes late: read again as GB18030
+            if not _mixed_line_endings(source):
+                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
+            # Lines ending in CRLF and in LF alike (a file edited on two systems): read it with
+            # every line ending as LF; DuckDB's parser wants one kind.
+            source = copy(_transcode_to_utf8(source, "utf-8", newlines=True))
+            try:
+                _load_csv(connection, source, table, len(headers), delimiter)
+            except DataFileProblem:
+                raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
+        _check_headers(headers, header_row, preview, _filled_columns(connection, f"{table}_cells", headers))
+        ((rows,),) = connection.execute(f"SELECT count(*) FROM {table}_cells").fetchall()
+        _number_rows(connection, table, rows, header_row,
+                     _record_numbers(source, delimiter, header_row) if _has_blank_lines(source) else None)
+        return RawTable(table, tuple(headers), display, rows, wanted, header_row, preview)
     finally:
-        if temporary is not None:
+        for temporary in temporaries:
             os.unlink(temporary)
+
+
+def _filled_columns(connection, table: str, headers: list[str]) -> set[int]:
+    """The columns without a header that hold a cell that is not blank."""
+    empty = [index for index, header in enumerate(headers) if header == ""]
+    if not empty:
+        return set()
+    counts = ", ".join(f"count(NULLIF(trim(c{index}), ''))" for index in empty)
+    ((*found,),) = connection.execute(f"SELECT {counts} FROM {table}").fetchall()
+    return {index for index, count in zip(empty, found) if count}
+
+
+def _load_csv(connection, source: Path, table: str, width: int, delimiter: str) -> None:
+    """The cells of the file (its first record the headers) as ``{table}_cells``, in file order."""
+    columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
+    try:
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM read_csv(?, header = true, "
+            f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
+            f"strict_mode = true, null_padding = false)",
+            [str(source), delimiter],
+        )
+    except Exception as error:  # DuckDB reports CSV structure errors with their line
+        raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
+
+
+def _number_rows(connection, table: str, rows: int, header_row: int, numbers: list[int] | None) -> None:
+    """The view ``table``: the cells and each row's number as a spreadsheet shows it.
+
+    Insertion order is file order, so a row's number is rowid + header_row + 1, unless the
+    file has empty lines, which DuckDB skips and a spreadsheet counts: then ``numbers``.
+    """
+    if numbers is None or len(numbers) != rows:
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + {header_row + 1} AS BIGINT) "
+                           f"AS {ROW_COLUMN} FROM {table}_cells")
+        return
+    import pyarrow as pa
+
+    connection.register(f"{table}_numbers_arrow", pa.table({"i": pa.array(range(rows), pa.int64()),
+                                                             "n": pa.array(numbers, pa.int64())}))
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table}_numbers AS SELECT * FROM {table}_numbers_arrow")
+    connection.unregister(f"{table}_numbers_arrow")
+    connection.execute(
+        f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT cells.* EXCLUDE (__i), numbers.n AS {ROW_COLUMN} "
+        f"FROM (SELECT rowid AS __i, * FROM {table}_cells) AS cells JOIN {table}_numbers AS numbers "
+        f"ON cells.__i = numbers.i ORDER BY numbers.n"
+    )
+
+
+def _has_blank_lines(path: Path) -> bool:
+    """Whether some line is empty (cheap: a byte search; a line break inside a quoted cell may
+    also answer yes, which only costs the exact count of :func:`_record_numbers`)."""
+    tail = b"\n"  # the file's start is the start of a line
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            joined = tail + chunk
+            if b"\n\n" in joined or b"\n\r\n" in joined:
+                return True
+            tail = joined[-2:]
+    return False
+
+
+def _record_numbers(source: Path, delimiter: str, header_row: int) -> list[int]:
+    """The row number of each non-empty record after the header (the file's first record)."""
+    import csv
+
+    with source.open("r", encoding="utf-8-sig", newline="") as handle:
+        return [number for number, record in enumerate(csv.reader(handle, delimiter=delimiter), start=header_row)
+                if record and number > header_row]
+
+
+def _copy_from_record(source: Path, delimiter: str, header_row: int) -> tuple[str, int]:
+    """A copy of the file from its record ``header_row`` on (the title rows above left out), and
+    the number of lines left out."""
+    import csv
+
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
+    with source.open("r", encoding="utf-8-sig", newline="") as text, os.fdopen(
+            handle, "w", encoding="utf-8", newline="") as out:
+        lines = iter(text.readline, "")
+        # The reader pulls one line at a time and no further than the end of a record, so
+        # what it leaves of `lines` starts at the header row (a quoted line break included).
+        reader = csv.reader(lines, delimiter=delimiter)
+        for _ in range(header_row - 1):
+            next(reader, None)
+        skipped = reader.line_num
+        for line in lines:
+            out.write(line)
+    return name, skipped
+
+
+def _mixed_line_endings(path: Path) -> bool:
+    """Whether some lines end in CRLF and others in LF alone."""
+    crlf = lf = 0
+    previous = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            joined = previous[-1:] + chunk
+            pairs = joined.count(b"\r\n")
+            crlf += pairs
+            lf += chunk.count(b"\n") - pairs
+            previous = chunk
+            if crlf and lf:
+                return True
+    return False
+
+
+def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int, preview,
+                      skipped: int = 0) -> DataFileProblem:
+    """Every row with more or fewer cells than the header row (or one problem, when the header
+    row looks like a title); DuckDB's own message for anything else (an unclosed quote), which
+    is re-read to get it.  ``source`` starts at the header row, row ``header_row`` of the file,
+    after ``skipped`` lines, which DuckDB's line numbers get back."""
+    import csv
+
+    problems = []
+    title = header_row_hint(preview, header_row)
+    with source.open("r", encoding="utf-8-sig", newline="") as handle:
+        try:
+            for number, record in enumerate(csv.reader(handle, delimiter=delimiter, strict=True), start=header_row):
+                if number == header_row or not record or len(record) == width:
+                    continue
+                if title:
+                    return DataFileProblem(f"the header row has {width} cell{'s' if width != 1 else ''}, but row "
+                                           f"{number} has {len(record)}", title, header_row, title=True)
+                problems.append(DataFileProblem(
+                    f"the row has {len(record)} cells, the header row {width}",
+                    "a cell that holds a comma must be quoted: \"8,000\"" if len(record) > width and delimiter == ","
+                    else "every row needs as many cells as the header row, empty or not", row=number))
+        except csv.Error:
+            pass  # DuckDB's message below says where
+    if problems:
+        return DataFileProblem.of(problems)
+    import duckdb
+
+    with duckdb.connect() as connection:
+        try:
+            _load_csv(connection, source, "failed", width, delimiter)
+        except DataFileProblem as problem:
+            if skipped:
+                problem.message = re.sub(r"(?<=Line: )(\d+)", lambda line: str(int(line.group(1)) + skipped),
+                                         problem.message)
+            return problem
+    return DataFileProblem("the CSV file cannot be read")  # pragma: no cover - DuckDB failed only once
 
 
 def _csv_error(text: str) -> str:
@@ -175,25 +360,87 @@ def _csv_error(text: str) -> str:
     return f"{where}: {what}" if what else where
 
 
-def _csv_headers(path: Path, delimiter: str) -> list[str]:
-    """The cleaned headers of the first record (a BOM and surrounding spaces removed)."""
-    import csv
+PREVIEW_ROWS = 20
 
+
+def _csv_preview(path: Path, delimiter: str, header_row: int) -> tuple[tuple[str, ...], ...]:
+    """The first records of the file, up to PREVIEW_ROWS past the header row, cells trimmed."""
+    import csv
+    from itertools import islice
+
+    records: list[tuple[str, ...]] = []
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            first = next(csv.reader(handle, delimiter=delimiter), None)
+            for record in islice(csv.reader(handle, delimiter=delimiter), header_row + PREVIEW_ROWS):
+                records.append(tuple(cell.strip() for cell in record))
+        return tuple(records)
     except UnicodeDecodeError as error:
         raise DataFileProblem(
             f"the file is not UTF-8 (byte 0x{error.object[error.start]:02x} near the start)",
             "leave out --encoding to detect GB18030, or pass --encoding gb18030",
         ) from None
     except csv.Error as error:
-        raise DataFileProblem(f"the first row cannot be read as CSV: {error}") from None
-    if not first:
-        raise DataFileProblem("the file is empty: the first row must name the columns")
-    headers = [header.strip() for header in first]
-    _check_headers(headers)
+        if len(records) >= header_row:  # the rows below the headers only give hints: DuckDB reads them
+            return tuple(records)
+        raise DataFileProblem(f"the first rows cannot be read as CSV: {error}") from None
+
+
+def _csv_headers(preview, delimiter: str, header_row: int) -> list[str]:
+    """The headers: the cells of the header row in the (trimmed) preview."""
+    if len(preview) < header_row:
+        if header_row == 1:
+            raise DataFileProblem("the file is empty: the first row must name the columns")
+        raise DataFileProblem(f"there is no row {header_row} (--header-row {header_row})", row=header_row)
+    first = preview[header_row - 1]
+    if delimiter == "," and len(first) == 1:
+        for name, separator in (("semicolon", ";"), ("tab", "\t")):
+            if separator in first[0]:
+                raise DataFileProblem(
+                    f"the file looks {name}-separated: row {header_row} holds {name}s and no commas",
+                    "save it as comma-separated CSV (Excel: CSV UTF-8)" if name == "semicolon" else
+                    "name it .tsv, or save it as comma-separated CSV", row=header_row)
+    headers = list(first)
+    _check_header_row(headers, header_row, preview)  # the rest once the cells are read (_check_headers)
     return headers
+
+
+def _trimmed(rows) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple((cell or "").strip() for cell in row) for row in rows)
+
+
+def header_row_hint(preview, header_row: int, wanted=("agent_id", "period", "role")) -> str | None:
+    """A hint when the header row looks like a title: the row that holds the headers, if one of
+    the first rows holds all of ``wanted``, else a word on --header-row."""
+    if not preview:
+        return None
+    found = next((number for number, cells in enumerate(preview, start=1)
+                  if number != header_row and set(wanted) <= set(cells)), None)
+    title = header_row <= len(preview) and sum(1 for cell in preview[header_row - 1] if cell) <= 1
+    if found is not None:
+        return f"the headers seem to be in row {found}: pass --header-row {found}"
+    if title:
+        return f"row {header_row} looks like a title, not headers: pass --header-row N, N the row of the headers"
+    return None
+
+
+def column_letter(index: int) -> str:
+    """A spreadsheet's name of the column at ``index`` (from 0): A, B... Z, AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def describe_column(index: int) -> str:
+    """``column C (the 3rd)``."""
+    return f"column {column_letter(index)} (the {_ordinal(index + 1)})"
 
 
 def _check_utf8(path: Path) -> None:
@@ -203,11 +450,12 @@ def _check_utf8(path: Path) -> None:
         raise DataFileProblem("the file is UTF-16", "save it from Excel as 'CSV UTF-8' or as CSV (GB18030)")
 
 
-def _transcode_to_utf8(path: Path, encoding: str) -> str:
+def _transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str:
+    """A UTF-8 copy of the file (``newlines``: with every line ending written as LF)."""
     handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out, path.open(
-            "r", encoding=encoding, errors="strict", newline=""
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n" if newlines else "") as out, path.open(
+            "r", encoding=encoding, errors="strict", newline=None if newlines else ""
         ) as source:
             while chunk := source.read(1 << 20):
                 out.write(chunk)
@@ -227,7 +475,7 @@ def _first_line(text: str) -> str:
 # ---- XLSX, JSON, JSON Lines ------------------------------------------------------------------
 
 
-def _cell_text(value) -> str | None:
+def cell_text(value) -> str | None:
     """An Excel or JSON value as the text a person would have typed."""
     import datetime
 
@@ -238,8 +486,9 @@ def _cell_text(value) -> str | None:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return str(value)
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
+        if value.is_integer():  # 1001 stored as a number: 1001, never 1001.0 (nor 1e+16)
+            return format(Decimal(repr(value)).to_integral_value(), "f")
+        return repr(value)
     if isinstance(value, (int, Decimal)):
         return str(value)
     if isinstance(value, datetime.timedelta):
@@ -260,7 +509,7 @@ def _without_surrogates(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in text) else text
 
 
-def _xlsx_rows(path: Path, sheet: str | None):
+def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - a dependency
@@ -279,13 +528,17 @@ def _xlsx_rows(path: Path, sheet: str | None):
     rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     if not rows:
         raise DataFileProblem(f"the sheet '{sheet}' is empty")
-    headers = [(_cell_text(cell) or "").strip() for cell in rows[0]]
+    if len(rows) < header_row:
+        raise DataFileProblem(f"the sheet '{sheet}' has no row {header_row} (--header-row {header_row})")
+    preview = _trimmed([[cell_text(cell) for cell in row] for row in rows[:header_row + PREVIEW_ROWS]])
+    headers = list(preview[header_row - 1])
+    _check_header_row(headers, header_row, preview)
     body = []
-    for index, row in enumerate(rows[1:], start=2):
-        cells = [_cell_text(cell) for cell in row]
+    for index, row in enumerate(rows[header_row:], start=header_row + 1):
+        cells = [cell_text(cell) for cell in row]
         if any(cell is not None for cell in cells):
             body.append((index, cells))
-    return headers, body
+    return headers, body, preview
 
 
 def _json_rows(path: Path):
@@ -356,15 +609,18 @@ def _objects_to_rows(objects: list[dict], start: int):
             value = item.get(key)
             if isinstance(value, (dict, list)):
                 value = json.dumps(value, ensure_ascii=False, default=float)  # fractions are Decimals
-            cells.append(_cell_text(value))
+            cells.append(cell_text(value))
         rows.append((index, cells))
     return names, rows
 
 
-def _load_rows(connection, table: str, display: str, headers: list[str], rows, encoding) -> RawTable:
+def _load_rows(connection, table: str, display: str, headers: list[str], rows, encoding, header_row: int = 1,
+               preview=()) -> RawTable:
     import pyarrow as pa
 
-    _check_headers(headers)
+    filled = {index for index, header in enumerate(headers)
+              if header == "" and any(index < len(cells) and cells[index] is not None for _, cells in rows)}
+    _check_headers(headers, header_row if preview else None, preview, filled)
     columns = {f"c{i}": pa.array([cells[i] if i < len(cells) else None for _, cells in rows], pa.string())
                for i in range(len(headers))}
     columns[ROW_COLUMN] = pa.array([number for number, _ in rows], pa.int64())
@@ -372,7 +628,7 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
     connection.register(f"{table}_arrow", arrow_table)
     connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
     connection.unregister(f"{table}_arrow")
-    return RawTable(table, tuple(headers), display, len(rows), encoding)
+    return RawTable(table, tuple(headers), display, len(rows), encoding, header_row, preview)
 
 
 # ---- Parquet ------------------------------------------------------------------------------------
@@ -380,10 +636,12 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
 
 def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     try:
-        names = [name for name, *_ in connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        names = [name for name, *_ in described]
         # Columns are renamed by position (the alias list), so no name of the file reaches SQL.
         positions = ", ".join(f"c{index}" for index in range(len(names)))
-        selects = ", ".join(f"CAST(c{index} AS VARCHAR) AS c{index}" for index in range(len(names)))
+        selects = ", ".join(f"{_parquet_text(f'c{index}', kind)} AS c{index}"
+                            for index, (_, kind, *_) in enumerate(described))
         # Insertion order is file order, so the row's number is rowid + 2 (as for CSV; the
         # option file_row_number would clash with a column of that name).
         connection.execute(
@@ -398,16 +656,48 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     except Exception as error:
         raise DataFileProblem(f"the Parquet file cannot be read: {_first_line(str(error))}") from None
     headers = tuple(name for name in names)
-    _check_headers(list(headers))
+    _check_headers(list(headers), filled=_filled_columns(connection, f"{table}_cells", list(headers)))
     rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawTable(table, headers, display, rows, None)
 
 
-def _check_headers(headers: list[str]) -> None:
-    seen: set[str] = set()
-    for header in headers:
+def _parquet_text(column: str, kind: str) -> str:
+    """A Parquet value as text; a whole number in a float column (ids and teams written by
+    pandas next to a missing value) without decimals: 1001, never 1001.0, as for XLSX."""
+    if kind.upper() in ("DOUBLE", "FLOAT", "REAL"):
+        return (f"CASE WHEN isfinite({column}) AND {column} = trunc({column}) AND abs({column}) < 1e37 "
+                f"THEN CAST(CAST({column} AS HUGEINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END")
+    return f"CAST({column} AS VARCHAR)"
+
+
+def _check_header_row(headers, row: int | None, preview) -> None:
+    if row is not None and not any(headers):
+        hint = header_row_hint(preview, row)
+        raise DataFileProblem(f"row {row} is empty, but it must name the columns", hint, row, title=hint is not None)
+
+
+def _check_headers(headers: list[str], row: int | None = None, preview=(), filled: set[int] | None = None) -> None:
+    """Every column needs a header of its own; all the columns that have none, or share one, are
+    reported (``row``: the header row of a CSV or XLSX file, whose title rows ``preview`` shows).
+    A column without a header and without a single cell (a comma at the end of every line) is
+    left alone: ``filled`` holds the columns without a header that have a cell (None: all)."""
+    problems = []
+    first: dict[str, int] = {}
+    title = header_row_hint(preview, row) if row is not None else None
+    _check_header_row(headers, row, preview)
+    for index, header in enumerate(headers):
+        if header == "" and filled is not None and index not in filled:
+            continue
         if header == "":
-            raise DataFileProblem("a column has no header", "give every column a header in the first row")
-        if header in seen:
-            raise DataFileProblem(f"the header '{header}' appears twice", "every column needs its own header")
-        seen.add(header)
+            hint = title or (f"give every column a header in row {row}" if row else "give every column a header")
+            problems.append(DataFileProblem(f"{describe_column(index)} has no header", hint, row, title=bool(title)))
+            if title:  # a title row, not headers: one line says so, not one per column
+                break
+        elif header in first:
+            problems.append(DataFileProblem(
+                f"the header '{header}' appears twice ({describe_column(first[header])} and "
+                f"{column_letter(index)})", "every column needs its own header", row))
+        else:
+            first[header] = index
+    if problems:
+        raise DataFileProblem.of(problems)

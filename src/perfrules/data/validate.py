@@ -6,7 +6,7 @@
 ``2026``; Excel's ``2026-11-01`` and ``2026年11月`` are read as months),
 ``name``/``team``/``supervisor`` when present, and each policy's metric cells typed.
 It reports, with file, spreadsheet row and column: missing required columns, missing
-metric columns that a KPI needs, empty ids, unreadable periods, a period of the wrong
+metric columns, empty ids, unreadable periods, a period of the wrong
 kind for the policy, roles no policy covers, duplicate (agent_id, period) rows and
 every cell that is not of its metric's type.
 """
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from perfrules import ast
 from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
-from perfrules.data.reading import ROW_COLUMN, RawTable
+from perfrules.data.reading import ROW_COLUMN, DataFileProblem, RawTable, header_row_hint
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
-from perfrules.values import one_line
+from perfrules.values import one_line, percent_text
 
 REQUIRED = ("agent_id", "period", "role")
 OPTIONAL = ("name", "team", "supervisor")
@@ -53,6 +53,11 @@ class DataProblem:
 
 
 LAST_YEAR = 9989  # perfrules.parser.MAX_PLAN_DAYS after the end of 9989 is still before year 10000
+
+
+def file_problems(display: str, problem: DataFileProblem) -> list[DataProblem]:
+    """The problems of a file that cannot be read, each on its row when it has one."""
+    return [DataProblem(display, each.text(), each.row) for each in problem.each()]
 
 
 def period_sql(raw: str) -> str:
@@ -101,9 +106,10 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
     """
     problems: list[DataProblem] = []
     headers = set(raw.headers)
+    title = header_row_hint(raw.preview, raw.header_row)
     for column in REQUIRED:
         if column not in headers:
-            hint = did_you_mean(column, raw.headers)
+            hint = title or did_you_mean(column, raw.headers)
             extra = f"; {hint}" if hint else ""
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
     if problems:
@@ -212,34 +218,6 @@ def _duplicates(connection, raw: RawTable) -> list[DataProblem]:
     return problems
 
 
-def required_metrics(policy: ast.Policy) -> set[str]:
-    """Metrics whose column must be present: those a KPI without `when missing` measures."""
-    from perfrules.check.scoring import measured_value
-    from perfrules.check.symbols import collect_symbols
-    from perfrules.diagnostics import DiagnosticSink
-
-    symbols = collect_symbols(policy, DiagnosticSink())
-    needed: set[str] = set()
-    pending = []
-    for kpi in policy.kpis:
-        if kpi.missing is None:
-            measure, reads = measured_value(kpi, symbols)
-            pending.extend(reads)
-            if measure is not None:
-                pending.extend(node.name for node in ast.walk(measure) if isinstance(node, ast.Reference))
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in symbols.metrics:
-            needed.add(name)
-        elif name in symbols.lets:
-            pending.extend(node.name for node in ast.walk(symbols.lets[name].expression) if isinstance(node, ast.Reference))
-    return needed
-
-
 NULL_OF_TYPE = {"text": "VARCHAR", "bool": "BOOLEAN"}
 
 
@@ -248,8 +226,8 @@ class _MetricTyping:
 
     Each cell is parsed once, in the scan that builds ``rows``; the same scan sets a
     cheap flag, and only when it is set are the cells checked again to say, with row,
-    column and text, what is wrong.  A metric column that is absent is all missing,
-    which is a problem only for the metrics a KPI without ``when missing`` measures.
+    column and text, what is wrong.  A metric column that is absent is a problem
+    (for a policy that has rows), whatever its KPIs' ``when missing`` say.
     With several policies a policy's cells are typed only in its own roles' rows.
     """
 
@@ -280,15 +258,11 @@ class _MetricTyping:
         self.columns.append(f"coalesce({' OR '.join(flags) or 'false'}, false) AS _bad_{index}")
 
     def problems(self, connection) -> list[DataProblem]:
+        """Absent metric columns (when the policy has rows) and every bad cell of its rows."""
         policy, raw = self.policy, self.raw
         problems = []
         if self.absent and connection.execute(f"SELECT count(*) FROM rows WHERE {role_filter(policy)}").fetchone()[0]:
-            needed = required_metrics(policy)
-            problems += [
-                DataProblem(raw.display, f"missing column '{metric.column}' for metric {metric.name.text} "
-                                         f"of policy \"{policy.name.value}\"")
-                for metric in self.absent if metric.name.text in needed
-            ]
+            problems += [_absent_column(raw, policy, metric, self.metrics.index(metric)) for metric in self.absent]
         if not self.checks or not connection.execute(
                 f"SELECT count(*) FROM rows WHERE _bad_{self.index} AND {role_filter(policy)}").fetchone()[0]:
             return problems
@@ -305,6 +279,70 @@ class _MetricTyping:
                 if problem is not None:
                     problems.append(DataProblem(raw.display, problem, found[0], column, text, order=10 + number))
         return problems
+
+
+def _absent_column(raw: RawTable, policy: ast.Policy, metric: ast.Metric, number: int) -> DataProblem:
+    """Every metric needs its column, even under `when missing` (which is about empty cells):
+    a renamed header must never silently turn every agent's value into a missing one."""
+    hint = did_you_mean(metric.column, raw.headers)
+    return DataProblem(raw.display, f"missing column '{metric.column}' for metric {metric.name.text} of policy "
+                                    f"\"{policy.name.value}\" (every metric needs its column, even when its "
+                                    f"cells are empty{'; ' + hint if hint else ''})", order=number)
+
+
+def mixed_percent_warnings(connection, raw: RawTable, policies: list[ast.Policy]) -> list[str]:
+    """A warning for each percent column that holds both `92%` cells and bare numbers.
+
+    Both spellings are valid, but a column that mixes them was probably typed by hand, and a
+    bare `0.5` meant as 0.5% is read as 50%.  A 0 (or 0%) is the same either way and does
+    not count.  One example of each, the first in the file, with its row.
+    """
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for policy in policies:
+        columns = [metric.column for metric in policy_metrics(policy)
+                   if metric.type.text == "percent" and metric.column in raw.headers and metric.column not in seen]
+        if not columns:
+            continue
+        seen.update(columns)
+        # The cells' texts only (the file is valid by now): the percent typing of every cell
+        # again would cost as much as the validation itself.
+        texts = ", ".join(f"{cleaned(raw.cell(column))} AS t{number}" for number, column in enumerate(columns))
+        source = (f"(SELECT {ROW_COLUMN} AS _row, {cleaned(raw.cell('role'))} AS _role, {texts} FROM {raw.table}) "
+                  f"WHERE {role_filter(policy)}")
+
+        # Cheap first (most columns are written one way); the zeros are only left out when needed.
+        found = _first_of_each_kind(connection, source, len(columns), nonzero=False)
+        if all(found[index] is None or found[index + 1] is None for index in range(0, len(found), 2)):
+            continue
+        found = _first_of_each_kind(connection, source, len(columns), nonzero=True)
+        for number, column in enumerate(columns):
+            signed_row, bare_row = found[2 * number:2 * number + 2]
+            if signed_row is None or bare_row is None:
+                continue
+            cell = cleaned(raw.cell(column))
+            signed_text, bare_text, value = connection.execute(
+                f"SELECT max({cell}) FILTER (WHERE {ROW_COLUMN} = ?), max({cell}) FILTER (WHERE {ROW_COLUMN} = ?), "
+                f"max({typed_value('percent', None, raw.cell(column))}) FILTER (WHERE {ROW_COLUMN} = ?) "
+                f"FROM {raw.table} WHERE {ROW_COLUMN} IN (?, ?)",
+                [signed_row, bare_row, bare_row, signed_row, bare_row]).fetchall()[0]
+            warnings.append(one_line(
+                f"{raw.display}: warning: column {column} mixes percent cells (row {signed_row}: '{signed_text}') "
+                f"with bare numbers (row {bare_row}: '{bare_text}', read as {percent_text(value)}); "
+                f"write every cell the same way"))
+    return warnings
+
+
+def _first_of_each_kind(connection, source: str, count: int, nonzero: bool) -> list:
+    """For each of the ``count`` text columns ``t0``, ``t1``... of ``source``: the first row whose
+    cell ends in `%`, and the first whose cell does not (``nonzero``: leaving out cells that are 0)."""
+    parts = []
+    for number in range(count):
+        text = f"t{number}"
+        zero = f" AND TRY_CAST(replace(rtrim(rtrim({text}, '%')), ',', '') AS DOUBLE) <> 0" if nonzero else ""
+        parts += [f"min(_row) FILTER (WHERE {kind}{zero})" for kind in (f"suffix({text}, '%')", f"NOT suffix({text}, '%')")]
+    ((*found,),) = connection.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchall()
+    return found
 
 
 def policy_metrics(policy: ast.Policy) -> list[ast.Metric]:

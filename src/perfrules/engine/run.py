@@ -19,7 +19,8 @@ import duckdb
 from perfrules import ast
 from perfrules.check.model import KpiModel
 from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_table
-from perfrules.data.validate import DataProblem, UnreadableRows, period_sql, prepare_rows
+from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems, mixed_percent_warnings, period_sql,
+                                     prepare_rows)
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.provenance import sha256_file
@@ -86,11 +87,17 @@ class Evaluation:
     data_display: str
     runs: list[PolicyRun] = field(default_factory=list)
     data_sha256: str | None = None  # of the data file's bytes, for the result's receipt
+    warnings: list[str] = field(default_factory=list)  # about the data, one line each
 
     @property
     def period(self) -> str | None:
         periods = sorted({run.period for run in self.runs})
         return periods[-1] if periods else None
+
+    def agent_ids(self) -> list[str]:
+        """The agents evaluated (in the period each policy evaluated), sorted: "did you mean" is stable."""
+        return sorted({agent for run in self.runs
+                       for (agent,) in self.connection.execute(f"SELECT _agent FROM {run.table}").fetchall()})
 
 
 def open_connection():
@@ -102,18 +109,18 @@ def open_connection():
 
 
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
-                   encoding: str | None = None, sheet: str | None = None) -> Evaluation:
+                   encoding: str | None = None, sheet: str | None = None, header_row: int = 1) -> Evaluation:
     connection = open_connection()
     wanted = _normalise_period(connection, period) if period is not None else None
     if period is not None and wanted is None:
         raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
     try:
-        raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet)
+        raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet,
+                         header_row=header_row)
     except DataArgumentProblem as problem:
-        raise InvalidArgument(f"{data_display}: {problem.message}" + (f" (hint: {problem.hint})" if problem.hint else "")) from None
+        raise InvalidArgument(f"{data_display}: {problem.text()}") from None
     except DataFileProblem as problem:
-        message = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
-        raise EvaluationFailed([DataProblem(data_display, message)]) from None
+        raise EvaluationFailed(file_problems(data_display, problem)) from None
     policy_nodes = [loaded.policy for loaded in policies]
     try:
         problems = prepare_rows(connection, raw, policy_nodes)
@@ -123,9 +130,10 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         digest = sha256_file(data_path)
     except OSError as error:
         raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
-    evaluation = Evaluation(connection, data_display, data_sha256=digest)
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
+    evaluation = Evaluation(connection, data_display, data_sha256=digest,
+                            warnings=mixed_percent_warnings(connection, raw, policy_nodes))
     for index, loaded in enumerate(policies):
         typed = f"typed_{index}"  # the view of prepare_rows
         chosen = wanted or connection.execute(f"SELECT max(_period) FROM {typed}").fetchone()[0]

@@ -1,15 +1,20 @@
-"""Supervisor notes for the SWOT section (``--notes FILE``): CSV, XLSX or YAML.
+"""Supervisor notes for the SWOT section (``--notes FILE``): YAML, or a table read by the data
+reader (CSV, XLSX, JSON, JSON Lines, Parquet) with the same cell rules as the agents' data.
 
 Each note is a row or an entry with ``agent_id``, ``kind`` (strength, weakness,
 opportunity, threat, or 优势, 劣势/不足, 机会, 威胁/风险) and ``text``.  Every bad
-row is reported with its place; nothing is silently dropped.
+row is reported with its place (``notes.csv:4:``; for YAML the line of the entry), and so
+is a note for an agent who is not among those evaluated (:func:`unknown_agents`); nothing
+is silently dropped.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from perfrules.data.validate import DataProblem
+from perfrules.diagnostics import did_you_mean
 
 KIND_WORDS = {
     "strength": "strength", "strengths": "strength", "优势": "strength", "s": "strength",
@@ -17,76 +22,128 @@ KIND_WORDS = {
     "opportunity": "opportunity", "opportunities": "opportunity", "机会": "opportunity", "o": "opportunity",
     "threat": "threat", "threats": "threat", "威胁": "threat", "风险": "threat", "t": "threat",
 }
+COLUMNS = ("agent_id", "kind", "text")
 
 
 class NotesProblem(Exception):
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
+    """The notes file cannot be read at all (broken, no agent_id column...)."""
+
+    def __init__(self, problems: list[DataProblem]):
+        super().__init__("; ".join(problem.render() for problem in problems))
         self.problems = problems
 
 
-def read_notes(path: Path, display: str) -> dict[str, list[tuple[str, str]]]:
-    """Notes by agent id: [(kind, text)] in file order."""
-    entries = list(_entries(path, display))
-    notes: dict[str, list[tuple[str, str]]] = {}
-    problems = []
-    for place, entry in entries:
-        agent = str(entry.get("agent_id") or "").strip()
-        kind_text = str(entry.get("kind") or "").strip()
-        text = str(entry.get("text") or "").strip()
+class NotesArgumentProblem(Exception):
+    """``--notes`` names no file (a command-line mistake, like a data file that is not there)."""
+
+
+@dataclass
+class Note:
+    row: int | None
+    agent: str
+    kind: str
+    text: str
+
+
+@dataclass
+class SupervisorNotes:
+    """The notes that could be read, and the problems of the rows that could not."""
+
+    display: str
+    notes: list[Note] = field(default_factory=list)
+    problems: list[DataProblem] = field(default_factory=list)
+
+    def by_agent(self) -> dict[str, list[tuple[str, str]]]:
+        """Notes by agent id: [(kind, text)] in file order."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for note in self.notes:
+            found.setdefault(note.agent, []).append((note.kind, note.text))
+        return found
+
+    def unknown_agents(self, agents: set[str], data_display: str) -> list[DataProblem]:
+        """A problem for every note whose agent is not among ``agents`` (those evaluated)."""
+        return [
+            DataProblem(self.display, f"agent_id '{note.agent}' is not in {data_display} for the period evaluated"
+                        + (f" ({hint})" if (hint := did_you_mean(note.agent, agents)) else ""), note.row)
+            for note in self.notes if note.agent not in agents
+        ]
+
+
+def read_notes(path: Path, display: str) -> SupervisorNotes:
+    """Read the notes; raise NotesProblem when the file as a whole cannot be read."""
+    result = SupervisorNotes(display)
+    for row, agent, kind_text, text in _entries(path, display):
+        agent, kind_text, text = (str(value).strip() if value is not None else "" for value in (agent, kind_text, text))
         kind = KIND_WORDS.get(kind_text.lower())
         if not agent:
-            problems.append(f"{display}:{place}: agent_id is empty")
+            result.problems.append(DataProblem(display, "agent_id is empty", row))
         elif kind is None:
-            problems.append(f"{display}:{place}: kind '{kind_text}' is not strength, weakness, opportunity or threat")
+            hint = did_you_mean(kind_text, ["strength", "weakness", "opportunity", "threat"])
+            result.problems.append(DataProblem(
+                display, f"kind '{kind_text}' is not strength, weakness, opportunity or threat"
+                + (f" ({hint})" if hint else ""), row))
         elif not text:
-            problems.append(f"{display}:{place}: text is empty")
+            result.problems.append(DataProblem(display, "text is empty", row))
         else:
-            notes.setdefault(agent, []).append((kind, text))
-    if problems:
-        raise NotesProblem(problems)
-    return notes
+            result.notes.append(Note(row, agent, kind, text))
+    return result
 
 
 def _entries(path: Path, display: str):
-    suffix = path.suffix.lower()
+    """(row, agent_id, kind, text) of every entry; rows as in data problems (None: unknown)."""
+    if not path.is_file():
+        raise NotesArgumentProblem(f"--notes {display}: " + ("no such file" if not path.exists() else "this is not a file"))
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _yaml_entries(path, display)
+    return _table_entries(path, display)
+
+
+def _yaml_entries(path: Path, display: str):
+    import yaml
+
     try:
-        if suffix in (".yaml", ".yml"):
-            import yaml
+        text = path.read_text(encoding="utf-8-sig")
+        document = yaml.safe_load(text) or []
+        nodes = getattr(yaml.compose(text), "value", None) or []
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise NotesProblem([DataProblem(display, f"cannot read the notes: {message}")]) from None
+    if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
+        raise NotesProblem([DataProblem(display, "the YAML file must be a list of entries with agent_id, kind and text")])
+    from perfrules.data.reading import cell_text
 
-            document = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or []
-            if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
-                raise NotesProblem([f"{display}: the YAML file must be a list of entries with agent_id, kind and text"])
-            yield from ((f"entry {index}", item) for index, item in enumerate(document, start=1))
-        elif suffix in (".xlsx", ".xlsm"):
-            from python_calamine import CalamineWorkbook
-
-            rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-            yield from _table(rows, display)
-        elif suffix in (".csv", ".txt"):
-            data = path.read_bytes()
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = data.decode("gb18030")
-            yield from _table(list(csv.reader(io.StringIO(text))), display)
-        else:
-            raise NotesProblem([f"{display}: notes are read from .csv, .xlsx or .yaml files"])
-    except NotesProblem:
-        raise
-    except FileNotFoundError:
-        raise NotesProblem([f"{display}: no such file"]) from None
-    except Exception as error:  # a broken workbook, YAML syntax, undecodable bytes
-        raise NotesProblem([f"{display}: cannot read the notes: {str(error).splitlines()[0] if str(error) else error}"]) from None
+    lines = [node.start_mark.line + 1 for node in nodes] if len(nodes) == len(document) else [None] * len(document)
+    # The values as the data reader writes cells: an id 1001.0 is 1001, as in a workbook.
+    return [(line, *(cell_text(item.get(key)) for key in COLUMNS)) for line, item in zip(lines, document)]
 
 
-def _table(rows: list[list], display: str):
-    if not rows:
-        return
-    headers = [str(cell).strip() for cell in rows[0]]
-    missing = [name for name in ("agent_id", "kind", "text") if name not in headers]
-    if missing:
-        raise NotesProblem([f"{display}: missing column {', '.join(missing)} (notes need agent_id, kind and text)"])
-    for number, row in enumerate(rows[1:], start=2):
-        if any(str(cell).strip() for cell in row):
-            yield (f"row {number}", dict(zip(headers, row)))
+def _table_entries(path: Path, display: str):
+    import duckdb
+
+    from perfrules.data.cells import cleaned
+    from perfrules.data.reading import ROW_COLUMN, DataFileProblem, read_table
+    from perfrules.data.validate import file_problems
+
+    connection = duckdb.connect()
+    try:
+        try:
+            raw = read_table(connection, path, display, "notes")
+        except DataFileProblem as problem:
+            for each in problem.each():
+                if each.title:  # --header-row is for the data file
+                    each.hint = "the notes' first row must name agent_id, kind and text: delete the rows above it"
+            raise NotesProblem(file_problems(display, problem)) from None
+        missing = [name for name in COLUMNS if name not in raw.headers]
+        if missing:
+            raise NotesProblem([
+                DataProblem(display, f"missing column '{name}' (notes need agent_id, kind and text"
+                            + (f"; {hint})" if (hint := did_you_mean(name, raw.headers)) else ")"))
+                for name in missing
+            ])
+        cells = [cleaned(raw.cell(name)) for name in COLUMNS]
+        blank = " AND ".join(f"{cell} IS NULL" for cell in cells)  # a row of empty cells is no note
+        return connection.execute(
+            f"SELECT {ROW_COLUMN}, {', '.join(cells)} FROM {raw.table} WHERE NOT ({blank}) ORDER BY {ROW_COLUMN}"
+        ).fetchall()
+    finally:
+        connection.close()
