@@ -245,3 +245,60 @@ def test_a_period_without_rows_is_a_data_problem(run_cli, good):
 def test_a_policy_path_too_long_is_a_command_line_mistake(run_cli, good):
     result = run_cli("check", "p" * 300 + ".perf", cwd=good)
     assert (result.exit_code, result.stderr) == (2, f"perfrules: error: {'p' * 300}.perf: cannot be read: File name too long\n")
+
+
+# ---- for HR in a spreadsheet: labels, number formats, --columns ----------------------------------
+
+
+def test_csv_has_level_and_status_labels_beside_the_codes(run_cli, good):
+    rows = list(csv.DictReader(io.StringIO(evaluate(run_cli, good, "--format", "csv").stdout)))
+    first = rows[0]
+    assert (first["kpi:响应时间:level"], first["kpi:响应时间:level_label"]) == ("excellent", "优秀")
+    assert (first["kpi:响应时间:status"], first["kpi:响应时间:status_label"]) == ("scored", "已计分")
+    header = list(first)
+    assert header.index("kpi:响应时间:level_label") == header.index("kpi:响应时间:level") + 1
+    assert header.index("kpi:响应时间:status_label") == header.index("kpi:响应时间:status") + 1
+
+
+def test_xlsx_formats_percents_money_and_durations_in_their_unit(run_cli, tmp_path):
+    from openpyxl import load_workbook
+
+    (tmp_path / "policy.perf").write_text(
+        'policy "时长" {\n    version "1"\n    roles agent\n'
+        '    metric aht: duration in min lower is better\n    metric fcr: percent higher is better\n'
+        '    kpi "处理时长" weight 50% { aht <= 8min => 100  else => 0 }\n'
+        '    kpi "一次解决率" weight 50% { fcr >= 80% => 100  else => 0 }\n'
+        '    bonus "奖金" { score >= 50 => 1234.5  else => 0 }\n}\n', encoding="utf-8")
+    (tmp_path / "data.csv").write_text("agent_id,period,role,aht,fcr\nA1,2026-11,agent,8.5,92.5%\n", encoding="utf-8")
+    result = run_cli("evaluate", "policy.perf", "data.csv", "-o", "out.xlsx", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    sheet = load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    cells = dict(zip([cell.value for cell in sheet[1]], sheet[2]))
+    shown = {header: (cells[header].value, cells[header].number_format) for header in (
+        "kpi:处理时长:value", "kpi:一次解决率:value", "kpi:处理时长:points", "score", "bonus:奖金:amount", "bonus_total")}
+    assert shown == {
+        "kpi:处理时长:value": (8.5, '0.00" min"'),  # 510 s in the metric's unit
+        "kpi:一次解决率:value": (0.925, "0.00%"),
+        "kpi:处理时长:points": (0, "0.00"),
+        "score": (50, "0.00"),
+        "bonus:奖金:amount": (1234.5, "#,##0.00"),
+        "bonus_total": (1234.5, "#,##0.00"),
+    }
+
+
+def test_columns_summary_keeps_the_spec_columns_in_order(run_cli, good):
+    result = evaluate(run_cli, good, "--format", "csv", "--columns", "summary")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == ["agent_id", "period", "policy", "score", "grade", "rank", "rank_of", "veto", "bonus_total"]
+    assert [row[0] for row in rows[1:]] == ORDER
+    for row in rows[1:]:
+        score, grade, veto, bonus_total, _ = HAND[row[0]]
+        assert (row[3], row[4], row[7], row[8]) == (score, grade, veto, bonus_total)
+
+
+def test_columns_summary_with_json_is_a_command_line_mistake(run_cli, good):
+    result = evaluate(run_cli, good, "--columns", "summary")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("perfrules: error: --columns summary applies to CSV and XLSX, not to json "
+                             "(hint: add --format csv)\n")

@@ -255,7 +255,9 @@ def _data_options(function):
 @click.option("-o", "--output", help="write to this regular file (whole or not at all; a link is written through)")
 @click.option("--format", "output_format", type=click.Choice(["json", "csv", "xlsx", "table"]),
               help="default: json, or the output file's extension")
-def evaluate(policies: str, data: str, period, encoding, sheet, header_row, output, output_format) -> None:
+@click.option("--columns", type=click.Choice(["all", "summary"]), default="all", show_default=True,
+              help="CSV and XLSX: every column, or agent_id, period, policy, score, grade, rank, rank_of, veto, bonus_total")
+def evaluate(policies: str, data: str, period, encoding, sheet, header_row, output, output_format, columns) -> None:
     """Evaluate every data row with the policy whose roles hold the row's role."""
     from pathlib import Path
 
@@ -269,14 +271,16 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
         except OutputProblem as problem:
             raise UsageProblem(str(problem)) from None
     output_format = _output_format(output, output_format)
+    if columns == "summary" and output_format not in ("csv", "xlsx"):
+        raise UsageProblem(f"--columns summary applies to CSV and XLSX, not to {output_format} (hint: add --format csv)")
     evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row)
     target = Path(output) if output else None
     text = chunks = None  # what goes to stdout; written files are never echoed
     try:
         if output_format == "csv":
-            text = outputs.write_csv(evaluation, target)
+            text = outputs.write_csv(evaluation, target, columns)
         elif output_format == "xlsx":
-            outputs.write_xlsx(evaluation, target)
+            outputs.write_xlsx(evaluation, target, columns)
         elif output_format == "json":  # streamed: memory stays flat however many agents
             chunks = build_results(evaluation, warnings, with_results=False).json_chunks(iter_results(evaluation))
             if target is not None:

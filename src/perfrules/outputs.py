@@ -17,12 +17,13 @@ The table escapes control characters and prints Rich markup literally.
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.engine.sql import identifier, text_literal
 from perfrules.files import terminate_cleanly, write_atomically, write_text
-from perfrules.values import one_line
+from perfrules.values import SECONDS_PER_UNIT, one_line
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,9 +37,32 @@ def formula_safe(sql: str) -> str:
     return f"(CASE WHEN left({sql}, 1) IN ({starts}) THEN {quote} || {sql} ELSE {sql} END)"
 
 
-def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
-    """(header, SQL) pairs of one policy's flattened result: one row per agent."""
+SUMMARY_COLUMNS = ("agent_id", "period", "policy", "score", "grade", "rank", "rank_of", "veto", "bonus_total")
+
+
+def flat_columns(run: PolicyRun, which: str = "all") -> list[tuple[str, str]]:
+    """(header, SQL) pairs of one policy's flattened result: one row per agent.
+
+    ``which="summary"`` keeps the :data:`SUMMARY_COLUMNS` (cli.md ``--columns summary``).
+    Beside each KPI's level and status codes stand their labels as the policy's language
+    says them (``优秀``, ``已计分``), for HR reading the file in a spreadsheet.
+    """
+    columns = _all_columns(run)
+    if which == "summary":
+        by_header = dict(columns)
+        return [(header, by_header[header]) for header in SUMMARY_COLUMNS]
+    return columns
+
+
+def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
+    from perfrules.report.texts import texts
+
     model = run.plan.model
+    words = texts(model.language)
+    level_labels = " ".join(f"WHEN {text_literal(level.name.text)} THEN {text_literal(level.label.value)}"
+                            for level in model.policy.levels if level.label is not None)
+    status_labels = " ".join(f"WHEN {text_literal(status)} THEN {text_literal(words[status])}"
+                             for status in ("scored", "excluded", "substituted"))
     columns = [
         ("agent_id", formula_safe("_agent")), ("name", formula_safe("_name")), ("role", formula_safe("_role")),
         ("team", formula_safe("_team")), ("period", formula_safe("_period")),
@@ -47,11 +71,14 @@ def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
     for kpi in model.kpis:
         name = kpi.name
         prefix = kpi.prefix
+        level_label = f"CASE {prefix}_level {level_labels} ELSE {prefix}_level END" if level_labels else f"{prefix}_level"
         columns += [
             (f"kpi:{name}:value", f"CAST({prefix}_value AS DOUBLE)"),
             (f"kpi:{name}:level", formula_safe(f"{prefix}_level")),
+            (f"kpi:{name}:level_label", formula_safe(level_label)),
             (f"kpi:{name}:points", f"round({prefix}_points, 2)"),
             (f"kpi:{name}:status", f"{prefix}_status"),
+            (f"kpi:{name}:status_label", f"CASE {prefix}_status {status_labels} END"),
         ]
     columns.append(("base_score", "round(base_score, 2)"))
     for adjust in model.adjusts:
@@ -77,24 +104,24 @@ def _sha(run: PolicyRun) -> str:
     return policy_stamp(run)["sha256"]
 
 
-def flat_query(evaluation: Evaluation) -> str:
+def flat_query(evaluation: Evaluation, which: str = "all") -> str:
     parts = []
     for order, run in enumerate(evaluation.runs):
-        selects = ", ".join(f"{sql} AS {identifier(header)}" for header, sql in flat_columns(run))
+        selects = ", ".join(f"{sql} AS {identifier(header)}" for header, sql in flat_columns(run, which))
         parts.append(f"SELECT {order} AS __policy, rank AS __rank, {selects} FROM {run.table}")
     union = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
     return f"SELECT * EXCLUDE (__policy, __rank) FROM ({union}) ORDER BY __policy, __rank NULLS LAST, agent_id"
 
 
-def write_csv(evaluation: Evaluation, target: Path | None) -> str | None:
+def write_csv(evaluation: Evaluation, target: Path | None, which: str = "all") -> str | None:
     """Write the flattened results as CSV to ``target``, or return the text."""
     if not evaluation.runs:
-        header = "agent_id,name,role,team,period,policy\n"
+        header = "agent_id,period,policy\n" if which == "summary" else "agent_id,name,role,team,period,policy\n"
         if target is None:
             return header
         write_text(target, header)
         return None
-    query = flat_query(evaluation)
+    query = flat_query(evaluation, which)
     if target is None:
         with terminate_cleanly(), tempfile.TemporaryDirectory(prefix="perfrules-") as folder:  # private, removed on SIGTERM
             path = Path(folder) / "results.csv"
@@ -117,23 +144,25 @@ def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
 
 
 
-def flat_rows(evaluation: Evaluation) -> tuple[list[str], list[tuple]]:
+def flat_rows(evaluation: Evaluation, which: str = "all") -> tuple[list[str], list[tuple]]:
     if not evaluation.runs:
         return [], []
-    cursor = evaluation.connection.execute(flat_query(evaluation))
+    cursor = evaluation.connection.execute(flat_query(evaluation, which))
     headers = [description[0] for description in cursor.description]
     return headers, cursor.fetchall()
 
 
-def write_xlsx(evaluation: Evaluation, target: Path) -> None:
+def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> None:
     from openpyxl import Workbook
 
-    headers, rows = flat_rows(evaluation)
+    headers, rows = flat_rows(evaluation, which)
+    formats = xlsx_formats(evaluation)
+    columns = [formats.get(header, (None, None)) for header in headers]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("results")
     sheet.append([_xlsx_cell(sheet, header) for header in headers])
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        sheet.append([_xlsx_cell(sheet, value, *column) for value, column in zip(row, columns)])
     from io import BytesIO
 
     buffer = BytesIO()  # built in memory: openpyxl leaves noise on stderr when the disk fills mid-save
@@ -142,11 +171,44 @@ def write_xlsx(evaluation: Evaluation, target: Path) -> None:
         temporary.write_bytes(buffer.getvalue())
 
 
-def _xlsx_cell(sheet, value):
-    """A string cell (never a formula; control characters escaped) or a number."""
+def xlsx_formats(evaluation: Evaluation) -> dict[str, tuple[Decimal | None, str]]:
+    """How XLSX shows each numeric column: (seconds per unit to divide by, number format).
+
+    Percent values are fractions formatted as percents (0.925 shows 92.50%); durations are
+    given in their metric's unit (`aht: duration in min`: 510 s is 8.5 and shows 8.50 min);
+    money, scores and points with two decimals.
+    """
+    formats: dict[str, tuple[Decimal | None, str]] = {
+        "base_score": (None, "0.00"), "score": (None, "0.00"), "bonus_total": (None, "#,##0.00")}
+    for run in evaluation.runs:
+        model = run.plan.model
+        for kpi in model.kpis:
+            formats[f"kpi:{kpi.name}:points"] = (None, "0.00")
+            kind = kpi.metric.type.text if kpi.metric is not None else None
+            if kind == "percent":
+                formats[f"kpi:{kpi.name}:value"] = (None, "0.00%")
+            elif kind == "duration":
+                unit = kpi.metric.unit or "s"
+                formats[f"kpi:{kpi.name}:value"] = (Decimal(SECONDS_PER_UNIT[unit]), f'0.00" {unit}"')
+            elif kind == "money":
+                formats[f"kpi:{kpi.name}:value"] = (None, "#,##0.00")
+        for adjust in model.adjusts:
+            formats[f"adjust:{adjust.node.name.value}:points"] = (None, "0.00")
+        for bonus in model.bonuses:
+            formats[f"bonus:{bonus.name}:amount"] = (None, "#,##0.00")
+    return formats
+
+
+def _xlsx_cell(sheet, value, scale: Decimal | None = None, number_format: str | None = None):
+    """A string cell (never a formula; control characters escaped) or a number (with its format)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and number_format is not None:
+        number = Decimal(str(value)) / scale if scale is not None else value
+        cell = WriteOnlyCell(sheet, float(number))
+        cell.number_format = number_format
+        return cell
     if hasattr(value, "as_tuple"):
         return float(value)
     if not isinstance(value, str):
