@@ -17,6 +17,7 @@ The table escapes control characters and prints Rich markup literally.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -144,12 +145,18 @@ def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
 
 
 
-def flat_rows(evaluation: Evaluation, which: str = "all") -> tuple[list[str], list[tuple]]:
+def flat_rows(evaluation: Evaluation, which: str = "all", batch: int = 4096) -> tuple[list[str], Iterator[tuple]]:
+    """The headers, and the flattened rows a batch at a time (memory stays flat)."""
     if not evaluation.runs:
-        return [], []
+        return [], iter(())
     cursor = evaluation.connection.execute(flat_query(evaluation, which))
     headers = [description[0] for description in cursor.description]
-    return headers, cursor.fetchall()
+
+    def rows() -> Iterator[tuple]:
+        while chunk := cursor.fetchmany(batch):
+            yield from chunk
+
+    return headers, rows()
 
 
 def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> None:
