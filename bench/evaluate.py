@@ -25,6 +25,9 @@ its own:
     adjustment, score, veto, grade, rank, the top-30% bonus tier, the plan), CSV in and
     CSV out via ``COPY``, run as ``python -c`` the same way as (a).
 
+Then, once per size, the same command writing JSON (streamed) and XLSX (``--formats``), for
+the peak memory of each output format.
+
 It prints a table (rows, seconds, rows/s, peak MB) and the ratios against the goals of the
 performance issue: at 1,000,000 agents perfrules reaches at least 12x zen's rows/s, takes
 at most 1.5x the hand-written query's time, and peaks under 4 GB.  It checks that
@@ -558,7 +561,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="run perfrules from this source tree (PYTHONPATH=SOURCE/src), for example "
                              "`mkdir DIR && git archive COMMIT src grammar | tar -x -C DIR`")
     parser.add_argument("--profile", action="store_true", help="profile perfrules even when every goal is met")
+    parser.add_argument("--formats", default="json,xlsx",
+                        help="other output formats to time once per size, with their peak memory "
+                             "(comma-separated from json, xlsx; empty for none; default json,xlsx)")
     args = parser.parse_args(argv)
+    formats = [name for name in args.formats.split(",") if name]
     sizes = args.rows or [100_000, 1_000_000]
     if args.source is not None:
         os.environ["PYTHONPATH"] = str((args.source / "src").resolve())
@@ -611,8 +618,15 @@ def main(argv: list[str] | None = None) -> int:
                 verdict = (f"DIFFERENT: agents per column {agreement['differing']}; rows {agreement['perfrules_rows']:,} "
                            f"vs {agreement['handwritten_rows']:,}")
             print(f"   perfrules vs hand-written output: {verdict}")
+            by_format = {"csv": perfrules}
+            for name in formats:  # the same evaluation written as JSON (streamed) and XLSX, once each
+                other = [str(PERFRULES), "evaluate", str(POLICY.relative_to(REPO)), str(data),
+                         "-o", str(folder / f"perfrules_{rows}.{name}")]
+                by_format[name] = median_run([checked(run_measured(other), f"perfrules evaluate -o .{name}")])
+                print(describe(f"perfrules -o .{name}", by_format[name]))
             report.append({"rows": rows, "perfrules": perfrules, "handwritten": handwritten, "zen": zen_figures,
-                           "zen_process": zen_run, "zen_rate": zen_rate, "data": data, "out": perf_out})
+                           "zen_process": zen_run, "zen_rate": zen_rate, "data": data, "out": perf_out,
+                           "formats": by_format})
 
         print("\n== results")
         lines = [["agents", "engine", "seconds", "rows/s", "peak MB", "perfrules/zen rows/s", "perfrules/hand time"]]
@@ -627,6 +641,12 @@ def main(argv: list[str] | None = None) -> int:
                           f"{rows / item['handwritten']['seconds']:,.0f}", f"{item['handwritten']['peak_mb']:.0f}", "", ""])
             lines.append([f"{item['zen']['rows']:,}", "zen-engine (in memory, sample)", f"{item['zen']['seconds']:.2f}",
                           f"{item['zen_rate']:,.0f}", f"{item['zen_process']['peak_mb']:.0f}", "", ""])
+        print(table(lines))
+        print("\n== peak memory per output format (goal: at most 1 GB in every format at 1,000,000 agents)")
+        lines = [["agents", "format", "seconds", "peak MB"]]
+        for item in report:
+            for name, run in item["formats"].items():
+                lines.append([f"{item['rows']:,}", name, f"{run['seconds']:.2f}", f"{run['peak_mb']:.0f}"])
         print(table(lines))
 
         largest = max(report, key=lambda item: item["rows"])

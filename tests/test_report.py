@@ -645,6 +645,35 @@ def test_small_team_summary(small):
     assert_has(text, "一组 4 87.7% 90.0% 8.6 分钟", "全部 8 87.0%")
 
 
+def test_team_summary_with_many_long_team_names_keeps_every_cell(tmp_path):
+    """Twelve teams with 30-character names and agents with very long names: every team's
+    row, its count and its averages are in the PDF (nothing runs off the page), and the page
+    stays A4 portrait."""
+    policy, data = write_small(tmp_path)
+    rows = list(csv.reader(data.open(encoding="utf-8")))
+    teams = [f"华东大区上海浦东新区售后服务中心第{number}组夜班" for number in range(1, 13)]
+    long_name = "阿卜杜热依木·买买提艾力·阿不都克热木·玉素甫江"
+    extra = []
+    for number, team in enumerate(teams):
+        for row in rows[1:]:
+            if row[0] in ("A001", "A002"):
+                extra.append([f"T{number:02d}{row[0]}", long_name, *row[2:3], team, *row[4:]])
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([rows[0], *extra])
+    out = tmp_path / "out"
+    result = invoke("report", policy, data, "-o", out)
+    assert result.exit_code == 0, result.output
+    summary = out / PERIOD / "team-summary.pdf"
+    text = compact(pdf_text(summary))
+    for team in teams:
+        # two agents per team; reply (88.8 + 93.0) / 2 = 90.9%
+        assert compact(f"{team} 2 90.9%") in text, team
+    assert compact(f"全部 {len(teams) * 2} 90.9%") in text
+    assert text.count(compact(long_name)) >= len(teams) * 2
+    for page in pypdf.PdfReader(str(summary)).pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+
+
 def test_averages_read_like_the_values():
     from perfrules.report.model import average_text
     from perfrules.parser import parse_policy
