@@ -18,29 +18,9 @@ from perfrules.check.model import PolicyModel
 from perfrules.engine.run import Evaluation
 from perfrules.result_model import AgentResult
 from perfrules.results import agent_result, fetch_rows, missing_reason
+from perfrules.texts import EXPLAIN_WORDS
 from perfrules.values import duration_text, metric_value_text, percent_text, plain, round_half_up
 
-WORDS = {
-    "zh": {
-        "policy": "考核方案", "kpi": "指标", "weight": "权重", "line": "第 {n} 行", "points": "分",
-        "missing": "缺失", "excluded": "不计入,其余指标的权重按比例放大",
-        "substituted": "按 when missing 记为", "base": "基础分", "adjust": "加减分",
-        "total": "合计", "limit": "上下限", "score": "得分", "score_limit": "总分上下限",
-        "rank": "名次", "veto": "一票否决", "none": "无", "grade": "等级", "bonus": "奖金",
-        "plans": "改进计划", "due": "截止", "position": "档内名次", "tier": "档内人数", "bonus_total": "奖金合计",
-        "value": "数值", "nothing": "0(缺失按 0 计)",
-    },
-    "en": {
-        "policy": "Policy", "kpi": "KPI", "weight": "weight", "line": "line {n}", "points": "points",
-        "missing": "missing", "excluded": "left out; the other weights are scaled up",
-        "substituted": "by `when missing` set to", "base": "Base score", "adjust": "Adjustment",
-        "total": "total", "limit": "limit", "score": "Score", "score_limit": "score limit",
-        "rank": "Rank", "veto": "Veto", "none": "none", "grade": "Grade", "bonus": "Bonus",
-        "plans": "Improvement plans", "due": "due", "position": "position in the tier", "tier": "tier size",
-        "bonus_total": "Bonus total",
-        "value": "value", "nothing": "0 (missing counts as 0)",
-    },
-}
 
 
 class AgentNotFound(Exception):
@@ -63,7 +43,7 @@ class Explainer:
         self.model = model
         self.result = result
         self.language = "en" if language == "en" else "zh"
-        self.words = WORDS[self.language]
+        self.words = EXPLAIN_WORDS[self.language]
         self.out: list[str] = []
 
     def say(self, text: str = "", indent: int = 0) -> None:

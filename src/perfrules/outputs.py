@@ -56,7 +56,7 @@ def flat_columns(run: PolicyRun, which: str = "all") -> list[tuple[str, str]]:
 
 
 def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
-    from perfrules.report.texts import texts
+    from perfrules.texts import texts
 
     model = run.plan.model
     words = texts(model.language)

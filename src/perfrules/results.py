@@ -22,6 +22,7 @@ from perfrules.provenance import file_provenance
 from perfrules.result_model import (
     Adjustment, AgentResult, BonusResult, KpiResult, PlanAction, PlanDue, PolicyStamp, ResultDocument, VetoHit,
 )
+from perfrules.texts import reason
 from perfrules.values import plain, round_half_up
 
 
@@ -207,7 +208,7 @@ def _adjustments(model: PolicyModel, row: dict, adjust_lines: list[list[Decimal]
         raw_total = sum(points_by_line, Decimal(0))
         total = row[f"a{adjust.index}_total"]
         if adjust.limit is not None and total is not None and total != raw_total:
-            label = "limit" if model.language == "en" else "上下限"
+            label = reason(model.language, "limit")
             entries.append(Adjustment(block=name, label=label, points=total - raw_total, line=adjust.limit.span.line))
     return entries
 
@@ -229,7 +230,7 @@ def missing_reason(model: PolicyModel, kpi: KpiModel, values: dict, language: st
     ``values`` holds each metric's value as evaluated (a value whose sample was too
     small is already missing there).
     """
-    chinese = (language or model.language) != "en"
+    language = language or model.language
     for name in kpi.reads:
         metric = model.metric(name)
         if metric is None or values.get(name) is not None:
@@ -237,12 +238,10 @@ def missing_reason(model: PolicyModel, kpi: KpiModel, values: dict, language: st
         if metric.sample is not None:
             count_name, minimum = metric.sample
             count = values.get(count_name)
-            if count is None or count < minimum:
-                if chinese:
-                    if count is None:
-                        return f"{name} 的样本数 {count_name} 缺失"
-                    return f"{name} 的样本数 {count_name} 为 {plain(count)},少于 {plain(minimum)}"
-                shown = plain(count) if count is not None else "missing"
-                return f"{name}: the sample {count_name} is {shown}, below {plain(minimum)}"
-        return f"{name} 缺失" if chinese else f"{name} is missing"
-    return "无法计算(缺少数据或除以零)" if chinese else "cannot be computed (missing data or a division by zero)"
+            if count is None:
+                return reason(language, "sample_missing", name=name, count_name=count_name, minimum=plain(minimum))
+            if count < minimum:
+                return reason(language, "sample_small", name=name, count_name=count_name, count=plain(count),
+                              minimum=plain(minimum))
+        return reason(language, "missing", name=name)
+    return reason(language, "cannot")

@@ -19,7 +19,7 @@ from perfrules.check.model import KpiModel
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.report import charts
 from perfrules.report.swot import KINDS, KpiFacts, derive_swot, thresholds_for, veto_status
-from perfrules.report.texts import texts
+from perfrules.texts import texts
 from perfrules.result_model import AgentResult, KpiResult, PolicyStamp
 from perfrules.results import build_results, missing_reason
 from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, percent_text, plain, round_half_up

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlparse
 
 from perfrules.files import remove_stale_temporaries, signals_held, temporary_prefix, terminate_cleanly
 from perfrules.report.model import AgentPacket, Report, TeamSummary
-from perfrules.report.texts import texts
+from perfrules.texts import texts
 from perfrules.resources import resource_dir
 
 UNSAFE_FILE_CHARACTERS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]+')

@@ -18,7 +18,7 @@ from perfrules import ast
 from perfrules.check.coverage import Subject, ValueSet, condition_set, metric_subject
 from perfrules.check.model import KpiModel, PolicyModel
 from perfrules.check.symbols import Symbols
-from perfrules.report.texts import sentence
+from perfrules.texts import sentence
 from perfrules.values import duration_words, plain, round_half_up
 
 KINDS = ("strength", "weakness", "opportunity", "threat")

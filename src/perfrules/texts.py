@@ -1,9 +1,11 @@
-"""Every fixed string of the review packets, in Chinese and English.
+"""Every fixed string perfrules says to a person, in Chinese and English, in one place.
 
-Templates call ``t("key")``; the report code formats sentences with
-:func:`sentence`.  Keeping the two languages side by side here makes a missing
-translation a test failure (both dictionaries must have the same keys), not an
-empty box in a PDF.
+The review packets (templates call ``t("key")``; the report code formats sentences with
+:func:`sentence`), the explanations (:data:`EXPLAIN_WORDS`), the reasons a KPI was left
+out or substituted and the label of an adjustment's limit (:data:`REASONS`), the labels
+beside status codes in CSV and XLSX.  Keeping the two languages side by side makes a
+missing translation a test failure (tests/test_texts.py: every table has the same keys in
+both languages), not an empty box in a PDF.
 """
 
 from __future__ import annotations
@@ -79,9 +81,55 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+EXPLAIN_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "policy": "考核方案", "kpi": "指标", "weight": "权重", "line": "第 {n} 行", "points": "分",
+        "missing": "缺失", "excluded": "不计入,其余指标的权重按比例放大",
+        "substituted": "按 when missing 记为", "base": "基础分", "adjust": "加减分",
+        "total": "合计", "limit": "上下限", "score": "得分", "score_limit": "总分上下限",
+        "rank": "名次", "veto": "一票否决", "none": "无", "grade": "等级", "bonus": "奖金",
+        "plans": "改进计划", "due": "截止", "position": "档内名次", "tier": "档内人数", "bonus_total": "奖金合计",
+        "value": "数值", "nothing": "0(缺失按 0 计)",
+    },
+    "en": {
+        "policy": "Policy", "kpi": "KPI", "weight": "weight", "line": "line {n}", "points": "points",
+        "missing": "missing", "excluded": "left out; the other weights are scaled up",
+        "substituted": "by `when missing` set to", "base": "Base score", "adjust": "Adjustment",
+        "total": "total", "limit": "limit", "score": "Score", "score_limit": "score limit",
+        "rank": "Rank", "veto": "Veto", "none": "none", "grade": "Grade", "bonus": "Bonus",
+        "plans": "Improvement plans", "due": "due", "position": "position in the tier", "tier": "tier size",
+        "bonus_total": "Bonus total",
+        "value": "value", "nothing": "0 (missing counts as 0)",
+    },
+}
+
+
+REASONS: dict[str, dict[str, str]] = {
+    "zh": {
+        "sample_missing": "{name} 的样本数 {count_name} 缺失",
+        "sample_small": "{name} 的样本数 {count_name} 为 {count},少于 {minimum}",
+        "missing": "{name} 缺失",
+        "cannot": "无法计算(缺少数据或除以零)",
+        "limit": "上下限",
+    },
+    "en": {
+        "sample_missing": "{name}: the sample {count_name} is missing",
+        "sample_small": "{name}: the sample {count_name} is {count}, below {minimum}",
+        "missing": "{name} is missing",
+        "cannot": "cannot be computed (missing data or a division by zero)",
+        "limit": "limit",
+    },
+}
+
+
 def texts(language: str) -> dict[str, str]:
     return TEXTS["en" if language == "en" else "zh"]
 
 
 def sentence(language: str, key: str, **values) -> str:
     return texts(language)[key].format(**values)
+
+
+def reason(language: str, key: str, **values) -> str:
+    """A reason a KPI was not scored, or the label of a limit (:data:`REASONS`)."""
+    return REASONS["en" if language == "en" else "zh"][key].format(**values)
