@@ -112,7 +112,7 @@ class Explainer:
         name = f"{result.name} ({result.agent_id})" if result.name else result.agent_id
         details = " · ".join(part for part in (result.role, result.team, result.period) if part)
         self.say(f"{name} · {details}")
-        inherited = "".join(f", {words['extends']} {name}" for name in self.extends)
+        inherited = f"; {words['extends']} {', '.join(self.extends)}" if self.extends else ""
         self.say(f"{words['policy']}: {model.name} {model.policy.version} ({model.file}{inherited})")
         self.say()
         for kpi, kpi_result in zip(model.kpis, result.kpis):
