@@ -118,9 +118,11 @@ def inherit(file: PolicyFile, files: PolicyFiles) -> Inheritance:
             parent = files.load(path, parent_display(current.display, extends.value))
             reason = parent.problem.message if parent.problem else "cannot be read"
         if parent.source is None:
+            hint = (parent.problem.hint if parent.problem and parent.problem.hint
+                    else "the path is relative to this file's folder; check the file name")
             result.diagnostics.append(Diagnostic(
                 "PR602", f"cannot read \"{extends.value}\", which this policy extends: {reason}", extends.span,
-                "the path is relative to this file's folder; check the file name", extends.span.file))
+                hint, extends.span.file))
             return result
         if parent.policy is None:  # its syntax errors are reported in its own file
             return result
