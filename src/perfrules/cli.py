@@ -152,13 +152,23 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
             "warnings": policies.warning_count,
             "diagnostics": [to_json(item) for item in policies.diagnostics],
         }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        _print_results(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     else:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
         click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
+
+
+def _print_results(text: str) -> None:
+    """Results to stdout, whole: a full disk or a closed pipe is exit 2, never a silent half."""
+    from perfrules.files import OutputProblem, write_stdout
+
+    try:
+        write_stdout(text)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
 
 
 def _summary(files: int, errors: int, warnings: int) -> str:
@@ -234,7 +244,7 @@ def _data_options(function):
 @click.argument("policies")
 @click.argument("data")
 @_data_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to this file (whole or not at all)")
+@click.option("-o", "--output", help="write to this regular file (whole or not at all; a link is written through)")
 @click.option("--format", "output_format", type=click.Choice(["json", "csv", "xlsx", "table"]),
               help="default: json, or the output file's extension")
 def evaluate(policies: str, data: str, period, encoding, sheet, output, output_format) -> None:
@@ -242,8 +252,14 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
     from pathlib import Path
 
     from perfrules import outputs
+    from perfrules.files import OutputProblem, input_files, output_path, write_chunks, write_text
     from perfrules.results import build_results, iter_results
 
+    if output is not None:  # what the path is first (a folder, a device, an input), then its extension
+        try:
+            output_path(output, input_files(policies, data))
+        except OutputProblem as problem:
+            raise UsageProblem(str(problem)) from None
     output_format = _output_format(output, output_format)
     evaluation, warnings = _evaluate(policies, data, period, encoding, sheet)
     target = Path(output) if output else None
@@ -256,19 +272,21 @@ def evaluate(policies: str, data: str, period, encoding, sheet, output, output_f
         elif output_format == "json":  # streamed: memory stays flat however many agents
             chunks = build_results(evaluation, warnings, with_results=False).json_chunks(iter_results(evaluation))
             if target is not None:
-                outputs.write_chunks(target, chunks)
+                write_chunks(target, chunks)
                 chunks = None
         else:
             text = outputs.render_table(build_results(evaluation, warnings).to_json_data())
             if target is not None:
-                outputs.write_text(target, text)
+                write_text(target, text)
                 text = None
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
     except OSError as error:  # only files: stdout is written below, outside this handler
         raise UsageProblem(f"cannot write {output}: {error.strerror or error}") from None
     for chunk in chunks or ():
-        click.echo(chunk, nl=False)
+        _print_results(chunk)
     if text is not None:
-        click.echo(text, nl=False)
+        _print_results(text)
     if target is not None:
         count = sum(1 for _ in evaluation.runs)
         click.echo(f"wrote {output} ({count} polic{'y' if count == 1 else 'ies'})", err=True)
@@ -316,13 +334,14 @@ def schema(document: str) -> None:
 def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, lang) -> None:
     """The step-by-step reasons for one agent's result, in words."""
     from perfrules.explain import AgentNotFound, explain_agent
+    from perfrules.values import one_line
 
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet)
     try:
-        text = explain_agent(evaluation, agent_id, lang)
+        text = one_line(explain_agent(evaluation, agent_id, lang), keep="\n")
     except AgentNotFound:
         raise _unknown_agents([agent_id], evaluation, data) from None
-    click.echo(text, nl=False)
+    _print_results(text)
 
 
 def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
@@ -347,7 +366,7 @@ def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
 @main.command()
 @click.argument("policies")
 @click.argument("data")
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="the folder for the PDFs")
+@click.option("-o", "--output", required=True, help="the folder for the PDFs (made if it does not exist)")
 @_data_options
 @click.option("--agent", "agents", multiple=True, help="only this agent (repeat for several)")
 @click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes: CSV, XLSX or YAML with agent_id, kind, text")
@@ -357,11 +376,18 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, agent
     """PDF review packets, one per agent, plus a team summary."""
     from pathlib import Path
 
+    from perfrules.files import OutputProblem, output_folder
     from perfrules.report.model import build_report
     from perfrules.report.notes import NotesProblem, read_notes
     from perfrules.report.render import ReportProblem, write_report
 
+    try:
+        output_folder(output)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
     supervisor_notes = {}
+    if notes and Path(notes).exists() and not Path(notes).is_file():  # a FIFO would block the read forever
+        raise UsageProblem(f"--notes {notes}: this is not a regular file (a pipe, device or socket)")
     if notes:
         try:
             supervisor_notes = read_notes(Path(notes), notes)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from perfrules.ast import Span
+from perfrules.values import one_line
+
 
 
 class Severity(enum.Enum):
@@ -172,7 +174,7 @@ def _display_width(text: str) -> int:
 def render_text(diagnostic: Diagnostic, source_text: str | None) -> str:
     """``file:line:col: severity CODE: message``, the source line, a caret line, a hint."""
     span = diagnostic.span
-    header = (
+    header = one_line(
         f"{diagnostic.file}:{span.line}:{span.column}: "
         f"{diagnostic.severity.value} {diagnostic.code}: {diagnostic.message}"
     )
@@ -189,12 +191,16 @@ def render_text(diagnostic: Diagnostic, source_text: str | None) -> str:
             else:
                 end = max(len(stripped.rstrip()), start + 1)
             end = min(end, max(len(stripped), start + 1))
-            lines.append("    " + stripped.rstrip().expandtabs(4))
-            caret_offset = _display_width(stripped[:start].expandtabs(4))
-            caret_width = max(_display_width(stripped[start:end].expandtabs(4)), 1)
+            # Control characters (ESC, BEL, C1) show escaped, so a policy cannot drive the terminal.
+            def shown(text: str) -> str:
+                return one_line(text, keep="\t").expandtabs(4)
+
+            lines.append("    " + shown(stripped.rstrip()))
+            caret_offset = _display_width(shown(stripped[:start]))
+            caret_width = max(_display_width(shown(stripped[start:end])), 1)
             lines.append("    " + " " * caret_offset + "^" * caret_width)
     if diagnostic.hint:
-        lines.append(f"  hint: {diagnostic.hint}")
+        lines.append(one_line(f"  hint: {diagnostic.hint}"))
     return "\n".join(lines)
 
 

@@ -88,13 +88,6 @@ def _identity(path: Path) -> Path:
         return path.absolute()
 
 
-def _special(path: Path) -> bool:
-    try:
-        return path.exists() and not path.is_dir() and not path.is_file()
-    except OSError:
-        return False
-
-
 def parent_display(child_display: str, written: str) -> str:
     """How a parent is named in diagnostics and stamps: relative to where the child is."""
     return os.path.normpath(os.path.join(os.path.dirname(child_display), written))
@@ -111,12 +104,8 @@ def inherit(file: PolicyFile, files: PolicyFiles) -> Inheritance:
         if _identity(path) in seen:
             result.diagnostics.append(_cycle(file, chain[seen.index(_identity(path)):]))
             return result
-        if _special(path):  # a device or a pipe (/dev/zero, /dev/stdin) would never end
-            parent = PolicyFile(path, parent_display(current.display, extends.value), None, None)
-            reason = "not a regular file"
-        else:
-            parent = files.load(path, parent_display(current.display, extends.value))
-            reason = parent.problem.message if parent.problem else "cannot be read"
+        parent = files.load(path, parent_display(current.display, extends.value))  # never a device or pipe
+        reason = parent.problem.message.removeprefix("cannot read the file: ") if parent.problem else "cannot be read"
         if parent.source is None:
             hint = (parent.problem.hint if parent.problem and parent.problem.hint
                     else "the path is relative to this file's folder; check the file name")

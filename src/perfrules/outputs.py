@@ -1,75 +1,55 @@
 """Writing results: JSON, CSV, XLSX and a readable table, each file whole or not at all.
 
-Every file goes through :func:`write_atomically`: written to a temporary file in the
-target folder, flushed to disk, then renamed over the target, so a reader never sees
-half a file and a failure leaves the old file (or none).  CSV is written by DuckDB
+Every file goes through :func:`perfrules.files.write_atomically`: written to a temporary
+file in the target folder, flushed to disk, then renamed over the target, so a reader
+never sees half a file and a failure leaves the old file (or none).  CSV is written by DuckDB
 straight from the result tables (fast for a million agents); XLSX and the table are
 built from the same flattened rows.
+
+CSV and XLSX are opened by spreadsheet programs, so every text cell that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's
+advice against formula injection: an agent named ``=HYPERLINK(...)`` stays text);
+numbers stay numbers.  XLSX cells are written as strings or numbers, never formulas,
+and control characters XML cannot hold are written as their escape (``\\x1b``).
+The table escapes control characters and prints Rich markup literally.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.engine.sql import identifier, text_literal
+from perfrules.files import terminate_cleanly, write_atomically, write_text
+from perfrules.values import one_line
 
 
-@contextmanager
-def write_atomically(target: Path):
-    """Yield a temporary path next to ``target``; rename it over ``target`` on success."""
-    target = Path(target)
-    directory = target.resolve().parent
-    if not directory.is_dir():
-        raise FileNotFoundError(f"the folder {directory} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(handle)
-    try:
-        yield Path(temporary)
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def json_text(document: dict) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
-
-
-def write_text(target: Path, text: str) -> None:
-    write_chunks(target, [text])
-
-
-def write_chunks(target: Path, chunks) -> None:
-    """Write text given in pieces (a streamed document), whole or not at all."""
-    with write_atomically(target) as temporary, open(temporary, "w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
+def formula_safe(sql: str) -> str:
+    """SQL for a text cell that a spreadsheet cannot take for a formula (a ``'`` before
+    a leading ``=``, ``+``, ``-``, ``@``, tab or carriage return)."""
+    starts = ", ".join(text_literal(start) for start in FORMULA_STARTS)
+    quote = text_literal("'")
+    return f"(CASE WHEN left({sql}, 1) IN ({starts}) THEN {quote} || {sql} ELSE {sql} END)"
 
 
 def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
     """(header, SQL) pairs of one policy's flattened result: one row per agent."""
     model = run.plan.model
     columns = [
-        ("agent_id", "_agent"), ("name", "_name"), ("role", "_role"), ("team", "_team"), ("period", "_period"),
-        ("policy", text_literal(run.policy.name.value)),
+        ("agent_id", formula_safe("_agent")), ("name", formula_safe("_name")), ("role", formula_safe("_role")),
+        ("team", formula_safe("_team")), ("period", formula_safe("_period")),
+        ("policy", formula_safe(text_literal(run.policy.name.value))),
     ]
     for kpi in model.kpis:
         name = kpi.name
         prefix = kpi.prefix
         columns += [
             (f"kpi:{name}:value", f"CAST({prefix}_value AS DOUBLE)"),
-            (f"kpi:{name}:level", f"{prefix}_level"),
+            (f"kpi:{name}:level", formula_safe(f"{prefix}_level")),
             (f"kpi:{name}:points", f"round({prefix}_points, 2)"),
             (f"kpi:{name}:status", f"{prefix}_status"),
         ]
@@ -78,14 +58,15 @@ def flat_columns(run: PolicyRun) -> list[tuple[str, str]]:
         columns.append((f"adjust:{adjust.node.name.value}:points", f"round(a{adjust.index}_total, 2)"))
     columns += [("score", "round(score, 2)"), ("rank", "rank"), ("rank_of", "rank_of")]
     veto_names = " ".join(f"WHEN {veto.ordinal} THEN {text_literal(veto.node.name.value)}" for veto in model.vetoes)
-    columns.append(("veto", f"CASE veto_rule {veto_names} END" if model.vetoes else "CAST(NULL AS VARCHAR)"))
-    columns.append(("grade", "grade"))
+    veto = formula_safe(f"CASE veto_rule {veto_names} END") if model.vetoes else "CAST(NULL AS VARCHAR)"
+    columns.append(("veto", veto))
+    columns.append(("grade", formula_safe("grade")))
     for index, bonus in enumerate(model.bonuses):
         columns.append((f"bonus:{bonus.name}:amount", f"b{index}_amount"))
     total = " + ".join(f"coalesce(b{index}_amount, 0)" for index in range(len(model.bonuses))) or "0"
     columns.append(("bonus_total", f"CAST({total} AS DECIMAL(38, 2))"))
     due = [f"CASE WHEN p{index}_due THEN {text_literal(item.name.value)} END" for index, item in enumerate(model.plans)]
-    columns.append(("plans", f"concat_ws('; ', {', '.join(due)})" if due else "''"))
+    columns.append(("plans", formula_safe(f"concat_ws('; ', {', '.join(due)})") if due else "''"))
     columns.append(("policy_sha256", text_literal(_sha(run))))
     return columns
 
@@ -115,13 +96,25 @@ def write_csv(evaluation: Evaluation, target: Path | None) -> str | None:
         return None
     query = flat_query(evaluation)
     if target is None:
-        with tempfile.TemporaryDirectory() as folder:
+        with terminate_cleanly(), tempfile.TemporaryDirectory(prefix="perfrules-") as folder:  # private, removed on SIGTERM
             path = Path(folder) / "results.csv"
-            evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
+            _copy(evaluation, query, path)
             return path.read_text(encoding="utf-8")
     with write_atomically(target) as temporary:
-        evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(temporary))} (HEADER, DELIMITER ',')")
+        _copy(evaluation, query, temporary)
     return None
+
+
+def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
+    """DuckDB's COPY to ``path``; its I/O errors (a full disk) become OSError like Python's own."""
+    import duckdb
+
+    try:
+        evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
+    except duckdb.Error as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise OSError(f"DuckDB could not write the CSV file: {reason}") from None
+
 
 
 def flat_rows(evaluation: Evaluation) -> tuple[list[str], list[tuple]]:
@@ -138,11 +131,29 @@ def write_xlsx(evaluation: Evaluation, target: Path) -> None:
     headers, rows = flat_rows(evaluation)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("results")
-    sheet.append(headers)
+    sheet.append([_xlsx_cell(sheet, header) for header in headers])
     for row in rows:
-        sheet.append([float(value) if hasattr(value, "as_tuple") else value for value in row])
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+    from io import BytesIO
+
+    buffer = BytesIO()  # built in memory: openpyxl leaves noise on stderr when the disk fills mid-save
+    workbook.save(buffer)
     with write_atomically(target) as temporary:
-        workbook.save(temporary)
+        temporary.write_bytes(buffer.getvalue())
+
+
+def _xlsx_cell(sheet, value):
+    """A string cell (never a formula; control characters escaped) or a number."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if hasattr(value, "as_tuple"):
+        return float(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub(lambda match: one_line(match.group(0)), value))
+    cell.data_type = "s"
+    return cell
 
 
 def render_table(document: dict) -> str:
@@ -151,6 +162,10 @@ def render_table(document: dict) -> str:
 
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def shown(text: str) -> Text:  # literally: no Rich markup, no terminal escape sequences
+        return Text(one_line(text))
 
     buffer = StringIO()
     console = Console(file=buffer, width=120, force_terminal=False, color_system=None)
@@ -159,18 +174,18 @@ def render_table(document: dict) -> str:
         by_policy.setdefault(result["policy"], []).append(result)
     for policy in document["policies"]:
         rows = by_policy.get(policy["name"], [])
-        table = Table(title=f"{policy['name']} ({policy['version']}) · {rows[0]['period'] if rows else ''}")
+        table = Table(title=shown(f"{policy['name']} ({policy['version']}) · {rows[0]['period'] if rows else ''}"))
         for header, justify in (("rank", "right"), ("agent", "left"), ("name", "left"), ("team", "left"),
                                 ("score", "right"), ("grade", "left"), ("veto", "left"), ("bonus", "right"),
                                 ("plans", "left")):
             table.add_column(header, justify=justify)
         for result in rows:
-            table.add_row(
+            table.add_row(*map(shown, (
                 f"{result['rank']} / {result['rank_of']}" if result["rank"] is not None else "-",
                 result["agent_id"], result["name"] or "", result["team"] or "",
                 f"{result['score']:.2f}" if result["score"] is not None else "-",
                 result["grade"] or "", result["veto"]["name"] if result["veto"] else "",
                 f"{result['bonus_total']:.2f}", ", ".join(plan["name"] for plan in result["plans"]),
-            )
+            )))
         console.print(table)
     return buffer.getvalue()

@@ -21,24 +21,22 @@ from lark.exceptions import LarkError, UnexpectedInput, VisitError
 from perfrules import ast
 from perfrules.ast import Span
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
-from perfrules.resources import grammar_path
+
 from perfrules.source import SourceFile
 from perfrules.values import SECONDS_PER_UNIT
 
 STRING_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+MAX_PLAN_DAYS = 3650  # due dates of periods up to 9989 (data periods end there) stay before year 10000
+
 
 
 @lru_cache(maxsize=1)
 def policy_parser() -> Lark:
-    """The lark parser, built once per process (lark caches the tables on disk)."""
-    return Lark.open(
-        str(grammar_path()),
-        parser="lalr",
-        lexer="basic",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=True,
-    )
+    """The lark parser, once per process, from the tables shipped in the package
+    (:mod:`perfrules.parser_tables`; never from a cache in a shared folder)."""
+    from perfrules.parser_tables import load_parser
+
+    return load_parser()
 
 
 def token_span(token: Token, file: str = "") -> Span:
@@ -269,7 +267,11 @@ class AstBuilder(Transformer):
 
     def plan_action(self, meta, children):
         text, _within, days = children
-        return ast.PlanAction(self._text(text), _whole_number(days, self.sink), self.span(meta))
+        count = _whole_number(days, self.sink)
+        if count > MAX_PLAN_DAYS:  # a due date must stay a real date (and a plan a plan)
+            self.sink.report("PR014", f"a plan action is due within at most {MAX_PLAN_DAYS} days, not {days.value}",
+                             self.token_span(days), "ten years is the longest a plan can run; write a shorter time")
+        return ast.PlanAction(self._text(text), min(count, MAX_PLAN_DAYS), self.span(meta))
 
     def swot(self, meta, children):
         return ast.Swot(tuple(children), self.span(meta))

@@ -3,11 +3,17 @@
 A policy file is UTF-8 (a byte-order mark is accepted and dropped).  Anything else,
 a missing file or a folder given as a file, becomes a PR010 diagnostic located at
 the first offending byte, so that no read error ever reaches the user as a
-traceback.
+traceback.  Only regular files are read: a FIFO, a device such as ``/dev/zero`` or a
+socket (given, or found in a policy folder under a ``*.perf`` name) is refused without
+waiting on it or reading forever, and so is a file over 10 MB.  Line breaks are made
+``\\n`` whatever the editor wrote (``\\r\\n`` from Windows, a lone ``\\r`` from old Mac
+editors), so that every line number is right.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,16 +45,43 @@ def span_at_offset(text: str, offset: int, length: int = 1) -> Span:
     return Span(line, column, line, column + (end - offset), offset, end)
 
 
+MAX_POLICY_BYTES = 10 * 1024 * 1024
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file; OSError with a sentence for anything else.
+
+    Opened with O_NONBLOCK, so that a FIFO with no writer does not block the open.
+    """
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError("this is not a regular file (a pipe, device or socket); a policy is a text file")
+        if info.st_size > MAX_POLICY_BYTES:
+            raise OSError(f"the file has {info.st_size:,} bytes; a policy file holds at most 10 MB")
+        os.set_blocking(handle, True)
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = stream.read(MAX_POLICY_BYTES + 1)
+        if len(data) > MAX_POLICY_BYTES:  # it grew while read
+            raise OSError("the file holds more than 10 MB; a policy file holds at most 10 MB")
+        return data
+    finally:
+        os.close(handle)
+
+
 def read_policy(path: Path, display: str) -> tuple[SourceFile | None, Diagnostic | None]:
     """Read one policy file; on failure return the PR010 diagnostic that explains it."""
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except FileNotFoundError:
         return None, Diagnostic("PR010", "no such file", FILE_START, None, display)
     except IsADirectoryError:
         return None, Diagnostic("PR010", "this is a folder, not a policy file", FILE_START, None, display)
     except OSError as error:
-        return None, Diagnostic("PR010", f"cannot read the file: {error.strerror}", FILE_START, None, display)
+        return None, Diagnostic("PR010", f"cannot read the file: {error.strerror or error}", FILE_START, None, display)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -63,7 +96,9 @@ def read_policy(path: Path, display: str) -> tuple[SourceFile | None, Diagnostic
             "save the policy as UTF-8; in Excel or Notepad choose 'UTF-8' when saving",
             display,
         )
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         span = span_at_offset(text, text.index("\x00"))
         return None, Diagnostic("PR010", "the file holds a NUL byte: it is not a text file", span, None, display)
     return SourceFile(display, text), None
+

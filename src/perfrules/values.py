@@ -70,10 +70,12 @@ def _escaped(match: re.Match) -> str:
     return named.get(character, f"\\x{ord(character):02x}" if ord(character) < 0x100 else f"\\u{ord(character):04x}")
 
 
-def one_line(text: str) -> str:
+def one_line(text: str, keep: str = "") -> str:
     """A message that stays on one line: line breaks and other control characters from
-    cells, ids, headers or arguments are shown escaped (``\\n``, ``\\x1b``)."""
-    return _CONTROL.sub(_escaped, text)
+    cells, ids, headers or arguments are shown escaped (``\\n``, ``\\x1b``), so that no
+    terminal escape sequence (ESC, CSI, OSC 8, BEL, C1) reaches a terminal.  The
+    characters in ``keep`` (``"\\n"`` for a multi-line text) stay as they are."""
+    return _CONTROL.sub(lambda match: match.group(0) if match.group(0) in keep else _escaped(match), text)
 
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:

@@ -11,6 +11,7 @@ command-line mistake (:class:`PathProblem`, exit 2), not a policy diagnostic.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,7 +87,7 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
             raise PathProblem(f"{argument}: no such file or folder")
     unique: dict[Path, tuple[Path, str]] = {}
     for path, display in found:
-        unique.setdefault(path.resolve(), (path, display))
+        unique.setdefault(Path(os.path.realpath(path)), (path, display))  # a link loop resolves without raising
     return list(unique.values())
 
 

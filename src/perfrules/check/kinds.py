@@ -60,6 +60,7 @@ PHASE_WORDS = {
     Phase.KPIS: "KPI levels", Phase.SCORE: "the score", Phase.RANK: "ranks", Phase.GRADE: "the grade",
 }
 FUNCTIONS = ("min", "max", "abs", "round", "clamp", "coalesce")
+MAX_ROUND_DIGITS = 12  # exact values have at most six decimals; more digits than 12 only overflow
 
 
 KIND_NAMES = {Kind.BOOL: "a condition", Kind.MONEY: "an amount of money", Kind.UNKNOWN: "unknown"}
@@ -382,6 +383,10 @@ class KindChecker:
             digits = node.arguments[1]
             if not isinstance(digits, ast.NumberLiteral) or digits.value != digits.value.to_integral_value():
                 self.sink.report("PR207", "round() takes a whole number of digits, like round(x, 2)", digits.span)
+            elif digits.value > MAX_ROUND_DIGITS:
+                self.sink.report("PR207", f"round() keeps 0 to {MAX_ROUND_DIGITS} digits, not {digits.text}", digits.span,
+                                 "values have at most six decimals; round(x, 2) keeps cents")
+
             return _keep_quantity(kinds[0]), phase
         if name == "abs":
             return _keep_quantity(kinds[0]), phase

@@ -52,7 +52,11 @@ class DataProblem:
         return (self.row or 0, self.order, self.column or "", self.message)
 
 
+LAST_YEAR = 9989  # perfrules.parser.MAX_PLAN_DAYS after the end of 9989 is still before year 10000
+
+
 def period_sql(raw: str) -> str:
+
     text = cleaned(raw)
     year = r"([0-9]{4})"
     quarter = year + r"\s*[-/.年]?\s*[Qq]([1-4])(季度)?"
@@ -69,7 +73,9 @@ def period_sql(raw: str) -> str:
         f"AND TRY_CAST(substr({text}, 6, 2) AS INTEGER) BETWEEN 1 AND 12"
     )
     return (
-        f"CASE WHEN {canonical_month} THEN {text} "  # the common case, without regular expressions
+        # Years 0001..9989: a period's end plus a plan's at most 3650 days is still a date.
+        f"CASE WHEN NOT (left({text}, 4) BETWEEN '0001' AND '{LAST_YEAR}') THEN NULL "
+        f"WHEN {canonical_month} THEN {text} "  # the common case, without regular expressions
         f"WHEN {matches(year + '年?')} THEN left({text}, 4) "
         f"WHEN {matches(quarter)} THEN {extract(quarter, 1)} || '-Q' || {extract(quarter, 2)} "
         f"WHEN {matches(month)} THEN {extract(month, 1)} || '-' || lpad({extract(month, 2)}, 2, '0') END"

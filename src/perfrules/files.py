@@ -1,0 +1,312 @@
+"""Writing output on a shared server: where ``-o`` may write, and whole or not at all.
+
+perfrules runs beside HR's salary data, so an output is never half-written and never
+lands where it does damage.  :func:`output_path` decides what an ``-o`` argument may
+name: a regular file (new or existing), written through a symbolic link to the file it
+points at, never a folder, a device, a pipe or an input of the same run.
+:func:`write_atomically` writes a temporary file beside the target, flushes it and
+renames it over the target, keeping the old file's permission bits and owner; the
+temporary file is removed on any failure, on SIGTERM (:func:`terminate_cleanly`) and,
+after a crash or ``kill -9``, by the next run that writes into that folder.
+:func:`write_stdout` is the one way results reach standard output: a full disk, a closed
+pipe or an I/O error there is an :class:`OutputProblem` (exit 2), never a success with
+half the results.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import stat
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable
+
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, as a shell reports a process ended by SIGTERM
+TEMPORARY_TAG = ".perfrules-"  # in the name of every temporary file or folder perfrules makes
+_STALE = re.compile(r"^\..*\.perfrules-(\d+)-[^/]*$")
+
+
+class OutputProblem(Exception):
+    """An output that cannot or must not be written; the message is one line."""
+
+
+# ---- where -o may write ---------------------------------------------------------------------------
+
+
+def output_path(argument: str, inputs: Iterable[Path] = ()) -> Path:
+    """The regular file that ``-o ARGUMENT`` writes (a symbolic link's final target).
+
+    Refused: a name ending in ``/``, a folder, a device, a pipe or socket, anything in
+    ``/dev`` or ``/proc`` (``/dev/stdout``: omit ``-o`` instead), a link loop, and the
+    data or policy files of the same run (``inputs``).
+    """
+    if argument.endswith(("/", os.sep)) or argument in ("", ".", ".."):
+        raise OutputProblem(f"-o {argument}: names a folder; give a file name, like {argument.rstrip('/') or '.'}/results.json")
+    path = Path(argument)
+    try:
+        real = Path(os.path.realpath(path, strict=False))
+        status = os.stat(real) if os.path.lexists(real) else None
+    except OSError as error:  # a link loop, a name too long
+        raise OutputProblem(f"-o {argument}: cannot be written: {error.strerror or error}") from None
+    if _in_system_folder(path, real):
+        raise OutputProblem(f"-o {argument}: perfrules writes regular files only; "
+                            "omit -o to write the results to standard output")
+    if status is not None:
+        if stat.S_ISDIR(status.st_mode):
+            raise OutputProblem(f"-o {argument}: is a folder; give a file name, like {argument}/results.json")
+        if not stat.S_ISREG(status.st_mode):
+            raise OutputProblem(f"-o {argument}: is not a regular file (a device, pipe or socket); perfrules "
+                                "writes regular files only; omit -o to write the results to standard output")
+        for given in inputs:
+            try:
+                same = os.path.samefile(real, given)
+            except OSError:
+                same = False
+            if same:
+                raise OutputProblem(f"-o {argument}: is an input of this run ({given}); "
+                                    "write the results to another file")
+    return real
+
+
+def output_folder(argument: str) -> Path:
+    """The folder that ``report -o ARGUMENT`` writes into: new, or an existing folder (a link
+    to one is followed); never a file, device or pipe, nothing in ``/dev`` or ``/proc``."""
+    path = Path(argument)
+    real = Path(os.path.realpath(path))
+    if _in_system_folder(path, real):
+        raise OutputProblem(f"-o {argument}: report writes a folder of PDF files; give a folder name")
+    try:
+        status = os.stat(real) if os.path.lexists(real) else None
+    except OSError as error:
+        raise OutputProblem(f"-o {argument}: cannot be written: {error.strerror or error}") from None
+    if status is not None and not stat.S_ISDIR(status.st_mode):
+        raise OutputProblem(f"-o {argument}: is not a folder (a file, device or pipe); "
+                            "report writes a folder of PDF files; give a folder name")
+    return real
+
+
+def _in_system_folder(path: Path, real: Path) -> bool:
+    """In /dev or /proc, as given or after following links (``/dev/stdout``, ``/proc/self/fd/1``)."""
+    return any(place.is_relative_to(system) for place in (path.absolute(), real) for system in ("/dev", "/proc"))
+
+
+def input_files(*arguments: str | Path | None) -> list[Path]:
+    """The files given as inputs (a folder stands for the files in it), to protect from ``-o``."""
+    found: list[Path] = []
+    for argument in arguments:
+        if argument is None:
+            continue
+        path = Path(argument)
+        try:
+            if path.is_dir():
+                found.extend(child for child in path.iterdir() if child.is_file())
+                continue
+        except OSError:
+            pass
+        found.append(path)
+    return found
+
+
+# ---- writing a file whole -----------------------------------------------------------------------
+
+
+def remove_stale_temporaries(directory: Path) -> None:
+    """Remove temporaries that a crashed or killed run left in ``directory`` (its process is gone)."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = _STALE.match(entry.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            elif entry.name.endswith(".tmp"):
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def temporary_prefix(name: str) -> str:
+    """The start of a temporary's name: hidden, tagged, with this process's id (see :func:`remove_stale_temporaries`)."""
+    return f".{name[:100]}{TEMPORARY_TAG}{os.getpid()}-"
+
+
+@contextmanager
+def write_atomically(target: Path):
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
+
+    ``target`` goes through :func:`output_path` (a link is written through, a folder or
+    device is refused).  An existing file keeps its permission bits and, when perfrules
+    may set it, its owner; a new file gets the usual ``0666 & ~umask``.
+    """
+    target = output_path(str(target))
+    directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"the folder {directory} does not exist")
+    remove_stale_temporaries(directory)
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        old = None
+    with terminate_cleanly():
+        temporary = None
+        try:
+            with signals_held():  # a signal between creating the file and knowing its name would leak it
+                handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(target.name), suffix=".tmp",
+                                                     dir=directory)
+                os.close(handle)
+            yield Path(temporary)
+            with signals_held():  # the old file or the new one, whole, whenever SIGTERM comes
+                _put_in_place(Path(temporary), target, old)
+        except BaseException:
+            if temporary is not None and os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+
+
+def _put_in_place(temporary: Path, target: Path, old: os.stat_result | None) -> None:
+    """Flush ``temporary``, give it the old file's mode and owner, rename it over ``target``."""
+    with open(temporary, "rb+") as written:
+        os.fsync(written.fileno())
+    if old is not None:
+        os.chmod(temporary, stat.S_IMODE(old.st_mode))
+        try:
+            os.chown(temporary, old.st_uid, old.st_gid)
+        except OSError:  # not root: the file becomes the writer's, as any rewrite would
+            pass
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
+    os.replace(temporary, target)
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def write_text(target: Path, text: str) -> None:
+    write_chunks(target, [text])
+
+
+def write_chunks(target: Path, chunks) -> None:
+    """Write text given in pieces (a streamed document), whole or not at all."""
+    with write_atomically(target) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+
+
+# ---- standard output ----------------------------------------------------------------------------------
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to standard output completely, or raise :class:`OutputProblem`."""
+    stream = sys.stdout
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:  # the reader stopped reading (`| head`): the command line exits 141 quietly
+        _silence_stdout()
+        raise
+    except (OSError, ValueError) as error:  # ENOSPC, EIO; ValueError: stdout was closed
+        _silence_stdout()
+        reason = getattr(error, "strerror", None) or str(error)
+        raise OutputProblem(f"cannot write the results to standard output: {reason}; "
+                            "what was written is incomplete") from None
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that Python's flush at exit fails no more."""
+    try:
+        descriptor = sys.stdout.fileno()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, descriptor)
+        os.close(null)
+    except Exception:  # noqa: BLE001 - OSError, or no descriptor at all (a test runner's captured stream)
+        pass
+
+
+# ---- SIGTERM ---------------------------------------------------------------------------------------
+
+
+class Terminated(SystemExit):
+    """Raised in the main thread by SIGTERM while output is written: unwinds (cleaning up) to exit 143."""
+
+
+@contextmanager
+def terminate_cleanly():
+    """While inside, SIGTERM (and SIGHUP) raise :class:`Terminated`, so every ``finally`` and
+    ``except BaseException`` removes its temporaries before the process exits with 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    received: list[int] = []
+
+    def on_signal(number, frame):
+        if not received:
+            os.write(2, f"perfrules: stopped by {signal.Signals(number).name}; nothing was left half-written\n".encode())
+        received.append(number)
+        if _held:
+            _pending.append(number)
+            return
+        raise Terminated(EXIT_TERMINATED)
+
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    except BaseException:
+        if received:  # DuckDB turns the signal into "Query interrupted"; it is still SIGTERM
+            raise Terminated(EXIT_TERMINATED) from None
+        raise
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextmanager
+def signals_held():
+    """Inside :func:`terminate_cleanly`: SIGTERM and SIGHUP wait until the block is done (a
+    rollback that must not stop half-way), then end the run.  (A thread signal mask would
+    not do: DuckDB's threads would take the signal instead.)"""
+    _held.append(True)
+    try:
+        yield
+    finally:
+        _held.pop()
+        if _pending and not _held:
+            _pending.clear()
+            raise Terminated(EXIT_TERMINATED) from None
+
+
+_held: list[bool] = []
+_pending: list[int] = []
