@@ -91,3 +91,12 @@ def test_evaluating_only_a_base_is_a_command_line_mistake(tmp_path, run_cli):
     assert result.exit_code == 2
     assert result.stderr == ("perfrules: error: base.perf: only base policies (without `roles`), which evaluate "
                              "nothing on their own; evaluate a policy that extends them\n")
+
+
+def test_extends_reads_only_policy_files(tmp_path, run_cli):
+    """A policy from another repository cannot show lines of a secret in a parse error."""
+    write(tmp_path, **{".env": "TOKEN=s3cr3t\n", "child.perf": 'policy "c" extends ".env" { version "1" roles x }\n'})
+    result = run_cli("check", "child.perf", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "s3cr3t" not in result.stderr
+    assert result.stderr.startswith('child.perf:1:20: error PR602: ".env" is not a policy file: `extends` names a .perf file')

@@ -1,7 +1,9 @@
 """The inheritance pass: a policy that ``extends`` another becomes one merged policy tree.
 
 Spec §12.  ``policy "x" extends "file.perf"`` names a parent, relative to the file that
-says it; a parent may extend another.  This pass reads and parses each file once per
+says it; a parent may extend another.  Only ``*.perf`` files are read as parents: a
+policy from someone else's repository cannot make ``check`` show lines of
+``/proc/self/environ`` or ``.env`` in a parse error.  This pass reads and parses each file once per
 run (:class:`PolicyFiles`), follows the chain (a cycle or an unreadable parent is a
 diagnostic at the ``extends`` string), and merges the statements from the farthest
 ancestor down: a child's statement replaces the inherited statement of the same kind and
@@ -103,6 +105,11 @@ def inherit(file: PolicyFile, files: PolicyFiles) -> Inheritance:
         seen = [_identity(item.path) for item in chain]
         if _identity(path) in seen:
             result.diagnostics.append(_cycle(file, chain[seen.index(_identity(path)):]))
+            return result
+        if not extends.value.endswith(".perf"):  # never show lines of a file that is not a policy
+            result.diagnostics.append(Diagnostic(
+                "PR602", f"\"{extends.value}\" is not a policy file: `extends` names a .perf file", extends.span,
+                'write the path of a policy file, for example extends "supervisor.perf"', extends.span.file))
             return result
         parent = files.load(path, parent_display(current.display, extends.value))  # never a device or pipe
         reason = parent.problem.message.removeprefix("cannot read the file: ") if parent.problem else "cannot be read"
