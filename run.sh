@@ -99,6 +99,8 @@ main() {
         "$perfrules" evaluate policies/ examples/agents.csv -o out/results.xlsx
         say "perfrules explain policies/ examples/agents.csv --agent A030"
         "$perfrules" explain policies/ examples/agents.csv --agent A030
+        say "perfrules explain policies/ examples/agents.csv --agent V02 (a VIP supervisor: vip_supervisor.perf extends supervisor.perf)"
+        "$perfrules" explain policies/ examples/agents.csv --agent V02
         say "perfrules report policies/ examples/agents.csv -o out/packets (and examples/cx_team.csv in English)"
         "$perfrules" report policies/ examples/agents.csv -o out/packets
         "$perfrules" report policies/ examples/cx_team.csv -o out/packets-en

@@ -1,6 +1,9 @@
 """Writes the example data: examples/agents.csv and examples/cx_team.csv.
 
-agents.csv: three months of metric snapshots for 60 after-sales agents.
+agents.csv: three months of metric snapshots for 60 after-sales agents, and two quarters
+for three supervisors of the VIP customers' team (role vip_supervisor, for
+policies/vip_supervisor.perf, which extends policies/supervisor.perf): their columns are
+the supervisor metrics, empty in the agents' rows, as in an export of several roles.
 
 Three teams of twenty, roles agent and senior_agent, the metrics of
 policies/after_sales_agent.perf, for 2026-09, 2026-10 and 2026-11.  The numbers are
@@ -25,7 +28,8 @@ TEAMS = ["售后一组", "售后二组", "售后三组"]
 PERIODS = ["2026-09", "2026-10", "2026-11"]
 HEADERS = ["agent_id", "name", "role", "team", "supervisor", "period", "reply_within_10min", "csat",
            "csat_responses", "resolution_rate", "aht", "qa_commendations", "attitude_violations",
-           "serious_complaints", "base_salary"]
+           "serious_complaints", "base_salary", "training_completion", "staff_turnover", "team_reply_time",
+           "complaints_received", "complaints_handled", "scheduling_accuracy", "team_csat", "major_incidents"]
 SUPERVISORS = {"售后一组": "周主管", "售后二组": "吴主管", "售后三组": "郑主管"}
 
 
@@ -79,8 +83,35 @@ def agent_rows(rng: random.Random, count: int = 60) -> list[dict]:
     return rows
 
 
+VIP_SUPERVISORS = [("V01", "顾晓宁"), ("V02", "沈嘉言"), ("V03", "钱思远")]
+QUARTERS = ["2026-Q3", "2026-Q4"]
+
+
+def vip_supervisor_rows(rng: random.Random) -> list[dict]:
+    """Two quarters for the VIP team's supervisors: the metrics of policies/supervisor.perf."""
+    rows = []
+    for quarter in QUARTERS:
+        for index, (agent_id, name) in enumerate(VIP_SUPERVISORS):
+            skill = clamp(0.55 + 0.2 * index + rng.gauss(0, 0.08), 0.0, 1.0)
+            received = rng.randrange(4, 16)
+            rows.append({
+                "agent_id": agent_id, "name": name, "role": "vip_supervisor", "team": "VIP客服组",
+                "supervisor": "陈经理", "period": quarter,
+                "base_salary": f"{rng.randrange(30000, 36001, 1000):,}",
+                "training_completion": f"{clamp(70 + 30 * skill + rng.gauss(0, 3), 50, 100):.1f}%",
+                "staff_turnover": f"{clamp(6 - 5 * skill + rng.gauss(0, 0.8), 0, 20):.1f}%",
+                "team_reply_time": f"{clamp(26 - 12 * skill + rng.gauss(0, 1.5), 8, 40):.1f}",
+                "complaints_received": received,
+                "complaints_handled": received - (rng.random() < 1 - skill) * rng.randrange(1, 3),
+                "scheduling_accuracy": f"{clamp(90 + 9 * skill + rng.gauss(0, 1), 80, 100):.1f}%",
+                "team_csat": f"{clamp(87 + 10 * skill + rng.gauss(0, 1.2), 75, 100):.1f}%",
+                "major_incidents": 0,
+            })
+    return rows
+
+
 def main() -> None:
-    rows = agent_rows(random.Random(20261130))
+    rows = agent_rows(random.Random(20261130)) + vip_supervisor_rows(random.Random(20261202))
     write(Path(__file__).resolve().parent / "agents.csv", HEADERS, rows)
     write_cx_team(random.Random(20261201))
 

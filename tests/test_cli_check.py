@@ -12,7 +12,7 @@ AGENT = (POLICIES / "after_sales_agent.perf").read_text(encoding="utf-8")
 def test_clean_folder_exits_zero(run_cli):
     result = run_cli("check", str(POLICIES))
     assert result.exit_code == 0
-    assert result.stderr == "checked 3 policy files: no problems\n"
+    assert result.stderr == "checked 4 policy files: no problems\n"
     assert result.stdout == ""
 
 

@@ -22,7 +22,7 @@ from perfrules.workspace import load_policies
 DOC = REPO / "docs" / "diagnostics.md"
 
 # Codes whose situation cannot be written as one policy text: shown with ```text blocks.
-NOT_ONE_FILE = {"PR010", "PR501", "PR502"}
+NOT_ONE_FILE = {"PR010", "PR501", "PR502", "PR601", "PR602", "PR603"}
 
 HEADING = re.compile(r"^## (PR\d{3}): (.*?)\s*$")
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)

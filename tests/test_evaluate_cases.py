@@ -8,7 +8,10 @@
   ``git_commit``, ``git_dirty`` and ``data_sha256`` are written ``"*"``, and the two
   sha256 are checked against the policy and data files);
 - OR ``expected_stderr.txt``: the exact stderr of a run that must fail with exit code 3 and
-  print nothing on stdout (invalid data, or data that cannot be evaluated);
+  print nothing on stdout (invalid data, or data that cannot be evaluated), or with exit
+  code 1 when it shows a policy error (``: error PR``: nothing was evaluated);
+- the policy may ``extends`` other files of the case; their stamps (``policies[].extends``)
+  are masked and checked like the policy's own;
 - ``notes.md``: the arithmetic done by hand, ending with a fenced ``expect`` block of the facts
   computed by hand.  The block is checked against the golden file on every run, so that a
   golden can never drift away from the hand computation:
@@ -60,6 +63,11 @@ def case_command(case: Path) -> list[str]:
     if args_file.is_file():
         extra = [line for line in args_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     return ["evaluate", policy, data[0], *extra]
+
+
+def failure_code(stderr: str) -> int:
+    """The exit code of a failing case: 1 for a policy error, else 3 for the data."""
+    return 1 if ": error PR" in stderr else 3
 
 
 def masked(document):
@@ -140,8 +148,8 @@ def test_evaluate_output_matches_golden(case, run_cli):
     if UPDATE_GOLDEN:
         # The hand-computed facts are checked before anything is written: an output that
         # contradicts notes.md never becomes a golden file.
-        if stderr_file.exists() or (not json_file.exists() and result.exit_code == 3):
-            assert result.exit_code == 3 and result.stdout == "", result.stderr
+        if stderr_file.exists() or (not json_file.exists() and result.exit_code in (1, 3)):
+            assert result.exit_code == failure_code(result.stderr) and result.stdout == "", result.stderr
             check_expectations(case, None, result.stderr)
             stderr_file.write_text(result.stderr, encoding="utf-8")
         else:
@@ -152,7 +160,7 @@ def test_evaluate_output_matches_golden(case, run_cli):
     assert json_file.exists() != stderr_file.exists(), f"{case.name}: give expected.json or expected_stderr.txt"
     assert "Traceback" not in result.stderr
     if stderr_file.exists():
-        assert result.exit_code == 3, result.stderr
+        assert result.exit_code == failure_code(stderr_file.read_text(encoding="utf-8")), result.stderr
         assert result.stdout == ""
         assert result.stderr == stderr_file.read_text(encoding="utf-8")
         check_expectations(case, None, result.stderr)
@@ -162,7 +170,8 @@ def test_evaluate_output_matches_golden(case, run_cli):
         expected = json.loads(json_file.read_text(encoding="utf-8"))
         assert masked(actual) == expected
         for stamp in actual["policies"]:
-            assert stamp["sha256"] == hashlib.sha256((case / stamp["file"]).read_bytes()).hexdigest()
+            for receipt in [stamp, *stamp["extends"]]:
+                assert receipt["sha256"] == hashlib.sha256((case / receipt["file"]).read_bytes()).hexdigest()
         data = case / case_command(case)[2]
         assert actual["data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
         check_expectations(case, expected, result.stderr)

@@ -62,8 +62,12 @@ def examples(count: int) -> int:
 
 @pytest.fixture(scope="module")
 def fuzz_file(tmp_path_factory) -> Path:
-    """One policy file that every example overwrites (module-scoped for hypothesis)."""
-    return tmp_path_factory.mktemp("fuzz") / "fuzz.perf"
+    """One policy file that every example overwrites (module-scoped for hypothesis), beside
+    copies of policies/*.perf, so that an edit of a policy that `extends` finds its parent."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    for policy in POLICY_FILES:
+        (folder / policy.name).write_bytes(policy.read_bytes())
+    return folder / "fuzz.perf"
 
 
 def assert_check_survives(path: Path, data: bytes):
@@ -139,7 +143,7 @@ KEYWORDS = (
     "sample at least let levels kpi weight when missing exclude measure else points linear "
     "from to adjust per limit score veto grade bonus of plan within days swot strength "
     "weakness opportunity threat award for periods target by or and not rank top bottom team "
-    "month quarter year zh en percent duration count number money text bool min max abs "
+    "remove month quarter year zh en percent duration count number money text bool min max abs "
     "round clamp coalesce min h s"
 ).split()
 

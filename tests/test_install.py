@@ -47,7 +47,8 @@ def test_wheel_installs_and_checks_from_another_folder(tmp_path):
     elsewhere.mkdir()
     checked = run(environment / "bin" / "perfrules", "check", POLICIES, cwd=elsewhere)
     assert checked.returncode == 0, checked.stderr
-    assert checked.stderr == "checked 3 policy files: no problems\n"
+    count = len(list(POLICIES.glob("*.perf")))
+    assert checked.stderr == f"checked {count} policy files: no problems\n"
 
     location = run(python, "-c", "import perfrules.resources as r; print(r.grammar_path())", cwd=elsewhere)
     assert location.stdout.strip().startswith(str(environment))

@@ -289,7 +289,12 @@ def example(tmp_path_factory):
     data = EXAMPLES / "agents.csv"
     result = invoke("report", POLICIES, data, "-o", out)
     assert result.exit_code == 0, result.output
-    return out, evaluate_json(POLICIES, data)
+    document = evaluate_json(POLICIES, data)
+    # The after-sales agents' document; the VIP supervisors (2026-Q4) have their own test.
+    after_sales = document["policies"][0]
+    assert after_sales["file"].endswith("after_sales_agent.perf")
+    results = [result for result in document["results"] if result["policy"] == after_sales["name"]]
+    return out, {**document, "policies": [after_sales], "results": results}
 
 
 @pytest.fixture(scope="module")
@@ -327,11 +332,33 @@ def cx(tmp_path_factory):
 
 def test_example_writes_one_packet_per_agent_and_a_summary(example):
     out, document = example
-    expected = {f"{result['agent_id']}-{result['name']}.pdf" for result in document["results"]} | {"team-summary.pdf"}
+    # two policies have rows (the VIP supervisors' in 2026-Q4): each summary is named for its policy
+    expected = {f"{result['agent_id']}-{result['name']}.pdf" for result in document["results"]} | {EXAMPLE_SUMMARY}
     assert len(expected) == 61
-    assert sorted(path.name for path in out.iterdir()) == [PERIOD]
+    assert sorted(path.name for path in out.iterdir()) == [PERIOD, VIP_QUARTER]
     assert {path.name for path in (out / PERIOD).iterdir()} == expected
     assert (out / PERIOD / "A001-任军.pdf").is_file()
+
+
+VIP_QUARTER = "2026-Q4"
+EXAMPLE_SUMMARY = "team-summary-售后客服月度考核.pdf"
+
+
+def test_example_vip_supervisors_are_reviewed_with_what_they_inherit(example):
+    """policies/vip_supervisor.perf extends supervisor.perf: the packet's footer says so and
+    its KPI table shows the inherited KPIs' thresholds as written in the parent."""
+    out, _ = example
+    names = {"V01": "顾晓宁", "V02": "沈嘉言", "V03": "钱思远"}
+    assert {path.name for path in (out / VIP_QUARTER).iterdir()} == (
+        {f"{agent}-{name}.pdf" for agent, name in names.items()} | {"team-summary-VIP 客服管理员季度考核.pdf"})
+    text = pdf_text(out / VIP_QUARTER / "V02-沈嘉言.pdf")
+    assert_has(text, "考核方案 VIP 客服管理员季度考核 (版本 2026.Q4-vip)", "继承 supervisor.perf")
+    parent = (POLICIES / "supervisor.perf").read_text(encoding="utf-8")
+    child = (POLICIES / "vip_supervisor.perf").read_text(encoding="utf-8")
+    assert_has(text, " ".join(kpi_thresholds(parent, "培训完成率")))
+    assert_has(text, "scheduling_accuracy >= 95% => 达标 else => 不达标")
+    assert 'remove kpi "员工流失率"' in child
+    assert_has(text, "团队客户满意度", "排班准确率")
 
 
 def test_example_packets_are_a4_with_two_to_four_pages(example):
@@ -448,7 +475,7 @@ def test_example_derived_swot(example):
 def test_example_team_summary(example):
     out, document = example
     results = document["results"]
-    text = pdf_text(out / PERIOD / "team-summary.pdf")
+    text = pdf_text(out / PERIOD / EXAMPLE_SUMMARY)
     flat = compact(text)
     policy = document["policies"][0]
     assert_has(text, "团队绩效汇总", f"{policy['name']} (版本 {policy['version']})", f"考核周期 {PERIOD}",

@@ -52,8 +52,22 @@ def test_bundled_policies_check_clean(path):
 
 def test_bundled_policies_check_clean_together():
     result = load_policies([str(POLICIES)])
-    assert len(result.files) == 3
+    assert len(result.files) == 4
     assert result.diagnostics == []
+
+
+def test_inheritance_example_of_section_12_is_bundled_and_adds_up():
+    block = next(block for block in BLOCKS if block.startswith("# policies/vip_supervisor.perf"))
+    bundled = (POLICIES / "vip_supervisor.perf").read_text(encoding="utf-8")
+    assert block.split("\n", 1)[1] in bundled
+    loaded = load_policies([str(POLICIES / "vip_supervisor.perf")])
+    assert loaded.diagnostics == []
+    merged = loaded.files[0].policy
+    # the parent's KPI order, 排班准确率 replaced in its place, 团队客户满意度 added, 员工流失率 removed
+    assert [(kpi.name.value, kpi.weight) for kpi in merged.kpis] == [
+        ("培训完成率", Decimal("0.2")), ("团队回复时间", Decimal("0.2")), ("投诉处理率", Decimal("0.2")),
+        ("排班准确率", Decimal("0.1")), ("团队客户满意度", Decimal("0.3"))]
+    assert [parent.display for parent in loaded.files[0].parents] == [str(POLICIES / "supervisor.perf")]
 
 
 def test_kpi_forms_of_section_6_check_clean(tmp_path):

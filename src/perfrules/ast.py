@@ -27,10 +27,14 @@ class Span:
     end_column: int
     start: int
     end: int
+    # The display path of the file the node is written in.  A policy that extends another
+    # is one tree of nodes from several files; each diagnostic and each rule shown as
+    # written reads its file from here.  Like every span, it takes no part in equality.
+    file: str = field(default="", compare=False)
 
     def through(self, other: "Span") -> "Span":
         """The span that runs from the start of this one to the end of ``other``."""
-        return Span(self.line, self.column, other.end_line, other.end_column, self.start, other.end)
+        return Span(self.line, self.column, other.end_line, other.end_column, self.start, other.end, self.file)
 
 
 @dataclass(frozen=True)
@@ -564,9 +568,21 @@ class Target:
     span: Span = field(compare=False)
 
 
+@dataclass(frozen=True)
+class Remove:
+    """``remove kpi "name"``: drop a statement inherited through ``extends`` (spec §12).
+
+    ``kind`` is the keyword: kpi, adjust, veto, bonus, plan, target or award.
+    """
+
+    kind: str
+    name: Text
+    span: Span = field(compare=False)
+
+
 Statement = Union[
     Version, Roles, Period, Language, Metric, Let, Levels, Kpi, Adjust, ScoreLimit, Veto,
-    Grade, Bonus, Plan, Swot, Award, Target,
+    Grade, Bonus, Plan, Swot, Award, Target, Remove,
 ]
 
 
@@ -615,6 +631,11 @@ class Policy:
     def period(self) -> str:
         statement = self.first(Period)
         return statement.value.text if statement else "month"
+
+    @property
+    def is_base(self) -> bool:
+        """A policy without ``roles`` is a base: only used through ``extends`` (spec §12)."""
+        return not self.of_type(Roles)
 
     @property
     def version(self) -> str:

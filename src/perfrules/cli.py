@@ -213,9 +213,12 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
     from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
 
     policies, warnings = _checked_policies(policies_path)
+    if not policies.evaluated:
+        raise UsageProblem(f"{policies_path}: only base policies (without `roles`), which evaluate nothing "
+                           f"on their own; evaluate a policy that extends them")
     try:
-        evaluation = evaluate_files(policies.files, Path(data), data, period=period, encoding=encoding, sheet=sheet,
-                                    header_row=header_row)
+        evaluation = evaluate_files(policies.evaluated, Path(data), data, period=period, encoding=encoding,
+                                    sheet=sheet, header_row=header_row)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:

@@ -108,6 +108,11 @@ CODES: dict[str, Code] = _catalogue(
     # PR5xx: several policies together
     Code("PR501", E, "role claimed by two policies"),
     Code("PR502", E, "two policies with the same name"),
+    # PR6xx: inheritance (`extends` and `remove`)
+    Code("PR601", E, "`extends` forms a cycle"),
+    Code("PR602", E, "inherited policy cannot be read"),
+    Code("PR603", E, "`remove` of something not inherited"),
+    Code("PR604", E, "`remove` in a policy that extends nothing"),
 )
 
 
@@ -142,7 +147,9 @@ class DiagnosticSink:
     def report(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         if code not in CODES:
             raise KeyError(f"unregistered diagnostic code {code}")
-        self.items.append(Diagnostic(code, message, span, hint))
+        # The file comes with the span: in a policy that extends another, the node may
+        # be written in the parent (spans of parse errors have none: the parser adds it).
+        self.items.append(Diagnostic(code, message, span, hint, span.file))
 
 
 def sorted_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -32,15 +32,17 @@ def explain_agent(evaluation: Evaluation, agent_id: str, language: str | None = 
         for row in fetch_rows(evaluation.connection, run):
             if row["_agent"] == agent_id:
                 model = run.plan.model
-                return Explainer(model, agent_result(run, row), language or model.language).text()
+                extends = tuple(parent.display for parent in run.loaded.parents)
+                return Explainer(model, agent_result(run, row), language or model.language, extends).text()
     raise AgentNotFound(agent_id)
 
 
 class Explainer:
     """Builds the explanation of one agent's typed result."""
 
-    def __init__(self, model: PolicyModel, result: AgentResult, language: str):
+    def __init__(self, model: PolicyModel, result: AgentResult, language: str, extends: tuple[str, ...] = ()):
         self.model = model
+        self.extends = extends  # the inherited files, nearest parent first
         self.result = result
         self.language = "en" if language == "en" else "zh"
         self.words = EXPLAIN_WORDS[self.language]
@@ -49,9 +51,15 @@ class Explainer:
     def say(self, text: str = "", indent: int = 0) -> None:
         self.out.append("  " * indent + text)
 
+    def where(self, node) -> str:
+        """``第 12 行``, or ``policies/supervisor.perf 第 12 行`` for a line inherited through `extends`."""
+        line = self.words["line"].format(n=node.span.line)
+        inherited = self.model.where(node)
+        return f"{inherited} {line}" if inherited else line
+
     def rule_text(self, node) -> str:
         """``第 12 行: csat >= 90% => excellent``: the rule as written, with its line."""
-        return f"{self.words['line'].format(n=node.span.line)}: {self.model.written(node)}"
+        return f"{self.where(node)}: {self.model.written(node)}"
 
     def level_text(self, level: str) -> str:
         declared = self.model.symbols.levels.get(level)
@@ -79,7 +87,8 @@ class Explainer:
         name = f"{result.name} ({result.agent_id})" if result.name else result.agent_id
         details = " · ".join(part for part in (result.role, result.team, result.period) if part)
         self.say(f"{name} · {details}")
-        self.say(f"{words['policy']}: {model.name} {model.policy.version} ({model.file})")
+        inherited = f"; {words['extends']} {', '.join(self.extends)}" if self.extends else ""
+        self.say(f"{words['policy']}: {model.name} {model.policy.version} ({model.file}{inherited})")
         self.say()
         for kpi, kpi_result in zip(model.kpis, result.kpis):
             self.kpi(kpi, kpi_result)
@@ -226,7 +235,7 @@ class Explainer:
         written = {plan.name.value: plan for plan in self.model.plans}
         for due in self.result.plans:
             plan = written[due.name]
-            header = f"{self.words['line'].format(n=plan.span.line)}: plan \"{plan.name.value}\" when {self.model.written(plan.condition)}"
+            header = f"{self.where(plan)}: plan \"{plan.name.value}\" when {self.model.written(plan.condition)}"
             self.say(f"{due.name} ({header})", 1)
             for action in due.actions:
                 self.say(f"- {action.text} ({self.words['due']} {action.due})", 2)

@@ -39,15 +39,15 @@ def policy_parser() -> Lark:
     return load_parser()
 
 
-def token_span(token: Token) -> Span:
-    return Span(token.line, token.column, token.end_line, token.end_column, token.start_pos, token.end_pos)
+def token_span(token: Token, file: str = "") -> Span:
+    return Span(token.line, token.column, token.end_line, token.end_column, token.start_pos, token.end_pos, file)
 
 
-def meta_span(meta) -> Span:
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+def meta_span(meta, file: str = "") -> Span:
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos, file)
 
 
-def decode_string(token: Token, sink: DiagnosticSink) -> ast.Text:
+def decode_string(token: Token, sink: DiagnosticSink, file: str = "") -> ast.Text:
     """A STRING token without its quotes, with ``\\"``, ``\\\\``, ``\\n``, ``\\t`` decoded."""
     raw = token.value[1:-1]
     out = []
@@ -72,7 +72,7 @@ def decode_string(token: Token, sink: DiagnosticSink) -> ast.Text:
         else:
             out.append(char)
             index += 1
-    return ast.Text("".join(out), token_span(token))
+    return ast.Text("".join(out), token_span(token, file))
 
 
 def _is_node(child) -> bool:
@@ -83,12 +83,19 @@ def _is_node(child) -> bool:
 class AstBuilder(Transformer):
     """Builds AST nodes from lark's tree: one method per rule or alias of the grammar."""
 
-    def __init__(self, sink: DiagnosticSink) -> None:
+    def __init__(self, sink: DiagnosticSink, file: str = "") -> None:
         super().__init__()
         self.sink = sink
+        self.file = file  # every span says which file it is in (a policy may extend another)
+
+    def span(self, meta) -> Span:
+        return meta_span(meta, self.file)
+
+    def token_span(self, token: Token) -> Span:
+        return token_span(token, self.file)
 
     def _text(self, token: Token) -> ast.Text:
-        return decode_string(token, self.sink)
+        return decode_string(token, self.sink, self.file)
 
     # ---- the policy and its statements ----------------------------------------
 
@@ -104,57 +111,57 @@ class AstBuilder(Transformer):
                 extends = child[1]
             else:
                 statements.append(child)
-        return ast.Policy(name, extends, tuple(statements), meta_span(meta))
+        return ast.Policy(name, extends, tuple(statements), self.span(meta))
 
     def extends(self, meta, children):
         return ("extends", self._text(children[0]))
 
     def version(self, meta, children):
-        return ast.Version(self._text(children[0]), meta_span(meta))
+        return ast.Version(self._text(children[0]), self.span(meta))
 
     def roles(self, meta, children):
-        return ast.Roles(tuple(children), meta_span(meta))
+        return ast.Roles(tuple(children), self.span(meta))
 
     def period(self, meta, children):
-        return ast.Period(children[0], meta_span(meta))
+        return ast.Period(children[0], self.span(meta))
 
     def language(self, meta, children):
-        return ast.Language(children[0], meta_span(meta))
+        return ast.Language(children[0], self.span(meta))
 
     def metric(self, meta, children):
         name, type_name, *options = children
-        return ast.Metric(name, type_name, tuple(options), meta_span(meta))
+        return ast.Metric(name, type_name, tuple(options), self.span(meta))
 
     def metric_unit(self, meta, children):
-        return ast.MetricOption("unit", children[0], meta_span(meta))
+        return ast.MetricOption("unit", children[0], self.span(meta))
 
     def metric_label(self, meta, children):
-        return ast.MetricOption("label", self._text(children[0]), meta_span(meta))
+        return ast.MetricOption("label", self._text(children[0]), self.span(meta))
 
     def metric_higher_is_better(self, meta, children):
-        return ast.MetricOption("direction", "higher", meta_span(meta))
+        return ast.MetricOption("direction", "higher", self.span(meta))
 
     def metric_lower_is_better(self, meta, children):
-        return ast.MetricOption("direction", "lower", meta_span(meta))
+        return ast.MetricOption("direction", "lower", self.span(meta))
 
     def metric_column(self, meta, children):
-        return ast.MetricOption("column", self._text(children[0]), meta_span(meta))
+        return ast.MetricOption("column", self._text(children[0]), self.span(meta))
 
     def metric_sample(self, meta, children):
         count_metric, minimum = children
-        return ast.MetricOption("sample", count_metric, meta_span(meta), Decimal(minimum.value))
+        return ast.MetricOption("sample", count_metric, self.span(meta), Decimal(minimum.value))
 
     def let(self, meta, children):
-        return ast.Let(children[0], children[1], meta_span(meta))
+        return ast.Let(children[0], children[1], self.span(meta))
 
     def levels(self, meta, children):
-        return ast.Levels(tuple(children), meta_span(meta))
+        return ast.Levels(tuple(children), self.span(meta))
 
     def level(self, meta, children):
         name = children[0]
         label = self._text(children[1]) if len(children) == 3 else None
         points, points_span = children[-1]
-        return ast.Level(name, label, points, points_span, meta_span(meta))
+        return ast.Level(name, label, points, points_span, self.span(meta))
 
     def kpi(self, meta, children):
         name_token, weight_token, *rest = children
@@ -164,32 +171,32 @@ class AstBuilder(Transformer):
         return ast.Kpi(
             self._text(name_token),
             _percent_value(weight_token),
-            token_span(weight_token),
+            self.token_span(weight_token),
             missing,
             tuple(rest),
-            meta_span(meta),
+            self.span(meta),
         )
 
     def missing_exclude(self, meta, children):
-        return ast.MissingExclude(meta_span(meta))
+        return ast.MissingExclude(self.span(meta))
 
     def missing_level(self, meta, children):
-        return ast.MissingLevel(children[0], meta_span(meta))
+        return ast.MissingLevel(children[0], self.span(meta))
 
     def missing_points(self, meta, children):
-        return ast.MissingPoints(Decimal(children[0].value), meta_span(meta))
+        return ast.MissingPoints(Decimal(children[0].value), self.span(meta))
 
     def measure(self, meta, children):
-        return ast.Measure(children[0], meta_span(meta))
+        return ast.Measure(children[0], self.span(meta))
 
     def kpi_rule(self, meta, children):
-        return ast.KpiRule(children[0], children[1], meta_span(meta))
+        return ast.KpiRule(children[0], children[1], self.span(meta))
 
     def kpi_else(self, meta, children):
-        return ast.KpiRule(None, children[0], meta_span(meta))
+        return ast.KpiRule(None, children[0], self.span(meta))
 
     def outcome_level(self, meta, children):
-        return ast.LevelOutcome(children[0], meta_span(meta))
+        return ast.LevelOutcome(children[0], self.span(meta))
 
     def outcome_points(self, meta, children):
         points, span = children[0]
@@ -197,89 +204,96 @@ class AstBuilder(Transformer):
 
     def points_linear(self, meta, children):
         measure, from_value, (from_points, _), to_value, (to_points, _) = children
-        return ast.PointsLinear(measure, from_value, from_points, to_value, to_points, meta_span(meta))
+        return ast.PointsLinear(measure, from_value, from_points, to_value, to_points, self.span(meta))
 
     def points_formula(self, meta, children):
-        return ast.PointsFormula(children[0], meta_span(meta))
+        return ast.PointsFormula(children[0], self.span(meta))
 
     def adjust(self, meta, children):
-        return ast.Adjust(self._text(children[0]), tuple(children[1:]), meta_span(meta))
+        return ast.Adjust(self._text(children[0]), tuple(children[1:]), self.span(meta))
 
     def adjust_per(self, meta, children):
         (sign, _), amount, per, label = children
-        return ast.AdjustPer(_signed(sign, amount), per, self._text(label), meta_span(meta))
+        return ast.AdjustPer(_signed(sign, amount), per, self._text(label), self.span(meta))
 
     def adjust_when(self, meta, children):
         (sign, _), amount, condition, label = children
-        return ast.AdjustWhen(_signed(sign, amount), condition, self._text(label), meta_span(meta))
+        return ast.AdjustWhen(_signed(sign, amount), condition, self._text(label), self.span(meta))
 
     def adjust_limit(self, meta, children):
         (low, _), (high, _) = children
-        return ast.Limit(low, high, meta_span(meta))
+        return ast.Limit(low, high, self.span(meta))
 
     def score_limit(self, meta, children):
         (low, _), (high, _) = children
-        span = meta_span(meta)
+        span = self.span(meta)
         return ast.ScoreLimit(ast.Limit(low, high, span), span)
 
     def veto(self, meta, children):
         name, condition, grade = children
-        return ast.Veto(self._text(name), condition, self._text(grade), meta_span(meta))
+        return ast.Veto(self._text(name), condition, self._text(grade), self.span(meta))
 
     def grade(self, meta, children):
-        return ast.Grade(tuple(children), meta_span(meta))
+        return ast.Grade(tuple(children), self.span(meta))
 
     def grade_rule(self, meta, children):
-        return ast.GradeRule(children[0], self._text(children[1]), meta_span(meta))
+        return ast.GradeRule(children[0], self._text(children[1]), self.span(meta))
 
     def grade_else(self, meta, children):
-        return ast.GradeRule(None, self._text(children[0]), meta_span(meta))
+        return ast.GradeRule(None, self._text(children[0]), self.span(meta))
 
     def bonus(self, meta, children):
-        return ast.Bonus(self._text(children[0]), tuple(children[1:]), meta_span(meta))
+        return ast.Bonus(self._text(children[0]), tuple(children[1:]), self.span(meta))
 
     def bonus_rule(self, meta, children):
-        return ast.BonusRule(children[0], children[1], meta_span(meta))
+        return ast.BonusRule(children[0], children[1], self.span(meta))
 
     def bonus_else(self, meta, children):
-        return ast.BonusRule(None, children[0], meta_span(meta))
+        return ast.BonusRule(None, children[0], self.span(meta))
 
     def amount(self, meta, children):
-        return ast.AmountExpression(children[0], meta_span(meta))
+        return ast.AmountExpression(children[0], self.span(meta))
 
     def amount_share(self, meta, children):
-        return ast.AmountShare(_percent_value(children[0]), children[1], meta_span(meta))
+        return ast.AmountShare(_percent_value(children[0]), children[1], self.span(meta))
 
     def amount_share_range(self, meta, children):
         low, high, of = children
-        return ast.AmountShareRange(_percent_value(low), _percent_value(high), of, meta_span(meta))
+        return ast.AmountShareRange(_percent_value(low), _percent_value(high), of, self.span(meta))
 
     def plan(self, meta, children):
         name, condition, *actions = children
-        return ast.Plan(self._text(name), condition, tuple(actions), meta_span(meta))
+        return ast.Plan(self._text(name), condition, tuple(actions), self.span(meta))
 
     def plan_action(self, meta, children):
         text, _within, days = children
         count = _whole_number(days, self.sink)
         if count > MAX_PLAN_DAYS:  # a due date must stay a real date (and a plan a plan)
             self.sink.report("PR014", f"a plan action is due within at most {MAX_PLAN_DAYS} days, not {days.value}",
-                             token_span(days), "ten years is the longest a plan can run; write a shorter time")
-        return ast.PlanAction(self._text(text), min(count, MAX_PLAN_DAYS), meta_span(meta))
+                             self.token_span(days), "ten years is the longest a plan can run; write a shorter time")
+        return ast.PlanAction(self._text(text), min(count, MAX_PLAN_DAYS), self.span(meta))
 
     def swot(self, meta, children):
-        return ast.Swot(tuple(children), meta_span(meta))
+        return ast.Swot(tuple(children), self.span(meta))
 
     def swot_item(self, meta, children):
         kind, text, condition = children
-        return ast.SwotItem(kind.value, self._text(text), condition, meta_span(meta))
+        return ast.SwotItem(kind.value, self._text(text), condition, self.span(meta))
 
     def award(self, meta, children):
         title, condition, *periods = children
         count = _whole_number(periods[0], self.sink) if periods else None
-        return ast.Award(self._text(title), condition, count, meta_span(meta))
+        return ast.Award(self._text(title), condition, count, self.span(meta))
+
+    def remove(self, meta, children):
+        kind, name = children
+        return ast.Remove(kind, self._text(name), self.span(meta))
+
+    def removable(self, meta, children):
+        return children[0].value
 
     def target(self, meta, children):
-        return ast.Target(self._text(children[0]), tuple(children[1:]), meta_span(meta))
+        return ast.Target(self._text(children[0]), tuple(children[1:]), self.span(meta))
 
     def target_line(self, meta, children):
         metric, operator, value, deadline, *baseline = children
@@ -289,49 +303,49 @@ class AstBuilder(Transformer):
             value,
             _date_value(deadline, self.sink),
             baseline[0] if baseline else None,
-            meta_span(meta),
+            self.span(meta),
         )
 
     # ---- expressions ------------------------------------------------------------
 
     def or_op(self, meta, children):
-        return ast.Logical("or", children[0], children[1], meta_span(meta))
+        return ast.Logical("or", children[0], children[1], self.span(meta))
 
     def and_op(self, meta, children):
-        return ast.Logical("and", children[0], children[1], meta_span(meta))
+        return ast.Logical("and", children[0], children[1], self.span(meta))
 
     def not_op(self, meta, children):
-        return ast.Not(children[0], meta_span(meta))
+        return ast.Not(children[0], self.span(meta))
 
     def compare(self, meta, children):
         left, operator, right = children
-        return ast.Compare(operator.value, left, right, token_span(operator), meta_span(meta))
+        return ast.Compare(operator.value, left, right, self.token_span(operator), self.span(meta))
 
     def arithmetic(self, meta, children):
         left, operator, right = children
         if isinstance(operator, tuple):  # a `sign` child: (text, span)
             text, span = operator
         else:
-            text, span = operator.value, token_span(operator)
-        return ast.Arithmetic(text, left, right, span, meta_span(meta))
+            text, span = operator.value, self.token_span(operator)
+        return ast.Arithmetic(text, left, right, span, self.span(meta))
 
     def signed(self, meta, children):
         (sign, _), operand = children
         if sign == "+":
             return operand
-        return ast.Negate(operand, meta_span(meta))
+        return ast.Negate(operand, self.span(meta))
 
     def number(self, meta, children):
         token = children[0]
-        return ast.NumberLiteral(Decimal(token.value), token.value, token_span(token))
+        return ast.NumberLiteral(Decimal(token.value), token.value, self.token_span(token))
 
     def percent(self, meta, children):
         token = children[0]
-        return ast.PercentLiteral(_percent_value(token), token.value, token_span(token))
+        return ast.PercentLiteral(_percent_value(token), token.value, self.token_span(token))
 
     def duration(self, meta, children):
         token = children[0]
-        return ast.DurationLiteral(_duration_seconds(token.value), token.value, token_span(token))
+        return ast.DurationLiteral(_duration_seconds(token.value), token.value, self.token_span(token))
 
     def string(self, meta, children):
         text = self._text(children[0])
@@ -339,26 +353,26 @@ class AstBuilder(Transformer):
 
     def date(self, meta, children):
         token = children[0]
-        return ast.DateLiteral(_date_value(token, self.sink) or date.min, token_span(token))
+        return ast.DateLiteral(_date_value(token, self.sink) or date.min, self.token_span(token))
 
     def reference(self, meta, children):
         return ast.Reference(children[0].text, children[0].span)
 
     def score(self, meta, children):
-        return ast.ScoreValue(meta_span(meta))
+        return ast.ScoreValue(self.span(meta))
 
     def grade_value(self, meta, children):
-        return ast.GradeValue(meta_span(meta))
+        return ast.GradeValue(self.span(meta))
 
     def rank_value(self, meta, children):
-        return ast.RankValue(meta_span(meta))
+        return ast.RankValue(self.span(meta))
 
     def call(self, meta, children):
         function, *arguments = children
-        return ast.Call(function, tuple(arguments), meta_span(meta))
+        return ast.Call(function, tuple(arguments), self.span(meta))
 
     def kpi_is(self, meta, children):
-        return ast.KpiIs(self._text(children[0]), children[1], meta_span(meta))
+        return ast.KpiIs(self._text(children[0]), children[1], self.span(meta))
 
     def rank_condition(self, meta, children):
         direction, amount, *rest = children
@@ -367,22 +381,22 @@ class AstBuilder(Transformer):
         is_percent = amount.type == "PERCENT"
         value = _percent_value(amount) if is_percent else Decimal(amount.value)
         return ast.RankCondition(
-            direction.value, value, is_percent, token_span(amount), by, within_team, meta_span(meta)
+            direction.value, value, is_percent, self.token_span(amount), by, within_team, self.span(meta)
         )
 
     def signed_number(self, meta, children):
         if len(children) == 2:
             (sign, _), token = children
-            return _signed(sign, token), meta_span(meta)
-        return Decimal(children[0].value), meta_span(meta)
+            return _signed(sign, token), self.span(meta)
+        return Decimal(children[0].value), self.span(meta)
 
     def sign(self, meta, children):
         token = children[0]
-        return token.value, token_span(token)
+        return token.value, self.token_span(token)
 
     def name(self, meta, children):
         token = children[0]
-        return ast.Name(token.value, token_span(token))
+        return ast.Name(token.value, self.token_span(token))
 
 
 def _signed(sign: str, token: Token) -> Decimal:
@@ -460,7 +474,7 @@ def parse_policy(source: SourceFile) -> ParseResult:
     try:
         tree = parser.parse(source.text, on_error=on_error)
         if not syntax:
-            policy = AstBuilder(sink).transform(tree)
+            policy = AstBuilder(sink, source.path).transform(tree)
             _report_huge_numbers(parser, source.text, sink)
     except RecursionError:
         sink.report("PR001", "this policy is nested too deeply to read (an expression hundreds of levels deep)",

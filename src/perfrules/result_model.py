@@ -141,6 +141,15 @@ class AgentResult(_Model):
     rank_positions: list[tuple[int | None, int | None]] = Field(default_factory=list, exclude=True)
 
 
+class FileStamp(_Model):
+    """The receipt of a policy file: what was read, and where git has it."""
+
+    file: str
+    sha256: str
+    git_commit: str | None
+    git_dirty: bool | None = None
+
+
 class PolicyStamp(_Model):
     name: str
     version: str
@@ -148,7 +157,7 @@ class PolicyStamp(_Model):
     sha256: str
     git_commit: str | None
     git_dirty: bool | None = None
-    extends: list[dict] = Field(default_factory=list)
+    extends: list[FileStamp] = Field(default_factory=list, description="the inherited files, nearest parent first")
 
 
 class ResultDocument(_Model):

@@ -52,17 +52,20 @@ def iter_results(evaluation: Evaluation, batch: int = 2048) -> Iterator[AgentRes
 
 
 def policy_stamp(run: PolicyRun) -> dict:
-    # If the file went away after it was read, stamp what was evaluated.
-    origin = file_provenance(run.loaded.path, fallback=run.loaded.source.text.encode("utf-8"))
     return {
         "name": run.policy.name.value,
         "version": run.policy.version,
-        "file": run.loaded.display,
-        "sha256": origin.sha256,
-        "git_commit": origin.git_commit,
-        "git_dirty": origin.git_dirty,
-        "extends": [],  # the inherited files, nearest parent first, once policies can extend others
+        **file_stamp(run.loaded),
+        "extends": [file_stamp(parent) for parent in run.loaded.parents],  # nearest parent first
     }
+
+
+def file_stamp(loaded) -> dict:
+    """``file``, ``sha256``, ``git_commit``, ``git_dirty`` of a policy file (a LoadedPolicy
+    or an inherited PolicyFile); if the file went away after it was read, of what was read."""
+    origin = file_provenance(loaded.path, fallback=loaded.source.text.encode("utf-8"))
+    return {"file": loaded.display, "sha256": origin.sha256, "git_commit": origin.git_commit,
+            "git_dirty": origin.git_dirty}
 
 
 def period_end(period: str) -> date:

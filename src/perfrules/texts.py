@@ -28,7 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "supervisor_signature": "主管签名", "date": "日期", "leaderboard": "排行榜",
         "grade_distribution": "等级分布", "kpi_averages": "各团队指标平均值", "vetoes": "一票否决",
         "agents_with_plans": "需要改进计划的员工", "people": "人", "all_teams": "全部",
-        "page": "第 {page} 页", "sha": "方案指纹", "commit": "提交", "dirty": "有未提交的修改",
+        "page": "第 {page} 页", "sha": "方案指纹", "commit": "提交", "dirty": "有未提交的修改", "extends": "继承",
         # derived SWOT sentences
         "best_level": "{kpi}达到最高等级({level})",
         "top_group": "{kpi}位于团队前 20%",
@@ -62,7 +62,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "supervisor_signature": "Supervisor's signature", "date": "Date", "leaderboard": "Leaderboard",
         "grade_distribution": "Grade distribution", "kpi_averages": "KPI averages by team", "vetoes": "Red lines hit",
         "agents_with_plans": "Agents with improvement plans", "people": "agents", "all_teams": "All",
-        "page": "Page {page}", "sha": "Policy sha256", "commit": "commit", "dirty": "uncommitted changes",
+        "page": "Page {page}", "sha": "Policy sha256", "commit": "commit", "dirty": "uncommitted changes", "extends": "extends",
         "best_level": "{kpi} is at the best level ({level})",
         "top_group": "{kpi} is in the top 20% of the group",
         "lowest_level": "{kpi} is at the lowest level ({level})",
@@ -89,7 +89,7 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "total": "合计", "limit": "上下限", "score": "得分", "score_limit": "总分上下限",
         "rank": "名次", "veto": "一票否决", "none": "无", "grade": "等级", "bonus": "奖金",
         "plans": "改进计划", "due": "截止", "position": "档内名次", "tier": "档内人数", "bonus_total": "奖金合计",
-        "value": "数值", "nothing": "0(缺失按 0 计)",
+        "value": "数值", "nothing": "0(缺失按 0 计)", "extends": "继承",
     },
     "en": {
         "policy": "Policy", "kpi": "KPI", "weight": "weight", "line": "line {n}", "points": "points",
@@ -99,7 +99,7 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "rank": "Rank", "veto": "Veto", "none": "none", "grade": "Grade", "bonus": "Bonus",
         "plans": "Improvement plans", "due": "due", "position": "position in the tier", "tier": "tier size",
         "bonus_total": "Bonus total",
-        "value": "value", "nothing": "0 (missing counts as 0)",
+        "value": "value", "nothing": "0 (missing counts as 0)", "extends": "extends",
     },
 }
 

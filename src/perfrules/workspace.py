@@ -1,9 +1,11 @@
 """Loading a set of policy files: paths to parsed, checked policies.
 
 ``perfrules check`` and every command that evaluates go through :func:`load_policies`:
-it expands folders to their ``*.perf`` files, reads and parses each, runs the checker
-on each one that parsed, then the checks across files, and returns everything with
-the diagnostics sorted by file and position.  A path that does not exist is a
+it expands folders to their ``*.perf`` files, reads and parses each, merges what each
+inherits through ``extends`` (:mod:`perfrules.inheritance`), runs the checker on each
+merged policy, then the checks across files, and returns everything with the
+diagnostics sorted by file and position.  A policy without ``roles`` is a base: it is
+checked, but only evaluated through the policies that extend it.  A path that does not exist is a
 command-line mistake (:class:`PathProblem`, exit 2), not a policy diagnostic.
 """
 
@@ -16,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, Severity, sorted_unique
-from perfrules.source import SourceFile, read_policy
+from perfrules.source import SourceFile
 
 if TYPE_CHECKING:
     from perfrules.check.model import PolicyModel
+    from perfrules.inheritance import PolicyFile
 
 
 class PathProblem(Exception):
@@ -28,13 +31,15 @@ class PathProblem(Exception):
 
 @dataclass
 class LoadedPolicy:
-    """One policy file: its text (if readable), its AST (if it parsed) and its checked model."""
+    """One policy file: its text (if readable), its AST with what it inherits merged in (if
+    it parsed and merged), its checked model, and the files it inherits, nearest first."""
 
     path: Path
     display: str
     source: SourceFile | None
     policy: ast.Policy | None
     model: PolicyModel | None = None
+    parents: list[PolicyFile] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +48,12 @@ class PolicySet:
 
     files: list[LoadedPolicy] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # every file read (parents too), by display
+
+    @property
+    def evaluated(self) -> list[LoadedPolicy]:
+        """The policies that evaluate data rows: all but the bases (policies without roles)."""
+        return [loaded for loaded in self.files if loaded.policy is not None and not loaded.policy.is_base]
 
     @property
     def error_count(self) -> int:
@@ -53,10 +64,7 @@ class PolicySet:
         return sum(1 for item in self.diagnostics if item.severity is Severity.WARNING)
 
     def source_text(self, display: str) -> str | None:
-        for loaded in self.files:
-            if loaded.display == display and loaded.source is not None:
-                return loaded.source.text
-        return None
+        return self.sources.get(display)
 
 
 def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
@@ -85,25 +93,31 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
 
 def load_policies(arguments: list[str]) -> PolicySet:
     from perfrules.check import CheckedPolicy, analyse_policy, check_policy_set
-    from perfrules.parser import parse_policy
+    from perfrules.inheritance import PolicyFiles, inherit
 
     result = PolicySet()
+    files = PolicyFiles()
     diagnostics: list[Diagnostic] = []
     parsed: list[CheckedPolicy] = []
     for path, display in policy_paths(arguments):
-        source, problem = read_policy(path, display)
+        own = files.load(path, display)
         policy = model = None
-        if problem is not None:
-            diagnostics.append(problem)
-        else:
-            parse = parse_policy(source)
-            diagnostics.extend(parse.diagnostics)
-            policy = parse.policy
+        parents = []
+        if own.problem is not None:
+            diagnostics.append(own.problem)
+        elif own.policy is not None:
+            inheritance = inherit(own, files)
+            diagnostics.extend(inheritance.diagnostics)
+            policy, parents = inheritance.policy, inheritance.parents
             if policy is not None:
-                model, found = analyse_policy(policy, display, source.text)
+                model, found = analyse_policy(policy, display, own.source.text,
+                                              {parent.display: parent.source.text for parent in parents})
                 diagnostics.extend(found)
-                parsed.append(CheckedPolicy(display, policy))
-        result.files.append(LoadedPolicy(path, display, source, policy, model))
+                if not policy.is_base:  # a base has no rows of its own: no role or name to claim
+                    parsed.append(CheckedPolicy(display, policy))
+        result.files.append(LoadedPolicy(path, display, own.source, policy, model, parents))
+    diagnostics.extend(files.diagnostics)
     diagnostics.extend(check_policy_set(parsed))
     result.diagnostics = sorted_unique(diagnostics)
+    result.sources = files.texts
     return result

@@ -9,6 +9,8 @@ across files.  Passes never raise for a bad policy: a mistake is a diagnostic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from perfrules import ast
 from perfrules.check.cycles import check_let_cycles
 from perfrules.check.expressions import check_expressions
@@ -23,8 +25,14 @@ from perfrules.diagnostics import Diagnostic, DiagnosticSink
 __all__ = ["CheckedPolicy", "PolicyModel", "Symbols", "analyse_policy", "check_policy", "check_policy_set"]
 
 
-def analyse_policy(policy: ast.Policy, file: str, text: str) -> tuple[PolicyModel | None, list[Diagnostic]]:
-    """Run the passes; return the checked model (None when a pass could not finish) and the diagnostics."""
+def analyse_policy(policy: ast.Policy, file: str, text: str,
+                   inherited: Mapping[str, str] | None = None) -> tuple[PolicyModel | None, list[Diagnostic]]:
+    """Run the passes; return the checked model (None when a pass could not finish) and the diagnostics.
+
+    ``inherited`` holds the text of each file the policy inherits statements from, by
+    display path.  A diagnostic is located in the file its span names; one inside an
+    inherited file says which policy inherits the line.
+    """
     sink = DiagnosticSink()
     model = None
     try:
@@ -34,11 +42,20 @@ def analyse_policy(policy: ast.Policy, file: str, text: str) -> tuple[PolicyMode
         kinds = check_expressions(policy, symbols, sink)
         check_scoring(policy, symbols, sink)
         check_signs(policy, symbols, sink)
-        model = build_model(file, text, policy, symbols, kinds)
+        model = build_model(file, {**(inherited or {}), file: text}, policy, symbols, kinds)
     except RecursionError:
         sink.report("PR001", "this policy is nested too deeply to check (a chain of hundreds of `let` values)",
                     policy.name.span, "shorten the chain of definitions")
-    return model, [Diagnostic(d.code, d.message, d.span, d.hint, file) for d in sink.items]
+    return model, [_located(item, file) for item in sink.items]
+
+
+def _located(item: Diagnostic, file: str) -> Diagnostic:
+    where = item.file or file
+    hint = item.hint
+    if where != file:
+        note = f"this line is inherited by {file}"
+        hint = f"{hint} ({note})" if hint else note
+    return Diagnostic(item.code, item.message, item.span, hint, where)
 
 
 def check_policy(policy: ast.Policy, file: str) -> list[Diagnostic]:

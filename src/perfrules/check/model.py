@@ -13,7 +13,7 @@ the same policy written one rule per line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from perfrules import ast
@@ -88,7 +88,7 @@ class PolicyModel:
 
     file: str
     policy: ast.Policy
-    text: str  # the source text, for showing a rule as written
+    texts: dict[str, str]  # the source text of each file the policy is written in, by display path
     symbols: Symbols
     kinds: dict[str, Kind]  # every metric and let by name
     metrics: tuple[ast.Metric, ...]  # declaration order, first of each name: columns m0, m1...
@@ -100,7 +100,6 @@ class PolicyModel:
     plans: tuple[ast.Plan, ...]
     swot_items: tuple[ast.SwotItem, ...]
     rank_conditions: tuple[ast.RankCondition, ...]  # distinct by rank_key, in order of appearance
-    extends: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def name(self) -> str:
@@ -116,9 +115,20 @@ class PolicyModel:
     def kind(self, name: str) -> Kind:
         return self.kinds.get(name, Kind.UNKNOWN)
 
+    @property
+    def text(self) -> str:
+        """The policy's own file's text."""
+        return self.texts.get(self.file, "")
+
+    def where(self, node) -> str | None:
+        """The file a node is written in, when it is not the policy's own (inherited)."""
+        file = node.span.file
+        return file if file and file != self.file else None
+
     def written(self, node) -> str:
-        """A node's text as written in the policy (one rule, even when it shares its line)."""
-        return " ".join(self.text[node.span.start:node.span.end].split())
+        """A node's text as written in its file (one rule, even when it shares its line)."""
+        text = self.texts.get(node.span.file or self.file, "")
+        return " ".join(text[node.span.start:node.span.end].split())
 
     def metric_reads(self, expression: ast.Expression) -> list[str]:
         """The metrics an expression reads, directly or through lets, in order of reading."""
@@ -141,7 +151,7 @@ def rank_key(condition: ast.RankCondition) -> tuple:
     return (condition.direction, condition.by, condition.within_team)
 
 
-def build_model(file: str, text: str, policy: ast.Policy, symbols: Symbols, kinds: dict[str, Kind]) -> PolicyModel:
+def build_model(file: str, texts: dict[str, str], policy: ast.Policy, symbols: Symbols, kinds: dict[str, Kind]) -> PolicyModel:
     """The model of a policy whose passes ran (sound only when they found no error)."""
     from perfrules.check.scoring import measured_value
 
@@ -164,7 +174,7 @@ def build_model(file: str, text: str, policy: ast.Policy, symbols: Symbols, kind
     bonuses = tuple(BonusModel(index, bonus, tuple(Rule(ordinal, rule) for ordinal, rule in enumerate(bonus.rules, 1)))
                     for index, bonus in enumerate(policy.of_type(ast.Bonus)))
     return PolicyModel(
-        file=file, policy=policy, text=text, symbols=symbols, kinds=kinds,
+        file=file, policy=policy, texts=texts, symbols=symbols, kinds=kinds,
         metrics=tuple(metrics.values()), kpis=tuple(kpis), adjusts=adjusts,
         vetoes=tuple(Rule(ordinal, veto) for ordinal, veto in enumerate(policy.of_type(ast.Veto), 1)),
         grade_rules=tuple(Rule(ordinal, rule) for ordinal, rule in enumerate(grade_rules, 1)),

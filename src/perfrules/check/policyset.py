@@ -2,7 +2,9 @@
 
 Each data row is evaluated by the one policy whose ``roles`` hold its role, so two
 policies may not claim the same role (PR501); results are keyed by policy name, so
-two policies may not share a name (PR502).
+two policies may not share a name (PR502).  Bases (policies without roles) evaluate
+nothing and are not given here; a role inherited through ``extends`` is claimed by the
+child too, and is reported in the file where it is written.
 """
 
 from __future__ import annotations
@@ -46,14 +48,20 @@ def check_policy_set(policies: list[CheckedPolicy]) -> list[Diagnostic]:
             seen_here.add(role.text)
             if role.text in role_owner:
                 owner, owner_role = role_owner[role.text]
-                diagnostics.append(Diagnostic(
-                    "PR501",
-                    f"role '{role.text}' is already evaluated by policy \"{owner.policy.name.value}\" "
-                    f"({owner.file}:{owner_role.span.line})",
-                    role.span,
-                    "each role belongs to exactly one policy: remove it from one of them",
-                    checked.file,
-                ))
+                diagnostics.append(_claimed_twice(checked, role, owner, owner_role))
             else:
                 role_owner[role.text] = (checked, role)
     return diagnostics
+
+
+def _claimed_twice(checked: CheckedPolicy, role: ast.Name, owner: CheckedPolicy, owner_role: ast.Name) -> Diagnostic:
+    """PR501 on the role's second claim; a role inherited through `extends` is reported on
+    the `extends` of the policy that inherits it, where the fix is written."""
+    claimed_by = (f"is already evaluated by policy \"{owner.policy.name.value}\" "
+                  f"({owner_role.span.file or owner.file}:{owner_role.span.line})")
+    inherited_from = role.span.file
+    if inherited_from and inherited_from != checked.file and checked.policy.extends is not None:
+        return Diagnostic("PR501", f"role '{role.text}', inherited from {inherited_from}:{role.span.line}, {claimed_by}",
+                          checked.policy.extends.span, "give this policy its own `roles` line", checked.file)
+    return Diagnostic("PR501", f"role '{role.text}' {claimed_by}", role.span,
+                      "each role belongs to exactly one policy: remove it from one of them", checked.file)

@@ -31,7 +31,7 @@ def check_scoring(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink) ->
 
 def _weights(policy: ast.Policy, sink: DiagnosticSink) -> None:
     kpis = policy.kpis
-    if not kpis:
+    if not kpis or policy.is_base:  # a base's KPIs are weighed in each policy that extends it
         return
     total = sum((kpi.weight for kpi in kpis), Decimal(0))
     if total == 1:
@@ -42,9 +42,24 @@ def _weights(policy: ast.Policy, sink: DiagnosticSink) -> None:
     sink.report(
         "PR401",
         f"the KPI weights add up to {percent_text(total)}, not 100% ({terms})",
-        kpis[-1].weight_span,
+        _weights_span(policy),
         f"{direction} the weights by {difference} in total",
     )
+
+
+def _weights_span(policy: ast.Policy) -> ast.Span:
+    """Where the weights are said not to add up: the last KPI, or in a policy that extends
+    another, the last `kpi` or `remove kpi` of its own file (what changed the sum), else
+    its `extends` (a parent's weights are right on their own)."""
+    own = policy.span.file
+    if policy.extends is None:
+        return policy.kpis[-1].weight_span
+    changes = [statement for statement in policy.statements if statement.span.file == own and (
+        isinstance(statement, ast.Kpi) or (isinstance(statement, ast.Remove) and statement.kind == "kpi"))]
+    if not changes:
+        return policy.extends.span
+    last = max(changes, key=lambda statement: statement.span.start)
+    return last.weight_span if isinstance(last, ast.Kpi) else last.span
 
 
 def read_values(expression: ast.Expression, symbols: Symbols) -> list[str]:

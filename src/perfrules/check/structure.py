@@ -1,7 +1,8 @@
 """The structure pass: required and single statements, settings, block shapes, ranges.
 
 Everything here can be judged from one statement at a time, without knowing what
-names mean: ``version``/``roles``/``kpi`` present, ``period``/``language`` values,
+names mean: ``version``/``kpi`` present (``roles`` too, except that a policy without
+``roles`` is a base, only used through ``extends``, whose children complete it), ``period``/``language`` values,
 metric types and units, rule order inside blocks (``else`` last, ``measure`` first),
 points within 0..100, limits and weights that make sense, and the planned features
 that the grammar already accepts but perfrules does not evaluate yet.
@@ -61,9 +62,12 @@ def check_structure(policy: ast.Policy, sink: DiagnosticSink) -> None:
 
 
 def _required_and_single(policy: ast.Policy, sink: DiagnosticSink) -> None:
-    for kind, keyword in ((ast.Version, "version"), (ast.Roles, "roles"), (ast.Kpi, "kpi")):
+    # A base (no roles) is completed by the policies that extend it: each of them is
+    # checked with everything it inherits, version and KPIs included.
+    required = () if policy.is_base else ((ast.Version, "version"), (ast.Kpi, "kpi"))
+    for kind, keyword in required:
         if not policy.of_type(kind):
-            example = {"version": 'version "2026.11"', "roles": "roles agent", "kpi": 'kpi "name" weight 100% { ... }'}[keyword]
+            example = {"version": 'version "2026.11"', "kpi": 'kpi "name" weight 100% { ... }'}[keyword]
             sink.report("PR101", f"the policy has no `{keyword}` statement", policy.name.span, f"add one, for example: {example}")
     for kind, keyword in SINGLE_STATEMENTS.items():
         found = policy.of_type(kind)
@@ -72,8 +76,6 @@ def _required_and_single(policy: ast.Policy, sink: DiagnosticSink) -> None:
 
 
 def _planned(policy: ast.Policy, sink: DiagnosticSink) -> None:
-    if policy.extends is not None:
-        sink.report("PR103", "`extends` is planned but not available yet", policy.extends.span, "copy the rules you need into this policy for now")
     for statement in policy.statements:
         if isinstance(statement, ast.Award):
             sink.report("PR103", "`award` is planned but not available yet", statement.span, "use a swot strength note for now")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from decimal import Decimal
 
 from perfrules import ast
@@ -175,6 +176,7 @@ class _RunReport:
             "name": policy.name.value, "version": policy.version, "file": stamp.file,
             "sha256": (stamp.sha256 or "")[:12], "git_commit": (stamp.git_commit or "")[:10] or None,
             "git_dirty": stamp.git_dirty,
+            "extends": [Path(parent.file).name for parent in stamp.extends],  # the footer's "extends supervisor.perf"
         }
         self.generated = date.today().isoformat()
 
