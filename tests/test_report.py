@@ -82,7 +82,12 @@ def swot_boxes(text: str, language: str = "zh") -> dict[str, str]:
         places.append((start, start + len(heading)))
         start += len(heading)
     kinds = ["strength", "weakness", "opportunity", "threat"]
-    return {kind: flat[places[index][1]:places[index + 1][0]] for index, kind in enumerate(kinds)}
+    boxes = {kind: flat[places[index][1]:places[index + 1][0]] for index, kind in enumerate(kinds)}
+    # This period's facts (a red line hit, KPIs without data) stand above the boxes, in a place of their own.
+    facts_heading = "本期情况" if language == "zh" else "Thisperiod"
+    top = flat[flat.index(headings[0]):places[0][0]]
+    boxes["fact"] = top[top.index(facts_heading) + len(facts_heading):] if facts_heading in top else ""
+    return boxes
 
 
 def percent(value) -> str:
@@ -388,8 +393,12 @@ def test_example_packet_matches_evaluate(example, agent_id):
         assert policy["git_commit"][:10] in text
 
     # score, grade, rank, bonus exactly as evaluate gives them, in their boxes
+    # a vetoed agent's first page says why the rank and the bonus do not count
+    rank_note, bonus_note = ("一票否决,名次不计 ", "一票否决,无奖金") if result["veto"] else ("", "")
     assert_has(text, f"得分 {result['score']:.2f} 等级 {result['grade']} 名次 {result['rank']} / {result['rank_of']} "
-                     f"奖金 {money(result['bonus_total'])}")
+                     f"{rank_note}奖金 {money(result['bonus_total'])} {bonus_note}")
+    if not result["veto"]:
+        assert "名次不计" not in text
 
     # the KPI table: value with unit, thresholds as written, level, points, weight, weighted, status, reason
     # When a KPI is excluded the others' weights are scaled up: declared → effective weight, and
@@ -455,7 +464,8 @@ def test_example_derived_swot(example):
     text = pdf_text(out / PERIOD / "A001-任军.pdf")
     boxes = swot_boxes(text)
     reason = next(kpi["reason"] for kpi in results["A001"]["kpis"] if kpi["name"] == "顾客满意度")
-    assert has(boxes["weakness"], f"顾客满意度数据不足,本期不计分:{reason}")
+    assert has(boxes["fact"], f"顾客满意度数据不足,本期不计分:{reason}")
+    assert not has(boxes["weakness"], "数据不足")
     gap = Decimal("95") - Decimal(rows[("A001", PERIOD)]["resolution_rate"].rstrip("%"))
     assert has(boxes["opportunity"], f"问题解决率再提升 {gap:f} 个百分点即可达到优秀")
     assert has(boxes["strength"], "响应时间达到最高等级(优秀)")
@@ -467,9 +477,10 @@ def test_example_derived_swot(example):
     assert has(boxes["threat"], f"顾客满意度连续三个周期下滑({values})")
     assert has(boxes["weakness"], "顾客满意度处于最低等级(不合格)")
 
-    # A047: the serious complaint is a veto
+    # A047: the serious complaint is a veto: a fact of the period, never in the 风险 box
     boxes = swot_boxes(pdf_text(out / PERIOD / "A047-孙军.pdf"))
-    assert has(boxes["threat"], "触发一票否决:重大投诉一票否决")
+    assert has(boxes["fact"], "触发一票否决:重大投诉一票否决")
+    assert not has(boxes["threat"], "一票否决")
 
 
 def test_example_team_summary(example):
@@ -557,14 +568,14 @@ def test_substituted_and_excluded_kpis_show_their_reason(small):
     text = small_packet(small, "A004")
     assert_has(text, "顾客满意度 — csat >= 90% => excellent csat >= 85% => pass else => fail — 60.00 30% 18.00 "
                      f"替代计分 {substituted['reason']}")
-    assert has(swot_boxes(text)["weakness"], f"顾客满意度数据不足,按替代分计分:{substituted['reason']}")
+    assert has(swot_boxes(text)["fact"], f"顾客满意度数据不足,按替代分计分:{substituted['reason']}")
 
     excluded = next(kpi for kpi in small["results"]["A006"]["kpis"] if kpi["name"] == "处理时长")
     assert excluded["status"] == "excluded" and excluded["reason"]
     text = small_packet(small, "A006")
     assert_has(text, f"处理时长 — aht <= 6min => excellent aht <= 10min => pass else => fail — — 30% — 不计入 "
                      f"{excluded['reason']}")
-    assert has(swot_boxes(text)["weakness"], f"处理时长数据不足,本期不计分:{excluded['reason']}")
+    assert has(swot_boxes(text)["fact"], f"处理时长数据不足,本期不计分:{excluded['reason']}")
 
 
 @pytest.mark.parametrize("agent_id", ["A004", "A006"])
@@ -610,7 +621,9 @@ def test_derived_swot_lines(small):
     assert has(boxes["threat"], "距离一票否决「投诉红线」只差一次")                # one incident away (1, limit > 1)
 
     boxes = swot_boxes(small_packet(small, "A005"))
-    assert has(boxes["threat"], "触发一票否决:投诉红线")
+    # a red line hit is a fact of the period, not a threat (what may happen next)
+    assert has(boxes["fact"], "触发一票否决:投诉红线")
+    assert not has(boxes["threat"], "触发一票否决")
 
     boxes = swot_boxes(small_packet(small, "A007"))
     assert has(boxes["weakness"], "响应时间位于团队后 20%")                      # 83%, 7th of 8
@@ -749,12 +762,13 @@ def test_english_policy_packet(cx):
     text = pdf_text(cx["out"] / PERIOD / "CX03-Chloé Dubois.pdf")
     assert "Chloé Dubois" in text
     assert_has(text, "Red line (veto): Two upheld escalations → Unsatisfactory")
-    assert has(swot_boxes(text, "en")["threat"], "Red line hit: Two upheld escalations")
+    assert has(swot_boxes(text, "en")["fact"], "Red line hit: Two upheld escalations")
+    assert not has(swot_boxes(text, "en")["threat"], "Red line hit")
 
     text = pdf_text(cx["out"] / PERIOD / "CX04-Daniel Kim.pdf")
     reason = next(kpi["reason"] for kpi in results["CX04"]["kpis"] if kpi["status"] == "excluded")
     assert_has(text, f"excluded {reason}")
-    assert has(swot_boxes(text, "en")["weakness"], f"Customer satisfaction had too little data and was left out: {reason}")
+    assert has(swot_boxes(text, "en")["fact"], f"Customer satisfaction had too little data and was left out: {reason}")
 
 
 def test_english_team_summary(cx):
@@ -1189,3 +1203,25 @@ def test_notes_with_a_title_row_are_told_to_lose_it(small, run_cli, tmp_path):
     assert result.stderr == ("notes.xlsx:1: column B (the 2nd) has no header (hint: the notes' first row must name "
                              "agent_id, kind and text: delete the rows above it)\n"
                              "1 data problem: nothing was written\n")
+
+
+def test_top_of_a_pass_fail_scale_is_no_strength():
+    """Passing a KPI whose rules give only pass or fail is no distinction; the best of three
+    levels is (issue: every KPI at its best level read 'X 达到最高等级')."""
+    from perfrules.check import analyse_policy
+    from perfrules.parser import parse_policy
+    from perfrules.report.swot import KpiFacts, derive_swot, thresholds_for
+    from perfrules.source import SourceFile
+
+    text = ('policy "p" {\n version "1"\n roles agent\n metric csat: percent higher is better\n'
+            ' metric fcr: percent higher is better\n levels { excellent "优秀" = 100  pass "合格" = 80  fail "不合格" = 0 }\n'
+            ' kpi "满意度" weight 50% { csat >= 90% => excellent  csat >= 80% => pass  else => fail }\n'
+            ' kpi "解决率" weight 50% { fcr >= 90% => pass  else => fail }\n}\n')
+    policy = parse_policy(SourceFile("p.perf", text)).policy
+    model, problems = analyse_policy(policy, "p.perf", text)
+    assert problems == []
+    facts = [KpiFacts("满意度", "scored", Decimal(100), 1, "优秀", Decimal("0.95"), None, [], None),
+             KpiFacts("解决率", "scored", Decimal(80), 1, "合格", Decimal("0.95"), None, [], None)]
+    found = derive_swot("zh", facts, thresholds_for(model), [("红线", True, False)])
+    assert found["strength"] == ["满意度达到最高等级(优秀)"]
+    assert found["fact"] == ["触发一票否决:红线"] and found["threat"] == []

@@ -115,6 +115,9 @@ class AgentPacket:
     plans: list[dict]
     generated: str
     trend_periods: int = 0
+    facts: list[str] = field(default_factory=list)  # this period's facts: a red line hit, KPIs without data
+    rank_note: str | None = None  # why the rank does not count (a red line hit)
+    bonus_note: str | None = None
 
 
 @dataclass
@@ -247,6 +250,9 @@ class _RunReport:
             trends=self._trend_charts(agent),
             trend_periods=len(self.history[0]),
             swot={kind: swot[kind] for kind in KINDS},
+            facts=swot["fact"],
+            rank_note=self.t["veto_rank"] if result.veto else None,
+            bonus_note=self.t["veto_bonus"] if result.veto and result.bonus_total == 0 else None,
             plans=[plan.model_dump() for plan in result.plans],
             generated=self.generated,
         )

@@ -41,17 +41,25 @@ class KpiFacts:
 
 
 def derive_swot(language: str, kpis: list[KpiFacts], plans: dict, vetoes: list[tuple[str, bool, bool]]) -> dict[str, list[str]]:
-    """``plans`` maps KPI name to its :class:`KpiThresholds`; ``vetoes`` lists (name, hit, near)."""
-    found: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    """``plans`` maps KPI name to its :class:`KpiThresholds`; ``vetoes`` lists (name, hit, near).
+
+    Besides the four SWOT kinds, ``fact`` holds what happened this period and is not an
+    assessment: a red line hit, a KPI left out or substituted for want of data.  Threats are
+    what may happen next (a decline, a red line one incident away), never what already did.
+    A KPI at the top of its scale is a strength only when the scale has more than one level
+    above the lowest: passing a pass/fail KPI is no distinction.
+    """
+    found: dict[str, list[str]] = {kind: [] for kind in (*KINDS, "fact")}
     for kpi in kpis:
         thresholds = plans.get(kpi.name)
         if kpi.status == "excluded":
-            found["weakness"].append(sentence(language, "was_excluded", kpi=kpi.name, reason=kpi.reason))
+            found["fact"].append(sentence(language, "was_excluded", kpi=kpi.name, reason=kpi.reason))
             continue
         if kpi.status == "substituted":
-            found["weakness"].append(sentence(language, "was_substituted", kpi=kpi.name, reason=kpi.reason))
+            found["fact"].append(sentence(language, "was_substituted", kpi=kpi.name, reason=kpi.reason))
         best, lowest = (thresholds.best, thresholds.lowest) if thresholds else (None, None)
-        if kpi.status == "scored" and best is not None and best != lowest and kpi.points == best:
+        steps = thresholds.steps if thresholds else 0
+        if kpi.status == "scored" and best is not None and steps > 2 and kpi.points == best:
             found["strength"].append(sentence(language, "best_level", kpi=kpi.name, level=kpi.level_label or plain(best)))
         elif kpi.group_position and _in_share(kpi.group_position, best_end=True):
             found["strength"].append(sentence(language, "top_group", kpi=kpi.name))
@@ -72,7 +80,7 @@ def derive_swot(language: str, kpis: list[KpiFacts], plans: dict, vetoes: list[t
                 sentence(language, "improving" if trend > 0 else "declining", kpi=kpi.name, values=values))
     for name, hit, near in vetoes:
         if hit:
-            found["threat"].append(sentence(language, "veto_hit", name=name))
+            found["fact"].append(sentence(language, "veto_hit", name=name))
         elif near:
             found["threat"].append(sentence(language, "veto_near", name=name))
     return found
@@ -126,6 +134,7 @@ class KpiThresholds:
         outcomes = [points for _, points, _, _ in self.rules if points is not None]
         self.best = max(outcomes) if outcomes else None
         self.lowest = min(outcomes) if outcomes else None
+        self.steps = len(set(outcomes))  # distinct points the rules give: 2 is a pass/fail scale
 
     def next_level(self, value: Decimal, rule: int | None) -> tuple[Decimal, str] | None:
         """(distance, label) to the nearest rule with more points than rule ``rule`` (its ordinal), when close."""
