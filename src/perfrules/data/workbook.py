@@ -1,0 +1,264 @@
+"""Safety checks of an .xlsx workbook, made before and beside python-calamine's reading.
+
+A workbook is a zip archive of XML parts, and calamine trusts it: a cell at XFD1048576
+makes it allocate the whole rectangle up to there (a native abort, not an exception), a
+member that inflates to gigabytes is inflated, and a formula without a saved value or an
+error cell (``#DIV/0!``) reads as an empty cell, which perfrules would take for a missing
+value.  So :func:`check_archive` refuses a file that is not a zip, or whose members
+(really inflated here, whatever their headers claim) exceed :data:`MAX_UNCOMPRESSED` in all
+or inflate more than :data:`MAX_RATIO` times, before calamine opens it;
+:func:`scan_sheet` reads the chosen sheet's XML once, streaming and bounded, for cells
+beyond :data:`MAX_ROWS` x :data:`MAX_COLUMNS` or :data:`MAX_CELLS` (before calamine
+loads it) and for formula and error cells; :func:`merged_problems` reports merged cells,
+which calamine reads as one value and blanks.  The limits are documented in
+docs/evaluation.md (2.1, 3.1).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_UNCOMPRESSED = 1 << 30  # bytes: all the members inflated together (and the file itself)
+MAX_RATIO = 100  # inflated / compressed, for a member of more than RATIO_GRACE bytes (as Apache POI)
+RATIO_GRACE = 1 << 20
+MAX_MEMBERS = 10_000
+MAX_ROWS = 1_048_576  # Excel's own
+MAX_COLUMNS = 512
+MAX_CELLS = 5_000_000  # rows x columns from A1 to the farthest cell, and cell elements in the sheet
+MAX_ELEMENTS = 4 * MAX_CELLS  # XML elements of the sheet
+LIMITS = (f"at most {MAX_ROWS:,} rows, {MAX_COLUMNS} columns and {MAX_CELLS:,} cells are read, "
+          f"counted from A1")
+
+_CELL_REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
+_NUMBER = re.compile(r"[0-9]+")
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _problem(message: str, hint: str | None = None, row: int | None = None):
+    from perfrules.data.reading import DataFileProblem
+
+    return DataFileProblem(message, hint, row)
+
+
+def check_archive(path: Path) -> None:
+    """Refuse a file that is not a zip archive, or whose members inflate too far."""
+    if path.stat().st_size > MAX_UNCOMPRESSED:
+        raise _problem(f"the workbook is larger than {_size(MAX_UNCOMPRESSED)}")
+    try:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as handle:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise _problem(f"the workbook cannot be read: it holds {len(members):,} parts (at most {MAX_MEMBERS:,})")
+            declared = sum(member.file_size for member in members)
+            if declared > MAX_UNCOMPRESSED:
+                raise _problem(f"the workbook inflates to {_size(declared)} (at most {_size(MAX_UNCOMPRESSED)})")
+            for member in members:
+                _check_member(handle, member)
+    except zipfile.BadZipFile:
+        raise _problem("the workbook cannot be read: it is not an .xlsx file (not a zip archive)") from None
+    except (OSError, EOFError, struct.error, zlib.error) as error:
+        raise _problem(f"the workbook cannot be read: it is damaged ({error})") from None
+
+
+def _check_member(handle, member: zipfile.ZipInfo) -> None:
+    """Inflate ``member`` from the raw file (its headers may lie), counting what comes out."""
+    if member.file_size > RATIO_GRACE and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+        raise _problem(f"the workbook cannot be read: its part {member.filename!r} inflates "
+                       f"{member.file_size // max(member.compress_size, 1):,} times (at most {MAX_RATIO})")
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _problem(f"the workbook cannot be read: its part {member.filename!r} is compressed in a way "
+                       f"Excel does not write (method {member.compress_type})")
+    handle.seek(member.header_offset)
+    header = handle.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise _problem(f"the workbook cannot be read: it is damaged (part {member.filename!r})")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    handle.seek(member.header_offset + 30 + name_length + extra_length)
+    left = member.compress_size
+    inflated = 0
+    inflater = zlib.decompressobj(-15) if member.compress_type == zipfile.ZIP_DEFLATED else None
+    while left > 0:
+        chunk = handle.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        left -= len(chunk)
+        if inflater is None:
+            inflated += len(chunk)
+            continue
+        while chunk and not inflater.eof:
+            inflated += len(inflater.decompress(chunk, 1 << 20))
+            chunk = inflater.unconsumed_tail
+            if inflated > member.file_size:
+                break
+        if inflated > member.file_size or inflater.eof:
+            break
+    if inflated != member.file_size:
+        raise _problem(f"the workbook cannot be read: its part {member.filename!r} inflates to "
+                       f"{'more' if inflated > member.file_size else 'less'} than its header says")
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 30):g} GiB" if count >= 1 << 30 else f"{count / (1 << 20):.0f} MiB"
+
+
+def _parse(archive: zipfile.ZipFile, name: str, start) -> None:
+    """Stream the part ``name`` through expat, calling ``start(local name, attributes)``."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = lambda tag, attributes: start(tag.rpartition(" ")[2], attributes)
+    with archive.open(name) as stream:
+        while chunk := stream.read(1 << 20):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+
+def sheet_part(path: Path, index: int) -> str | None:
+    """The archive path of the ``index``-th sheet of the workbook (as calamine orders them)."""
+    sheets: list[str] = []
+    targets: dict[str, str] = {}
+
+    def workbook(tag, attributes):
+        if tag == "sheet":
+            sheets.append(attributes.get(f"{_RELATIONSHIPS} id", ""))
+
+    def relationships(tag, attributes):
+        if tag == "Relationship":
+            targets[attributes.get("Id", "")] = attributes.get("Target", "")
+
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        _parse(archive, "xl/workbook.xml", workbook)
+        _parse(archive, "xl/_rels/workbook.xml.rels", relationships)
+    if index >= len(sheets) or sheets[index] not in targets:
+        return None
+    target = targets[sheets[index]]
+    part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    return part if part in names else None
+
+
+@dataclass(frozen=True)
+class BadCell:
+    row: int  # 1-based, as Excel shows it
+    column: int  # 0-based
+    message: str
+
+
+def scan_sheet(path: Path, part: str, sheet: str) -> list[BadCell]:
+    """Formula cells without a saved value and error cells of the sheet; raise a problem when
+    the sheet's cells lie beyond the limits (before calamine makes a rectangle of them)."""
+    from xml.parsers import expat
+
+    bad: list[BadCell] = []
+    state = {"row": 0, "column": -1, "cells": 0, "elements": 0, "width": 0, "height": 0}
+    cell: dict = {}
+
+    def too_large(reference: str):
+        raise _problem(f"the sheet '{sheet}' reaches cell {reference}: {LIMITS}",
+                       "delete the rows and columns beyond the data, or copy the data to a new sheet")
+
+    def start(tag, attributes):
+        state["elements"] += 1
+        if state["elements"] > MAX_ELEMENTS:
+            raise _problem(f"the sheet '{sheet}' has more than {MAX_ELEMENTS:,} XML elements: {LIMITS}")
+        if tag == "row":
+            number = attributes.get("r")
+            state["row"] = int(number) if number and _NUMBER.fullmatch(number) else state["row"] + 1
+            state["column"] = -1
+            if state["row"] > MAX_ROWS:
+                too_large(f"A{state['row']}")
+        elif tag == "c":
+            state["cells"] += 1
+            if state["cells"] > MAX_CELLS:
+                raise _problem(f"the sheet '{sheet}' has more than {MAX_CELLS:,} cells: {LIMITS}")
+            reference = attributes.get("r")
+            found = _CELL_REFERENCE.fullmatch(reference) if reference else None
+            if found:
+                if len(found.group(1)) > 3 or len(found.group(2)) > 7:
+                    too_large(reference[:20])
+                state["column"] = _column_index(found.group(1))
+                state["row"] = int(found.group(2))
+            elif reference:
+                raise _problem(f"the workbook cannot be read: the sheet '{sheet}' has a cell named "
+                               f"'{reference[:20]}', which is no cell reference like B5")
+            else:
+                state["column"] += 1
+            cell.clear()
+            cell.update(type=attributes.get("t", "n"), formula=False, value=None, content=False)
+        elif tag == "f" and cell:
+            cell["formula"] = True
+        elif tag in ("v", "is") and cell:
+            cell["content"] = True
+            if tag == "v":
+                cell["value"] = ""
+                parser.CharacterDataHandler = text
+
+    def text(data):
+        cell["value"] += data
+
+    def end(tag):
+        tag = tag.rpartition(" ")[2]
+        if tag == "v":
+            parser.CharacterDataHandler = None
+        elif tag == "c" and cell:
+            _end_cell()
+
+    def _end_cell():
+        row, column = state["row"], state["column"]
+        if cell["content"] or cell["formula"]:
+            height, width = max(state["height"], row), max(state["width"], column + 1)
+            if row > MAX_ROWS or width > MAX_COLUMNS or height * width > MAX_CELLS:
+                from perfrules.data.reading import column_letter
+
+                too_large(f"{column_letter(column)}{row}")
+            state["height"], state["width"] = height, width
+        value = (cell["value"] or "").strip()
+        if cell["type"] == "e":
+            bad.append(BadCell(row, column, f"the cell holds the error {value[:40] or '(no text)'}"))
+        elif cell["formula"] and not value and cell["type"] not in ("str", "inlineStr"):
+            bad.append(BadCell(row, column, "the cell is a formula with no saved value "
+                                            "(open and save the file in Excel, or paste values)"))
+        cell.clear()
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartElementHandler = lambda tag, attributes: start(tag.rpartition(" ")[2], attributes)
+    parser.EndElementHandler = end
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+            while chunk := stream.read(1 << 20):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as error:
+        raise _problem(f"the workbook cannot be read: the sheet '{sheet}' is not valid XML ({error})") from None
+    return bad
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
+def merged_problems(ranges, header_row: int) -> list[tuple[int, str]]:
+    """(row, message) for every merged range from the header row down (a title above may be merged)."""
+    from perfrules.data.reading import column_letter
+
+    found = []
+    for (first_row, first_column), (last_row, last_column) in ranges or ():
+        if last_row + 1 < header_row:
+            continue
+        if first_row == last_row:
+            what = f"columns {column_letter(first_column)}:{column_letter(last_column)} are"
+        else:
+            what = (f"cells {column_letter(first_column)}{first_row + 1}:{column_letter(last_column)}{last_row + 1} "
+                    f"are")
+        found.append((first_row + 1, f"{what} merged (unmerge them: each agent needs its own value)"))
+    return found
