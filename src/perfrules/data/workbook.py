@@ -104,7 +104,9 @@ def _check_member(handle, member: zipfile.ZipInfo) -> None:
 
 
 def _size(count: int) -> str:
-    return f"{count / (1 << 30):g} GiB" if count >= 1 << 30 else f"{count / (1 << 20):.0f} MiB"
+    """``3 GiB``, ``1.5 GiB``, ``200 MiB`` (to a tenth)."""
+    unit, name = (1 << 30, "GiB") if count >= 1 << 30 else (1 << 20, "MiB")
+    return f"{count / unit:.1f}".rstrip("0").rstrip(".") + " " + name
 
 
 def _parse(archive: zipfile.ZipFile, name: str, start) -> None:
