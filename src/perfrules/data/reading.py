@@ -538,7 +538,7 @@ def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
     elif sheet not in names:
         raise DataArgumentProblem(f"the workbook has no sheet '{sheet}'", "sheets: " + ", ".join(names))
     try:
-        part = checks.sheet_part(path, names.index(sheet))
+        part = checks.sheet_part(path, sheet)
     except Exception as error:  # a damaged workbook.xml or its relationships
         raise DataFileProblem(f"the workbook cannot be read: {_first_line(str(error))}") from None
     if part is None:

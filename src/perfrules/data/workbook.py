@@ -121,14 +121,14 @@ def _parse(archive: zipfile.ZipFile, name: str, start) -> None:
         parser.Parse(b"", True)
 
 
-def sheet_part(path: Path, index: int) -> str | None:
-    """The archive path of the ``index``-th sheet of the workbook (as calamine orders them)."""
-    sheets: list[str] = []
+def sheet_part(path: Path, name: str) -> str | None:
+    """The archive path of the sheet called ``name`` (None when the workbook does not say)."""
+    sheets: dict[str, str] = {}
     targets: dict[str, str] = {}
 
     def workbook(tag, attributes):
         if tag == "sheet":
-            sheets.append(attributes.get(f"{_RELATIONSHIPS} id", ""))
+            sheets.setdefault(attributes.get("name", ""), attributes.get(f"{_RELATIONSHIPS} id", ""))
 
     def relationships(tag, attributes):
         if tag == "Relationship":
@@ -138,9 +138,9 @@ def sheet_part(path: Path, index: int) -> str | None:
         names = set(archive.namelist())
         _parse(archive, "xl/workbook.xml", workbook)
         _parse(archive, "xl/_rels/workbook.xml.rels", relationships)
-    if index >= len(sheets) or sheets[index] not in targets:
+    if sheets.get(name) not in targets:
         return None
-    target = targets[sheets[index]]
+    target = targets[sheets[name]]
     part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
     return part if part in names else None
 
