@@ -66,6 +66,7 @@ import math
 import os
 import re
 import unicodedata
+import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -1097,8 +1098,21 @@ def typed_workbooks(draw):
         expected.append(f"data.xlsx:{first}: columns F:G are merged (unmerge them: each agent needs its own value)")
     out = io.BytesIO()
     workbook.save(out)
-    table = csv_text(headers, [[str(value) for value in row] for row in rows]) + f"(merged {merged}, hidden first sheet {hidden})"
-    return out.getvalue(), expected, table
+    data = out.getvalue()
+    exact = draw(st.booleans())
+    if exact:  # a comment in the sheet: read by the exact scan, not the quick one (perfrules.data.workbook)
+        source = zipfile.ZipFile(io.BytesIO(data))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as changed:
+            for info in source.infolist():
+                part = source.read(info.filename)
+                if info.filename.startswith("xl/worksheets/"):
+                    part = part.replace(b"<sheetData>", b"<sheetData><!-- exact -->")
+                changed.writestr(info.filename, part)
+        data = out.getvalue()
+    table = (csv_text(headers, [[str(value) for value in row] for row in rows])
+             + f"(merged {merged}, hidden first sheet {hidden}, exact scan {exact})")
+    return data, expected, table
 
 
 @settings(max_examples=examples(30), **FUZZ_SETTINGS)

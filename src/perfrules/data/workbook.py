@@ -155,39 +155,51 @@ class BadCell:
 # The quick scan's patterns start with a literal, which Python's re searches for fast.
 _QUICK_ROWS = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
 _QUICK_COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})')
-# Formulas (any whitespace after the name), error cells, DTDs, prefixed tags: the exact scan.
-_QUICK_SPECIAL = (b"<f>", b"<f ", b"<f/", b"<f\t", b"<f\n", b"<f\r", b'"e"', b"'e'", b"<!", b":c", b":f")
+# DTDs, comments and CDATA, prefixed tags, single-quoted types: the exact scan.
+_QUICK_ODD = (b"<!", b":c", b":f", b"'e'", b"t='")
+# Formulas (any whitespace after the name) and error cells: looked at one by one.
+_QUICK_SPECIAL = re.compile(rb'<f[\s/>]|\bt="e"')
+_QUICK_FORMULA = re.compile(rb"<f[\s/>]")
+_QUICK_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(.*?)</c>', re.S)
+_QUICK_TYPE = re.compile(rb'\bt="([^"]*)"')
+_QUICK_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_QUICK_WINDOW = 64 << 20  # bytes of rows held at once; a longer row goes to the exact scan
 
 
 def scan_sheet(path: Path, part: str, sheet: str) -> list[BadCell]:
     """Formula cells without a saved value and error cells of the sheet; raise a problem when
     the sheet's cells lie beyond the limits (before calamine makes a rectangle of them).
 
-    Most sheets hold no formula, no error and only cells named by reference: a scan of the
-    bytes with regular expressions sees that, and where the farthest cell is, in C's time;
-    any other sheet is parsed exactly by expat (slower: a Python call per element)."""
-    extent = _quick_extent(path, part)
-    if extent is not None:
-        height, width, cells = extent
-        if height > MAX_ROWS or width > MAX_COLUMNS or height * width > MAX_CELLS or cells > MAX_CELLS:
-            return _exact_scan(path, part, sheet)  # it names the cell beyond the limits
-        return []
-    return _exact_scan(path, part, sheet)
+    Most sheets are plain XML whose cells are named by reference: regular expressions over
+    the bytes find where the farthest cell is in C's time, and look at the formula and error
+    cells one by one; any other sheet is parsed exactly by expat (slower: a Python call per
+    element)."""
+    quick = _quick_scan(path, part)
+    if quick is None:
+        return _exact_scan(path, part, sheet)
+    height, width, cells, bad = quick
+    if cells > MAX_CELLS:
+        raise _problem(f"the sheet '{sheet}' has more than {MAX_CELLS:,} cells: {LIMITS}")
+    if height > MAX_ROWS or width > MAX_COLUMNS or height * width > MAX_CELLS:
+        return _exact_scan(path, part, sheet)  # empty cells count here: it finds the cell beyond
+    return bad
 
 
-def _quick_extent(path: Path, part: str) -> tuple[int, int, int] | None:
-    """(rows, columns, cells) of a sheet without formulas, errors, DTDs, prefixed tags, or cells
-    whose reference is not their first attribute; None for any other sheet."""
+def _quick_scan(path: Path, part: str) -> tuple[int, int, int, list[BadCell]] | None:
+    """(rows, columns, cells, bad cells) of a plain sheet; None for any other."""
     height = cells = 0
     columns: set[bytes] = set()
+    bad: list[BadCell] = []
     tail = b""
     with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
         while True:
             chunk = stream.read(1 << 22)
             data = tail + chunk
-            cut = data.rfind(b">") + 1 if chunk else len(data)  # whole tags only, the rest next time
+            cut = data.rfind(b"</row>") + 6 if chunk else len(data)  # whole rows, the rest next time
+            if cut < 6:
+                cut = 0
             data, tail = data[:cut], data[cut:]
-            if any(special in data for special in _QUICK_SPECIAL):
+            if len(tail) > _QUICK_WINDOW or any(odd in data for odd in _QUICK_ODD):
                 return None
             rows = _QUICK_ROWS.findall(data)
             count = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>") + data.count(b"<c\t") + \
@@ -195,13 +207,48 @@ def _quick_extent(path: Path, part: str) -> tuple[int, int, int] | None:
             if count != len(rows):
                 return None
             cells += count
+            if cells > MAX_CELLS:
+                return 0, 0, cells, bad
             if rows:
                 columns.update(_QUICK_COLUMNS.findall(data))
                 height = max(height, max(map(int, rows)))
+            if _QUICK_SPECIAL.search(data) and not _special_cells(data, bad):
+                return None
             if not chunk:
                 break
     width = max((_column_index(letters.decode()) + 1 for letters in columns), default=0)
-    return height, width, cells
+    return height, width, cells, bad
+
+
+def _special_cells(data: bytes, bad: list[BadCell]) -> bool:
+    """Add the formula cells without a value and the error cells of ``data`` (whole rows) to
+    ``bad``; False when one of them is not a cell as the quick scan knows them."""
+    seen = set()
+    for found in _QUICK_SPECIAL.finditer(data):
+        start = data.rfind(b'<c r="', 0, found.start())
+        if start in seen:
+            continue
+        seen.add(start)
+        cell = _QUICK_CELL.match(data, start) if start >= 0 else None
+        if cell is None or cell.end() < found.end() or b"<c " in cell.group(4):
+            return False
+        letters, digits, attributes, inner = cell.groups()
+        kind = _QUICK_TYPE.search(attributes)
+        kind = kind.group(1) if kind else b"n"
+        value = _QUICK_VALUE.search(inner)
+        text = value.group(1).decode("utf-8", "replace").strip() if value else ""
+        message = _bad_cell_message(kind.decode("utf-8", "replace"), _QUICK_FORMULA.search(inner) is not None, text)
+        if message:
+            bad.append(BadCell(int(digits), _column_index(letters.decode()), message))
+    return True
+
+
+def _bad_cell_message(kind: str, formula: bool, value: str) -> str | None:
+    if kind == "e":
+        return f"the cell holds the error {value[:40] or '(no text)'}"
+    if formula and not value and kind not in ("str", "inlineStr"):
+        return "the cell is a formula with no saved value (open and save the file in Excel, or paste values)"
+    return None
 
 
 def _exact_scan(path: Path, part: str, sheet: str) -> list[BadCell]:
@@ -223,8 +270,6 @@ def _exact_scan(path: Path, part: str, sheet: str) -> list[BadCell]:
             number = attributes.get("r")
             state["row"] = int(number) if number and _NUMBER.fullmatch(number) else state["row"] + 1
             state["column"] = -1
-            if state["row"] > MAX_ROWS:
-                too_large(f"A{state['row']}")
         elif tag == "c":
             state["cells"] += 1
             if state["cells"] > MAX_CELLS:
@@ -270,12 +315,9 @@ def _exact_scan(path: Path, part: str, sheet: str) -> list[BadCell]:
 
                 too_large(f"{column_letter(column)}{row}")
             state["height"], state["width"] = height, width
-        value = (cell["value"] or "").strip()
-        if cell["type"] == "e":
-            bad.append(BadCell(row, column, f"the cell holds the error {value[:40] or '(no text)'}"))
-        elif cell["formula"] and not value and cell["type"] not in ("str", "inlineStr"):
-            bad.append(BadCell(row, column, "the cell is a formula with no saved value "
-                                            "(open and save the file in Excel, or paste values)"))
+        message = _bad_cell_message(cell["type"], cell["formula"], (cell["value"] or "").strip())
+        if message:
+            bad.append(BadCell(row, column, message))
         cell.clear()
 
     parser = expat.ParserCreate(namespace_separator=" ")
