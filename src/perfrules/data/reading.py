@@ -509,6 +509,9 @@ def _without_surrogates(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in text) else text
 
 
+_NOT_OURS = (KeyboardInterrupt, SystemExit, GeneratorExit)  # SIGTERM's Terminated is a SystemExit
+
+
 def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
     """The headers, the rows below them and the preview of a sheet (the first visible one
     without ``sheet``); formula cells without a saved value, error cells and merged cells are
@@ -524,7 +527,9 @@ def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
         workbook = CalamineWorkbook.from_path(str(path))
         names = workbook.sheet_names
         sheets = workbook.sheets_metadata
-    except Exception as error:
+    except _NOT_OURS:
+        raise
+    except BaseException as error:  # a panic in calamine is a BaseException (pyo3's PanicException)
         raise DataFileProblem(f"the workbook cannot be read: {_first_line(str(error))}") from None
     if sheet is None:
         if not names:
@@ -548,7 +553,9 @@ def _xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
         loaded = workbook.get_sheet_by_name(sheet)
         rows = loaded.to_python(skip_empty_area=False)
         merged = loaded.merged_cell_ranges
-    except Exception as error:
+    except _NOT_OURS:
+        raise
+    except BaseException as error:
         raise DataFileProblem(f"the workbook cannot be read: {_first_line(str(error))}") from None
     preview = _trimmed([[cell_text(cell) for cell in row] for row in rows[:header_row + PREVIEW_ROWS]])
     headers = list(preview[header_row - 1]) if len(preview) >= header_row else []

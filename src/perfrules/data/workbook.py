@@ -81,7 +81,7 @@ def _check_member(handle, member: zipfile.ZipInfo) -> None:
     name_length, extra_length = struct.unpack("<HH", header[26:30])
     handle.seek(member.header_offset + 30 + name_length + extra_length)
     left = member.compress_size
-    inflated = 0
+    inflated = crc = 0
     inflater = zlib.decompressobj(-15) if member.compress_type == zipfile.ZIP_DEFLATED else None
     while left > 0:
         chunk = handle.read(min(left, 1 << 20))
@@ -90,9 +90,12 @@ def _check_member(handle, member: zipfile.ZipInfo) -> None:
         left -= len(chunk)
         if inflater is None:
             inflated += len(chunk)
+            crc = zlib.crc32(chunk, crc)
             continue
         while chunk and not inflater.eof:
-            inflated += len(inflater.decompress(chunk, 1 << 20))
+            out = inflater.decompress(chunk, 1 << 20)
+            inflated += len(out)
+            crc = zlib.crc32(out, crc)
             chunk = inflater.unconsumed_tail
             if inflated > member.file_size:
                 break
@@ -101,6 +104,8 @@ def _check_member(handle, member: zipfile.ZipInfo) -> None:
     if inflated != member.file_size:
         raise _problem(f"the workbook cannot be read: its part {member.filename!r} inflates to "
                        f"{'more' if inflated > member.file_size else 'less'} than its header says")
+    if crc != member.CRC:
+        raise _problem(f"the workbook cannot be read: it is damaged (part {member.filename!r} fails its checksum)")
 
 
 def _size(count: int) -> str:
@@ -167,6 +172,14 @@ _QUICK_WINDOW = 64 << 20  # bytes of rows held at once; a longer row goes to the
 
 
 def scan_sheet(path: Path, part: str, sheet: str) -> list[BadCell]:
+    """:func:`_scan_sheet`, a damaged archive said in a line."""
+    try:
+        return _scan_sheet(path, part, sheet)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as error:
+        raise _problem(f"the workbook cannot be read: it is damaged ({error})") from None
+
+
+def _scan_sheet(path: Path, part: str, sheet: str) -> list[BadCell]:
     """Formula cells without a saved value and error cells of the sheet; raise a problem when
     the sheet's cells lie beyond the limits (before calamine makes a rectangle of them).
 
@@ -268,7 +281,10 @@ def _exact_scan(path: Path, part: str, sheet: str) -> list[BadCell]:
             raise _problem(f"the sheet '{sheet}' has more than {MAX_ELEMENTS:,} XML elements: {LIMITS}")
         if tag == "row":
             number = attributes.get("r")
-            state["row"] = int(number) if number and _NUMBER.fullmatch(number) else state["row"] + 1
+            if number and _NUMBER.fullmatch(number):  # beyond any limit when too long for an int
+                state["row"] = int(number) if len(number) <= 9 else 10 ** 9
+            else:
+                state["row"] += 1
             state["column"] = -1
         elif tag == "c":
             state["cells"] += 1
