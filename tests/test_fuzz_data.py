@@ -25,7 +25,8 @@ CliRunner (exceptions caught, so that a failure shows the input):
 4. workbooks written by openpyxl with cells of every Excel type (numbers, text, formulas
    without a saved value, error cells, empty cells, dates, times, durations, booleans),
    sometimes merged cells or a hidden first sheet: each formula, error and merge must be
-   its own problem line (docs/evaluation.md 3.1).
+   its own problem line (docs/evaluation.md 3.1); and workbooks with a few bytes of an XML
+   part or of the archive replaced.
 
 Every run must end with exit code 0 or 3 and no exception. On exit 3 stdout is empty,
 every stderr line but the last is ``data.csv:ROW: ...`` or ``data.csv: ...``, their
@@ -51,7 +52,7 @@ Hypothesis runs derandomized (the same examples every run, for CI) without an ex
 database; ``PERFRULES_FUZZ_RANDOM=1`` explores new examples each run,
 ``PERFRULES_FUZZ_SCALE=10`` runs ten times as many, and ``PERFRULES_FUZZ_SHRINK=0``
 reports failures without shrinking them (much faster when hunting). The file takes
-about 40 s on 2 cores; ``pytest --hypothesis-show-statistics`` shows how the examples ended.
+about 50 s on 2 cores; ``pytest --hypothesis-show-statistics`` shows how the examples ended.
 
 The edge cases these fuzzers found are replayed by the deterministic tests at the end
 (``test_found_by_fuzzing_...``): add each new one there.
@@ -60,6 +61,7 @@ The edge cases these fuzzers found are replayed by the deterministic tests at th
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -1126,6 +1128,60 @@ def test_typed_xlsx_cells(workdir, book):
     if expected:
         assert result.exit_code == 3
         assert sorted(result.stderr.splitlines()[:-1]) == sorted(expected), f"{table}\n{result.stderr}"
+
+
+@functools.lru_cache(maxsize=1)
+def small_workbook() -> dict[str, bytes]:
+    """The parts of a workbook with a formula, an error cell and a merged range."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    good = "A001,张三,agent,T1,2026-11,92%,91%,25,96%,00:08:30,6,0,0,8000".split(",")
+    for row in ([name for name, _ in AFTER_SALES_COLUMNS], good, ["A002", "=B2", *good[2:]]):
+        sheet.append(row)
+    sheet["G3"] = "#N/A"
+    sheet.merge_cells("B2:C2")
+    out = io.BytesIO()
+    workbook.save(out)
+    source = zipfile.ZipFile(out)
+    return {info.filename: source.read(info.filename) for info in source.infolist()}
+
+
+XML_BITS = [b"<", b">", b"/", b"=", b'"', b"#", b"0", b"9", b"A", b"XFD", b"1048576", b" r=", b" t=", b'"e"', b"<f>",
+            b"<v>", b"</c>", b"<c>", b"x:", b"<!--", b"<!DOCTYPE", b"&", b"\xff", b"\x00", b""]
+
+
+@st.composite
+def damaged_workbooks(draw) -> bytes:
+    """A workbook with a few bytes of one XML part replaced (the archive stays a good zip), or
+    a few bytes of the archive itself."""
+    if draw(st.integers(0, 3)):
+        name = draw(st.sampled_from(sorted(small_workbook())))
+        data = bytearray(small_workbook()[name])
+        for _ in range(draw(st.integers(1, 4))):
+            where = draw(st.integers(0, len(data) - 1))
+            data[where:where + draw(st.integers(0, 3))] = draw(st.sampled_from(XML_BITS))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part, content in small_workbook().items():
+                archive.writestr(part, bytes(data) if part == name else content)
+        return out.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part, content in small_workbook().items():
+            archive.writestr(part, content)
+    data = bytearray(out.getvalue())
+    for _ in range(draw(st.integers(1, 4))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
+
+
+@settings(max_examples=examples(30), **FUZZ_SETTINGS)
+@given(data=damaged_workbooks())
+def test_damaged_workbooks(workdir, data):
+    result = run_evaluate(workdir, AFTER_SALES, "data.xlsx", data)
+    judge(result, "data.xlsx", data, fuzz=True)
 
 
 # ---- edge cases the fuzzers found: replayed on every run ----------------------------------
