@@ -62,7 +62,9 @@ def check_archive(path: Path) -> None:
                 _check_member(handle, member)
     except zipfile.BadZipFile:
         raise _problem("the workbook cannot be read: it is not an .xlsx file (not a zip archive)") from None
-    except (OSError, EOFError, struct.error, zlib.error) as error:
+    except OSError as error:  # not permitted, an I/O error
+        raise _problem(f"the workbook cannot be read: {error.strerror or error}") from None
+    except (EOFError, struct.error, zlib.error) as error:
         raise _problem(f"the workbook cannot be read: it is damaged ({error})") from None
 
 
