@@ -193,6 +193,19 @@ def _claim_size(archive: bytes, name: str, size: int) -> bytes:
     return bytes(data)
 
 
+def test_a_part_twice_is_refused(tmp_path):
+    # Python's zipfile reads the last copy, another reader may read the first: the checks
+    # would look at one sheet and calamine read the other (with a cell at XFD1048576).
+    data = tmp_path / "data.xlsx"
+    workbook(data, [HEADERS, ["A1", "张三", *ROW]])
+    with zipfile.ZipFile(data, "a") as archive:
+        archive.writestr(SHEET.upper().replace("XL/", "xl/"), b"<worksheet/>")
+    result = run_child(tmp_path, "evaluate", POLICY, "data.xlsx")
+    assert (result.returncode, result.stderr) == (
+        3, "data.xlsx: the workbook cannot be read: it holds the part 'xl/WORKSHEETS/SHEET1.XML' twice\n"
+           "1 data problem: nothing was written\n")
+
+
 def test_a_file_that_is_not_a_zip_is_a_clean_problem(run_cli, tmp_path):
     (tmp_path / "data.xlsx").write_text("agent_id,period\nA1,2026-11\n", encoding="utf-8")
     assert_problems(run_cli("evaluate", POLICY, "data.xlsx", cwd=tmp_path),

@@ -55,6 +55,11 @@ def check_archive(path: Path) -> None:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
                 raise _problem(f"the workbook cannot be read: it holds {len(members):,} parts (at most {MAX_MEMBERS:,})")
+            seen: set[str] = set()
+            for member in members:  # this scan and calamine might read two different copies
+                if member.filename.lower() in seen:
+                    raise _problem(f"the workbook cannot be read: it holds the part {member.filename!r} twice")
+                seen.add(member.filename.lower())
             declared = sum(member.file_size for member in members)
             if declared > MAX_UNCOMPRESSED:
                 raise _problem(f"the workbook inflates to {_size(declared)} (at most {_size(MAX_UNCOMPRESSED)})")
