@@ -1137,7 +1137,7 @@ def small_workbook() -> dict[str, bytes]:
 
     workbook = Workbook()
     sheet = workbook.active
-    good = "A001,张三,agent,T1,2026-11,92%,91%,25,96%,00:08:30,6,0,0,8000".split(",")
+    good = ["A001", "张三", "agent", "T1", "2026-11", "92%", "91%", "25", "96%", "00:08:30", "6", "0", "0", "8000"]
     for row in ([name for name, _ in AFTER_SALES_COLUMNS], good, ["A002", "=B2", *good[2:]]):
         sheet.append(row)
     sheet["G3"] = "#N/A"

@@ -172,9 +172,9 @@ _QUICK_ODD = (b"<!", b":c", b":f", b"'e'", b"t='")
 # Formulas (any whitespace after the name) and error cells: looked at one by one.
 _QUICK_SPECIAL = re.compile(rb'<f[\s/>]|\bt="e"')
 _QUICK_FORMULA = re.compile(rb"<f[\s/>]")
-_QUICK_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(.*?)</c>', re.S)
+_QUICK_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"([^>]*)>(.*?)</c>', re.DOTALL)
 _QUICK_TYPE = re.compile(rb'\bt="([^"]*)"')
-_QUICK_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_QUICK_VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
 _QUICK_WINDOW = 64 << 20  # bytes of rows held at once; a longer row goes to the exact scan
 
 
