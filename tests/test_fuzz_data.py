@@ -21,7 +21,12 @@ CliRunner (exceptions caught, so that a failure shows the input):
    field too many or too few;
 3. random bytes as ``data.csv`` (and text encoded in GB18030, UTF-16, UTF-32, Big5 or
    UTF-8 with BOM, cut short, with NUL bytes), random text and random JSON documents as
-   ``data.json`` / ``data.jsonl``.
+   ``data.json`` / ``data.jsonl``;
+4. workbooks written by openpyxl with cells of every Excel type (numbers, text, formulas
+   without a saved value, error cells, empty cells, dates, times, durations, booleans),
+   sometimes merged cells or a hidden first sheet: each formula, error and merge must be
+   its own problem line (docs/evaluation.md 3.1); and workbooks with a few bytes of an XML
+   part or of the archive replaced.
 
 Every run must end with exit code 0 or 3 and no exception. On exit 3 stdout is empty,
 every stderr line but the last is ``data.csv:ROW: ...`` or ``data.csv: ...``, their
@@ -47,7 +52,7 @@ Hypothesis runs derandomized (the same examples every run, for CI) without an ex
 database; ``PERFRULES_FUZZ_RANDOM=1`` explores new examples each run,
 ``PERFRULES_FUZZ_SCALE=10`` runs ten times as many, and ``PERFRULES_FUZZ_SHRINK=0``
 reports failures without shrinking them (much faster when hunting). The file takes
-about 40 s on 2 cores; ``pytest --hypothesis-show-statistics`` shows how the examples ended.
+about 50 s on 2 cores; ``pytest --hypothesis-show-statistics`` shows how the examples ended.
 
 The edge cases these fuzzers found are replayed by the deterministic tests at the end
 (``test_found_by_fuzzing_...``): add each new one there.
@@ -56,12 +61,14 @@ The edge cases these fuzzers found are replayed by the deterministic tests at th
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
 import os
 import re
 import unicodedata
+import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -1011,6 +1018,170 @@ def test_random_json_lines(workdir, text):
     data = text.encode("utf-8")
     result = run_evaluate(workdir, AFTER_SALES, "data.jsonl", data)
     judge(result, "data.jsonl", data, fuzz=True)
+
+
+# ---- 4. workbooks with cells of every Excel type ----------------------------------------------
+
+XLSX_ERRORS = ["#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"]
+FORMULA_MESSAGE = "the cell is a formula with no saved value (open and save the file in Excel, or paste values)"
+
+
+@st.composite
+def typed_xlsx_cells(draw, special: bool = True):
+    """(value for openpyxl, what perfrules must say about it or None): numbers, text, formulas
+    (openpyxl saves no value for them) and error cells when ``special``, empty cells, dates,
+    times, durations, booleans."""
+    import datetime
+
+    kinds = ["number", "number", "text", "text", "empty", "date", "time", "bool", "duration"]
+    kind = draw(st.sampled_from(kinds + ["formula", "error"] if special else kinds))
+    if kind == "number":
+        return draw(st.one_of(st.integers(-10**15, 10**15), st.floats(allow_nan=False, allow_infinity=False),
+                              st.sampled_from([0.92, 1, 0, 8000, 1e12, 1e300, -1, 0.5]))), None
+    if kind == "text":
+        return draw(st.one_of(st.sampled_from(EDGE_CELLS + MONTH_SPELLINGS), numberish)).lstrip("=#") or None, None
+    if kind == "formula":
+        return "=" + draw(st.sampled_from(["A1*2", "1/0", "SUM(B2:C3)", 'IF(1,"","x")', "NOW()"])), FORMULA_MESSAGE
+    if kind == "error":
+        error = draw(st.sampled_from(XLSX_ERRORS))
+        return error, f"the cell holds the error {error}"
+    if kind == "date":
+        return draw(st.dates(datetime.date(1900, 3, 1), datetime.date(9999, 12, 31))), None
+    if kind == "time":
+        return draw(st.times()), None
+    if kind == "duration":
+        return datetime.timedelta(seconds=draw(st.integers(0, 10**7))), None
+    if kind == "bool":
+        return draw(st.booleans()), None
+    return None, None
+
+
+@st.composite
+def typed_workbooks(draw):
+    """A workbook of the after-sales columns whose cells are drawn from typed_xlsx_cells (the
+    ids, periods and roles mostly valid), sometimes with merged cells or a hidden first sheet;
+    and the lines that the formula and error cells must give."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    headers = [name for name, _ in AFTER_SALES_COLUMNS]
+    rows, expected = [], []
+    special = draw(st.booleans())  # else every example would stop at a formula or an error
+    for number in range(2, 2 + draw(st.integers(1, 5))):
+        row = []
+        for column, (header, kind) in enumerate(AFTER_SALES_COLUMNS):
+            if kind in ("id", "role", "period") and draw(st.integers(0, 4)):
+                value, message = {"id": f"A{number}", "role": "agent", "period": "2026-11"}[kind], None
+            else:
+                value, message = draw(typed_xlsx_cells(special))
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # Excel cannot hold control characters
+            row.append(value)
+            if message:
+                expected.append(f"data.xlsx:{number}: column {header}: {message}")
+        rows.append(row)
+    workbook = Workbook()
+    sheet = workbook.active
+    hidden = draw(st.booleans())
+    if hidden:
+        sheet.title = "lookup"
+        sheet.append(["code"])
+        sheet.sheet_state = "hidden"
+        sheet = workbook.create_sheet("十一月")
+        workbook.active = 1
+    for row in [headers, *rows]:
+        sheet.append(row)
+    merged = None
+    if draw(st.integers(0, 4)) == 0:
+        first = draw(st.integers(2, len(rows) + 1))
+        merged = f"F{first}:G{first}"
+        sheet.merge_cells(merged)
+        expected = [line for line in expected if not line.startswith(f"data.xlsx:{first}: column csat:")]
+        expected.append(f"data.xlsx:{first}: columns F:G are merged (unmerge them: each agent needs its own value)")
+    out = io.BytesIO()
+    workbook.save(out)
+    data = out.getvalue()
+    exact = draw(st.booleans())
+    if exact:  # a comment in the sheet: read by the exact scan, not the quick one (perfrules.data.workbook)
+        source = zipfile.ZipFile(io.BytesIO(data))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as changed:
+            for info in source.infolist():
+                part = source.read(info.filename)
+                if info.filename.startswith("xl/worksheets/"):
+                    part = part.replace(b"<sheetData>", b"<sheetData><!-- exact -->")
+                changed.writestr(info.filename, part)
+        data = out.getvalue()
+    table = (csv_text(headers, [[str(value) for value in row] for row in rows])
+             + f"(merged {merged}, hidden first sheet {hidden}, exact scan {exact})")
+    return data, expected, table
+
+
+@settings(max_examples=examples(30), **FUZZ_SETTINGS)
+@given(book=typed_workbooks())
+def test_typed_xlsx_cells(workdir, book):
+    data, expected, table = book
+    result = run_evaluate(workdir, AFTER_SALES, "data.xlsx", data)
+    judge(result, "data.xlsx", data, fuzz=True, table=table)
+    # Formula cells without a saved value, error cells and merged cells are never read as
+    # empty: each is a line of its own (and then the only lines: they stop the reading).
+    if expected:
+        assert result.exit_code == 3
+        assert sorted(result.stderr.splitlines()[:-1]) == sorted(expected), f"{table}\n{result.stderr}"
+
+
+@functools.lru_cache(maxsize=1)
+def small_workbook() -> dict[str, bytes]:
+    """The parts of a workbook with a formula, an error cell and a merged range."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    good = ["A001", "张三", "agent", "T1", "2026-11", "92%", "91%", "25", "96%", "00:08:30", "6", "0", "0", "8000"]
+    for row in ([name for name, _ in AFTER_SALES_COLUMNS], good, ["A002", "=B2", *good[2:]]):
+        sheet.append(row)
+    sheet["G3"] = "#N/A"
+    sheet.merge_cells("B2:C2")
+    out = io.BytesIO()
+    workbook.save(out)
+    source = zipfile.ZipFile(out)
+    return {info.filename: source.read(info.filename) for info in source.infolist()}
+
+
+XML_BITS = [b"<", b">", b"/", b"=", b'"', b"#", b"0", b"9", b"A", b"XFD", b"1048576", b" r=", b" t=", b'"e"', b"<f>",
+            b"<v>", b"</c>", b"<c>", b"x:", b"<!--", b"<!DOCTYPE", b"&", b"\xff", b"\x00", b""]
+
+
+@st.composite
+def damaged_workbooks(draw) -> bytes:
+    """A workbook with a few bytes of one XML part replaced (the archive stays a good zip), or
+    a few bytes of the archive itself."""
+    if draw(st.integers(0, 3)):
+        name = draw(st.sampled_from(sorted(small_workbook())))
+        data = bytearray(small_workbook()[name])
+        for _ in range(draw(st.integers(1, 4))):
+            where = draw(st.integers(0, len(data) - 1))
+            data[where:where + draw(st.integers(0, 3))] = draw(st.sampled_from(XML_BITS))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part, content in small_workbook().items():
+                archive.writestr(part, bytes(data) if part == name else content)
+        return out.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part, content in small_workbook().items():
+            archive.writestr(part, content)
+    data = bytearray(out.getvalue())
+    for _ in range(draw(st.integers(1, 4))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
+
+
+@settings(max_examples=examples(30), **FUZZ_SETTINGS)
+@given(data=damaged_workbooks())
+def test_damaged_workbooks(workdir, data):
+    result = run_evaluate(workdir, AFTER_SALES, "data.xlsx", data)
+    judge(result, "data.xlsx", data, fuzz=True)
 
 
 # ---- edge cases the fuzzers found: replayed on every run ----------------------------------
