@@ -20,6 +20,7 @@ import re
 import shutil
 import sys
 import threading
+import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -1187,6 +1188,31 @@ def test_yaml_note_ids_are_written_like_data_cells(small, run_cli, tmp_path):
     assert result.stderr == (f"notes.yaml:1: agent_id '1001' is not in {small['data']} for the period evaluated "
                              "(did you mean 'A001'?)\n"
                              "1 data problem: nothing was written\n")
+
+
+def test_yaml_alias_bombs_in_notes_are_refused_at_once(small, run_cli, tmp_path):
+    """Nine levels of nested aliases would be 9^8 strings ("billion laughs"): refused before
+    anything is built, at the first alias, in well under a second."""
+    lines = ['- {agent_id: A001, kind: strength, text: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]}']
+    for level in range(1, 9):
+        lines.append(f"- {{agent_id: A001, kind: strength, text: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]}}")
+    (tmp_path / "notes.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
+                     "--notes", "notes.yaml", cwd=tmp_path)
+    assert time.perf_counter() - started < 20
+    assert (result.exit_code, result.stderr) == (3, "notes.yaml:2: YAML aliases (*name) are not allowed in notes: "
+                                                    "write each value out\n1 data problem: nothing was written\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_yaml_note_values_are_single_values(small, run_cli, tmp_path):
+    (tmp_path / "notes.yaml").write_text("- {agent_id: A001, kind: strength, text: 好}\n"
+                                         "- {agent_id: A002, kind: threat, text: [a, b]}\n", encoding="utf-8")
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(tmp_path / "out"),
+                     "--notes", "notes.yaml", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "notes.yaml:2: text must be one value, not a list or a mapping\n"
+                                                    "1 data problem: nothing was written\n")
 
 
 def test_notes_with_a_title_row_are_told_to_lose_it(small, run_cli, tmp_path):

@@ -103,6 +103,12 @@ def _yaml_entries(path: Path, display: str):
 
     try:
         text = path.read_text(encoding="utf-8-sig")
+        # An alias (*name) repeats a value without writing it: nested ones grow exponentially
+        # (a "billion laughs" file), and notes never need them. Refused before anything is built.
+        alias = next((event for event in yaml.parse(text) if isinstance(event, yaml.AliasEvent)), None)
+        if alias is not None:
+            raise NotesProblem([DataProblem(display, "YAML aliases (*name) are not allowed in notes: write each value out",
+                                            alias.start_mark.line + 1)])
         document = yaml.safe_load(text) or []
         nodes = getattr(yaml.compose(text), "value", None) or []
     except (UnicodeDecodeError, yaml.YAMLError) as error:
@@ -110,6 +116,11 @@ def _yaml_entries(path: Path, display: str):
         raise NotesProblem([DataProblem(display, f"cannot read the notes: {message}")]) from None
     if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
         raise NotesProblem([DataProblem(display, "the YAML file must be a list of entries with agent_id, kind and text")])
+    nested = [(node.start_mark.line + 1, key) for node, item in zip(nodes, document) for key in COLUMNS
+              if isinstance(item.get(key), (list, dict))]
+    if nested:
+        raise NotesProblem([DataProblem(display, f"{key} must be one value, not a list or a mapping", line)
+                            for line, key in nested])
     from perfrules.data.reading import cell_text
 
     lines = [node.start_mark.line + 1 for node in nodes] if len(nodes) == len(document) else [None] * len(document)
