@@ -1251,3 +1251,22 @@ def test_top_of_a_pass_fail_scale_is_no_strength():
     found = derive_swot("zh", facts, thresholds_for(model), [("红线", True, False)])
     assert found["strength"] == ["满意度达到最高等级(优秀)"]
     assert found["fact"] == ["触发一票否决:红线"] and found["threat"] == []
+
+
+def test_trend_chart_of_a_lower_is_better_metric_draws_better_upwards():
+    """Handling time 9 → 8 → 7 minutes is getting better: the line rises, and the title says why."""
+    import re as regex
+
+    from perfrules.report.charts import line_chart
+
+    def heights(svg: str) -> list[float]:
+        return [float(y) for y in regex.findall(r"<circle cx='[\d.]+' cy='([\d.]+)'", str(svg))]
+
+    periods = ["2026-09", "2026-10", "2026-11"]
+    lower = line_chart("处理时长", periods, [9.0, 8.0, 7.0], ["9", "8", "7"], lower_is_better=True,
+                       note="越低越好,图中向上为好")
+    cy = heights(lower)
+    assert cy[0] > cy[1] > cy[2]  # SVG y grows downwards: the 7-minute point is the highest
+    assert "越低越好,图中向上为好" in str(lower)
+    higher = heights(line_chart("满意度", periods, [0.80, 0.85, 0.90], ["80%", "85%", "90%"]))
+    assert higher[0] > higher[1] > higher[2]  # a rising csat rises too

@@ -17,8 +17,13 @@ TEXT_COLOUR = "#3c4452"
 
 
 def line_chart(title: str, periods: list[str], values: list[float | None], labels: list[str],
-               width: int = 250, height: int = 120) -> Markup:
-    """One series over periods; missing values leave a gap."""
+               width: int = 250, height: int = 120, lower_is_better: bool = False, note: str = "") -> Markup:
+    """One series over periods; missing values leave a gap.
+
+    Better is always up: for a metric where lower is better (handling time, complaints)
+    the axis runs downwards, so that a falling handling time is drawn as a rising line, and
+    ``note`` (``越低越好``) is written beside the title to say so.
+    """
     left, right, top, bottom = 24, 24, 26, 24
     plot_width, plot_height = width - left - right, height - top - bottom
     present = [value for value in values if value is not None]
@@ -34,11 +39,13 @@ def line_chart(title: str, periods: list[str], values: list[float | None], label
         return left + (plot_width * index / (len(periods) - 1) if len(periods) > 1 else plot_width / 2)
 
     def y(value: float) -> float:
-        return top + plot_height * (1 - (value - low) / (high - low))
+        share = (value - low) / (high - low)
+        return top + plot_height * (share if lower_is_better else 1 - share)
 
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}' {FONT}>",
-        f"<text x='{left}' y='14' font-size='10' font-weight='bold' fill='{TEXT_COLOUR}'>{escape(title)}</text>",
+        f"<text x='{left}' y='14' font-size='10' fill='{TEXT_COLOUR}'><tspan font-weight='bold'>{escape(title)}</tspan>"
+        + (f"<tspan font-size='8'> ({escape(note)})</tspan>" if note else "") + "</text>",
         f"<line x1='{left}' y1='{top + plot_height}' x2='{left + plot_width}' y2='{top + plot_height}' stroke='{GRID_COLOUR}'/>",
     ]
     segment: list[str] = []

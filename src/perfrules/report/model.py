@@ -290,7 +290,9 @@ class _RunReport:
             numbers = values.get(kpi.name, [])
             labels = [display_value(kpi.metric, value, self.language).replace(" ", "") if value is not None else ""
                       for value in numbers]
-            charts_out.append(charts.line_chart(kpi.name, periods, _floats(numbers), labels))
+            lower = kpi.metric is not None and kpi.metric.direction == "lower"
+            charts_out.append(charts.line_chart(kpi.name, periods, _floats(numbers), labels, lower_is_better=lower,
+                                                note=self.t["lower_is_better"] if lower else ""))
         return charts_out
 
     # ---- the team ------------------------------------------------------------------------------
