@@ -664,7 +664,10 @@ def test_plan_actions_with_due_dates(small):
     plans = small["results"]["A004"]["plans"]
     assert [action["due"] for action in plans[0]["actions"]] == ["2026-12-14", "2026-12-30"]
     text = small_packet(small, "A004")
-    assert_has(text, "改进计划 响应提升计划 行动 截止日期 参加响应时效培训 2026-12-14 每日复盘超时工单 2026-12-30")
+    # the plan says what "done" means for A004: 响应时间 is 70% (不合格), the next level 合格 starts
+    # at 80%, by the plan's last due date
+    assert_has(text, "改进计划 响应提升计划 目标:响应时间 70% → 80%(合格),2026-12-30 前 "
+                     "行动 截止日期 参加响应时效培训 2026-12-14 每日复盘超时工单 2026-12-30")
     assert_has(text, "面谈记录 双方确认的行动", "员工签名 主管签名 日期")
     assert_has(small_packet(small, "A001"), "本期无改进计划")
 
@@ -756,7 +759,7 @@ def test_english_policy_packet(cx):
     assert has(boxes["threat"], "Net Promoter Score declined three periods in a row (55 → 45 → 35)")
     assert has(boxes["threat"], 'One more incident triggers the red line "Two upheld escalations"')
     assert has(boxes["threat"], "One more upheld escalation triggers the red line")   # swot{} note
-    assert_has(text, "Improvement plan NPS recovery plan Action Due",
+    assert_has(text, "Improvement plan NPS recovery plan Target: Net Promoter Score 35 → 50 (Meets target) by 2026-12-30 Action Due",
                "Shadow a top-NPS colleague for two shifts 2026-12-14",
                "Review ten detractor comments with the team lead 2026-12-30")
 
@@ -799,7 +802,7 @@ def test_lang_en_on_a_chinese_policy(small_en):
     text = small_en["packet"]
     assert_has(text, *EN_LABELS)
     assert_has(text, "Status", "substituted", "No adjustments this period", "No red line was hit",
-               "处理时长 11 min", "Improvement plan 响应提升计划 Action Due 参加响应时效培训 2026-12-14")
+               "处理时长 11 min", "Improvement plan 响应提升计划 Target: 响应时间 70% → 80% (合格) by 2026-12-30 Action Due 参加响应时效培训 2026-12-14")
     for label in ZH_LABELS:
         assert label not in text, label
     boxes = swot_boxes(text, "en")

@@ -20,8 +20,8 @@ from perfrules.check.model import KpiModel
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.report import charts
 from perfrules.report.swot import KINDS, KpiFacts, derive_swot, thresholds_for, veto_status
-from perfrules.texts import texts
-from perfrules.result_model import AgentResult, KpiResult, PolicyStamp
+from perfrules.texts import sentence, texts
+from perfrules.result_model import AgentResult, KpiResult, PlanDue, PolicyStamp
 from perfrules.results import build_results, missing_reason
 from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, percent_text, plain, round_half_up
 
@@ -253,9 +253,28 @@ class _RunReport:
             facts=swot["fact"],
             rank_note=self.t["veto_rank"] if result.veto else None,
             bonus_note=self.t["veto_bonus"] if result.veto and result.bonus_total == 0 else None,
-            plans=[plan.model_dump() for plan in result.plans],
+            plans=[self._plan(plan, result) for plan in result.plans],
             generated=self.generated,
         )
+
+    def _plan(self, due: PlanDue, result: AgentResult) -> dict:
+        """A plan due, with what "done" means for this agent: for each KPI its condition reads,
+        the agent's value → the threshold of the next level, by the plan's last due date
+        (``响应时间 88.8% → 90%(优秀),2026-12-30 前``)."""
+        node = next(plan for plan in self.model.plans if plan.name.value == due.name)
+        last = max((action.due for action in due.actions), default=None)
+        goals = []
+        for kpi, outcome in zip(self.model.kpis, result.kpis):
+            if outcome.value is None or not _reads_kpi(node.condition, kpi):
+                continue
+            thresholds = self.thresholds[kpi.name]
+            step = thresholds.next_step(outcome.value, outcome.rule)
+            if step is None:
+                continue
+            goals.append(sentence(self.language, "plan_goal", kpi=kpi.name,
+                                  value=display_value(kpi.metric, outcome.value, self.language),
+                                  target=thresholds.value_text(step[1]), level=step[2], due=last or "—"))
+        return {**due.model_dump(), "goals": goals}
 
     def _kpi_line(self, kpi: KpiModel, outcome: KpiResult, reason: str | None) -> KpiLine:
         """One row of the KPI table: the declared and the effective weight, and the points the
@@ -333,6 +352,16 @@ class _RunReport:
                         for result in self.results if result.plans],
             generated=self.generated,
         )
+
+
+def _reads_kpi(condition: ast.Expression, kpi: KpiModel) -> bool:
+    """Whether a plan's condition is about this KPI: its level, or a value the KPI measures."""
+    for node in ast.walk(condition):
+        if isinstance(node, ast.KpiIs) and node.kpi.value == kpi.name:
+            return True
+        if isinstance(node, ast.Reference) and (node.name in kpi.reads or node == kpi.measure):
+            return True
+    return False
 
 
 def _two(value: Decimal | None) -> str:

@@ -136,14 +136,15 @@ class KpiThresholds:
         self.lowest = min(outcomes) if outcomes else None
         self.steps = len(set(outcomes))  # distinct points the rules give: 2 is a pass/fail scale
 
-    def next_level(self, value: Decimal, rule: int | None) -> tuple[Decimal, str] | None:
-        """(distance, label) to the nearest rule with more points than rule ``rule`` (its ordinal), when close."""
+    def next_step(self, value: Decimal, rule: int | None) -> tuple[Decimal, Decimal, str] | None:
+        """(distance, threshold, label) of the nearest rule giving more points than rule ``rule``
+        (its ordinal) to ``value``: what the agent must reach for the next level."""
         if not self.ranges_known or self.direction is None:
             return None
         current = next((points for ordinal, points, _, _ in self.rules if ordinal == rule), None)
         if current is None:
             return None
-        best: tuple[Decimal, str] | None = None
+        best: tuple[Decimal, Decimal, str] | None = None
         for _, points, label, values in self.rules:
             if points is None or points <= current or values is None or values.is_empty():
                 continue
@@ -156,10 +157,15 @@ class KpiThresholds:
             if distance is None or distance <= 0:
                 continue
             if best is None or distance < best[0]:
-                best = (distance, label)
-        if best is None or not self._close(best[0], value):
-            return None
+                best = (distance, bound, label)
         return best
+
+    def next_level(self, value: Decimal, rule: int | None) -> tuple[Decimal, str] | None:
+        """(distance, label) to the next level (:meth:`next_step`), only when it is close."""
+        step = self.next_step(value, rule)
+        if step is None or not self._close(step[0], value):
+            return None
+        return step[0], step[2]
 
     def _close(self, distance: Decimal, value: Decimal) -> bool:
         unit = self.subject.unit
