@@ -405,12 +405,17 @@ def test_example_packet_matches_evaluate(example, agent_id):
     # When a KPI is excluded the others' weights are scaled up: declared → effective weight, and
     # the weighted column holds what each KPI adds to the base score, adding up to it.
     labels = {"excellent": "优秀", "pass": "合格", "fail": "不合格"}
+    with (EXAMPLES / "agents.csv").open(encoding="utf-8-sig") as handle:
+        responses = next(row["csat_responses"] for row in csv.DictReader(handle)
+                         if (row["agent_id"], row["period"]) == (agent_id, PERIOD))
     counted = sum(Decimal(str(kpi["weight"])) for kpi in result["kpis"] if kpi["status"] != "excluded")
     weighted_total = Decimal(0)
     for kpi in result["kpis"]:
         thresholds = " ".join(kpi_thresholds(policy_text, kpi["name"]))
+        # the sample size stands under the value of a KPI whose metric declares one (csat_responses)
+        sample = f" 样本 {responses}" if kpi["name"] == "顾客满意度" else ""
         if kpi["status"] == "excluded":
-            row = f"{kpi['name']} — {thresholds} — — {kpi['weight'] * 100:g}% — 不计入 {kpi['reason']}"
+            row = f"{kpi['name']} —{sample} {thresholds} — — {kpi['weight'] * 100:g}% — 不计入 {kpi['reason']}"
         else:
             weight = Decimal(str(kpi["weight"]))
             effective = (weight / counted * 100).quantize(Decimal("0.01"))
@@ -421,7 +426,7 @@ def test_example_packet_matches_evaluate(example, agent_id):
             assert weighted, f"{kpi['name']}: no weighted points after {shown}"
             weighted_total += Decimal(weighted.group(1))
             assert abs(Decimal(weighted.group(1)) - Decimal(str(kpi["points"])) * weight / counted) <= Decimal("0.01")
-            row = (f"{kpi['name']} {percent(kpi['value'])} {thresholds} {labels[kpi['level']]} {kpi['points']:.2f} "
+            row = (f"{kpi['name']} {percent(kpi['value'])}{sample} {thresholds} {labels[kpi['level']]} {kpi['points']:.2f} "
                    f"{shown} {weighted.group(1)} 已计分")
         assert_has(text, row)
     assert_has(text, f"基础分 {result['base_score']:.2f}")
@@ -567,7 +572,7 @@ def test_substituted_and_excluded_kpis_show_their_reason(small):
     substituted = next(kpi for kpi in small["results"]["A004"]["kpis"] if kpi["name"] == "顾客满意度")
     assert substituted["status"] == "substituted" and substituted["reason"]
     text = small_packet(small, "A004")
-    assert_has(text, "顾客满意度 — csat >= 90% => excellent csat >= 85% => pass else => fail — 60.00 30% 18.00 "
+    assert_has(text, "顾客满意度 — 样本 6 csat >= 90% => excellent csat >= 85% => pass else => fail — 60.00 30% 18.00 "
                      f"替代计分 {substituted['reason']}")
     assert has(swot_boxes(text)["fact"], f"顾客满意度数据不足,按替代分计分:{substituted['reason']}")
 

@@ -80,6 +80,7 @@ def _places(metric: ast.Metric | None, shown: list[str]) -> int:
 class KpiLine:
     name: str
     value: str
+    sample: str | None
     thresholds: list[str]
     level: str
     points: str
@@ -222,7 +223,7 @@ class _RunReport:
         kpi_lines, facts = [], []
         for kpi, outcome in zip(self.model.kpis, result.kpis):
             reason = self._reason(kpi, outcome, result)
-            kpi_lines.append(self._kpi_line(kpi, outcome, reason))
+            kpi_lines.append(self._kpi_line(kpi, outcome, reason, result.metrics))
             history = self.history[1].get(agent, {}).get(kpi.name, [])
             facts.append(KpiFacts(
                 kpi.name, outcome.status, outcome.points, outcome.rule,
@@ -276,16 +277,21 @@ class _RunReport:
                                   target=thresholds.value_text(step[1]), level=step[2], due=last or "—"))
         return {**due.model_dump(), "goals": goals}
 
-    def _kpi_line(self, kpi: KpiModel, outcome: KpiResult, reason: str | None) -> KpiLine:
-        """One row of the KPI table: the declared and the effective weight, and the points the
-        KPI adds to the base score (two decimals adding up to the base score shown)."""
+    def _kpi_line(self, kpi: KpiModel, outcome: KpiResult, reason: str | None, counts: dict) -> KpiLine:
+        """One row of the KPI table: the value with its sample size where the policy declares
+        one (``92.5%`` over ``样本 20``: a rate from 3 surveys is read as such), the declared and the
+        effective weight, and the points the KPI adds to the base score (two decimals adding up
+        to the base score shown)."""
         thresholds = [self.model.written(rule.node) for rule in kpi.rules]
         level = self.level_labels.get(outcome.level, outcome.level) if outcome.level else "—"
         points = outcome.points
         weight = percent_text(kpi.weight)
         effective = percent_text(round_half_up(outcome.effective_weight, 4))
+        sample = kpi.metric.sample if kpi.metric is not None else None
+        count = counts.get(sample[0]) if sample else None
         return KpiLine(
             name=kpi.name, value=display_value(kpi.metric, outcome.value, self.language),
+            sample=sentence(self.language, "sample_size", count=plain(count)) if count is not None else None,
             thresholds=thresholds, level=level, points="—" if points is None else _two(points),
             weight=weight if effective == weight or outcome.status == "excluded" else f"{weight} → {effective}",
             weighted="—" if outcome.contribution_shown is None else _two(outcome.contribution_shown),
