@@ -159,14 +159,27 @@ def _template_place(error: BaseException, folder: Path) -> str:
     return f"{filename}:{line if line is not None else '?'}"
 
 
+def _template(environment, folder: Path, name: str):
+    """``name`` compiled; a syntax error that Jinja's lexer raised without a file name (an
+    unclosed ``{#``) is given the template's, so that every error says where it is."""
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        return environment.get_template(name)
+    except TemplateSyntaxError as error:
+        if error.filename is None:
+            error.filename = str(folder / name)
+        raise
+
+
 def render_html(folder: Path, report: Report, several_policies: bool) -> tuple[list[tuple[str, str]], float]:
     """(relative PDF path, HTML) for every packet and summary; and the seconds it took."""
     started = time.perf_counter()
     environment = template_environment(folder)
     pages = []
     try:
-        agent_template = environment.get_template("agent.html")
-        team_template = environment.get_template("team.html")
+        agent_template = _template(environment, folder, "agent.html")
+        team_template = _template(environment, folder, "team.html")
         for packet in report.packets:
             pages.append((packet_path(packet), agent_template.render(packet=packet, t=texts(packet.language))))
         for summary in report.summaries:
