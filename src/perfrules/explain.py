@@ -17,7 +17,7 @@ from perfrules.check.kinds import Kind
 from perfrules.check.model import PolicyModel
 from perfrules.engine.run import Evaluation
 from perfrules.result_model import AgentResult
-from perfrules.results import agent_result, fetch_rows, missing_reason
+from perfrules.results import agent_result, missing_reason, result_rows
 from perfrules.texts import EXPLAIN_WORDS
 from perfrules.values import duration_text, metric_value_text, percent_text, plain, round_half_up
 
@@ -29,7 +29,7 @@ class AgentNotFound(Exception):
 
 def explain_agent(evaluation: Evaluation, agent_id: str, language: str | None = None) -> str:
     for run in evaluation.runs:
-        for row in fetch_rows(evaluation.connection, run):
+        for row in result_rows(evaluation.connection, run):
             if row["_agent"] == agent_id:
                 model = run.plan.model
                 extends = tuple(parent.display for parent in run.loaded.parents)

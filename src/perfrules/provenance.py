@@ -28,14 +28,23 @@ class Provenance:
 
 def file_provenance(path: Path, fallback: bytes | None = None) -> Provenance:
     """The receipt of ``path``; ``fallback``: the bytes to stamp if the file cannot be read any more."""
+    data = _file_bytes(path, fallback)
+    commit, dirty = git_state(path, data)
+    return Provenance(hashlib.sha256(data).hexdigest(), commit, dirty)
+
+
+def file_sha256(path: Path, fallback: bytes | None = None) -> str:
+    """The sha256 alone of :func:`file_provenance` (no repository is read)."""
+    return hashlib.sha256(_file_bytes(path, fallback)).hexdigest()
+
+
+def _file_bytes(path: Path, fallback: bytes | None) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError:
         if fallback is None:
             raise
-        data = fallback
-    commit, dirty = git_state(path, data)
-    return Provenance(hashlib.sha256(data).hexdigest(), commit, dirty)
+        return fallback
 
 
 def sha256_file(path: Path) -> str:

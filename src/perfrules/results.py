@@ -44,11 +44,8 @@ def build_results(evaluation: Evaluation, warnings: list[str] | None = None, *,
 def iter_results(evaluation: Evaluation, batch: int = 2048) -> Iterator[AgentResult]:
     """Every agent's typed result, policy by policy in rank order, a batch of rows at a time."""
     for run in evaluation.runs:
-        cursor = evaluation.connection.execute(f"SELECT * FROM {run.table} ORDER BY rank NULLS LAST, _agent")
-        columns = [description[0] for description in cursor.description]
-        while rows := cursor.fetchmany(batch):
-            for row in rows:
-                yield agent_result(run, dict(zip(columns, row)))
+        for row in result_rows(evaluation.connection, run, batch):
+            yield agent_result(run, row)
 
 
 def policy_stamp(run: PolicyRun) -> dict:
@@ -81,10 +78,13 @@ def period_end(period: str) -> date:
     return first_of_next - timedelta(days=1)
 
 
-def fetch_rows(connection, run: PolicyRun) -> list[dict]:
+def result_rows(connection, run: PolicyRun, batch: int = 2048) -> Iterator[dict]:
+    """The rows of a run's result table in the results' order (rank, then agent), a batch at a time."""
     cursor = connection.execute(f"SELECT * FROM {run.table} ORDER BY rank NULLS LAST, _agent")
     columns = [description[0] for description in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    while rows := cursor.fetchmany(batch):
+        for row in rows:
+            yield dict(zip(columns, row))
 
 
 def agent_result(run: PolicyRun, row: dict) -> AgentResult:
