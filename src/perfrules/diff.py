@@ -65,10 +65,13 @@ def evaluate_versions(old: Version, new: Version, data: Path, data_display: str,
     failures: dict[str, list[DataProblem]] = {}
     evaluated: set[str] = set()
     digest = None
-    for version, side in ((old, "old"), (new, "new")):
+    for version, side, other in ((old, "old", new), (new, "new", old)):
+        # A row of a role only the other version covers is that version's alone (old or new null).
+        tolerated = frozenset(role.text for loaded in other.policies.evaluated for role in loaded.policy.roles)
         for period in periods:
             try:
-                evaluation = evaluate_files(version.policies.evaluated, data, data_display, period=period, **options)
+                evaluation = evaluate_files(version.policies.evaluated, data, data_display, period=period,
+                                            tolerated_roles=tolerated, **options)
             except EvaluationFailed as failure:
                 failures.setdefault(side, []).extend(failure.problems)
                 continue

@@ -109,7 +109,8 @@ def open_connection():
 
 
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
-                   encoding: str | None = None, sheet: str | None = None, header_row: int = 1) -> Evaluation:
+                   encoding: str | None = None, sheet: str | None = None, header_row: int = 1,
+                   tolerated_roles: frozenset[str] = frozenset()) -> Evaluation:
     connection = open_connection()
     wanted = _normalise_period(connection, period) if period is not None else None
     if period is not None and wanted is None:
@@ -123,7 +124,7 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         raise EvaluationFailed(file_problems(data_display, problem)) from None
     policy_nodes = [loaded.policy for loaded in policies]
     try:
-        problems = prepare_rows(connection, raw, policy_nodes)
+        problems = prepare_rows(connection, raw, policy_nodes, tolerated_roles)  # diff: the other version's roles
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
     try:
