@@ -152,7 +152,7 @@ def render_table(document: DiffDocument) -> str:
 
     summary = document.summary
     columns = _matrix_columns(document)
-    matrix = Table(title=shown(f"Grades, old ↓ new → ({summary.agents} agents, {summary.grade_changed} change grade)"))
+    matrix = Table(title=shown("Grades: old ↓ new →"))
     matrix.add_column("old \\ new")
     for grade in columns:
         matrix.add_column(shown(_grade_text(grade)), justify="right")
@@ -160,15 +160,17 @@ def render_table(document: DiffDocument) -> str:
         matrix.add_row(shown(_grade_text(old_grade)), *(shown(counts.get(grade, "")) for grade in columns))
     console.print(matrix)
 
-    totals = Table(title=shown(f"Bonus totals ({summary.bonus_changed} agents' bonus changes)"))
+    totals = Table(title=shown("Changes and bonus totals by team"))
     for header, justify in (("team", "left"), ("agents", "right"), ("grade changed", "right"),
-                            ("rank changed", "right"), ("old", "right"), ("new", "right"), ("delta", "right")):
+                            ("rank changed", "right"), ("bonus changed", "right"), ("bonus old", "right"),
+                            ("bonus new", "right"), ("delta", "right")):
         totals.add_column(header, justify=justify)
     for team in summary.teams:
         totals.add_row(*map(shown, (team.team or "(no team)", team.agents, team.grade_changed, team.rank_changed,
-                                    team.bonus_total_old, team.bonus_total_new, team.bonus_delta)))
+                                    team.bonus_changed, team.bonus_total_old, team.bonus_total_new, team.bonus_delta)))
     totals.add_row(*map(shown, ("all", summary.agents, summary.grade_changed, summary.rank_changed,
-                                summary.bonus_total_old, summary.bonus_total_new, summary.bonus_delta)))
+                                summary.bonus_changed, summary.bonus_total_old, summary.bonus_total_new,
+                                summary.bonus_delta)))
     console.print(totals)
 
     movers = Table(title=shown(f"Agents who change ({len(document.agents)})"))

@@ -152,7 +152,10 @@ class _Compare:
         old_node = before if getattr(before, "span", None) is not None else old_statement
         new_node = after if getattr(after, "span", None) is not None else new_statement
         shown = f"{self.old.text_of(before)} → {self.new.text_of(after)}"
-        self.add(f"{title}: {field.replace('_', ' ')} {shown}", old_node, new_node)
+        if field == "value":  # version, period, language: the statement is its value
+            self.add(f"{title} {shown}", old_node, new_node)
+        else:
+            self.add(f"{title}: {field.replace('_', ' ')} {shown}", old_node, new_node)
 
     def elements(self, title: str, before: tuple, after: tuple, old_statement, new_statement) -> None:
         """One change per element added, removed or changed, matched in order."""
