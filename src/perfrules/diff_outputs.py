@@ -143,12 +143,15 @@ def render_table(document: DiffDocument) -> str:
     scope = f" · team {document.team}" if document.team else ""
     console.print(shown(f"perfrules diff · {', '.join(document.periods)}{scope}"))
 
-    changes = Table(title=shown(f"Policy changes ({len(document.policy_changes)})"))
-    for header, justify in (("policy", "left"), ("change", "left"), ("old line", "right"), ("new line", "right")):
-        changes.add_column(header, justify=justify)
-    for change in document.policy_changes:
-        changes.add_row(*map(shown, (change.policy, change.change, change.old_line, change.new_line)))
-    console.print(changes)
+    if document.policy_changes:
+        changes = Table(title=shown(f"Policy changes ({len(document.policy_changes)})"))
+        for header, justify in (("policy", "left"), ("change", "left"), ("old line", "right"), ("new line", "right")):
+            changes.add_column(header, justify=justify)
+        for change in document.policy_changes:
+            changes.add_row(*map(shown, (change.policy, change.change, change.old_line, change.new_line)))
+        console.print(changes)
+    else:
+        console.print(shown("No policy changes: the two versions mean the same (layout and comments aside)."))
 
     summary = document.summary
     columns = _matrix_columns(document)
@@ -173,6 +176,9 @@ def render_table(document: DiffDocument) -> str:
                                 summary.bonus_delta)))
     console.print(totals)
 
+    if not document.agents:
+        console.print(shown("No agent changes score, grade, rank or bonus."))
+        return buffer.getvalue()
     movers = Table(title=shown(f"Agents who change ({len(document.agents)})"))
     for header, justify in (("agent", "left"), ("name", "left"), ("team", "left"), ("period", "left"),
                             ("score", "right"), ("grade", "left"), ("rank", "right"), ("bonus", "right"),

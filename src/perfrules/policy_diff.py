@@ -38,7 +38,7 @@ KEYWORDS = {
 ELEMENTS = {
     ast.KpiRule: "rule", ast.GradeRule: "rule", ast.BonusRule: "rule", ast.Measure: "measure",
     ast.PointsLinear: "points", ast.PointsFormula: "points", ast.AdjustPer: "line", ast.AdjustWhen: "line",
-    ast.Limit: "limit", ast.Level: "level", ast.Name: "role", ast.MetricOption: "option",
+    ast.Limit: "limit", ast.Level: "level", ast.Name: "role",
     ast.PlanAction: "action", ast.SwotItem: "item",
 }
 # Fields that name the statement (its key) or only say where it is written.
@@ -151,10 +151,14 @@ class _Compare:
             return
         old_node = before if getattr(before, "span", None) is not None else old_statement
         new_node = after if getattr(after, "span", None) is not None else new_statement
-        shown = f"{self.old.text_of(before)} → {self.new.text_of(after)}"
-        if field == "value":  # version, period, language: the statement is its value
-            self.add(f"{title} {shown}", old_node, new_node)
+        if before is None:  # an optional part written in the new version only (`when missing exclude`)
+            self.add(f"{title}: {self.new.text_of(after)} added", old_statement, new_node)
+        elif after is None:
+            self.add(f"{title}: {self.old.text_of(before)} removed", old_node, new_statement)
+        elif field == "value":  # version, period, language: the statement is its value
+            self.add(f"{title} {self.old.text_of(before)} → {self.new.text_of(after)}", old_node, new_node)
         else:
+            shown = f"{self.old.text_of(before)} → {self.new.text_of(after)}"
             self.add(f"{title}: {field.replace('_', ' ')} {shown}", old_node, new_node)
 
     def elements(self, title: str, before: tuple, after: tuple, old_statement, new_statement) -> None:
@@ -206,4 +210,6 @@ def _title(statement) -> str:
 
 
 def _element(node) -> str:
+    if isinstance(node, ast.MetricOption):  # label, unit, column, sample, direction
+        return node.kind
     return ELEMENTS.get(type(node), type(node).__name__.lower())
