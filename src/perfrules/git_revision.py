@@ -49,16 +49,17 @@ class Revision:
 
     def path_in_tree(self, written: str, cwd: Path) -> PurePosixPath:
         """PATH of ``REV:PATH`` as a path from the repository's top folder."""
+        path = written
         if written.startswith(("./", "../")) or written in (".", ".."):
             try:
                 here = cwd.resolve().relative_to(self.root.resolve())
             except ValueError:
                 raise RevisionProblem(f"the current folder is outside the repository at {self.root}") from None
-            written = posixpath.join(here.as_posix(), written)
-        normal = posixpath.normpath("/" + written.strip("/")).lstrip("/")
-        if normal.startswith("..") or written.startswith("/"):
+            path = posixpath.join(here.as_posix(), written)
+        normal = posixpath.normpath(path.strip("/") or ".")
+        if normal == ".." or normal.startswith("../"):
             raise RevisionProblem(f"'{written}' is outside the repository")
-        return PurePosixPath(normal) if normal else PurePosixPath()
+        return PurePosixPath(normal) if normal != "." else PurePosixPath()
 
     def entry(self, path: PurePosixPath) -> tuple[int, bytes] | None:
         """(mode, object id) of a path in the revision's tree, or None; the top folder is the tree."""
