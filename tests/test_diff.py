@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
-
 from conftest import CASES
+from openpyxl import load_workbook
+from test_layout_independence import CLEAN, blocks_on_one_line, whole_file_on_one_line
+
 from perfrules.policy_diff import policy_changes
 from perfrules.workspace import load_policies
-from test_layout_independence import CLEAN, blocks_on_one_line, whole_file_on_one_line
 
 CASE = CASES / "diff" / "weight-and-threshold"
 

@@ -114,7 +114,10 @@ def test_every_numbers_of_the_summary_add_up():
 
     for case in CASE_DIRS:
         summary = json.loads((case / "expected.json").read_text(encoding="utf-8"))["summary"]
-        money = lambda value: Decimal(str(value))  # noqa: E731
+
+        def money(value) -> Decimal:
+            return Decimal(str(value))
+
         assert money(summary["bonus_total_old"]) + money(summary["bonus_delta"]) == money(summary["bonus_total_new"])
         for key in ("agents", "grade_changed", "rank_changed", "bonus_changed"):
             assert sum(team[key] for team in summary["teams"]) == summary[key], (case.name, key)

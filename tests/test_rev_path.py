@@ -18,7 +18,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from test_provenance import commit, git, plant_hostile_config
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="the tests build repositories with git")
@@ -163,17 +162,17 @@ def test_csv_stamps_the_revision_bytes(history, run_cli):
 
 @pytest.mark.parametrize("argument, message", [
     ("nope:policies/agent.perf",
-     "nope:policies/agent.perf: unknown revision 'nope' in the repository at {repo} "
-     "(give a branch, a tag, a commit id, or HEAD~N)"),
+     ("nope:policies/agent.perf: unknown revision 'nope' in the repository at {repo} "
+      "(give a branch, a tag, a commit id, or HEAD~N)")),
     ("HEAD~2:policies/agent.perf", "HEAD~2:policies/agent.perf: unknown revision 'HEAD~2': commit {first12} has no parent"),
     ("HEAD^2:policies/agent.perf", "HEAD^2:policies/agent.perf: unknown revision 'HEAD^2': commit {second12} has one parent"),
-    ("HEAD:policies/missing.perf", "HEAD:policies/missing.perf: 'policies/missing.perf' is not in revision HEAD "
-                                   "(commit {second12})"),
+    ("HEAD:policies/missing.perf", ("HEAD:policies/missing.perf: 'policies/missing.perf' is not in revision HEAD "
+                                    "(commit {second12})")),
     ("v1:nothing/", "v1:nothing/: 'nothing' is not in revision v1 (commit {first12})"),
     ("HEAD:", "HEAD:: the folder holds no *.perf policy files in revision HEAD (commit {second12})"),
     ("HEAD:../outside.perf", "HEAD:../outside.perf: '../outside.perf' is outside the repository"),
-    ("..:policies/agent.perf", "..:policies/agent.perf: unknown revision '..' in the repository at {repo} "
-                               "(give a branch, a tag, a commit id, or HEAD~N)"),
+    ("..:policies/agent.perf", ("..:policies/agent.perf: unknown revision '..' in the repository at {repo} "
+                                "(give a branch, a tag, a commit id, or HEAD~N)")),
 ])
 def test_an_unknown_revision_or_path_is_a_command_line_mistake(history, run_cli, argument, message):
     repo = history["repo"]

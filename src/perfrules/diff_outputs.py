@@ -113,7 +113,7 @@ def summary_rows(document: DiffDocument) -> list[tuple]:
 
 def _matrix_columns(document: DiffDocument) -> list[str]:
     columns: list[str] = []
-    for old_grade, counts in document.summary.grades.items():
+    for counts in document.summary.grades.values():
         for grade in counts:
             if grade not in columns:
                 columns.append(grade)

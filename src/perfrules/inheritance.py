@@ -18,11 +18,11 @@ diagnostic points at the file and line where the statement is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, did_you_mean
-from perfrules.origins import DiskFile, PolicyOrigin
+from perfrules.origins import DiskFile, PolicyOrigin, ReadFrom
 from perfrules.source import SourceFile
 
 # Statements given once: a child's replaces the parent's (structure.SINGLE_STATEMENTS).
@@ -35,21 +35,13 @@ REMOVABLE = {
 
 
 @dataclass
-class PolicyFile:
+class PolicyFile(ReadFrom):
     """One file read in this run: its text (if readable) and its own tree (if it parsed)."""
 
     origin: PolicyOrigin  # where its bytes come from: disk, or a git revision
     source: SourceFile | None
     policy: ast.Policy | None
     problem: Diagnostic | None = None  # why it could not be read
-
-    @property
-    def display(self) -> str:
-        return self.origin.display
-
-    @property
-    def path(self) -> Path | PurePosixPath:
-        return self.origin.path
 
 
 class PolicyFiles:

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from perfrules.diagnostics import Diagnostic
 from perfrules.provenance import Provenance, file_provenance, file_sha256
-from perfrules.source import MAX_POLICY_BYTES, SourceFile, _read_regular_file, read_source
+from perfrules.source import MAX_POLICY_BYTES, SourceFile, read_policy, read_source
 
 
 class PathProblem(Exception):
@@ -77,7 +77,7 @@ class DiskFile(PolicyOrigin):
             return self.file.absolute()
 
     def read(self) -> tuple[SourceFile | None, Diagnostic | None]:
-        return read_source(lambda: _read_regular_file(self.file), self.display)
+        return read_policy(self.file, self.display)
 
     def parent(self, written: str) -> DiskFile:
         display = os.path.normpath(os.path.join(os.path.dirname(self.display), written))
@@ -119,6 +119,20 @@ class RevisionFile(PolicyOrigin):
 
     def sha256(self, text: str) -> str:
         return hashlib.sha256(self._bytes()).hexdigest()
+
+
+class ReadFrom:
+    """For a file read from an ``origin``: its display name and path (on disk, or in its revision)."""
+
+    origin: PolicyOrigin
+
+    @property
+    def display(self) -> str:
+        return self.origin.display
+
+    @property
+    def path(self) -> Path | PurePosixPath:
+        return self.origin.path
 
 
 def policy_origins(arguments: list[str], cwd: Path | None = None) -> list[PolicyOrigin]:

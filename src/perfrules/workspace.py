@@ -12,12 +12,11 @@ command-line mistake (:class:`PathProblem`, exit 2), not a policy diagnostic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, Severity, sorted_unique
-from perfrules.origins import PathProblem, PolicyOrigin, policy_origins, policy_paths  # noqa: F401 - re-exported
+from perfrules.origins import PathProblem, PolicyOrigin, ReadFrom, policy_origins, policy_paths  # noqa: F401 - re-exported
 from perfrules.source import SourceFile
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class LoadedPolicy:
+class LoadedPolicy(ReadFrom):
     """One policy file: its text (if readable), its AST with what it inherits merged in (if
     it parsed and merged), its checked model, and the files it inherits, nearest first."""
 
@@ -35,15 +34,6 @@ class LoadedPolicy:
     policy: ast.Policy | None
     model: PolicyModel | None = None
     parents: list[PolicyFile] = field(default_factory=list)
-
-    @property
-    def display(self) -> str:
-        return self.origin.display
-
-    @property
-    def path(self) -> Path | PurePosixPath:
-        """The file on disk, or its path inside the git revision it is read from."""
-        return self.origin.path
 
 
 @dataclass
