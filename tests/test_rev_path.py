@@ -270,3 +270,33 @@ def test_diff_between_a_revision_and_the_working_tree(history, run_cli):
              agent["new"]["bonus_total"]) for agent in document["agents"]] == [
         ("A1", "优秀", "不合格", 1000.0, 0.0), ("A3", "合格", "不合格", 0.0, 0.0), ("A2", "不合格", "不合格", 0.0, 0.0)]
     assert document["summary"]["bonus_delta"] == -1000.0
+
+
+def test_an_ambiguous_short_commit_id(tmp_path, run_cli):
+    """Two commits sharing four hex digits (a thousand commits make a pair near certain)."""
+    from dulwich.objects import Commit, Tree
+    from dulwich.repo import Repo
+
+    repository = Repo.init(str(tmp_path))
+    tree = Tree()
+    repository.object_store.add_object(tree)
+    seen: dict[str, str] = {}
+    shared = None
+    for number in range(3000):
+        made = Commit()
+        made.tree, made.message = tree.id, f"{number}\n".encode()
+        made.author = made.committer = b"Test <test@example.com>"
+        made.author_time = made.commit_time = 1_700_000_000
+        made.author_timezone = made.commit_timezone = 0
+        repository.object_store.add_object(made)
+        prefix = made.id.decode()[:4]
+        if prefix in seen:
+            shared = prefix
+            break
+        seen[prefix] = made.id.decode()
+    repository.close()
+    assert shared is not None
+    result = run_cli("check", f"{shared}:policies", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == (f"perfrules: error: {shared}:policies: the short commit id '{shared}' is ambiguous "
+                             f"in the repository at {tmp_path}; give more digits\n")

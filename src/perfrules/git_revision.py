@@ -163,11 +163,13 @@ def _named_commit(repository, name: str, text: str):
         found = parse_commit(repository, b"HEAD" if name == "@" else name.encode("utf-8"))
     except KeyError:
         raise _unknown(repository, text) from None
-    except ValueError as error:
-        if "ambiguous" in str(error).lower() or type(error).__name__ == "AmbiguousShortId":
+    except Exception as error:  # dulwich's AmbiguousShortId is no ValueError
+        if type(error).__name__ == "AmbiguousShortId" or "ambiguous" in str(error).lower():
             raise RevisionProblem(f"the short commit id '{name}' is ambiguous in the repository at "
                                   f"{repository.path}; give more digits") from None
-        raise RevisionProblem(f"'{name}' does not name a commit ({error})") from None
+        if isinstance(error, ValueError):
+            raise RevisionProblem(f"'{name}' does not name a commit ({error})") from None
+        raise
     while isinstance(found, Tag):  # an annotated tag (older dulwich does not peel it)
         found = repository.object_store[found.object[1]]
     if not isinstance(found, Commit):
