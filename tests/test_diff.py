@@ -172,3 +172,15 @@ def test_schema_diff_describes_the_document(run_cli):
         "agents", "grade_changed", "rank_changed", "bonus_changed", "grades", "bonus_total_old", "bonus_total_new",
         "bonus_delta", "teams"}
     assert schema["$defs"]["Outcome"]["properties"]["bonus_total"] == {"title": "Bonus Total", "type": "number"}
+
+
+def test_the_document_validates_against_its_schema(run_cli):
+    import jsonschema
+
+    schema = json.loads(run_cli("schema", "diff").stdout)
+    for case in sorted((CASES / "diff").iterdir()):
+        arguments = ["old.perf" if (case / "old.perf").exists() else "old",
+                     "new.perf" if (case / "new.perf").exists() else "new"]
+        result = run_cli("diff", *arguments, "data.csv", "--format", "json", cwd=case)
+        assert result.exit_code == 0, result.stderr
+        jsonschema.validate(json.loads(result.stdout), schema)
