@@ -184,3 +184,38 @@ def test_the_document_validates_against_its_schema(run_cli):
         result = run_cli("diff", *arguments, "data.csv", "--format", "json", cwd=case)
         assert result.exit_code == 0, result.stderr
         jsonschema.validate(json.loads(result.stdout), schema)
+
+
+def test_the_words_of_statements_given_once_and_of_kpi_parts(tmp_path):
+    old = """policy "p" {
+    roles agent
+    period month
+    metric csat: percent
+    metric aht: duration in min
+    levels { good = 100  fair = 60  bad = 0 }
+    kpi "k" weight 100% when missing fair {
+        measure csat
+        csat >= 90% => good
+        else => bad
+    }
+    score limit 0 to 100
+    swot {
+        strength "好" when kpi "k" is good
+    }
+}
+"""
+    new = (old.replace("period month", "period quarter\n    language en").replace("in min", "in s")
+           .replace("when missing fair", "when missing 50").replace("measure csat", "measure csat * 1")
+           .replace("0 to 100", "0 to 110").replace('"好"', '"很好"'))
+    (tmp_path / "old.perf").write_text(old, encoding="utf-8")
+    (tmp_path / "new.perf").write_text(new, encoding="utf-8")
+    changes = policy_changes(models(tmp_path / "old.perf"), models(tmp_path / "new.perf"))
+    assert [(change.change, change.old_line, change.new_line) for change in changes] == [
+        ("period month → quarter", 3, 3),
+        ("language added: `language en`", None, 4),
+        ("metric aht: unit `in min` → `in s`", 5, 6),
+        ('kpi "k": `when missing fair` → `when missing 50`', 7, 8),
+        ('kpi "k": `measure csat` → `measure csat * 1`', 8, 9),
+        ("score limit: `score limit 0 to 100` → `score limit 0 to 110`", 12, 13),
+        ('swot: item `strength "好" when kpi "k" is good` → `strength "很好" when kpi "k" is good`', 14, 15),
+    ]

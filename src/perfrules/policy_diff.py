@@ -70,6 +70,10 @@ class _Side:
             return node.text
         return f"`{self.model.written(node)}`"
 
+    def one_line(self, statement) -> str:
+        """``: `metric fcr: percent``` for a statement written on one line; blocks are named only."""
+        return f": {self.text(statement)}" if statement.span.line == statement.span.end_line else ""
+
     def text_of(self, value) -> str:
         """A field's value: a node as written, a number, or (none)."""
         if value is None:
@@ -123,12 +127,12 @@ class _Compare:
         new = _keyed(self.new.model.policy.statements)
         for key, statement in new.items():
             if key not in old:
-                self.add(f"{_title(statement)} added", new_node=statement)
+                self.add(f"{_title(statement)} added{self.new.one_line(statement)}", new_node=statement)
             elif old[key] != statement:
                 self.statement(old[key], statement)
         for key, statement in old.items():
             if key not in new:
-                self.add(f"{_title(statement)} removed", old_node=statement)
+                self.add(f"{_title(statement)} removed{self.old.one_line(statement)}", old_node=statement)
         return self.found
 
     def statement(self, old: ast.Statement, new: ast.Statement) -> None:
@@ -158,8 +162,9 @@ class _Compare:
         elif field == "value":  # version, period, language: the statement is its value
             self.add(f"{title} {self.old.text_of(before)} → {self.new.text_of(after)}", old_node, new_node)
         else:
-            shown = f"{self.old.text_of(before)} → {self.new.text_of(after)}"
-            self.add(f"{title}: {field.replace('_', ' ')} {shown}", old_node, new_node)
+            shown_before, shown_after = self.old.text_of(before), self.new.text_of(after)
+            self.add(f"{title}: {_called(field.replace('_', ' '), shown_before)}{shown_before} → {shown_after}",
+                     old_node, new_node)
 
     def elements(self, title: str, before: tuple, after: tuple, old_statement, new_statement) -> None:
         """One change per element added, removed or changed, matched in order."""
@@ -170,11 +175,14 @@ class _Compare:
             olds, news = before[old_start:old_end], after[new_start:new_end]
             paired = min(len(olds), len(news))
             for old, new in zip(olds[:paired], news[:paired]):
-                self.add(f"{title}: {_element(old)} {self.old.text(old)} → {self.new.text(new)}", old, new)
+                shown = self.old.text(old)
+                self.add(f"{title}: {_called(_element(old), shown)}{shown} → {self.new.text(new)}", old, new)
             for old in olds[paired:]:
-                self.add(f"{title}: {_element(old)} {self.old.text(old)} removed", old, _At(new_statement.span))
+                shown = self.old.text(old)
+                self.add(f"{title}: {_called(_element(old), shown)}{shown} removed", old, _At(new_statement.span))
             for new in news[paired:]:
-                self.add(f"{title}: {_element(new)} {self.new.text(new)} added", _At(old_statement.span), new)
+                shown = self.new.text(new)
+                self.add(f"{title}: {_called(_element(new), shown)}{shown} added", _At(old_statement.span), new)
 
 
 @dataclass(frozen=True)
@@ -207,6 +215,11 @@ def _title(statement) -> str:
     if isinstance(name, ast.Name):
         return f"{keyword} {name.text}"
     return keyword
+
+
+def _called(word: str, shown: str) -> str:
+    """``word `` before a value, unless the value as written says it (`when missing fair`, `limit 0 to 6`)."""
+    return "" if word in shown.strip("`").split() else f"{word} "
 
 
 def _element(node) -> str:
