@@ -188,6 +188,7 @@ def test_the_document_validates_against_its_schema(run_cli):
 
 def test_the_words_of_statements_given_once_and_of_kpi_parts(tmp_path):
     old = """policy "p" {
+    version "1"
     roles agent
     period month
     metric csat: percent
@@ -211,11 +212,11 @@ def test_the_words_of_statements_given_once_and_of_kpi_parts(tmp_path):
     (tmp_path / "new.perf").write_text(new, encoding="utf-8")
     changes = policy_changes(models(tmp_path / "old.perf"), models(tmp_path / "new.perf"))
     assert [(change.change, change.old_line, change.new_line) for change in changes] == [
-        ("period month → quarter", 3, 3),
-        ("language added: `language en`", None, 4),
-        ("metric aht: unit `in min` → `in s`", 5, 6),
-        ('kpi "k": `when missing fair` → `when missing 50`', 7, 8),
-        ('kpi "k": `measure csat` → `measure csat * 1`', 8, 9),
-        ("score limit: `score limit 0 to 100` → `score limit 0 to 110`", 12, 13),
-        ('swot: item `strength "好" when kpi "k" is good` → `strength "很好" when kpi "k" is good`', 14, 15),
+        ("period month → quarter", 4, 4),
+        ("language added: `language en`", None, 5),
+        ("metric aht: unit `in min` → `in s`", 6, 7),
+        ('kpi "k": `when missing fair` → `when missing 50`', 8, 9),
+        ('kpi "k": `measure csat` → `measure csat * 1`', 9, 10),
+        ("score limit: `score limit 0 to 100` → `score limit 0 to 110`", 13, 14),
+        ('swot: item `strength "好" when kpi "k" is good` → `strength "很好" when kpi "k" is good`', 15, 16),
     ]
