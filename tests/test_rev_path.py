@@ -126,9 +126,10 @@ def test_a_revision_evaluates_as_its_checkout_with_its_parent_from_the_same_revi
 
 
 @pytest.mark.parametrize("spelling", ["HEAD^", "HEAD~", "HEAD~1", "HEAD^1", "HEAD~2^0~0", "main~1", "v1", "FIRST7",
-                                      "FIRST", "HEAD~1:./policies/agent.perf"])
+                                      "FIRST", "HEAD~1:./policies/agent.perf", "feature/old"])
 def test_every_spelling_of_the_revision_reads_the_same_file(history, run_cli, spelling):
     repo = history["repo"]
+    git(repo, "branch", "feature/old", history["first"])  # a branch name with a slash
     spelling = spelling.replace("FIRST7", history["first"][:7]).replace("FIRST", history["first"])
     spelling = spelling.replace("HEAD~2^0~0", "HEAD~1^0~0")
     argument = spelling if ":" in spelling else f"{spelling}:policies/agent.perf"
@@ -173,6 +174,7 @@ def test_csv_stamps_the_revision_bytes(history, run_cli):
     ("HEAD:../outside.perf", "HEAD:../outside.perf: '../outside.perf' is outside the repository"),
     ("..:policies/agent.perf", ("..:policies/agent.perf: unknown revision '..' in the repository at {repo} "
                                 "(give a branch, a tag, a commit id, or HEAD~N)")),
+    ("policies/a:b.perf", "policies/a:b.perf: no such file or folder"),
 ])
 def test_an_unknown_revision_or_path_is_a_command_line_mistake(history, run_cli, argument, message):
     repo = history["repo"]

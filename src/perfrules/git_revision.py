@@ -32,9 +32,10 @@ class RevisionProblem(Exception):
 
 
 def looks_like_revision(argument: str) -> bool:
-    """Whether an argument that is not on disk is written ``REV:PATH``."""
+    """Whether an argument that is not on disk is written ``REV:PATH`` (a branch may hold a
+    ``/``: ``feature/x:policies/``)."""
     revision, colon, _ = argument.partition(":")
-    return bool(colon and revision and "/" not in revision and "\\" not in revision)
+    return bool(colon and revision and "\\" not in revision)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,11 @@ def _revision_origins(argument: str, cwd: Path | None) -> list[RevisionFile]:
     text, _, written = argument.partition(":")
     try:
         revision = open_revision(text, cwd)
+    except RevisionProblem as problem:
+        if "/" in text:  # rather a missing file with a colon in its path than a branch like feature/x
+            raise PathProblem(f"{argument}: no such file or folder") from None
+        raise PathProblem(f"{argument}: {problem}") from None
+    try:
         path = revision.path_in_tree(written, cwd or Path.cwd())
     except RevisionProblem as problem:
         raise PathProblem(f"{argument}: {problem}") from None
