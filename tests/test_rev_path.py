@@ -302,3 +302,10 @@ def test_an_ambiguous_short_commit_id(tmp_path, run_cli):
     assert result.exit_code == 2
     assert result.stderr == (f"perfrules: error: {shared}:policies: the short commit id '{shared}' is ambiguous "
                              f"in the repository at {tmp_path}; give more digits\n")
+
+
+def test_explain_names_the_revision(history, run_cli):
+    repo = history["repo"]
+    result = run_cli("explain", "v1:policies/agent.perf", "data.csv", "--agent", "A1", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "考核方案: 客服月度考核 2026.11 (v1:policies/agent.perf; 继承 v1:policies/base.perf)"
