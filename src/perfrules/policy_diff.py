@@ -64,10 +64,13 @@ class _Side:
         self.model = model
 
     def text(self, node) -> str:
+        """A node as written (a string in quotes, a name as is, anything else in backticks)."""
         if isinstance(node, ast.Text):
             return f'"{node.value}"'
         if isinstance(node, ast.Name):
             return node.text
+        if getattr(node, "span", None) is None:  # a plain value inside a node of a newer grammar
+            return plain(node) if isinstance(node, Decimal) else str(node)
         return f"`{self.model.written(node)}`"
 
     def one_line(self, statement) -> str:
@@ -76,13 +79,7 @@ class _Side:
 
     def text_of(self, value) -> str:
         """A field's value: a node as written, a number, or (none)."""
-        if value is None:
-            return "(none)"
-        if isinstance(value, Decimal):
-            return plain(value)
-        if getattr(value, "span", None) is not None:
-            return self.text(value)
-        return str(value)
+        return "(none)" if value is None else self.text(value)
 
     def where(self, node) -> tuple[int | None, str | None]:
         span = getattr(node, "span", None)
