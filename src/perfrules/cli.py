@@ -494,7 +494,8 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     (_, old_policies, old_warnings), (_, new_policies, new_warnings) = sides
     versions = Version(old, old_policies), Version(new, new_policies)
     try:
-        evaluated, digest = evaluate_versions(*versions, Path(data), data, list(periods) or [None], encoding=encoding,
+        evaluated, digest = evaluate_versions(*versions, Path(data), data, list(dict.fromkeys(periods)) or [None],
+                                              encoding=encoding,
                                               sheet=sheet, header_row=header_row)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None

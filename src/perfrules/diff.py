@@ -83,7 +83,7 @@ def evaluate_versions(old: Version, new: Version, data: Path, data_display: str,
             digest = evaluation.data_sha256
     if failures:
         raise EvaluationFailed(_labelled(failures, old.argument, new.argument))
-    return sorted(evaluated | {period for period in periods if period is not None}), digest
+    return sorted(evaluated), digest  # as the results write them (--period 2026年11月 is 2026-11)
 
 
 def _collect(version: Version, evaluation: Evaluation) -> None:
