@@ -475,7 +475,7 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     from pathlib import Path
 
     from perfrules.diff import UnknownTeam, Version, build_diff, evaluate_versions
-    from perfrules.diff_outputs import render_csv, render_table, write_xlsx
+    from perfrules.diff_outputs import document_text, write_xlsx
     from perfrules.engine.run import EvaluationFailed, InvalidArgument
     from perfrules.files import OutputProblem, input_files, output_path, write_text
 
@@ -495,8 +495,7 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     versions = Version(old, old_policies), Version(new, new_policies)
     try:
         evaluated, digest = evaluate_versions(*versions, Path(data), data, list(dict.fromkeys(periods)) or [None],
-                                              encoding=encoding,
-                                              sheet=sheet, header_row=header_row)
+                                              encoding=encoding, sheet=sheet, header_row=header_row)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
@@ -507,20 +506,9 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     try:
         document = build_diff(*versions, evaluated, digest, team, warnings)
     except UnknownTeam as unknown:
-        from perfrules.diagnostics import did_you_mean
-
-        hint = did_you_mean(unknown.team, unknown.known) or f"the teams are: {', '.join(unknown.known) or '(none)'}"
-        raise UsageProblem(f"--team {unknown.team}: no agent of that team in {data} "
-                           f"for {', '.join(evaluated)} (hint: {hint})") from None
+        raise UsageProblem(unknown.sentence(data, evaluated)) from None
     target = Path(output) if output else None
-    if output_format == "json":
-        text = json.dumps(document.to_json_data(), ensure_ascii=False, indent=2) + "\n"
-    elif output_format == "csv":
-        text = render_csv(document)
-    elif output_format == "table":
-        text = render_table(document)
-    else:
-        text = None
+    text = None if output_format == "xlsx" else document_text(document, output_format)
     try:
         if output_format == "xlsx":
             write_xlsx(document, target)

@@ -42,6 +42,12 @@ class UnknownTeam(Exception):
         super().__init__(team)
         self.team, self.known = team, known
 
+    def sentence(self, data_display: str, periods: list[str]) -> str:
+        from perfrules.diagnostics import did_you_mean
+
+        hint = did_you_mean(self.team, self.known) or f"the teams are: {', '.join(self.known) or '(none)'}"
+        return f"--team {self.team}: no agent of that team in {data_display} for {', '.join(periods)} (hint: {hint})"
+
 
 @dataclass
 class Version:

@@ -14,6 +14,7 @@ the table escapes control characters and prints markup literally.
 from __future__ import annotations
 
 import csv
+import json
 from decimal import Decimal
 from io import BytesIO, StringIO
 from pathlib import Path
@@ -27,6 +28,15 @@ AGENT_COLUMNS = ("agent_id", "name", "team", "period", "old_score", "old_grade",
                  "new_score", "new_grade", "new_rank", "new_bonus_total", "bonus_delta")
 MONEY = ("old_bonus_total", "new_bonus_total", "bonus_delta")
 SCORES = ("old_score", "new_score")
+
+
+def document_text(document: DiffDocument, output_format: str) -> str:
+    """The document as JSON, CSV or the table (XLSX is written by :func:`write_xlsx`)."""
+    if output_format == "json":
+        return json.dumps(document.to_json_data(), ensure_ascii=False, indent=2) + "\n"
+    if output_format == "csv":
+        return render_csv(document)
+    return render_table(document)
 
 
 def agent_rows(document: DiffDocument) -> list[tuple]:
