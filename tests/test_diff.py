@@ -220,3 +220,14 @@ def test_the_words_of_statements_given_once_and_of_kpi_parts(tmp_path):
         ("score limit: `score limit 0 to 100` → `score limit 0 to 110`", 13, 14),
         ('swot: item `strength "好" when kpi "k" is good` → `strength "很好" when kpi "k" is good`', 15, 16),
     ]
+
+
+def test_the_table_lists_the_largest_changes_and_says_how_many_more(monkeypatch, run_cli):
+    from perfrules import diff_outputs
+
+    monkeypatch.setattr(diff_outputs, "TABLE_AGENTS", 2)
+    table = run_diff(run_cli).stdout
+    assert "│ B4 " in table and "│ A3 " in table and "│ A1 " not in table
+    assert table.endswith("… and 5 more agents who change, in the order above: --format csv, json or xlsx lists them "
+                          "all\n")
+    assert "Agents who change (7)" in table

@@ -3,8 +3,8 @@
 Everything is laid out from the typed :class:`~perfrules.diff_model.DiffDocument`; nothing
 is computed here but the per-agent bonus change (new − old, exact).  The table prints the
 policy changes, the grade matrix (old grades down, new across), the bonus totals per team
-and the movers, in English like ``evaluate --format table`` (the names, grades and
-changes stay as the policies write them).  CSV and XLSX hold one row per mover; XLSX adds
+and the movers (the 200 largest changes; the files hold them all), in English like
+``evaluate --format table`` (the names, grades and changes stay as the policies write them).  CSV and XLSX hold one row per mover; XLSX adds
 a ``summary`` sheet (the counts, bonus totals, teams, grade matrix and policy changes).
 Text cells are hostile-safe as in :mod:`perfrules.outputs`: a leading ``=``, ``+``, ``-``,
 ``@``, tab or carriage return gets a ``'`` in CSV; XLSX cells are strings, never formulas;
@@ -26,6 +26,7 @@ from perfrules.values import one_line
 
 AGENT_COLUMNS = ("agent_id", "name", "team", "period", "old_score", "old_grade", "old_rank", "old_bonus_total",
                  "new_score", "new_grade", "new_rank", "new_bonus_total", "bonus_delta")
+TABLE_AGENTS = 200  # the table shows the largest changes; the files hold every agent
 MONEY = ("old_bonus_total", "new_bonus_total", "bonus_delta")
 SCORES = ("old_score", "new_score")
 
@@ -39,10 +40,11 @@ def document_text(document: DiffDocument, output_format: str) -> str:
     return render_table(document)
 
 
-def agent_rows(document: DiffDocument) -> list[tuple]:
-    """One row per mover, in the document's order: text, whole numbers and exact decimals."""
+def agent_rows(document: DiffDocument, limit: int | None = None) -> list[tuple]:
+    """One row per mover (the first ``limit``), in the document's order: text, whole numbers
+    and exact decimals."""
     rows = []
-    for agent in document.agents:
+    for agent in document.agents[:limit]:
         delta = _money(agent.new) - _money(agent.old)
         rows.append((agent.agent_id, agent.name, agent.team, agent.period, *_outcome_cells(agent.old),
                      *_outcome_cells(agent.new), delta))
@@ -189,12 +191,13 @@ def render_table(document: DiffDocument) -> str:
     if not document.agents:
         console.print(shown("No agent changes score, grade, rank or bonus."))
         return buffer.getvalue()
+    shown_agents = document.agents[:TABLE_AGENTS]
     movers = Table(title=shown(f"Agents who change ({len(document.agents)})"))
     for header, justify in (("agent", "left"), ("name", "left"), ("team", "left"), ("period", "left"),
                             ("score", "right"), ("grade", "left"), ("rank", "right"), ("bonus", "right"),
                             ("delta", "right")):
         movers.add_column(header, justify=justify)
-    for agent, row in zip(document.agents, agent_rows(document)):
+    for agent, row in zip(shown_agents, agent_rows(document, TABLE_AGENTS)):
         old, new = agent.old, agent.new
         movers.add_row(*map(shown, (
             agent.agent_id, agent.name, agent.team, agent.period,
@@ -203,6 +206,10 @@ def render_table(document: DiffDocument) -> str:
             _arrow(old and old.bonus_total, new and new.bonus_total, old, new), row[-1],
         )))
     console.print(movers)
+    if len(document.agents) > len(shown_agents):
+        rest = len(document.agents) - len(shown_agents)
+        console.print(shown(f"… and {rest:,} more agents who change, in the order above: "
+                            f"--format csv, json or xlsx lists them all"))
     return buffer.getvalue()
 
 
