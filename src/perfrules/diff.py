@@ -4,8 +4,8 @@ HR try a policy change on last month's data before it ships (cli.md ``perfrules 
 The data is evaluated under the old and the new policies for each period asked, each
 through the one evaluation path of ``evaluate`` (:func:`perfrules.engine.run.evaluate_files`
 and the typed results of :mod:`perfrules.results`): nothing is recomputed here.  The
-agents' typed results are then matched by agent and period, and compared as the result
-shows them (score and money in two decimals, grade, rank): an agent is a mover when one of
+agents' typed results (streamed; only the compared facts are kept, :class:`Seen`) are
+then matched by agent and period, and compared as the result shows them (score and money in two decimals, grade, rank): an agent is a mover when one of
 these differs, or when only one version evaluates them.  The summary counts the changes,
 crosses old and new grades, and adds the bonus totals exactly in cents, overall and per
 team; ``--team`` keeps one team (the pilot group of a trial run) in both.  The policy
@@ -28,7 +28,7 @@ from perfrules.diff_model import (
 from perfrules.engine.run import Evaluation, EvaluationFailed, evaluate_files
 from perfrules.policy_diff import policy_changes
 from perfrules.result_model import AgentResult, PolicyStamp
-from perfrules.results import build_results
+from perfrules.results import build_results, iter_results
 from perfrules.values import round_half_up
 from perfrules.workspace import PolicySet
 
@@ -49,6 +49,24 @@ class UnknownTeam(Exception):
         return f"--team {self.team}: no agent of that team in {data_display} for {', '.join(periods)} (hint: {hint})"
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What a diff keeps of one agent's typed result (a million agents stay small)."""
+
+    agent_id: str
+    name: str | None
+    team: str | None
+    period: str
+    outcome: Outcome
+
+
+def seen(result: AgentResult) -> Seen:
+    """The facts the diff compares, as the result shows them: score and money in cents."""
+    score = round_half_up(result.score) if result.score is not None else None
+    outcome = Outcome(score=score, grade=result.grade, rank=result.rank, bonus_total=round_half_up(result.bonus_total))
+    return Seen(result.agent_id, result.name, result.team, result.period, outcome)
+
+
 @dataclass
 class Version:
     """One version of the policies: what the user named, the checked policies, their results."""
@@ -56,7 +74,7 @@ class Version:
     argument: str
     policies: PolicySet
     stamps: list[PolicyStamp] = dataclasses.field(default_factory=list)
-    results: list[AgentResult] = dataclasses.field(default_factory=list)
+    results: list[Seen] = dataclasses.field(default_factory=list)
     warnings: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -93,11 +111,10 @@ def evaluate_versions(old: Version, new: Version, data: Path, data_display: str,
 
 
 def _collect(version: Version, evaluation: Evaluation) -> None:
-    document = build_results(evaluation)
-    for stamp in document.policies:
+    for stamp in build_results(evaluation, with_results=False).policies:
         if stamp not in version.stamps:
             version.stamps.append(stamp)
-    version.results.extend(document.results)
+    version.results.extend(seen(result) for result in iter_results(evaluation))  # streamed
     version.warnings.extend(line for line in evaluation.warnings if line not in version.warnings)
 
 
@@ -141,10 +158,10 @@ def build_diff(old: Version, new: Version, periods: list[str], data_sha256: str 
     )
 
 
-Pair = tuple[AgentResult | None, AgentResult | None]
+Pair = tuple[Seen | None, Seen | None]
 
 
-def _pairs(old: list[AgentResult], new: list[AgentResult]) -> dict[tuple[str, str], Pair]:
+def _pairs(old: list[Seen], new: list[Seen]) -> dict[tuple[str, str], Pair]:
     """Each agent and period with its old and new result (None where a version has none)."""
     pairs: dict[tuple[str, str], list] = {}
     for index, results in enumerate((old, new)):
@@ -157,11 +174,8 @@ def _team(pair: Pair) -> str | None:
     return (pair[1] or pair[0]).team
 
 
-def _outcome(result: AgentResult | None) -> Outcome | None:
-    if result is None:
-        return None
-    return Outcome(score=round_half_up(result.score) if result.score is not None else None, grade=result.grade,
-                   rank=result.rank, bonus_total=round_half_up(result.bonus_total))
+def _outcome(result: Seen | None) -> Outcome | None:
+    return result.outcome if result is not None else None
 
 
 def _agent_change(pair: Pair) -> AgentChange:
@@ -170,7 +184,7 @@ def _agent_change(pair: Pair) -> AgentChange:
                        old=_outcome(pair[0]), new=_outcome(pair[1]))
 
 
-def _differs(old: AgentResult | None, new: AgentResult | None) -> bool:
+def _differs(old: Seen | None, new: Seen | None) -> bool:
     return _outcome(old) != _outcome(new)
 
 
