@@ -5,11 +5,12 @@ The data is evaluated under the old and the new policies for each period asked, 
 through the one evaluation path of ``evaluate`` (:func:`perfrules.engine.run.evaluate_files`
 and the typed results of :mod:`perfrules.results`): nothing is recomputed here.  The
 agents' typed results (streamed; only the compared facts are kept, :class:`Seen`) are
-then matched by agent and period, and compared as the result shows them (score and money in two decimals, grade, rank): an agent is a mover when one of
-these differs, or when only one version evaluates them.  The summary counts the changes,
-crosses old and new grades, and adds the bonus totals exactly in cents, overall and per
-team; ``--team`` keeps one team (the pilot group of a trial run) in both.  The policy
-changes come from :mod:`perfrules.policy_diff`.
+matched by agent and period and compared as the result shows them (score and money in
+two decimals, grade, rank): an agent is a mover when one of these differs, or when only
+one version evaluates them.  The summary counts the changes, crosses old and new grades,
+and adds the bonus totals exactly in cents, overall and per team; ``--team`` keeps one
+team (the pilot group of a trial run) in both.  The policy changes come from
+:mod:`perfrules.policy_diff`.
 """
 
 from __future__ import annotations
