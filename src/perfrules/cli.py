@@ -332,12 +332,46 @@ def _output_format(output: str | None, output_format: str | None) -> str:
 
 
 @main.command()
-@click.argument("document", type=click.Choice(["result"]))
+@click.argument("document", type=click.Choice(["result", "test"]))
 def schema(document: str) -> None:
-    """Print the JSON Schema of a document perfrules writes (result)."""
-    from perfrules.result_model import result_schema
+    """Print the JSON Schema of a document perfrules writes (result, test)."""
+    if document == "test":
+        from perfrules.policytest.report import test_schema as document_schema
+    else:
+        from perfrules.result_model import result_schema as document_schema
 
-    click.echo(json.dumps(result_schema(), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(document_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("--coverage", "with_coverage", is_flag=True, help="list the decision lines no test exercised")
+@click.option("--min-coverage", "minimum", metavar="P",
+              help="fail when a policy's coverage is below P percent (90 or 90%); implies --coverage")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="the report as text, or one JSON document (perfrules schema test)")
+def test_command(paths: tuple[str, ...], with_coverage: bool, minimum: str | None, output_format: str) -> None:
+    """Run policy tests (*.test.perf); a folder means every test file under it, no PATH means '.'."""
+    from perfrules.diagnostics import render_text
+    from perfrules.policytest.report import below, build_document, minimum_coverage, render_text as report_text
+    from perfrules.policytest.session import run_test_files
+    from perfrules.workspace import PathProblem
+
+    try:
+        wanted = minimum_coverage(minimum)
+        run = run_test_files(list(paths))
+    except (PathProblem, ValueError) as problem:
+        raise UsageProblem(str(problem)) from None
+    for item in run.diagnostics:
+        click.echo(render_text(item, run.sources.get(item.file)), err=True)
+        click.echo("", err=True)
+    document = build_document(run, with_coverage or wanted is not None)
+    if output_format == "json":
+        _print_results(document.model_dump_json(indent=2) + "\n")
+    else:
+        _print_results(report_text(document, wanted))
+    failed = document.failed or document.errors or below(document, wanted)
+    sys.exit(EXIT_POLICY if failed else EXIT_OK)
 
 
 @main.command()
