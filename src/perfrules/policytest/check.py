@@ -293,9 +293,11 @@ class _Checker:
                 self._wrong(value, f"a rank is a whole number from 1, not {_written(value)}", None)
         elif name == "kpi value":
             kpi = self._kpi_of(field)
+            kind = self._kpi_kind(kpi) if kpi is not None else Kind.UNKNOWN
+            if kind is Kind.NUMBER and isinstance(value, ast.PercentLiteral):
+                return  # a ratio worked out by a `let` (handled / received) compares with 92% as in the policy
             if kpi is not None:
-                self.value(value, self._kpi_kind(kpi), f"the value of KPI \"{kpi.name}\"",
-                           kpi.metric.unit if kpi.metric else None)
+                self.value(value, kind, f"the value of KPI \"{kpi.name}\"", kpi.metric.unit if kpi.metric else None)
         else:
             if name == "bonus":
                 self._known(field.subject, "bonus", [bonus.name for bonus in self.model.bonuses])

@@ -40,7 +40,17 @@ def parse_tests(source: SourceFile) -> ParseResult:
     if not _has_tokens(source.text):
         return ParseResult(None, [Diagnostic("PR001", "the file is empty", FILE_START,
                                              'a test file starts with: tests for "policy.perf" {', source.path)])
-    return parse_policy(source, tests_parser(), TestBuilder)
+    parsed = parse_policy(source, tests_parser(), TestBuilder)
+    return ParseResult(parsed.policy, [_in_words(item) for item in parsed.diagnostics])
+
+
+def _in_words(item: Diagnostic) -> Diagnostic:
+    """Where the policy grammar would expect an expression, a test file expects a value."""
+    if item.code != "PR001" or "an expression" not in item.message:
+        return item
+    found = item.message.split(": expected", 1)[0]
+    return Diagnostic(item.code, f"{found}: expected a value", item.span,
+                      'write a value as in a policy: 95%, 6min, 6000, "text", or missing', item.file)
 
 
 def _has_tokens(text: str) -> bool:

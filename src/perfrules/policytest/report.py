@@ -13,6 +13,7 @@ from decimal import ROUND_FLOOR, Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from perfrules import __version__
+from perfrules.policytest.run import rule_text
 from perfrules.policytest.session import TestRun
 
 
@@ -101,7 +102,7 @@ def build_document(run: TestRun, with_coverage: bool) -> TestDocument:
             coverage.append(CoverageEntry(
                 policy=model.name, file=display, rules=len(entry.lines), covered=len(entry.lines) - len(entry.uncovered),
                 uncovered=[UncoveredLine(file=line.node.span.file or display, line=line.line,
-                                         text=model.written(line.node)) for line in entry.uncovered]))
+                                         text=rule_text(model, line.node)) for line in entry.uncovered]))
     return TestDocument(perfrules=__version__, files=run.files, passed=run.passed, failed=run.failed, errors=run.error_count,
                         tests=tests, coverage=coverage,
                         diagnostics=[Diagnostic(**to_json(item)) for item in run.diagnostics])

@@ -125,23 +125,25 @@ class _Test:
                 message = problem.message if problem.column is None else \
                     f"column {problem.column}: '{problem.text}' {problem.message}"
                 failing.setdefault(row.agent.value, []).append(message)
-        expected = {expectation.agent.value for expectation in self.test.expectations if expectation.form == "error"}
         first = (general or [message for messages in failing.values() for message in messages])[0]
+        named = {expectation.agent.value for expectation in self.test.expectations}
         for expectation in self.test.expectations:
-            if expectation.form == "error" and expectation.agent.value in failing:
-                continue
+            problem = failing.get(expectation.agent.value)
             if expectation.form == "error":
-                actual = "no problem for this agent"
+                if problem is None:
+                    self._fail(expectation, "no problem for this agent")
+            elif problem is not None:
+                self._fail(expectation, f"evaluation problem: {problem[0]}")
             else:
-                actual = f"not evaluated: evaluation stopped ({first})"
-            self._fail(expectation, actual)
+                self._fail(expectation, f"not evaluated: the evaluation stopped ({first})")
         for row in self.test.agents:
-            if row.agent.value in failing and row.agent.value not in expected:
-                for message in failing.pop(row.agent.value):
+            if row.agent.value not in named:
+                for message in failing.pop(row.agent.value, []):
                     self.outcome.failures.append(Failure(row.span.line, f"agent {row.agent.value}", "no error",
                                                          message))
         for message in general:
             self.outcome.failures.append(Failure(self.test.span.line, "the test's rows", "no error", message))
+        self.outcome.failures.sort(key=lambda failure: failure.line)
 
     # ---- expectations -------------------------------------------------------------------------
 
@@ -218,7 +220,7 @@ class _Test:
     def _rule(self, node) -> Rule | None:
         if node is None:
             return None
-        return Rule(node.span.file or self.model.file, node.span.line, self.model.written(node))
+        return Rule(node.span.file or self.model.file, node.span.line, rule_text(self.model, node))
 
     def _kpi_rule(self, kpi) -> Rule | None:
         model = next(entry for entry in self.model.kpis if entry.name == kpi.name)
@@ -234,6 +236,13 @@ class _Test:
         """The rule of the first bonus that paid something, else of the first bonus."""
         paying = [bonus for bonus in result.bonus if bonus.amount] or result.bonus[:1]
         return self._bonus_rule(paying[0]) if paying else None
+
+
+def rule_text(model: PolicyModel, node) -> str:
+    """A decision line as written; a plan by its first line (``plan "name" when COND``)."""
+    if isinstance(node, ast.Plan):
+        return f'plan "{node.name.value}" when {model.written(node.condition)}'
+    return model.written(node)
 
 
 def cell_text(value: nodes.Value | None, metric: ast.Metric) -> str | None:
