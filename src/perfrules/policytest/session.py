@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from perfrules.diagnostics import Diagnostic, Severity, sorted_unique
+from perfrules.diagnostics import Diagnostic, Severity, did_you_mean, sorted_unique
 from perfrules.policytest import nodes
 from perfrules.policytest.check import check_tests
 from perfrules.policytest.coverage import DecisionLine, decision_lines
@@ -144,7 +144,8 @@ def _policy_under_test(tests: nodes.TestFile, path: Path, display: str, policies
             policies[key] = (None, f"no policy file {policy_display}")
     policy_set, missing = policies[key]
     if policy_set is None:
-        return unusable(missing, "the path is relative to the test file")
+        siblings = [file.name for file in path.parent.glob("*.perf") if not is_test_file(file)]
+        return unusable(missing, did_you_mean(name, siblings, quote='"') or "the path is relative to the test file")
     found = policy_set.diagnostics if new else []
     if new:
         run.sources.update(policy_set.sources)
