@@ -128,11 +128,11 @@ def _policy_under_test(tests: nodes.TestFile, path: Path, display: str, policies
     name = tests.policy.value
     where = tests.policy.span
 
-    def unusable(message: str, hint: str | None = None) -> tuple[None, list[Diagnostic]]:
-        return None, [Diagnostic("PR901", message, where, hint, display)]
+    def unusable(message: str, hint: str | None = None) -> list[Diagnostic]:
+        return [Diagnostic("PR901", message, where, hint, display)]
 
     if not name.endswith(".perf") or name.endswith(TEST_FILE_SUFFIX):
-        return unusable(f"\"{name}\" is not a policy file", 'name the policy this file tests: tests for "policy.perf"')
+        return None, unusable(f"\"{name}\" is not a policy file", 'name the policy this file tests: tests for "policy.perf"')
     policy_path = path.parent / name
     policy_display = os.path.normpath(os.path.join(os.path.dirname(display), name))
     key = os.path.realpath(policy_path)
@@ -145,7 +145,7 @@ def _policy_under_test(tests: nodes.TestFile, path: Path, display: str, policies
     policy_set, missing = policies[key]
     if policy_set is None:
         siblings = [file.name for file in path.parent.glob("*.perf") if not is_test_file(file)]
-        return unusable(missing, did_you_mean(name, siblings, quote='"') or "the path is relative to the test file")
+        return None, unusable(missing, did_you_mean(name, siblings, quote='"') or "the path is relative to the test file")
     found = policy_set.diagnostics if new else []
     if new:
         run.sources.update(policy_set.sources)
