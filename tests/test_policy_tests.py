@@ -157,3 +157,24 @@ def test_mutated_test_files_never_crash(tmp_path_factory, run_cli, rnd: random.R
     for line in result.stderr.splitlines():
         if " error PR" in line or " warning PR" in line:
             assert line.startswith("t.test.perf:") or line.startswith("after_sales_agent.perf:"), line
+
+
+def test_terminal_escapes_in_a_test_file_reach_no_terminal(tmp_path, run_cli):
+    (tmp_path / "after_sales_agent.perf").write_bytes((POLICIES / "after_sales_agent.perf").read_bytes())
+    seed = SEED.replace('test "正好 90 分是优秀"', 'test "\x1b]8;;http://x\x07优秀\x1b[31m"')
+    seed = seed.replace('expect A1 score == 90', 'expect A1 score == 91')
+    (tmp_path / "t.test.perf").write_text(seed, encoding="utf-8")
+    result = run_cli("test", "t.test.perf", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
+    assert 'FAIL  t.test.perf:10  \\x1b]8;;http://x\\x07优秀\\x1b[31m' in result.stdout
+    assert "t.test.perf:13: expect A1 score == 91\n          actual:     90\n" in result.stdout
+
+
+def test_a_let_measured_kpi_value_is_shown_in_its_kind(tmp_path, run_cli):
+    (tmp_path / "supervisor.perf").write_bytes((POLICIES / "supervisor.perf").read_bytes())
+    text = (POLICIES / "supervisor.test.perf").read_text(encoding="utf-8")
+    (tmp_path / "t.test.perf").write_text(text.replace('value == 92%', 'value == 93%'), encoding="utf-8")
+    result = run_cli("test", "t.test.perf", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert 'expect S1 kpi "投诉处理率" value == 93%\n          actual:     92%\n' in result.stdout

@@ -293,7 +293,7 @@ class _Checker:
                 self._wrong(value, f"a rank is a whole number from 1, not {_written(value)}", None)
         elif name == "kpi value":
             kpi = self._kpi_of(field)
-            kind = self._kpi_kind(kpi) if kpi is not None else Kind.UNKNOWN
+            kind = kpi_kind(self.model, kpi) if kpi is not None else Kind.UNKNOWN
             if kind is Kind.NUMBER and isinstance(value, ast.PercentLiteral):
                 return  # a ratio worked out by a `let` (handled / received) compares with 92% as in the policy
             if kpi is not None:
@@ -336,12 +336,15 @@ class _Checker:
         name = self._known(field.subject, "KPI", [kpi.name for kpi in self.model.kpis])
         return next((kpi for kpi in self.model.kpis if kpi.name == name), None)
 
-    def _kpi_kind(self, kpi) -> Kind:
-        if kpi.metric is not None:
-            return METRIC_KINDS.get(kpi.metric.type.text, Kind.UNKNOWN)
-        if isinstance(kpi.measure, ast.Reference):
-            return self.model.kind(kpi.measure.name)
-        return Kind.UNKNOWN
+
+
+def kpi_kind(model: PolicyModel, kpi) -> Kind:
+    """The kind of the value a KPI measures (its metric's, or its `let`'s)."""
+    if kpi.metric is not None:
+        return METRIC_KINDS.get(kpi.metric.type.text, Kind.UNKNOWN)
+    if isinstance(kpi.measure, ast.Reference):
+        return model.kind(kpi.measure.name)
+    return Kind.UNKNOWN
 
 
 def _a(kind: Kind) -> str:

@@ -20,7 +20,7 @@ from perfrules import ast
 from perfrules.check.model import PolicyModel
 from perfrules.engine.run import EvaluationFailed, evaluate_rows
 from perfrules.policytest import nodes
-from perfrules.policytest.check import ROW_FIELDS, CheckedTests, is_fraction_of_percent
+from perfrules.policytest.check import ROW_FIELDS, CheckedTests, is_fraction_of_percent, kpi_kind
 from perfrules.policytest.coverage import covered_lines
 from perfrules.result_model import AgentResult
 from perfrules.results import iter_results
@@ -183,6 +183,8 @@ class _Test:
     def _compare(self, expectation: nodes.Expectation, result: AgentResult) -> None:
         field = expectation.field
         actual, shown, decided_by = self._actual(field, result)
+        if isinstance(expectation.value, ast.PercentLiteral) and isinstance(actual, Decimal):
+            shown = percent_text(actual)  # a ratio (handled / received) expected as 92% is shown so
         expected = _expected_value(expectation.value)
         if not _holds(expectation.operator, actual, expected):
             self._fail(expectation, shown, decided_by)
@@ -213,7 +215,8 @@ class _Test:
         if name == "kpi points":
             value = _rounded(kpi.points)
             return value, _number(value), self._kpi_rule(kpi)
-        return kpi.value, value_text(kpi.value, kpi.value_kind), self._kpi_rule(kpi)
+        measured = next(entry for entry in self.model.kpis if entry.name == subject)
+        return kpi.value, value_text(kpi.value, kpi_kind(self.model, measured).value), self._kpi_rule(kpi)
 
     # ---- the rule that decided -----------------------------------------------------------------
 
