@@ -91,8 +91,20 @@ def test_no_path_means_the_current_folder_and_policy_commands_skip_test_files(ru
     assert result.exit_code == 0 and result.stdout.endswith("21 tests in 4 files: 21 passed, 0 failed\n")
     checked = run_cli("check", str(POLICIES))
     assert checked.stderr == "checked 4 policy files: no problems\n"
-    refused = run_cli("check", str(POLICIES / "supervisor.test.perf"))
+    refused = run_cli("evaluate", str(POLICIES / "supervisor.test.perf"), "data.csv")
     assert refused.exit_code == 2 and "is a policy test file" in refused.stderr
+
+
+def test_check_checks_a_test_file_it_is_given_without_running_it(run_cli):
+    """`perfrules check policies/*.perf` (a shell's glob) checks the tests too, as test files."""
+    checked = run_cli("check", *[str(path) for path in sorted(POLICIES.glob("*.perf"))])
+    assert (checked.exit_code, checked.stderr) == (0, "checked 4 policy files and 4 test files: no problems\n")
+    case = CASES / "test" / "file-diagnostics"
+    broken = run_cli("check", "policy.test.perf", cwd=case)
+    tested = run_cli("test", "policy.test.perf", cwd=case)
+    assert broken.exit_code == 1
+    assert broken.stderr.endswith("checked 0 policy files and 1 test file: 25 errors, 1 warning\n")
+    assert broken.stderr.rsplit("\n\n", 1)[0] == tested.stderr.rstrip("\n")
 
 
 @pytest.mark.parametrize("args,message", [

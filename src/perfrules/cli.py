@@ -137,17 +137,19 @@ def main(debug: bool) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text diagnostics on stderr, or one JSON document on stdout")
 def check(paths: tuple[str, ...], output_format: str) -> None:
-    """Parse and check policy files (a folder means every *.perf in it)."""
+    """Parse and check policy files (a folder means every *.perf in it; a *.test.perf named here is
+    checked as a test file)."""
     from perfrules.diagnostics import render_text, to_json
     from perfrules.workspace import PathProblem, load_policies
 
     try:
-        policies = load_policies(list(paths))
+        policies = load_policies([path for path in paths if not _is_test_file(path)])
+        _add_test_files(policies, [path for path in paths if _is_test_file(path)])
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
     if output_format == "json":
         document = {
-            "files": [loaded.display for loaded in policies.files],
+            "files": [loaded.display for loaded in policies.files] + policies.test_files,
             "errors": policies.error_count,
             "warnings": policies.warning_count,
             "diagnostics": [to_json(item) for item in policies.diagnostics],
@@ -157,8 +159,30 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
-        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count), err=True)
+        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count,
+                            len(policies.test_files)), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
+
+
+def _is_test_file(path: str) -> bool:
+    from pathlib import Path
+
+    from perfrules.workspace import is_test_file
+
+    return is_test_file(Path(path)) and Path(path).is_file()
+
+
+def _add_test_files(policies, paths: list[str]) -> None:
+    """Check the test files named (with the policies they test, not run) into ``policies``."""
+    if not paths:
+        return
+    from perfrules.diagnostics import sorted_unique
+    from perfrules.policytest.session import run_test_files
+
+    tests = run_test_files(paths, execute=False)
+    policies.test_files = tests.files
+    policies.diagnostics = sorted_unique(policies.diagnostics + tests.diagnostics)
+    policies.sources.update(tests.sources)
 
 
 def _print_results(text: str) -> None:
@@ -171,11 +195,13 @@ def _print_results(text: str) -> None:
         raise UsageProblem(str(problem)) from None
 
 
-def _summary(files: int, errors: int, warnings: int) -> str:
+def _summary(files: int, errors: int, warnings: int, test_files: int = 0) -> str:
     def count(number: int, word: str) -> str:
         return f"{number} {word}{'' if number == 1 else 's'}"
 
     checked = f"checked {count(files, 'policy file')}"
+    if test_files:
+        checked += f" and {count(test_files, 'test file')}"
     if not errors and not warnings:
         return f"{checked}: no problems"
     return f"{checked}: {count(errors, 'error')}, {count(warnings, 'warning')}"

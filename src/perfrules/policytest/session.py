@@ -89,7 +89,8 @@ def test_file_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     return list(unique.values())
 
 
-def run_test_files(arguments: list[str], today: date | None = None) -> TestRun:
+def run_test_files(arguments: list[str], today: date | None = None, execute: bool = True) -> TestRun:
+    """Read, check and (unless ``execute`` is False: ``perfrules check``) run the test files."""
     run = TestRun()
     policies: dict[str, tuple[PolicySet | None, str]] = {}  # by real path: the set, or why it cannot be used
     diagnostics: list[Diagnostic] = []
@@ -111,7 +112,7 @@ def run_test_files(arguments: list[str], today: date | None = None) -> TestRun:
         checked = check_tests(parsed.policy, loaded.model, today or date.today())
         diagnostics += [Diagnostic(item.code, item.message, item.span, item.hint, display)
                         for item in checked.diagnostics]
-        if any(item.is_error for item in checked.diagnostics):
+        if not execute or any(item.is_error for item in checked.diagnostics):
             continue
         coverage = run.coverage.setdefault(loaded.display, PolicyCoverage(loaded, decision_lines(loaded.model)))
         for outcome in run_tests(checked, loaded, display, source.text):
