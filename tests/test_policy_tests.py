@@ -119,6 +119,25 @@ def test_command_line_mistakes_exit_2(run_cli, args, message):
     assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
 
 
+def test_award_and_target_expectations_need_results_that_list_them(tmp_path, run_cli):
+    """Until the typed result lists awards and targets, expecting one is PR907 at its line; once
+    it does, the names are checked against the policy's awards and targets (PR906)."""
+    from perfrules.result_model import AgentResult
+
+    (tmp_path / "after_sales_agent.perf").write_bytes((POLICIES / "after_sales_agent.perf").read_bytes())
+    text = SEED.replace("expect A1 grade == \"优秀\"", "expect A1 award \"金牌客服\"\n        expect A1 target \"x\" is on_track")
+    (tmp_path / "t.test.perf").write_text(text, encoding="utf-8")
+    result = run_cli("test", "t.test.perf", cwd=tmp_path)
+    assert result.exit_code == 1
+    if "awards" in AgentResult.model_fields:
+        assert 't.test.perf:14:25: error PR906: policy "售后客服月度考核" has no award "金牌客服"' in result.stderr
+        assert 't.test.perf:15:26: error PR906: policy "售后客服月度考核" has no target "x"' in result.stderr
+    else:
+        assert ("t.test.perf:14:19: error PR907: award expectations are not available in this version of perfrules"
+                in result.stderr)
+        assert "t.test.perf:15:19: error PR907: target expectations" in result.stderr
+
+
 def test_the_test_grammar_ships_beside_the_policy_grammar():
     import tomllib
 

@@ -326,8 +326,8 @@ class _Checker:
 
     def _number(self, value: nodes.Value, name: str) -> None:
         if not isinstance(value, ast.NumberLiteral):
-            what = "points" if name == "kpi points" else "an amount of money" if "bonus" in name else "a score"
-            self._wrong(value, f"{name} is {what}, a plain number, not {_written(value)}", None)
+            what = "an amount of money" if "bonus" in name else "a number of points"
+            self._wrong(value, f"{name} is {what}, not {_written(value)}", "write a plain number, such as 90")
         elif -value.value.as_tuple().exponent > 2:
             self._wrong(value, f"{name} is compared after rounding to 2 decimals, so {value.text} can never match",
                         f"write {plain(round(value.value, 2))}")

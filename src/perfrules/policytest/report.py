@@ -146,7 +146,7 @@ def render_text(document: TestDocument, minimum: Decimal | None) -> str:
             if failure.decided_by is not None:
                 rule = failure.decided_by
                 lines.append(f"          decided by: {rule.file}:{rule.line}: {rule.text}")
-    if document.coverage is not None:
+    if document.coverage:
         lines.append("")
         lines.append("coverage (decision lines that decided or applied for at least one agent):")
         for entry in document.coverage:
