@@ -138,6 +138,25 @@ def test_award_and_target_expectations_need_results_that_list_them(tmp_path, run
         assert "t.test.perf:15:19: error PR907: target expectations" in result.stderr
 
 
+def test_without_period_the_current_one_and_hidden_folders_are_skipped(tmp_path):
+    from datetime import date
+
+    from perfrules.policytest.session import run_test_files
+
+    (tmp_path / "supervisor.perf").write_bytes((POLICIES / "supervisor.perf").read_bytes())
+    text = (POLICIES / "supervisor.test.perf").read_text(encoding="utf-8").replace("    period 2026-Q4\n", "")
+    (tmp_path / "supervisor.test.perf").write_text(text, encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "broken.test.perf").write_text("not a test file", encoding="utf-8")
+    run = run_test_files([str(tmp_path)], today=date(2027, 2, 3))
+    assert run.files == [str(tmp_path / "supervisor.test.perf")] and run.diagnostics == []
+    assert (run.passed, run.failed) == (6, 0)
+    from perfrules.policytest.check import current_period
+
+    assert [current_period(kind, date(2027, 2, 3)) for kind in ("month", "quarter", "year")] == \
+        ["2027-02", "2027-Q1", "2027"]
+
+
 def test_the_test_grammar_ships_beside_the_policy_grammar():
     import tomllib
 
