@@ -12,10 +12,9 @@ import json
 import random
 
 import pytest
+from conftest import CASES, POLICIES, POLICY_FILES, REPO, UPDATE_GOLDEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import CASES, POLICIES, POLICY_FILES, REPO, UPDATE_GOLDEN
 
 TEST_CASES = sorted(path for path in (CASES / "test").iterdir() if path.is_dir())
 
@@ -206,7 +205,7 @@ def test_mutated_test_files_never_crash(tmp_path_factory, run_cli, rnd: random.R
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     for line in result.stderr.splitlines():
         if " error PR" in line or " warning PR" in line:
-            assert line.startswith("t.test.perf:") or line.startswith("after_sales_agent.perf:"), line
+            assert line.startswith(("t.test.perf:", "after_sales_agent.perf:")), line
 
 
 def test_terminal_escapes_in_a_test_file_reach_no_terminal(tmp_path, run_cli):
