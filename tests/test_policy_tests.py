@@ -12,9 +12,10 @@ import json
 import random
 
 import pytest
-from conftest import CASES, POLICIES, POLICY_FILES, REPO, UPDATE_GOLDEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import CASES, POLICIES, POLICY_FILES, REPO, UPDATE_GOLDEN
 
 TEST_CASES = sorted(path for path in (CASES / "test").iterdir() if path.is_dir())
 
