@@ -102,7 +102,7 @@ class _Checker:
         if kind == "month" and not 1 <= int(text.split("-", 1)[1]) <= 12:
             self.sink.report("PR909", f"{text} is not a month", written.span, f"write a period like {example}")
             return None
-        if kind == "year" and len(text) != 4:
+        if not "0001" <= text[:4] <= "9989" or kind == "year" and len(text) != 4:
             self.sink.report("PR909", f"{text} is not a period", written.span, f"write a period like {example}")
             return None
         if kind != self.kind_of_period:

@@ -242,9 +242,11 @@ class _Test:
 
 
 def rule_text(model: PolicyModel, node) -> str:
-    """A decision line as written; a plan by its first line (``plan "name" when COND``)."""
+    """A decision line as written; a plan or a KPI by its first line (``plan "name" when COND``)."""
     if isinstance(node, ast.Plan):
         return f'plan "{node.name.value}" when {model.written(node.condition)}'
+    if isinstance(node, ast.Kpi):  # a KPI left out or substituted: its first line
+        return model.written(node).split(" {", 1)[0]
     return model.written(node)
 
 
