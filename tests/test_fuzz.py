@@ -35,12 +35,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import POLICIES
+from conftest import POLICIES, POLICY_FILES
 from perfrules.cli import main
 
 ERROR_LINE = re.compile(r":\d+:\d+: error PR\d{3}: ", re.MULTILINE)
 
-POLICY_FILES = sorted(POLICIES.glob("*.perf"))
 POLICY_TEXTS = {path.name: path.read_text(encoding="utf-8") for path in POLICY_FILES}
 EXAMPLE = POLICIES / "after_sales_agent.perf"
 

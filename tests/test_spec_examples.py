@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import POLICIES, SHARED_SPEC, SPEC
+from conftest import POLICIES, POLICY_FILES, SHARED_SPEC, SPEC
 from perfrules import ast
 from perfrules.parser import parse_policy
 from perfrules.source import SourceFile
@@ -45,7 +45,7 @@ def test_bundled_example_is_the_spec_example():
     assert spec_policy in bundled
 
 
-@pytest.mark.parametrize("path", sorted(POLICIES.glob("*.perf")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: p.name)
 def test_bundled_policies_check_clean(path):
     assert load_policies([str(path)]).diagnostics == []
 

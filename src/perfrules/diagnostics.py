@@ -113,6 +113,18 @@ CODES: dict[str, Code] = _catalogue(
     Code("PR602", E, "inherited policy cannot be read"),
     Code("PR603", E, "`remove` of something not inherited"),
     Code("PR604", E, "`remove` in a policy that extends nothing"),
+    # PR9xx: policy test files (`NAME.test.perf`, `perfrules test`)
+    Code("PR901", E, "policy under test cannot be used"),
+    Code("PR902", E, "unknown metric in a test"),
+    Code("PR903", E, "value of the wrong kind in a test"),
+    Code("PR904", E, "value its metric does not allow"),
+    Code("PR905", E, "unknown agent in an expectation"),
+    Code("PR906", E, "unknown name in a test"),
+    Code("PR907", E, "expectation not available yet"),
+    Code("PR908", E, "given twice in a test file"),
+    Code("PR909", E, "invalid period in a test file"),
+    Code("PR910", W, "test without expectations"),
+    Code("PR911", E, "comparison that does not fit the field"),
 )
 
 

@@ -18,7 +18,7 @@ import duckdb
 
 from perfrules import ast
 from perfrules.check.model import KpiModel
-from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_table
+from perfrules.data.reading import DataArgumentProblem, DataFileProblem, RawTable, load_cells, read_table
 from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems, mixed_percent_warnings, period_sql,
                                      prepare_rows)
 from perfrules.engine.plan import Plan, compile_plan
@@ -121,15 +121,31 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         raise InvalidArgument(f"{data_display}: {problem.text()}") from None
     except DataFileProblem as problem:
         raise EvaluationFailed(file_problems(data_display, problem)) from None
+    try:
+        digest = sha256_file(data_path)
+    except OSError as error:
+        raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
+    return evaluate_table(connection, raw, policies, wanted, digest)
+
+
+def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[tuple[int, list[str | None]]],
+                  data_display: str, period: str) -> Evaluation:
+    """Evaluate rows built in memory (policy tests): ``rows`` are (row number, text cells under
+    ``headers``), read exactly as the cells of a data file."""
+    connection = open_connection()
+    raw = load_cells(connection, "raw_cells", data_display, headers, rows)
+    return evaluate_table(connection, raw, policies, _normalise_period(connection, period))
+
+
+def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,
+                   digest: str | None = None) -> Evaluation:
+    """Validate the text cells of ``raw`` and evaluate each policy on its rows of the period."""
+    data_display = raw.display
     policy_nodes = [loaded.policy for loaded in policies]
     try:
         problems = prepare_rows(connection, raw, policy_nodes)
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
-    try:
-        digest = sha256_file(data_path)
-    except OSError as error:
-        raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     evaluation = Evaluation(connection, data_display, data_sha256=digest,
