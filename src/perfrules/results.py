@@ -23,7 +23,7 @@ from perfrules.result_model import (
     Adjustment, AgentResult, BonusResult, KpiResult, PlanAction, PlanDue, PolicyStamp, ResultDocument, VetoHit,
 )
 from perfrules.texts import reason
-from perfrules.values import plain, round_half_up
+from perfrules.values import period_end, plain, round_half_up  # period_end: also for the report
 
 
 def build_results(evaluation: Evaluation, warnings: list[str] | None = None, *,
@@ -63,19 +63,6 @@ def file_stamp(loaded) -> dict:
     origin = file_provenance(loaded.path, fallback=loaded.source.text.encode("utf-8"))
     return {"file": loaded.display, "sha256": origin.sha256, "git_commit": origin.git_commit,
             "git_dirty": origin.git_dirty}
-
-
-def period_end(period: str) -> date:
-    """The last day of ``2026-11``, ``2026-Q4`` or ``2026``."""
-    year = int(period[:4])
-    if "-Q" in period:
-        month = int(period[-1]) * 3
-    elif "-" in period:
-        month = int(period[5:7])
-    else:
-        month = 12
-    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
-    return first_of_next - timedelta(days=1)
 
 
 def result_rows(connection, run: PolicyRun, batch: int = 2048) -> Iterator[dict]:
