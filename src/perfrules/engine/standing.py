@@ -193,7 +193,9 @@ def _award(connection, run: PolicyRun, index: int, award: ast.Award, periods: li
     levels[0].append(f"CASE WHEN r.w{index}_holds THEN 'held' ELSE 'not_held' END AS w{index}_p0")
     states = [f"w{index}_p0"]
     warnings = []
-    for back, period in enumerate(award_periods(run.period, award)[1:], 1):
+    window = award_periods(run.period, award)
+    complete = all(period in periods for period in window)  # else every streak is broken anyway: no warnings
+    for back, period in enumerate(window[1:], 1):
         name = f"w{index}_p{back}"
         states.append(name)
         if period not in periods:
@@ -216,7 +218,7 @@ def _award(connection, run: PolicyRun, index: int, award: ast.Award, periods: li
         joins.append(f"LEFT JOIN (SELECT _row, _agent, w{index}_holds FROM {table}) {alias} ON {alias}._agent = r._agent")
         levels[0].append(f"CASE WHEN {alias}._agent IS NULL THEN 'no_row' WHEN {bad} THEN 'error' "
                          f"WHEN {alias}.w{index}_holds THEN 'held' ELSE 'not_held' END AS {name}")
-        if bad_rows:
+        if bad_rows and complete:
             warnings += _broken_by_errors(connection, run, index, award, period, table, bad_rows)
     held = " AND ".join(f"{state} = 'held'" for state in states)
     levels[1].append(f"({held}) AS w{index}_held")
