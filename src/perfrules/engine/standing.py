@@ -155,9 +155,8 @@ def _unreached(connection, run: PolicyRun, values: str) -> list[str]:
             continue
         name = line.metric.text
         shown = _value_text(model, name, seen) if seen is not None else None
-        where = f"{line.span.file or run.loaded.display}:{line.span.line}"
-        warnings.append(
-            f"{where}: target \"{target.name.value}\" of policy \"{model.name}\": no agent"
+        warnings.append(  # named, not located: a warning must not depend on the layout or the folder
+            f"target \"{target.name.value}\" of policy \"{model.name}\": no agent"
             f"{' of its roles' if target.roles else ''} reached {model.written(line).split(' by ')[0]} in any period "
             f"of the data; " + (f"the best value seen is {shown}" if shown else f"no value of '{name}' was seen")
             + " (is the goal achievable?)")
@@ -232,6 +231,6 @@ def _broken_by_errors(connection, run: PolicyRun, index: int, award: ast.Award, 
     found = connection.execute(
         f"SELECT e._agent, e._row FROM {table} e JOIN {run.table} r ON r._agent = e._agent "
         f"WHERE e._row IN ({rows}) AND r.w{index}_holds ORDER BY e._agent").fetchall()
-    return [f"{run.loaded.display}:{award.span.line}: award \"{award.title.value}\": agent {agent}'s row of {period} "
+    return [f"award \"{award.title.value}\" of policy \"{run.plan.model.name}\": agent {agent}'s row of {period} "
             f"cannot be evaluated ({bad_rows[row].split(': ', 1)[-1]}), so the streak counts as broken"
             for agent, row in found]
