@@ -266,22 +266,22 @@ class Explainer:
             baseline = words["no_baseline"]
         else:
             source = words["baseline_given"] if goal.baseline_given else words["baseline_row"].format(start=goal.start)
-            baseline = f"{self.value_text(name, goal.baseline)} ({source})"
-        self.say(f"{words['value']} {value}; {words['goal']} {target}; {words['baseline']} {baseline}", 3)
+            baseline = f"{words['baseline']} {self.value_text(name, goal.baseline)} ({source})"
+        self.say(f"{words['value']} {value}; {words['goal']} {target}; {baseline}", 3)
         if goal.progress is not None:
             if goal.met:
                 progress = words["met_means_one"]
             elif _holds(goal.cmp, goal.baseline, goal.goal):
-                progress = f"{_fraction(goal.progress)} ({words['baseline_met']})"
+                progress = f"{plain(goal.progress)} ({words['baseline_met']})"
             else:
                 progress = (f"({value} − {self.value_text(name, goal.baseline)}) / ({target} − "
-                            f"{self.value_text(name, goal.baseline)}) = {_fraction(goal.progress)}")
+                            f"{self.value_text(name, goal.baseline)}) {_share(goal.progress)}")
             self.say(f"{words['progress']} = {progress}", 3)
         if goal.expected is not None:
             start, deadline = date.fromisoformat(goal.start), date.fromisoformat(goal.deadline)
             end = period_end(self.result.period)
             days = words["days"].format(elapsed=(end - start).days, total=(deadline - start).days)
-            self.say(f"{words['expected']} = {days} = {_fraction(goal.expected)}", 3)
+            self.say(f"{words['expected']} = {days} {_share(goal.expected)}", 3)
         why = {
             "no_data": words["why_no_data"],
             "achieved": words["why_achieved"].format(value=value, cmp=goal.cmp, goal=target),
@@ -302,13 +302,20 @@ class Explainer:
         for award in self.result.award_streaks:
             node = written[award.name]
             state = words["award_held"] if award.held else words["award_not_held"]
-            self.say(f"{award.name} ({self.rule_text(node)}; {words['periods'].format(n=award.periods)}): {state}", 1)
+            streak = f"; {words['periods'].format(n=award.periods)}" if award.periods > 1 else ""
+            self.say(f"{award.name} ({self.rule_text(node)}{streak}): {state}", 1)
             self.say("; ".join(f"{step.period}: {words[step.state]}" for step in award.streak), 2)
 
 
 def _fraction(value: Decimal | None) -> str:
-    """A progress or share as the result writes it: four decimals."""
-    return "-" if value is None else format(round_half_up(value, 4), "f")
+    """A progress or share as the result writes it: four decimals (without trailing zeros)."""
+    return "-" if value is None else plain(round_half_up(value, 4))
+
+
+def _share(value: Decimal) -> str:
+    """``= 0.4`` when four decimals are exact, else ``≈ 0.2667``."""
+    rounded = round_half_up(value, 4)
+    return f"= {plain(rounded)}" if rounded == value else f"≈ {plain(rounded)}"
 
 
 def _holds(cmp: str, left: Decimal | None, right: Decimal | None) -> bool:
