@@ -167,7 +167,13 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
     from perfrules.engine.standing import add_standing  # it reads this module's PolicyRun
 
     for run in evaluation.runs:
-        evaluation.warnings.extend(add_standing(connection, run, data_display))
+        try:
+            evaluation.warnings.extend(add_standing(connection, run, data_display))
+        except duckdb.Error as error:  # a goal that overflows in some period of the data
+            message = str(error).strip().splitlines()[0]
+            raise EvaluationFailed([DataProblem(
+                data_display, f"the targets of policy \"{run.policy.name.value}\" cannot be evaluated on this data: "
+                              f"{message}")]) from None
     return evaluation
 
 
