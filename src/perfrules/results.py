@@ -24,7 +24,7 @@ from perfrules.result_model import (
     PolicyStamp, ResultDocument, TargetResult, VetoHit,
 )
 from perfrules.texts import reason
-from perfrules.values import period_end, plain, round_half_up  # period_end: also for the report
+from perfrules.values import period_end, plain, round_half_up
 
 
 def build_results(evaluation: Evaluation, warnings: list[str] | None = None, *,
