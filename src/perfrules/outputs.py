@@ -103,6 +103,16 @@ def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
 TARGET_STATUSES = ("achieved", "on_track", "at_risk", "not_met", "missed", "no_data")
 
 
+def goal_headers(target) -> list[str]:
+    """The name of each goal line in column headers: its metric, ``csat#2`` for a second line on it."""
+    seen: dict[str, int] = {}
+    headers = []
+    for line in target.lines:
+        seen[line.metric.text] = seen.get(line.metric.text, 0) + 1
+        headers.append(line.metric.text if seen[line.metric.text] == 1 else f"{line.metric.text}#{seen[line.metric.text]}")
+    return headers
+
+
 def _standing_columns(model, words: dict[str, str]) -> list[tuple[str, str]]:
     """``target:NAME:status`` (+ label), ``target:NAME:GOAL:progress`` and ``:status`` per goal line,
     ``award:NAME`` (1 held, 0 not): see docs/evaluation.md."""
@@ -112,10 +122,7 @@ def _standing_columns(model, words: dict[str, str]) -> list[tuple[str, str]]:
         name = target.name.value
         columns += [(f"target:{name}:status", f"t{index}_status"),
                     (f"target:{name}:status_label", f"CASE t{index}_status {labels} END")]
-        seen: dict[str, int] = {}
-        for number, line in enumerate(target.lines):
-            seen[line.metric.text] = seen.get(line.metric.text, 0) + 1
-            goal = line.metric.text if seen[line.metric.text] == 1 else f"{line.metric.text}#{seen[line.metric.text]}"
+        for number, goal in enumerate(goal_headers(target)):
             applies = f"t{index}_status IS NOT NULL"
             columns += [(f"target:{name}:{goal}:progress", f"CASE WHEN {applies} THEN round(t{index}_{number}_progress, 4) END"),
                         (f"target:{name}:{goal}:status", f"CASE WHEN {applies} THEN t{index}_{number}_status END")]
@@ -229,9 +236,9 @@ def xlsx_formats(evaluation: Evaluation) -> dict[str, tuple[Decimal | None, str]
             formats[f"adjust:{adjust.node.name.value}:points"] = (None, "0.00")
         for bonus in model.bonuses:
             formats[f"bonus:{bonus.name}:amount"] = (None, "#,##0.00")
-        for index, target in enumerate(model.targets):
-            for line in target.lines:
-                formats[f"target:{target.name.value}:{line.metric.text}:progress"] = (None, "0.00%")
+        for target in model.targets:
+            for goal in goal_headers(target):
+                formats[f"target:{target.name.value}:{goal}:progress"] = (None, "0.00%")
     return formats
 
 
