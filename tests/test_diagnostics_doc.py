@@ -22,9 +22,7 @@ from perfrules.workspace import load_policies
 DOC = REPO / "docs" / "diagnostics.md"
 
 # Codes whose situation cannot be written as one policy text: shown with ```text blocks.
-# PR907 (award and target expectations before results list them) is shown with ```text too:
-# its example stops producing it once the results do.
-NOT_ONE_FILE = {"PR010", "PR501", "PR502", "PR601", "PR602", "PR603", "PR907"}
+NOT_ONE_FILE = {"PR010", "PR501", "PR502", "PR601", "PR602", "PR603"}
 # Codes about policy test files: their examples are ```perf-test blocks, run as policy.test.perf
 # beside a copy of policies/after_sales_agent.perf.
 TEST_FILE_CODES = {code for code in CODES if code.startswith("PR9")}

@@ -68,9 +68,9 @@ def test_the_bundled_policies_are_tested_to_at_least_90_percent(run_cli):
     result = run_cli("test", "policies", "--min-coverage", "90", "--format", "json", cwd=REPO)
     assert result.exit_code == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)
-    assert (document["passed"], document["failed"], document["errors"]) == (21, 0, 0)
+    assert (document["passed"], document["failed"], document["errors"]) == (22, 0, 0)
     tested = {entry["file"]: (entry["rules"], entry["covered"]) for entry in document["coverage"]}
-    assert tested == {"policies/after_sales_agent.perf": (21, 21),
+    assert tested == {"policies/after_sales_agent.perf": (26, 26),
                       "policies/customer_experience_en.perf": (25, 25),
                       "policies/supervisor.perf": (31, 30),
                       "policies/vip_supervisor.perf": (28, 27)}
@@ -88,7 +88,7 @@ def test_the_spec_example_is_the_bundled_test_file():
 
 def test_no_path_means_the_current_folder_and_policy_commands_skip_test_files(run_cli):
     result = run_cli("test", cwd=POLICIES)
-    assert result.exit_code == 0 and result.stdout.endswith("21 tests in 4 files: 21 passed, 0 failed\n")
+    assert result.exit_code == 0 and result.stdout.endswith("22 tests in 4 files: 22 passed, 0 failed\n")
     checked = run_cli("check", str(POLICIES))
     assert checked.stderr == "checked 4 policy files: no problems\n"
     refused = run_cli("evaluate", str(POLICIES / "supervisor.test.perf"), "data.csv")
@@ -119,23 +119,15 @@ def test_command_line_mistakes_exit_2(run_cli, args, message):
     assert result.exit_code == 2 and message in result.stderr and result.stdout == ""
 
 
-def test_award_and_target_expectations_need_results_that_list_them(tmp_path, run_cli):
-    """Until the typed result lists awards and targets, expecting one is PR907 at its line; once
-    it does, the names are checked against the policy's awards and targets (PR906)."""
-    from perfrules.result_model import AgentResult
-
+def test_award_and_target_expectations_name_the_policys_awards_and_targets(tmp_path, run_cli):
+    """An expected award or target is checked against the policy's own (PR906, with its line)."""
     (tmp_path / "after_sales_agent.perf").write_bytes((POLICIES / "after_sales_agent.perf").read_bytes())
-    text = SEED.replace("expect A1 grade == \"优秀\"", "expect A1 award \"金牌客服\"\n        expect A1 target \"x\" is on_track")
+    text = SEED.replace("expect A1 grade == \"优秀\"", "expect A1 award \"银牌客服\"\n        expect A1 target \"x\" is on_track")
     (tmp_path / "t.test.perf").write_text(text, encoding="utf-8")
     result = run_cli("test", "t.test.perf", cwd=tmp_path)
     assert result.exit_code == 1
-    if "awards" in AgentResult.model_fields:
-        assert 't.test.perf:14:25: error PR906: policy "售后客服月度考核" has no award "金牌客服"' in result.stderr
-        assert 't.test.perf:15:26: error PR906: policy "售后客服月度考核" has no target "x"' in result.stderr
-    else:
-        assert ("t.test.perf:14:19: error PR907: award expectations are not available in this version of perfrules"
-                in result.stderr)
-        assert "t.test.perf:15:19: error PR907: target expectations" in result.stderr
+    assert 't.test.perf:14:25: error PR906: policy "售后客服月度考核" has no award "银牌客服"' in result.stderr
+    assert 't.test.perf:15:26: error PR906: policy "售后客服月度考核" has no target "x"' in result.stderr
 
 
 def test_without_period_the_current_one_and_hidden_folders_are_skipped(tmp_path):

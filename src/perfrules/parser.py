@@ -293,7 +293,12 @@ class AstBuilder(Transformer):
         return children[0].value
 
     def target(self, meta, children):
-        return ast.Target(self._text(children[0]), tuple(children[1:]), self.span(meta))
+        name, *rest = children
+        roles = rest.pop(0) if rest and isinstance(rest[0], tuple) else ()  # target_roles
+        return ast.Target(self._text(name), roles, tuple(rest), self.span(meta))
+
+    def target_roles(self, meta, children):
+        return tuple(children)
 
     def target_line(self, meta, children):
         metric, operator, value, deadline, *baseline = children

@@ -50,6 +50,7 @@ class PolicyRun:
     period: str
     table: str
     typed_table: str
+    earlier: dict[str, str] = field(default_factory=dict)  # period -> its result table, evaluated on demand
 
     @property
     def policy(self) -> ast.Policy:
@@ -67,16 +68,22 @@ class PolicyRun:
             f"ORDER BY _period DESC LIMIT ?", [self.period, limit]).fetchall()]
         tables = []
         for period in reversed(periods):
-            if period == self.period:
-                tables.append((period, self.table))
-                continue
-            table = f"{self.table}_{period.replace('-', '_')}"
             try:
-                connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {self.plan.sql(self.typed_table, period)}")
+                tables.append((period, self.period_table(connection, period)))
             except duckdb.Error:  # an overflow the plan could not turn into a missing value: a gap
                 continue
-            tables.append((period, table))
         return tables
+
+    def period_table(self, connection, period: str) -> str:
+        """The result table of ``period`` evaluated with this policy's plan (made once; raises
+        duckdb.Error when the plan cannot run on that period's rows)."""
+        if period == self.period:
+            return self.table
+        if period not in self.earlier:
+            table = f"{self.table}_{period.replace('-', '_')}"
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {self.plan.sql(self.typed_table, period)}")
+            self.earlier[period] = table
+        return self.earlier[period]
 
 
 @dataclass
@@ -173,7 +180,22 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
         problems.extend(_outcome_problems(connection, run, data_display))
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
+    from perfrules.engine.standing import add_standing  # it reads this module's PolicyRun
+
+    for run in evaluation.runs:
+        try:
+            evaluation.warnings.extend(add_standing(connection, run, data_display))
+        except duckdb.Error as error:  # a goal that overflows in some period of the data
+            message = str(error).strip().splitlines()[0]
+            raise EvaluationFailed([DataProblem(
+                data_display, f"the targets of policy \"{run.policy.name.value}\" cannot be evaluated on this data: "
+                              f"{message}")]) from None
     return evaluation
+
+
+def outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
+    """What makes a run's rows impossible to evaluate (see :func:`_outcome_problems`)."""
+    return _outcome_problems(connection, run, data_display)
 
 
 def _normalise_period(connection, period: str) -> str | None:

@@ -21,7 +21,6 @@ from perfrules.check.kinds import Kind
 from perfrules.check.model import PolicyModel
 from perfrules.diagnostics import Diagnostic, DiagnosticSink, did_you_mean
 from perfrules.policytest import nodes
-from perfrules.result_model import AgentResult
 from perfrules.values import plain
 
 ROW_FIELDS = ("role", "team", "name", "supervisor")  # besides the metrics, what an agent's row may set
@@ -33,8 +32,6 @@ EQUALITY = ("==", "!=")
 METRIC_KINDS = {"percent": Kind.PERCENT, "duration": Kind.DURATION, "count": Kind.COUNT, "number": Kind.NUMBER,
                 "money": Kind.MONEY, "text": Kind.TEXT, "bool": Kind.BOOL}
 BOOL_WORDS = ("true", "false", "yes", "no")
-# The result fields that the award and target expectations read (cli.md: results[].awards, .targets).
-RESULT_FIELD_OF = {"award": "awards", "target": "targets"}
 
 
 @dataclass
@@ -257,10 +254,6 @@ class _Checker:
 
     def _award_or_target(self, expectation: nodes.Expectation) -> None:
         form = expectation.form
-        if RESULT_FIELD_OF[form] not in AgentResult.model_fields:
-            self.sink.report("PR907", f"{form} expectations are not available in this version of perfrules",
-                             expectation.body, f"the results do not list {RESULT_FIELD_OF[form]} yet")
-            return
         statements = self.model.policy.of_type(ast.Award if form == "award" else ast.Target)
         names = [(statement.title if form == "award" else statement.name).value for statement in statements]
         self._known(expectation.subject, form, names)
