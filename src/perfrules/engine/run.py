@@ -24,7 +24,7 @@ from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems,
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.provenance import sha256_file
-from perfrules.values import metric_value_text, plain
+from perfrules.values import metric_value_text, period_end, plain
 from perfrules.workspace import LoadedPolicy
 
 
@@ -98,8 +98,13 @@ class Evaluation:
 
     @property
     def period(self) -> str | None:
-        periods = sorted({run.period for run in self.runs})
-        return periods[-1] if periods else None
+        """The evaluated period that ends last (the longer one when two end on the same day).
+
+        Policies of different period kinds each evaluate their own latest period; the
+        document names the newest of them, by the calendar rather than by spelling.
+        """
+        periods = {run.period for run in self.runs}
+        return max(periods, key=lambda period: (period_end(period), -period.count("-"), "-Q" in period), default=None)
 
     def agent_ids(self) -> list[str]:
         """The agents evaluated (in the period each policy evaluated), sorted: "did you mean" is stable."""
