@@ -309,3 +309,15 @@ def test_explain_names_the_revision(history, run_cli):
     result = run_cli("explain", "v1:policies/agent.perf", "data.csv", "--agent", "A1", cwd=repo)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1] == "考核方案: 客服月度考核 2026.11 (v1:policies/agent.perf; 继承 v1:policies/base.perf)"
+
+
+def test_test_files_in_a_revision_are_not_policies(history, run_cli):
+    repo = history["repo"]
+    (repo / "policies" / "agent.test.perf").write_text('tests for "agent.perf" {\n}\n', encoding="utf-8")
+    commit(repo, "a test file")
+    document = evaluate(run_cli, repo, "HEAD:policies/")
+    assert [stamp["file"] for stamp in document["policies"]] == ["HEAD:policies/agent.perf"]
+    result = run_cli("evaluate", "HEAD:policies/agent.test.perf", "data.csv", cwd=repo)
+    assert result.exit_code == 2
+    assert result.stderr == ("perfrules: error: HEAD:policies/agent.test.perf: this is a policy test file, not a "
+                             "policy (hint: perfrules test runs test files on disk)\n")

@@ -173,14 +173,29 @@ def _revision_origins(argument: str, cwd: Path | None) -> list[RevisionFile]:
         raise PathProblem(f"{argument}: {problem}") from None
     where = f"revision {text} (commit {revision.commit[:12]})"
     if revision.is_folder(path):
-        files = revision.files(path, ".perf")
+        files = [file for file in revision.files(path, ".perf") if not is_test_file(file)]
         if not files:
             raise PathProblem(f"{argument}: the folder holds no *.perf policy files in {where}")
         return [RevisionFile(revision, file, f"{text}:{file.as_posix()}") for file in files]
     if revision.entry(path) is None:
         shown = path.as_posix() or "."
         raise PathProblem(f"{argument}: '{shown}' is not in {where}")
+    if is_test_file(path):
+        raise _test_file_problem(argument, in_revision=True)
     return [RevisionFile(revision, path, f"{text}:{path.as_posix()}")]
+
+
+TEST_FILE_SUFFIX = ".test.perf"
+
+
+def is_test_file(path: Path | PurePosixPath) -> bool:
+    """A policy test file (``NAME.test.perf``, language.md §15): never read as a policy."""
+    return path.name.endswith(TEST_FILE_SUFFIX)
+
+
+def _test_file_problem(argument: str, in_revision: bool = False) -> PathProblem:
+    hint = "perfrules test runs test files on disk" if in_revision else f"perfrules test {argument} runs it"
+    return PathProblem(f"{argument}: this is a policy test file, not a policy (hint: {hint})")
 
 
 def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
@@ -193,10 +208,12 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
         except OSError as error:  # a name too long for the file system, for one
             raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
         if path.is_dir():
-            files = sorted(path.glob("*.perf"))
+            files = sorted(file for file in path.glob("*.perf") if not is_test_file(file))  # tests: `perfrules test`
             if not files:
                 raise PathProblem(f"{argument}: the folder holds no *.perf policy files")
             found.extend((file, str(Path(argument) / file.name)) for file in files)
+        elif is_test_file(path):
+            raise _test_file_problem(argument)
         elif path.exists():
             found.append((path, argument))
         else:

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, Severity, sorted_unique
-from perfrules.origins import PathProblem, PolicyOrigin, ReadFrom, policy_origins, policy_paths  # noqa: F401 - re-exported
+from perfrules.origins import (  # noqa: F401 - re-exported
+    TEST_FILE_SUFFIX, PathProblem, PolicyOrigin, ReadFrom, is_test_file, policy_origins, policy_paths,
+)
 from perfrules.source import SourceFile
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ class PolicySet:
     files: list[LoadedPolicy] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # every file read (parents too), by display
+    test_files: list[str] = field(default_factory=list)  # test files `check` was given (perfrules.policytest)
 
     @property
     def evaluated(self) -> list[LoadedPolicy]:
