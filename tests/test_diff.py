@@ -231,3 +231,22 @@ def test_the_table_lists_the_largest_changes_and_says_how_many_more(monkeypatch,
     assert table.endswith("… and 5 more agents who change, in the order above: --format csv, json or xlsx lists them "
                           "all\n")
     assert "Agents who change (7)" in table
+
+
+def test_the_words_of_targets_and_awards(tmp_path):
+    from conftest import POLICIES
+
+    old = (POLICIES / "after_sales_agent.perf").read_text(encoding="utf-8")
+    new = (old.replace("csat >= 94% by 2026-12-31", "csat >= 95% by 2026-12-31")
+           .replace('target "资深客服季度提升" for senior_agent', 'target "资深客服季度提升" for senior_agent, agent')
+           .replace("top 10% for 3 periods", "top 10%")
+           .replace("top 1 by csat within team", "top 2 by csat within team"))
+    (tmp_path / "new.perf").write_text(new, encoding="utf-8")
+    changes = policy_changes(models(POLICIES / "after_sales_agent.perf"), models(tmp_path / "new.perf"))
+    assert [(change.change, change.old_line, change.new_line) for change in changes] == [
+        ('target "资深客服季度提升": role agent added', 70, 70),
+        ('target "资深客服季度提升": goal `csat >= 94% by 2026-12-31 from 2026-10-01` → '
+         '`csat >= 95% by 2026-12-31 from 2026-10-01`', 71, 71),
+        ('award "金牌客服": periods 3 → (none)', 77, 77),
+        ('award "服务之星": condition `top 1 by csat within team` → `top 2 by csat within team`', 78, 78),
+    ]

@@ -39,7 +39,7 @@ ELEMENTS = {
     ast.KpiRule: "rule", ast.GradeRule: "rule", ast.BonusRule: "rule", ast.Measure: "measure",
     ast.PointsLinear: "points", ast.PointsFormula: "points", ast.AdjustPer: "line", ast.AdjustWhen: "line",
     ast.Limit: "limit", ast.Level: "level", ast.Name: "role",
-    ast.PlanAction: "action", ast.SwotItem: "item",
+    ast.PlanAction: "action", ast.SwotItem: "item", ast.TargetLine: "goal",
 }
 # Fields that name the statement (its key) or only say where it is written.
 NAMING_FIELDS = {"name", "title"}
@@ -152,9 +152,9 @@ class _Compare:
             return
         old_node = before if getattr(before, "span", None) is not None else old_statement
         new_node = after if getattr(after, "span", None) is not None else new_statement
-        if before is None:  # an optional part written in the new version only (`when missing exclude`)
+        if before is None and new_node is after:  # an optional part only the new version writes
             self.add(f"{title}: {self.new.text_of(after)} added", old_statement, new_node)
-        elif after is None:
+        elif after is None and old_node is before:
             self.add(f"{title}: {self.old.text_of(before)} removed", old_node, new_statement)
         elif field == "value":  # version, period, language: the statement is its value
             self.add(f"{title} {self.old.text_of(before)} → {self.new.text_of(after)}", old_node, new_node)
