@@ -245,8 +245,8 @@ def test_the_words_of_targets_and_awards(tmp_path):
     changes = policy_changes(models(POLICIES / "after_sales_agent.perf"), models(tmp_path / "new.perf"))
     assert [(change.change, change.old_line, change.new_line) for change in changes] == [
         ('target "资深客服季度提升": role agent added', 70, 70),
-        ('target "资深客服季度提升": goal `csat >= 94% by 2026-12-31 from 2026-10-01` → '
-         '`csat >= 95% by 2026-12-31 from 2026-10-01`', 71, 71),
+        (('target "资深客服季度提升": goal `csat >= 94% by 2026-12-31 from 2026-10-01` → '
+          '`csat >= 95% by 2026-12-31 from 2026-10-01`'), 71, 71),
         ('award "金牌客服": periods 3 → (none)', 77, 77),
         ('award "服务之星": condition `top 1 by csat within team` → `top 2 by csat within team`', 78, 78),
     ]
