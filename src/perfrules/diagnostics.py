@@ -113,6 +113,12 @@ CODES: dict[str, Code] = _catalogue(
     Code("PR602", E, "inherited policy cannot be read"),
     Code("PR603", E, "`remove` of something not inherited"),
     Code("PR604", E, "`remove` in a policy that extends nothing"),
+    # PR8xx: metric definitions (*.perfm, docs/metrics.md)
+    Code("PR801", E, "unknown name in metric definitions"),
+    Code("PR802", E, "metric definitions miss a setting"),
+    Code("PR803", E, "given twice in metric definitions"),
+    Code("PR804", E, "kinds do not fit in metric definitions"),
+    Code("PR805", E, "invalid setting in metric definitions"),
 )
 
 

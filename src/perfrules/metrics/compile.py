@@ -1,0 +1,261 @@
+"""Checked definitions to ONE DuckDB query over the raw sources (a :mod:`.sql` tree).
+
+Per source, three steps, each a common table expression: ``typed`` reads the raw text
+cells (a ``read_csv`` of the file itself, or a table of cells), turns the unknown marker
+into ``NULL``, types each used column with the policy data's own cell typing
+(:func:`perfrules.data.cells.typed_value`; timestamps with ``try_strptime``) and flags
+a row holding a bad cell; ``latest`` keeps one row per key when the source asks for it;
+``grouped`` aggregates the rows the filter keeps per agent and period, with the count
+of rows each metric read (for ``explain``), of kept rows and of bad cells.  The body
+joins the sources on agent and period and adds the roster.  Exact arithmetic: values
+are ``DECIMAL(18, 6)``, averages and shares divide with ``pr_div`` (rounded half away
+from zero at the sixth decimal), a median is the mean of the two middle values
+(``quantile_disc`` from both ends), never a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from perfrules import ast
+from perfrules.data.cells import cell_may_be_bad, typed_value
+from perfrules.engine.sql import DECIMAL_TYPE
+from perfrules.metrics import nodes
+from perfrules.metrics.check import ColumnModel, MetricModel, MetricsModel, SourceModel
+from perfrules.metrics.sql import (Agg, Cast, Col, Fn, Fragment, IsNull, Join, Lit, Node, Not, Op, Query, Relation,
+                                   Select, Window, fn)
+
+COMPARE = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    """A source as the query reads it: the relation of its text cells and its headers."""
+
+    relation: str
+    headers: tuple[str, ...]
+
+
+def cell_text(column: ColumnModel, source: SourceModel, headers: tuple[str, ...]) -> str:
+    """SQL of the cell's text: trimmed, NULL when empty or the unknown marker."""
+    from perfrules.data.cells import cleaned
+    from perfrules.engine.sql import text_literal
+
+    text = cleaned(f"c{headers.index(column.header)}")
+    return f"NULLIF({text}, {text_literal(source.unknown)})" if source.unknown is not None else text
+
+
+def typed_cell(column: ColumnModel, text: str) -> str:
+    """SQL of the cell's value (NULL when empty, unknown or bad)."""
+    from perfrules.engine.sql import text_literal
+
+    if column.kind == "timestamp":
+        return f"try_strptime({text}, {text_literal(column.format)})"
+    return typed_value(column.kind, column.unit, text)
+
+
+def bad_flag(column: ColumnModel, value: str, text: str) -> str:
+    if column.kind == "timestamp":
+        return f"({value} IS NULL AND {text} IS NOT NULL)"
+    return cell_may_be_bad(column.kind, value, text)
+
+
+class SourceQuery:
+    """The typed, latest and grouped steps of one source (number ``index``)."""
+
+    def __init__(self, model: MetricsModel, source: SourceModel, index: int, given: SourceInput):
+        self.model, self.source, self.index, self.given = model, source, index, given
+        self.value_of = {column.name: f"v{number}" for number, column in enumerate(source.used())}
+        self.prefix = f"s{index}_"
+
+    def value(self, column: ColumnModel) -> Col:
+        return Col(self.value_of[column.name])
+
+    def typed(self) -> Select:
+        items: list[tuple[Node, str]] = []
+        flags = []
+        for column in self.source.used():
+            text = cell_text(column, self.source, self.given.headers)
+            value = typed_cell(column, text)
+            items.append((Fragment(value if column.kind != "text" else text), self.value_of[column.name]))
+            if column.kind != "text":
+                flags.append(bad_flag(column, value, text))
+        if self.source.latest:
+            key = cell_text(self.source.latest[0], self.source, self.given.headers)
+            flags.append(f"({key} IS NULL)")
+        bad = Fragment("coalesce(" + " OR ".join(flags) + ", false)" if flags else "false")
+        return Select(tuple(items) + ((bad, "_bad"),), Relation(self.given.relation))
+
+    def latest(self, typed: str) -> Select | None:
+        if not self.source.latest:
+            return None
+        key, *order = self.source.latest
+        partition = (self.value(key),)
+        first = Window(fn("row_number"), partition, tuple(self.value(column) for column in order))
+        bad_rows = Window(fn("sum", Cast(Col("_bad"), "INTEGER")), partition)
+        return Select(((bad_rows, "_bad_rows"),), Relation(identifier_of(typed)), star=True,
+                      qualify=Op("=", first, Lit(1)))
+
+    def period(self) -> Node:
+        stamp = self.value(self.source.period)
+        if self.model.period == "year":
+            return fn("strftime", stamp, Lit("%Y"))
+        if self.model.period == "quarter":
+            return Op("||", Op("||", fn("strftime", stamp, Lit("%Y")), Lit("-Q")),
+                      Cast(fn("quarter", stamp), "VARCHAR"))
+        return fn("strftime", stamp, Lit("%Y-%m"))
+
+    def keep(self) -> Node:
+        """Whether the source's filter keeps a row (a filter that cannot be decided does not)."""
+        where = self.source.where
+        return fn("coalesce", self.condition(where), Lit(False)) if where is not None else Lit(True)
+
+    def grouped(self, rows: str, metrics: list[tuple[int, MetricModel]]) -> Select:
+        keep = self.keep()
+        bad = (Agg("sum", Col("_bad_rows")) if self.source.latest else Agg("count", None, Col("_bad")))
+        items: list[tuple[Node, str]] = [
+            (self.value(self.source.agent), "_agent"), (self.period(), "_period"),
+            (Agg("count", None, keep), self.prefix + "kept"), (bad, self.prefix + "bad")]
+        for number, metric in metrics:
+            items += self.aggregate(number, metric, keep)[0]
+        return Select(tuple(items), Relation(identifier_of(rows)), group_by=(Col("_agent"), Col("_period")))
+
+    def aggregate(self, number: int, metric: MetricModel, keep: Node) -> tuple[list[tuple[Node, str]], Node]:
+        """The aggregates the grouping computes for metric ``number`` (``a{number}_...``, and
+        ``n{number}``: the rows or values it reads), and the value made of them after grouping
+        (DuckDB allows no aggregate inside the ``TRY`` of the exact division)."""
+        part = lambda name: f"a{number}_{name}"  # noqa: E731
+        rows = keep if metric.where is None else Op("AND", keep, self.condition(metric.where))
+        count_name = f"n{number}"
+        if metric.function == "count":
+            return [(Agg("count", None, rows), count_name)], Col(count_name)
+        if metric.function == "share":
+            decided = Op("AND", keep, IsNull(self.condition(metric.where), negated=True))
+            held = Agg("count", None, Op("AND", keep, fn("coalesce", self.condition(metric.where), Lit(False))))
+            return ([(held, part("held")), (Agg("count", None, decided), count_name)],
+                    fn("pr_div", Col(part("held")), Col(count_name)))
+        value = self.expression(metric.value)
+        parts: list[tuple[Node, str]] = [(Agg("count", value, rows), count_name)]
+        if metric.function == "distinct":
+            parts.append((Agg("count", value, rows, distinct=True), part("distinct")))
+            return parts, Col(part("distinct"))
+        if metric.function == "average":
+            parts.append((Agg("sum", value, rows), part("sum")))
+            result: Node = fn("pr_div", Col(part("sum")), Col(count_name))
+        elif metric.function == "median":
+            # the two middle values (one when the count is odd), from both ends
+            parts.append((Agg("quantile_disc", value, rows, extra=(Fragment("0.5"),)), part("low")))
+            parts.append((Agg("quantile_disc", Op("-", Lit(0), value), rows, extra=(Fragment("0.5"),)), part("high")))
+            result = fn("pr_div", Op("-", Col(part("low")), Col(part("high"))), Lit(2))
+        else:
+            parts.append((Agg(metric.function, value, rows), part("value")))
+            result = Col(part("value"))
+        return parts, Fragment(f"TRY_CAST({result.sql()} AS {DECIMAL_TYPE})")
+
+    # ---- expressions of the definitions, over the typed values ----------------------------------
+
+    def condition(self, expression) -> Node:
+        """A condition: a comparison, `is known`, and/or/not, or a bool column alone."""
+        return self.expression(expression)
+
+    def expression(self, expression) -> Node:
+        if isinstance(expression, ast.Reference):
+            return self.value(self._column(expression.name))
+        if isinstance(expression, ast.NumberLiteral):
+            return Lit(expression.value)
+        if isinstance(expression, ast.PercentLiteral):
+            return Lit(expression.value)
+        if isinstance(expression, ast.DurationLiteral):
+            return Lit(expression.seconds)
+        if isinstance(expression, ast.StringLiteral):
+            return Lit(expression.value)
+        if isinstance(expression, ast.DateLiteral):
+            return Lit(expression.value)
+        if isinstance(expression, nodes.BoolLiteral):
+            return Lit(expression.value)
+        if isinstance(expression, nodes.IsKnown):
+            return IsNull(self.expression(expression.operand), negated=expression.known)
+        if isinstance(expression, ast.Not):
+            return Not(self.expression(expression.operand))
+        if isinstance(expression, ast.Logical):
+            return Op(expression.operator.upper(), self.expression(expression.left), self.expression(expression.right))
+        if isinstance(expression, ast.Compare):
+            return Op(COMPARE[expression.operator], self.expression(expression.left), self.expression(expression.right))
+        if isinstance(expression, ast.Arithmetic):
+            left, right = self.expression(expression.left), self.expression(expression.right)
+            if self._is_timestamp(expression.left):  # the checker allows only timestamp - timestamp
+                return Cast(fn("datediff", Lit("second"), right, left), DECIMAL_TYPE)
+            return Op(expression.operator, left, right)
+        raise AssertionError(f"the checker let through {type(expression).__name__}")
+
+    def _column(self, name: str) -> ColumnModel:
+        return self.source.columns[name]
+
+    def _is_timestamp(self, expression) -> bool:
+        if isinstance(expression, ast.Reference):
+            return self._column(expression.name).kind == "timestamp"
+        return isinstance(expression, ast.DateLiteral)
+
+
+def identifier_of(name: str) -> str:
+    from perfrules.engine.sql import identifier
+
+    return identifier(name)
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    sql: str
+    source_prefixes: tuple[str, ...]  # s0_, s1_...: their kept and bad columns
+    metrics: tuple[MetricModel, ...]  # m0, n0, m1, n1...
+
+
+def compile_query(model: MetricsModel, inputs: list[SourceInput], roster: SourceInput | None,
+                  roster_agent: str | None = None) -> CompiledQuery:
+    ctes: list[tuple[str, Select]] = []
+    grouped: list[str] = []
+    prefixes = []
+    finishes: dict[int, Node] = {}
+    for index, (source, given) in enumerate(zip(model.sources, inputs)):
+        query = SourceQuery(model, source, index, given)
+        typed = f"s{index}_typed"
+        ctes.append((typed, query.typed()))
+        rows = typed
+        latest = query.latest(typed)
+        if latest is not None:
+            rows = f"s{index}_latest"
+            ctes.append((rows, latest))
+        metrics = [(number, metric) for number, metric in enumerate(model.metrics) if metric.source is source]
+        finishes.update({number: query.aggregate(number, metric, query.keep())[1] for number, metric in metrics})
+        name = f"s{index}_grouped"
+        ctes.append((name, query.grouped(rows, metrics)))
+        grouped.append(name)
+        prefixes.append(query.prefix)
+    joined: Node = Relation(identifier_of(grouped[0]))
+    for name in grouped[1:]:
+        joined = Join(joined, Relation(identifier_of(name)), "FULL", using=("_agent", "_period"))
+    items: list[tuple[Node, str]] = [(Col("_agent"), "_agent"), (Col("_period"), "_period")]
+    for prefix in prefixes:
+        items += [(fn("coalesce", Col(prefix + "kept"), Lit(0)), prefix + "kept"),
+                  (fn("coalesce", Col(prefix + "bad"), Lit(0)), prefix + "bad")]
+    for number, _ in enumerate(model.metrics):
+        items += [(finishes[number], f"m{number}"), (fn("coalesce", Col(f"n{number}"), Lit(0)), f"n{number}")]
+    fields = ("role", "name", "team", "supervisor")
+    if roster is not None:
+        roster_columns = model.roster.fields
+        roster_items = [(Fragment(_roster_cell(roster, roster_agent)), "_ragent")] + [
+            (Fragment(_roster_cell(roster, roster_columns[field])) if field in roster_columns else Lit(None),
+             "_r" + field) for field in fields]
+        ctes.append(("roster", Select(tuple(roster_items), Relation(roster.relation))))
+        joined = Join(joined, Relation(identifier_of("roster")), "LEFT",
+                      on=Op("=", Col("_ragent"), Col("_agent")))
+        items += [(Col("_r" + field), "_" + field) for field in fields]
+    else:
+        items += [(Lit(None), "_" + field) for field in fields]
+    return CompiledQuery(Query(tuple(ctes), Select(tuple(items), joined)).sql(), tuple(prefixes), tuple(model.metrics))
+
+
+def _roster_cell(roster: SourceInput, header: str) -> str:
+    from perfrules.data.cells import cleaned
+
+    return cleaned(f"c{roster.headers.index(header)}")
+
