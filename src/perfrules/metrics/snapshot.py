@@ -128,7 +128,8 @@ def _snapshot(model: MetricsModel, found, sources: int, period: str | None) -> S
         values = record[2 + 2 * sources:2 + 2 * sources + 2 * metric_count]
         role, name, team, supervisor = record[-4:]
         snapshot.rows.append(SnapshotRow(agent, row_period, role or model.role, name, team, supervisor,
-                                         list(values[0::2]), [int(count or 0) for count in values[1::2]]))
+                                         [None if value is None else Decimal(value) for value in values[0::2]],
+                                         [int(count or 0) for count in values[1::2]]))
     snapshot.rows.sort(key=lambda row: (row.period, row.agent_id))
     return snapshot
 
