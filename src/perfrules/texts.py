@@ -92,6 +92,11 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "rank": "名次", "veto": "一票否决", "none": "无", "grade": "等级", "bonus": "奖金",
         "plans": "改进计划", "due": "截止", "position": "档内名次", "tier": "档内人数", "bonus_total": "奖金合计",
         "value": "数值", "nothing": "0(缺失按 0 计)", "extends": "继承",
+        # where a metric computed by metric definitions (*.perfm) came from
+        "origin": "{file} 中 {count} 行 {source} 的{what}{where}", "origin_where": ",条件 {condition}",
+        "agg_count": "行数", "agg_share": "满足 {condition} 的占比", "agg_distinct": "{value} 的不同值个数",
+        "agg_sum": "{value} 之和", "agg_average": "{value} 的平均值", "agg_median": "{value} 的中位数",
+        "agg_min": "{value} 的最小值", "agg_max": "{value} 的最大值",
     },
     "en": {
         "policy": "Policy", "kpi": "KPI", "weight": "weight", "line": "line {n}", "points": "points",
@@ -102,6 +107,11 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "plans": "Improvement plans", "due": "due", "position": "position in the tier", "tier": "tier size",
         "bonus_total": "Bonus total",
         "value": "value", "nothing": "0 (missing counts as 0)", "extends": "extends",
+        # where a metric computed by metric definitions (*.perfm) came from
+        "origin": "{what} over {count} {source} of {file}{where}", "origin_where": " where {condition}",
+        "agg_count": "count", "agg_share": "share where {condition}", "agg_distinct": "distinct count of {value}",
+        "agg_sum": "sum of {value}", "agg_average": "average of {value}", "agg_median": "median of {value}",
+        "agg_min": "min of {value}", "agg_max": "max of {value}",
     },
 }
 

@@ -12,6 +12,7 @@ the one checked form the compiler and the snapshot read.  Codes PR801-PR805
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,10 @@ class MetricsModel:
     sources: list[SourceModel]
     roster: RosterModel | None
     metrics: list[MetricModel]
+    text: str = ""  # the definitions as written, for explain's "where it came from"
+
+    def written(self, node) -> str:
+        return self.text[node.span.start:node.span.end]
 
 
 def timestamp_format(written: str) -> str | None:
@@ -198,7 +203,7 @@ class DefinitionsChecker:
         path = Path(text.value)
         if path.is_absolute():
             return path, text.value
-        shown = str(Path(self.display_folder) / path) if self.display_folder not in ("", ".") else text.value
+        shown = os.path.normpath(Path(self.display_folder) / path) if self.display_folder not in ("", ".") else text.value
         return self.folder / path, shown
 
     def _source(self, node: nodes.Source) -> SourceModel:
