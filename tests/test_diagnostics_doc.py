@@ -23,6 +23,9 @@ DOC = REPO / "docs" / "diagnostics.md"
 
 # Codes whose situation cannot be written as one policy text: shown with ```text blocks.
 NOT_ONE_FILE = {"PR010", "PR501", "PR502", "PR601", "PR602", "PR603"}
+# Codes of metric definitions (*.perfm, not policies): shown with ```text blocks, their outputs
+# checked by tests/test_metrics_cases.py.
+NOT_ONE_FILE |= {"PR801", "PR802", "PR803", "PR804", "PR805"}
 
 HEADING = re.compile(r"^## (PR\d{3}): (.*?)\s*$")
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
