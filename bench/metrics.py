@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = """metrics "bench" {
     period month
     role "agent"
-    source calls "calls.csv" {
+    source calls "CALLS" {
         column date: timestamp "YYYY-MM-DD"
         column q_time: duration in s
         column ser_time: duration in s
@@ -57,6 +57,7 @@ DEFINITIONS = """metrics "bench" {
 HAND_WRITTEN = """
 import sys, duckdb
 connection = duckdb.connect()
+connection.execute("SET enable_progress_bar = false")
 rows = connection.execute('''
     SELECT server, strftime(date, '%Y-%m') AS period, count(*) AS calls_handled,
            avg(ser_time) AS aht, avg(CASE WHEN q_time <= 60 THEN 1 ELSE 0 END) AS answered_within_60s,
@@ -104,13 +105,19 @@ def timed(command: list[str]) -> tuple[float, int, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--calls", type=Path, help="use (or, when absent, write and keep) this raw CSV")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="perfrules-bench-") as folder:
-        calls = Path(folder) / "calls.csv"
-        start = time.perf_counter()
-        write_calls(calls, arguments.rows)
-        print(f"wrote {arguments.rows:,} rows ({calls.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - start:.1f} s")
-        (Path(folder) / "calls.perfm").write_text(DEFINITIONS, encoding="utf-8")
+        calls = arguments.calls or Path(folder) / "calls.csv"
+        if not calls.exists():
+            start = time.perf_counter()
+            write_calls(calls, arguments.rows)
+            print(f"wrote {arguments.rows:,} rows ({calls.stat().st_size / 1e6:,.0f} MB) in "
+                  f"{time.perf_counter() - start:.1f} s")
+        else:
+            print(f"reading {calls} ({calls.stat().st_size / 1e6:,.0f} MB)")
+        (Path(folder) / "calls.perfm").write_text(DEFINITIONS.replace("CALLS", str(calls.resolve())),
+                                                 encoding="utf-8")
         snapshot = Path(folder) / "snapshot.csv"
         hand_time, hand_memory, hand_out = timed([sys.executable, "-c", HAND_WRITTEN, str(calls)])
         ours_time, ours_memory, _ = timed([sys.executable, "-m", "perfrules", "metrics",

@@ -45,12 +45,28 @@ def cell_text(column: ColumnModel, source: SourceModel, headers: tuple[str, ...]
 
 
 def typed_cell(column: ColumnModel, text: str) -> str:
-    """SQL of the cell's value (NULL when empty, unknown or bad)."""
+    """SQL of the cell's value (NULL when empty, unknown or bad).
+
+    The common cells take a fast path first: an ISO date for ``YYYY-MM-DD``, a plain number
+    for a duration (times its unit's whole seconds); anything else goes through the
+    policy data's full typing (``10min``, ``01:02:03``...), which gives the same value."""
     from perfrules.engine.sql import text_literal
+    from perfrules.values import SECONDS_PER_UNIT
 
     if column.kind == "timestamp":
-        return f"try_strptime({text}, {text_literal(column.format)})"
-    return typed_value(column.kind, column.unit, text)
+        parsed = f"try_strptime({text}, {text_literal(column.format)})"
+        if column.format == "%Y-%m-%d":
+            iso = (f"CASE WHEN length({text}) = 10 AND substr({text}, 5, 1) = '-' AND substr({text}, 8, 1) = '-' "
+                   f"THEN CAST(TRY_CAST({text} AS DATE) AS TIMESTAMP) END")
+            return f"coalesce({iso}, {parsed})"
+        return parsed
+    full = typed_value(column.kind, column.unit, text)
+    if column.kind == "duration":
+        number = f"TRY_CAST({text} AS {DECIMAL_TYPE})"
+        factor = int(SECONDS_PER_UNIT[column.unit or "s"])
+        fast = number if factor == 1 else f"TRY_CAST({number} * {factor} AS {DECIMAL_TYPE})"
+        return f"coalesce({fast}, {full})"
+    return full
 
 
 def bad_flag(column: ColumnModel, value: str, text: str) -> str:
@@ -70,20 +86,27 @@ class SourceQuery:
     def value(self, column: ColumnModel) -> Col:
         return Col(self.value_of[column.name])
 
-    def typed(self) -> Select:
-        items: list[tuple[Node, str]] = []
+    def typed(self, carry: tuple[str, ...] = ()) -> Select:
+        """Three layers, so that nothing is computed twice a row: each used cell's text (``t``),
+        its value (``v``), then the flag of a row holding a bad cell (``_bad``).  ``carry``:
+        columns of the relation passed on as they are (``__row``)."""
+        texts: list[tuple[Node, str]] = []
+        values: list[tuple[Node, str]] = []
         flags = []
-        for column in self.source.used():
-            text = cell_text(column, self.source, self.given.headers)
+        for number, column in enumerate(self.source.used()):
+            text = f"t{number}"
+            texts.append((Fragment(cell_text(column, self.source, self.given.headers)), text))
             value = typed_cell(column, text)
-            items.append((Fragment(value if column.kind != "text" else text), self.value_of[column.name]))
+            values.append((Fragment(value) if column.kind != "text" else Col(text), self.value_of[column.name]))
             if column.kind != "text":
-                flags.append(bad_flag(column, value, text))
+                flags.append(bad_flag(column, self.value_of[column.name], text))
         if self.source.latest:
-            key = cell_text(self.source.latest[0], self.source, self.given.headers)
-            flags.append(f"({key} IS NULL)")
+            flags.append(f"({self.value_of[self.source.latest[0].name]} IS NULL)")
         bad = Fragment("coalesce(" + " OR ".join(flags) + ", false)" if flags else "false")
-        return Select(tuple(items) + ((bad, "_bad"),), Relation(self.given.relation))
+        carried = tuple((Col(name), name) for name in carry)
+        cells = Select(tuple(texts) + carried, Relation(self.given.relation))
+        typed = Select(tuple(values) + tuple((Col(name), name) for _, name in texts) + carried, cells)
+        return Select(((bad, "_bad"),), typed, star=True)
 
     def latest(self, typed: str) -> Select | None:
         if not self.source.latest:
@@ -109,31 +132,49 @@ class SourceQuery:
         where = self.source.where
         return fn("coalesce", self.condition(where), Lit(False)) if where is not None else Lit(True)
 
-    def grouped(self, rows: str, metrics: list[tuple[int, MetricModel]]) -> Select:
-        keep = self.keep()
-        bad = (Agg("sum", Col("_bad_rows")) if self.source.latest else Agg("count", None, Col("_bad")))
+    def prepared(self, rows: str, metrics: list[tuple[int, MetricModel]]) -> Select:
+        """Each row's agent, period, whether it is kept, and per metric its value and the rows it
+        counts, each computed once (an aggregate's FILTER then reads a column)."""
         items: list[tuple[Node, str]] = [
-            (self.value(self.source.agent), "_agent"), (self.period(), "_period"),
-            (Agg("count", None, keep), self.prefix + "kept"), (bad, self.prefix + "bad")]
+            (self.value(self.source.agent), "_agent"), (self.period(), "_period"), (self.keep(), "_keep"),
+            (Col("_bad_rows" if self.source.latest else "_bad"), "_bad")]
         for number, metric in metrics:
-            items += self.aggregate(number, metric, keep)[0]
-        return Select(tuple(items), Relation(identifier_of(rows)), group_by=(Col("_agent"), Col("_period")))
+            counted = Col("_keep")
+            if metric.where is not None and metric.function != "share":
+                counted = Op("AND", counted, fn("coalesce", self.condition(metric.where), Lit(False)))
+            if metric.function == "share":
+                condition = self.condition(metric.where)
+                items += [(Op("AND", counted, fn("coalesce", condition, Lit(False))), f"h{number}"),
+                          (Op("AND", counted, IsNull(condition, negated=True)), f"w{number}")]
+            else:
+                items.append((counted, f"w{number}"))
+            if metric.value is not None:
+                items.append((self.expression(metric.value), f"x{number}"))
+        return Select(tuple(items), Relation(identifier_of(rows)))
 
-    def aggregate(self, number: int, metric: MetricModel, keep: Node) -> tuple[list[tuple[Node, str]], Node]:
+    def grouped(self, prepared: str, metrics: list[tuple[int, MetricModel]]) -> Select:
+        bad = Agg("sum", Col("_bad")) if self.source.latest else Agg("count", None, Col("_bad"))
+        items: list[tuple[Node, str]] = [
+            (Col("_agent"), "_agent"), (Col("_period"), "_period"),
+            (Agg("count", None, Col("_keep")), self.prefix + "kept"), (bad, self.prefix + "bad")]
+        for number, metric in metrics:
+            items += self.aggregate(number, metric)[0]
+        return Select(tuple(items), Relation(identifier_of(prepared)), group_by=(Col("_agent"), Col("_period")))
+
+    def aggregate(self, number: int, metric: MetricModel) -> tuple[list[tuple[Node, str]], Node]:
         """The aggregates the grouping computes for metric ``number`` (``a{number}_...``, and
-        ``n{number}``: the rows or values it reads), and the value made of them after grouping
-        (DuckDB allows no aggregate inside the ``TRY`` of the exact division)."""
+        ``n{number}``: the rows or values it reads) over the prepared columns (``w{number}``: the
+        rows it counts, ``x{number}``: its value, ``h{number}``: the rows a share holds for),
+        and the value made of them after grouping (DuckDB allows no aggregate inside the
+        ``TRY`` of the exact division)."""
         part = lambda name: f"a{number}_{name}"  # noqa: E731
-        rows = keep if metric.where is None else Op("AND", keep, self.condition(metric.where))
-        count_name = f"n{number}"
+        rows, count_name = Col(f"w{number}"), f"n{number}"
         if metric.function == "count":
             return [(Agg("count", None, rows), count_name)], Col(count_name)
         if metric.function == "share":
-            decided = Op("AND", keep, IsNull(self.condition(metric.where), negated=True))
-            held = Agg("count", None, Op("AND", keep, fn("coalesce", self.condition(metric.where), Lit(False))))
-            return ([(held, part("held")), (Agg("count", None, decided), count_name)],
+            return ([(Agg("count", None, Col(f"h{number}")), part("held")), (Agg("count", None, rows), count_name)],
                     fn("pr_div", Col(part("held")), Col(count_name)))
-        value = self.expression(metric.value)
+        value = Col(f"x{number}")
         parts: list[tuple[Node, str]] = [(Agg("count", value, rows), count_name)]
         if metric.function == "distinct":
             parts.append((Agg("count", value, rows, distinct=True), part("distinct")))
@@ -225,9 +266,10 @@ def compile_query(model: MetricsModel, inputs: list[SourceInput], roster: Source
             rows = f"s{index}_latest"
             ctes.append((rows, latest))
         metrics = [(number, metric) for number, metric in enumerate(model.metrics) if metric.source is source]
-        finishes.update({number: query.aggregate(number, metric, query.keep())[1] for number, metric in metrics})
+        finishes.update({number: query.aggregate(number, metric)[1] for number, metric in metrics})
+        ctes.append((f"s{index}_prepared", query.prepared(rows, metrics)))
         name = f"s{index}_grouped"
-        ctes.append((name, query.grouped(rows, metrics)))
+        ctes.append((name, query.grouped(f"s{index}_prepared", metrics)))
         grouped.append(name)
         prefixes.append(query.prefix)
     joined: Node = Relation(identifier_of(grouped[0]))

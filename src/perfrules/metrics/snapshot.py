@@ -219,18 +219,16 @@ def _cell_problems(opened, index: int) -> list[DataProblem]:
 def _unplaced_rows(opened, index: int, table: str) -> list[DataProblem]:
     """Rows the filters keep whose agent or period cell is empty or unknown."""
     from perfrules.metrics.compile import SourceInput, SourceQuery
-    from perfrules.metrics.sql import Col, Relation, Select
 
     model = opened.model
     source = model.sources[index]
     query = SourceQuery(model, source, index, SourceInput(table, opened.inputs[index].headers))
-    typed = query.typed()
-    keep = query.condition(source.where).sql() if source.where is not None else "true"
+    keep = query.keep().sql()
     agent, period = query.value(source.agent).sql(), query.value(source.period).sql()
-    numbered = Select(typed.items + ((Col("__row"), "__row"),), Relation(table))
+    numbered = query.typed(carry=("__row",))
     problems = []
     for row, has_agent in opened.connection.execute(
-            f"SELECT __row, {agent} IS NOT NULL FROM ({numbered.sql()}) WHERE coalesce({keep}, false) "
+            f"SELECT __row, {agent} IS NOT NULL FROM ({numbered.sql()}) WHERE {keep} "
             f"AND ({agent} IS NULL OR {period} IS NULL) ORDER BY __row LIMIT {MAX_PROBLEMS_PER_SOURCE}").fetchall():
         column = source.period if has_agent else source.agent
         problems.append(DataProblem(source.display, "is empty or unknown, but the filters keep this row "

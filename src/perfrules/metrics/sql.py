@@ -201,7 +201,8 @@ class Join(Node):
 
 @dataclass(frozen=True)
 class Query(Node):
-    """``WITH name AS (...), ... SELECT ...``."""
+    """``WITH name AS NOT MATERIALIZED (...), ... SELECT ...``: each step is inlined where it is
+    read (DuckDB would otherwise store every step's rows, all ten million of them)."""
 
     ctes: tuple[tuple[str, Select], ...]
     body: Node
@@ -209,5 +210,5 @@ class Query(Node):
     def sql(self) -> str:
         if not self.ctes:
             return self.body.sql()
-        ctes = ", ".join(f"{identifier(name)} AS ({select.sql()})" for name, select in self.ctes)
+        ctes = ", ".join(f"{identifier(name)} AS NOT MATERIALIZED ({select.sql()})" for name, select in self.ctes)
         return f"WITH {ctes} {self.body.sql()}"
