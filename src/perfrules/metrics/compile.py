@@ -33,6 +33,7 @@ class SourceInput:
 
     relation: str
     headers: tuple[str, ...]
+    native: frozenset[str] = frozenset()  # headers DuckDB's CSV reader already typed
 
 
 def cell_text(column: ColumnModel, source: SourceModel, headers: tuple[str, ...]) -> str:
@@ -69,6 +70,15 @@ def typed_cell(column: ColumnModel, text: str) -> str:
     return full
 
 
+def native_value(column: ColumnModel, typed: str) -> str:
+    """The value of a cell DuckDB's CSV reader typed (a DECIMAL or a TIMESTAMP)."""
+    from perfrules.values import SECONDS_PER_UNIT
+
+    if column.kind == "duration" and column.unit not in (None, "s"):
+        return f"TRY_CAST({typed} * {int(SECONDS_PER_UNIT[column.unit])} AS {DECIMAL_TYPE})"
+    return typed
+
+
 def bad_flag(column: ColumnModel, value: str, text: str) -> str:
     if column.kind == "timestamp":
         return f"({value} IS NULL AND {text} IS NOT NULL)"
@@ -95,8 +105,12 @@ class SourceQuery:
         flags = []
         for number, column in enumerate(self.source.used()):
             text = f"t{number}"
-            texts.append((Fragment(cell_text(column, self.source, self.given.headers)), text))
-            value = typed_cell(column, text)
+            if column.header in self.given.native:  # typed by the reader: only a unit to apply
+                texts.append((Col(f"c{self.given.headers.index(column.header)}"), text))
+                value = native_value(column, text)
+            else:
+                texts.append((Fragment(cell_text(column, self.source, self.given.headers)), text))
+                value = typed_cell(column, text)
             values.append((Fragment(value) if column.kind != "text" else Col(text), self.value_of[column.name]))
             if column.kind != "text":
                 flags.append(bad_flag(column, self.value_of[column.name], text))
@@ -119,13 +133,8 @@ class SourceQuery:
                       qualify=Op("=", first, Lit(1)))
 
     def period(self) -> Node:
-        stamp = self.value(self.source.period)
-        if self.model.period == "year":
-            return fn("strftime", stamp, Lit("%Y"))
-        if self.model.period == "quarter":
-            return Op("||", Op("||", fn("strftime", stamp, Lit("%Y")), Lit("-Q")),
-                      Cast(fn("quarter", stamp), "VARCHAR"))
-        return fn("strftime", stamp, Lit("%Y-%m"))
+        """The start of the row's period (a timestamp: cheaper to group by than its text)."""
+        return fn("date_trunc", Lit(self.model.period), self.value(self.source.period))
 
     def keep(self) -> Node:
         """Whether the source's filter keeps a row (a filter that cannot be decided does not)."""
@@ -237,6 +246,15 @@ class SourceQuery:
         return isinstance(expression, ast.DateLiteral)
 
 
+def period_text(kind: str, start: Node) -> Node:
+    """``2016-03``, ``2016-Q1`` or ``2016`` for the start of a period."""
+    if kind == "year":
+        return fn("strftime", start, Lit("%Y"))
+    if kind == "quarter":
+        return Op("||", Op("||", fn("strftime", start, Lit("%Y")), Lit("-Q")), Cast(fn("quarter", start), "VARCHAR"))
+    return fn("strftime", start, Lit("%Y-%m"))
+
+
 def identifier_of(name: str) -> str:
     from perfrules.engine.sql import identifier
 
@@ -275,7 +293,7 @@ def compile_query(model: MetricsModel, inputs: list[SourceInput], roster: Source
     joined: Node = Relation(identifier_of(grouped[0]))
     for name in grouped[1:]:
         joined = Join(joined, Relation(identifier_of(name)), "FULL", using=("_agent", "_period"))
-    items: list[tuple[Node, str]] = [(Col("_agent"), "_agent"), (Col("_period"), "_period")]
+    items: list[tuple[Node, str]] = [(Col("_agent"), "_agent"), (period_text(model.period, Col("_period")), "_period")]
     for prefix in prefixes:
         items += [(fn("coalesce", Col(prefix + "kept"), Lit(0)), prefix + "kept"),
                   (fn("coalesce", Col(prefix + "bad"), Lit(0)), prefix + "bad")]

@@ -91,6 +91,8 @@ def normalised_period(connection, period: str) -> str | None:
 
 
 def build_snapshot(model: MetricsModel, period: str | None = None) -> Snapshot:
+    import duckdb
+
     from perfrules.engine.run import open_connection
     from perfrules.metrics.sources import OpenedSources, SourcesProblem
 
@@ -101,11 +103,16 @@ def build_snapshot(model: MetricsModel, period: str | None = None) -> Snapshot:
             opened.open()
         except SourcesProblem as failure:
             raise SnapshotFailed(failure.problems) from None
-        query = compile_query(model, opened.inputs, opened.roster, model.roster.agent if model.roster else None)
+        roster_agent = model.roster.agent if model.roster else None
+        query = compile_query(model, opened.fast, opened.roster, roster_agent)
         try:
             found = connection.execute(query.sql).fetchall()
-        except Exception as error:  # noqa: BLE001 - a file DuckDB cannot read: say exactly where
-            raise SnapshotFailed(_unreadable(opened, error)) from None
+        except duckdb.Error:  # a cell DuckDB's CSV reader cannot type: again on text cells
+            query = compile_query(model, opened.inputs, opened.roster, roster_agent)
+            try:
+                found = connection.execute(query.sql).fetchall()
+            except Exception as error:  # noqa: BLE001 - a file DuckDB cannot read: say exactly where
+                raise SnapshotFailed(_unreadable(opened, error)) from None
         problems = _problems(opened, found)
         if model.roster is not None:
             problems += _roster_duplicates(opened)
