@@ -249,7 +249,7 @@ def _evaluate_definitions(policies, policies_path: str, data: str, period, warni
     snapshot = _metrics_snapshot(data, None, {})
     with tempfile.TemporaryDirectory(prefix="perfrules-") as folder:
         path = Path(folder) / "snapshot.csv"
-        path.write_text(csv_text(snapshot), encoding="utf-8")
+        path.write_text(csv_text(snapshot, safe=False), encoding="utf-8")
         try:
             evaluation = evaluate_files(policies.evaluated, path, data, period=period)
         except InvalidArgument as problem:

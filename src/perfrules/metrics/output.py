@@ -43,21 +43,22 @@ def _safe(text: str | None) -> str | None:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def cells(snapshot: Snapshot) -> list[list[str | None]]:
-    """The rows as text cells (None: empty), formula-safe."""
+def cells(snapshot: Snapshot, safe: bool = True) -> list[list[str | None]]:
+    """The rows as text cells (None: empty); ``safe``: formula-safe for spreadsheets (not for the
+    private snapshot perfrules itself evaluates, whose ids must stay as they are)."""
     rows = []
     for row in snapshot.rows:
         fixed = [row.agent_id, row.period, row.role, row.name, row.team, row.supervisor]
-        rows.append([_safe(cell) for cell in fixed]
+        rows.append([_safe(cell) if safe else cell for cell in fixed]
                     + [value_text(value, metric) for value, metric in zip(row.values, snapshot.metrics)])
     return rows
 
 
-def csv_text(snapshot: Snapshot) -> str:
+def csv_text(snapshot: Snapshot, safe: bool = True) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers(snapshot))
-    for row in cells(snapshot):
+    for row in cells(snapshot, safe):
         writer.writerow(["" if cell is None else cell for cell in row])
     return buffer.getvalue()
 

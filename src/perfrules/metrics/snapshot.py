@@ -239,7 +239,7 @@ def _unplaced_rows(opened, index: int, table: str) -> list[DataProblem]:
             f"AND ({agent} IS NULL OR {period} IS NULL) ORDER BY __row LIMIT {MAX_PROBLEMS_PER_SOURCE}").fetchall():
         column = source.period if has_agent else source.agent
         problems.append(DataProblem(source.display, "is empty or unknown, but the filters keep this row "
-                                                    f"(add `where {column.name} is known` to skip such rows)",
+                                                    "(to skip such rows on purpose, add `where COLUMN is known` to the source)",
                                     row, column.header, order=0))
     return problems
 
