@@ -10,16 +10,15 @@ misspelled keyword with "did you mean").
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
 from perfrules.metrics import nodes
-from perfrules.parser import _date_value, _duration_seconds, _percent_value, decode_string, meta_span, token_span
+from perfrules.parser import AstBuilder
 from perfrules.parser_tables import OPTIONS
 from perfrules.resources import resource_dir
 from perfrules.source import FILE_START, SourceFile
@@ -31,21 +30,9 @@ def definitions_parser() -> Lark:
 
 
 @v_args(meta=True)
-class DefinitionsBuilder(Transformer):
-    """One method per rule or alias of grammar/metrics.lark."""
-
-    def __init__(self, sink: DiagnosticSink, file: str) -> None:
-        super().__init__()
-        self.sink, self.file = sink, file
-
-    def _span(self, meta) -> ast.Span:
-        return meta_span(meta, self.file)
-
-    def _token_span(self, token: Token) -> ast.Span:
-        return token_span(token, self.file)
-
-    def _text(self, token: Token) -> ast.Text:
-        return decode_string(token, self.sink, self.file)
+class DefinitionsBuilder(AstBuilder):
+    """One method per rule or alias of grammar/metrics.lark; conditions and values are the
+    policy language's expressions, built by the policy parser's own methods."""
 
     def start(self, meta, children):
         return children[0]
@@ -57,13 +44,13 @@ class DefinitionsBuilder(Transformer):
         role = next((item[1] for item in statements if isinstance(item, tuple) and item[0] == "role"), None)
         rosters = of(nodes.Roster)
         return nodes.Definitions(self._text(title), period, role, of(nodes.Source), rosters[0] if rosters else None,
-                                 of(nodes.MetricDefinition), tuple(statements), self._span(meta))
+                                 of(nodes.MetricDefinition), tuple(statements), self.span(meta))
 
     def period(self, meta, children):
-        return ("period", children[0], self._span(meta))
+        return ("period", children[0], self.span(meta))
 
     def role(self, meta, children):
-        return ("role", self._text(children[0]), self._span(meta))
+        return ("role", self._text(children[0]), self.span(meta))
 
     # ---- sources and the roster --------------------------------------------------------
 
@@ -71,10 +58,10 @@ class DefinitionsBuilder(Transformer):
         name, path, *lines = children
         columns = tuple(line for line in lines if isinstance(line, nodes.SourceColumn))
         settings = tuple(line for line in lines if isinstance(line, nodes.Setting))
-        return nodes.Source(name, self._text(path), columns, settings, self._span(meta))
+        return nodes.Source(name, self._text(path), columns, settings, self.span(meta))
 
     def _setting(self, kind: str, value, meta) -> nodes.Setting:
-        return nodes.Setting(kind, value, self._span(meta))
+        return nodes.Setting(kind, value, self.span(meta))
 
     def source_agent(self, meta, children):
         return self._setting("agent", children[0], meta)
@@ -84,19 +71,19 @@ class DefinitionsBuilder(Transformer):
 
     def source_column(self, meta, children):
         name, column_type, *header = children
-        return nodes.SourceColumn(name, column_type, self._text(header[0]) if header else None, self._span(meta))
+        return nodes.SourceColumn(name, column_type, self._text(header[0]) if header else None, self.span(meta))
 
     def column_type(self, meta, children):
         type_name, *rest = children
         unit = next((child for child in rest if isinstance(child, ast.Name)), None)
         text = next((self._text(child) for child in rest if isinstance(child, Token)), None)
-        return nodes.ColumnType(type_name, unit, text, self._span(meta))
+        return nodes.ColumnType(type_name, unit, text, self.span(meta))
 
     def type_name(self, meta, children):
-        return ast.Name(children[0].value, self._token_span(children[0]))
+        return ast.Name(children[0].value, self.token_span(children[0]))
 
     def unit(self, meta, children):
-        return ast.Name(children[-1].value, self._token_span(children[-1]))
+        return ast.Name(children[-1].value, self.token_span(children[-1]))
 
     def source_where(self, meta, children):
         return self._setting("where", children[0], meta)
@@ -115,7 +102,7 @@ class DefinitionsBuilder(Transformer):
 
     def roster(self, meta, children):
         path, *lines = children
-        return nodes.Roster(self._text(path), tuple(lines), self._span(meta))
+        return nodes.Roster(self._text(path), tuple(lines), self.span(meta))
 
     def roster_agent(self, meta, children):
         return self._setting("agent", children[0], meta)
@@ -125,7 +112,7 @@ class DefinitionsBuilder(Transformer):
 
     def roster_field(self, meta, children):
         word, column = children
-        return nodes.Setting(word.text, column, self._span(meta), word)
+        return nodes.Setting(word.text, column, self.span(meta), word)
 
     def column(self, meta, children):
         child = children[0]
@@ -139,12 +126,12 @@ class DefinitionsBuilder(Transformer):
     def metric(self, meta, children):
         name, type_name, *rest = children
         unit = rest[0] if len(rest) == 2 else None
-        return nodes.MetricDefinition(name, type_name, unit, rest[-1], self._span(meta))
+        return nodes.MetricDefinition(name, type_name, unit, rest[-1], self.span(meta))
 
     def _aggregate(self, function: str, value, rest, meta) -> nodes.Aggregate:
         source = next((child[1] for child in rest if child[0] == "of"), None)
         where = next((child[1] for child in rest if child[0] == "where"), None)
-        return nodes.Aggregate(function, value, source, where, self._span(meta))
+        return nodes.Aggregate(function, value, source, where, self.span(meta))
 
     def count_rows(self, meta, children):
         return self._aggregate("count", None, children, meta)
@@ -168,64 +155,19 @@ class DefinitionsBuilder(Transformer):
     def where(self, meta, children):
         return ("where", children[0])
 
-    # ---- expressions (the policy language's nodes) -------------------------------------
-
-    def or_op(self, meta, children):
-        return ast.Logical("or", children[0], children[1], self._span(meta))
-
-    def and_op(self, meta, children):
-        return ast.Logical("and", children[0], children[1], self._span(meta))
-
-    def not_op(self, meta, children):
-        return ast.Not(children[0], self._span(meta))
-
-    def compare(self, meta, children):
-        left, operator, right = children
-        return ast.Compare(operator.value, left, right, self._token_span(operator), self._span(meta))
+    # ---- expressions: the policy parser's own methods (or_op, compare, number, name...), plus
 
     def is_unknown(self, meta, children):
-        return nodes.IsKnown(children[0], False, self._span(meta))
+        return nodes.IsKnown(children[0], False, self.span(meta))
 
     def is_known(self, meta, children):
-        return nodes.IsKnown(children[0], True, self._span(meta))
-
-    def arithmetic(self, meta, children):
-        left, operator, right = children
-        return ast.Arithmetic(operator.value, left, right, self._token_span(operator), self._span(meta))
-
-    def number(self, meta, children):
-        token = children[0]
-        return ast.NumberLiteral(Decimal(token.value), token.value, self._token_span(token))
-
-    def percent(self, meta, children):
-        token = children[0]
-        return ast.PercentLiteral(_percent_value(token), token.value, self._token_span(token))
-
-    def duration(self, meta, children):
-        token = children[0]
-        return ast.DurationLiteral(_duration_seconds(token.value), token.value, self._token_span(token))
-
-    def string(self, meta, children):
-        text = self._text(children[0])
-        return ast.StringLiteral(text.value, text.span)
-
-    def date(self, meta, children):
-        from datetime import date
-
-        token = children[0]
-        return ast.DateLiteral(_date_value(token, self.sink) or date.min, self._token_span(token))
+        return nodes.IsKnown(children[0], True, self.span(meta))
 
     def true(self, meta, children):
-        return nodes.BoolLiteral(True, self._span(meta))
+        return nodes.BoolLiteral(True, self.span(meta))
 
     def false(self, meta, children):
-        return nodes.BoolLiteral(False, self._span(meta))
-
-    def reference(self, meta, children):
-        return ast.Reference(children[0].text, children[0].span)
-
-    def name(self, meta, children):
-        return ast.Name(children[0].value, self._token_span(children[0]))
+        return nodes.BoolLiteral(False, self.span(meta))
 
 
 def parse_definitions(source: SourceFile) -> tuple[nodes.Definitions | None, list[Diagnostic]]:

@@ -20,6 +20,7 @@ from perfrules.diagnostics import Diagnostic, sorted_unique
 from perfrules.metrics.check import DefinitionsChecker, MetricModel, MetricsModel
 from perfrules.metrics.compile import cell_text, compile_query, typed_cell
 from perfrules.data.validate import DataProblem, period_sql
+from perfrules.engine.run import EvaluationFailed
 
 MAX_PROBLEMS_PER_SOURCE = 100
 
@@ -55,10 +56,8 @@ def load_definitions(path: str, overrides: dict[str, str] | None = None) -> Load
     return LoadedDefinitions(path, source.text, model, sorted_unique(diagnostics))
 
 
-class SnapshotFailed(Exception):
-    def __init__(self, problems: list[DataProblem]):
-        super().__init__(f"{len(problems)} problems")
-        self.problems = problems
+# Every problem of the raw data at once, as the evaluation's own failure carries them.
+SnapshotFailed = EvaluationFailed
 
 
 @dataclass
@@ -94,15 +93,12 @@ def build_snapshot(model: MetricsModel, period: str | None = None) -> Snapshot:
     import duckdb
 
     from perfrules.engine.run import open_connection
-    from perfrules.metrics.sources import OpenedSources, SourcesProblem
+    from perfrules.metrics.sources import OpenedSources
 
     connection = open_connection()
     opened = OpenedSources(connection, model)
     try:
-        try:
-            opened.open()
-        except SourcesProblem as failure:
-            raise SnapshotFailed(failure.problems) from None
+        opened.open()
         roster_agent = model.roster.agent if model.roster else None
         query = compile_query(model, opened.fast, opened.roster, roster_agent)
         try:

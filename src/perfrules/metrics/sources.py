@@ -21,15 +21,10 @@ from pathlib import Path
 from perfrules.data.reading import ENCODINGS, DataFileProblem, data_format, read_table
 from perfrules.data.validate import DataProblem, file_problems
 from perfrules.diagnostics import did_you_mean
+from perfrules.engine.run import EvaluationFailed
 from perfrules.engine.sql import text_literal
 from perfrules.metrics.check import MetricsModel, SourceModel
 from perfrules.metrics.compile import SourceInput
-
-
-class SourcesProblem(Exception):
-    def __init__(self, problems: list[DataProblem]):
-        super().__init__(f"{len(problems)} problems")
-        self.problems = problems
 
 
 def is_gzip(path: Path) -> bool:
@@ -154,7 +149,7 @@ class OpenedSources:
             except DataFileProblem as problem:
                 problems += file_problems(roster.display, problem)
         if problems:
-            raise SourcesProblem(problems)
+            raise EvaluationFailed(problems)
 
     def _open_source(self, index: int, source: SourceModel) -> tuple[SourceInput, Path]:
         path = source.path
