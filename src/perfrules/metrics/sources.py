@@ -182,8 +182,11 @@ class OpenedSources:
 
 def _unknown_columns(display: str, headers: tuple[str, ...], wanted: list[tuple[str, str]]) -> list[DataProblem]:
     problems = []
-    for header, used_by in wanted:
-        if header not in headers:
+    for header, used_by in dict(wanted).items():
+        if headers.count(header) > 1:
+            problems.append(DataProblem(display, f"has the column '{header}' {headers.count(header)} times "
+                                                 f"(used by {used_by}); give each column its own header"))
+        elif header not in headers:
             hint = did_you_mean(header, headers)
             problems.append(DataProblem(display, f"has no column '{header}' (used by {used_by})"
                                                  + (f"; {hint}" if hint else "")))

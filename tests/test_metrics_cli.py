@@ -1,0 +1,86 @@
+"""`perfrules metrics` on the command line: overriding a source's path, periods, output formats,
+gzipped sources with bad cells, the bounded list of problems, duplicate headers."""
+
+from __future__ import annotations
+
+import gzip
+
+from openpyxl import load_workbook
+
+DEFINITIONS = """metrics "calls" {
+    period month
+    role "agent"
+    source calls "calls.csv" {
+        column day: timestamp "YYYY-MM-DD"
+        column talk: duration in s
+        agent who
+        period by day
+    }
+    metric calls: count = count
+    metric aht: duration in min = average talk
+}
+"""
+
+
+def write(folder, calls: str, name: str = "calls.csv"):
+    (folder / "calls.perfm").write_text(DEFINITIONS.replace("calls.csv", name), encoding="utf-8")
+    path = folder / name
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(calls.encode("utf-8")))
+    else:
+        path.write_text(calls, encoding="utf-8")
+
+
+def test_source_path_from_the_command_line(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    (tmp_path / "december.csv").write_text("who,day,talk\nA1,2026-12-02,120\nA1,2026-12-03,240\n", encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", "--source", "calls=december.csv", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (0, "agent_id,period,role,name,team,supervisor,calls,aht\n"
+                                                    "A1,2026-12,agent,,,,2,3min\n")
+    wrong = run_cli("metrics", "calls.perfm", "--source", "call=december.csv", cwd=tmp_path)
+    assert (wrong.exit_code, wrong.stderr) == (2, "perfrules: error: --source call=...: calls.perfm has no source "
+                                                  "'call' (its sources: calls)\n")
+
+
+def test_period_of_another_kind_is_a_usage_error(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    result = run_cli("metrics", "calls.perfm", "--period", "2026-Q4", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, "perfrules: error: --period '2026-Q4' is not a month like "
+                                                    "2026-11 (the definitions compute months)\n")
+
+
+def test_xlsx_and_json_hold_the_same_cells(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\n=cmd(),2026-11-02,90\n")
+    assert run_cli("metrics", "calls.perfm", "-o", "snapshot.xlsx", cwd=tmp_path).exit_code == 0
+    sheet = load_workbook(tmp_path / "snapshot.xlsx").active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows == [["agent_id", "period", "role", "name", "team", "supervisor", "calls", "aht"],
+                    ["'=cmd()", "2026-11", "agent", None, None, None, "1", "1.5min"]]
+    assert sheet["A2"].data_type == "s"  # text, never a formula
+
+
+def test_bad_cells_of_a_gzipped_source_have_their_rows(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\nA1,2026-11-31,60\nA1,2026-11-03,soon\n", "calls.csv.gz")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv.gz:3: column day: '2026-11-31' is not a timestamp like "
+                                                    "YYYY-MM-DD\n"
+                                                    "calls.csv.gz:4: column talk: 'soon' is not a duration\n"
+                                                    "2 data problems: nothing was written\n")
+
+
+def test_a_hundred_problems_then_a_count(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\n" + "".join(f"A1,2026-11-02,x{row}\n" for row in range(150)))
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 3 and len(lines) == 102
+    assert lines[0] == "calls.csv:2: column talk: 'x0' is not a duration"
+    assert lines[99] == "calls.csv:101: column talk: 'x99' is not a duration"
+    assert lines[100] == "calls.csv: and 50 more problems like these (150 in all)"
+
+
+def test_a_used_header_given_twice(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk,talk\nA1,2026-11-02,60,70\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv: has the column 'talk' 2 times (used by source calls); "
+                                                    "give each column its own header\n"
+                                                    "1 data problem: nothing was written\n")
