@@ -84,3 +84,11 @@ def test_a_used_header_given_twice(tmp_path, run_cli):
     assert (result.exit_code, result.stderr) == (3, "calls.csv: has the column 'talk' 2 times (used by source calls); "
                                                     "give each column its own header\n"
                                                     "1 data problem: nothing was written\n")
+
+
+def test_a_negative_duration_read_by_the_fast_path_is_reported(tmp_path, run_cli):
+    # Every cell parses as a number, so DuckDB's reader types the column; the range is still checked.
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,-60\nA1,2026-11-03,30\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column talk: '-60' is negative\n"
+                                                    "1 data problem: nothing was written\n")

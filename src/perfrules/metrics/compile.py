@@ -112,8 +112,10 @@ class SourceQuery:
                 texts.append((Fragment(cell_text(column, self.source, self.given.headers)), text))
                 value = typed_cell(column, text)
             values.append((Fragment(value) if column.kind != "text" else Col(text), self.value_of[column.name]))
-            if column.kind != "text":
-                flags.append(bad_flag(column, self.value_of[column.name], text))
+            native = column.header in self.given.native
+            if column.kind != "text" and not (native and column.kind == "timestamp"):
+                # a cell the reader typed is there or empty: only its range is left to check
+                flags.append(bad_flag(column, self.value_of[column.name], "NULL" if native else text))
         if self.source.latest:
             flags.append(f"({self.value_of[self.source.latest[0].name]} IS NULL)")
         bad = Fragment("coalesce(" + " OR ".join(flags) + ", false)" if flags else "false")
