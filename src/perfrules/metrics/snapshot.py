@@ -175,9 +175,15 @@ def _cell_problems(opened, index: int) -> list[DataProblem]:
     from perfrules.data.cells import cell_error
     from perfrules.engine.sql import text_literal
 
+    from perfrules.data.reading import DataFileProblem
+    from perfrules.data.validate import file_problems
+
     connection, model = opened.connection, opened.model
     source = model.sources[index]
-    table = opened.exact(index)
+    try:
+        table = opened.exact(index)
+    except DataFileProblem as problem:  # read exactly, the file shows problems the fast reading passed over
+        return file_problems(source.display, problem)
     headers = opened.inputs[index].headers
     checks = []
     for column in source.used():
