@@ -92,3 +92,35 @@ def test_a_negative_duration_read_by_the_fast_path_is_reported(tmp_path, run_cli
     result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column talk: '-60' is negative\n"
                                                     "1 data problem: nothing was written\n")
+
+
+def test_mangled_definitions_never_crash(tmp_path, run_cli):
+    """Definitions with words inserted, dropped or replaced at random (seeded): every run ends in
+    a result or a located message (exit 0-3), never an internal error."""
+    import random
+    import shutil
+
+    from conftest import CASES
+
+    case = CASES / "metrics" / "latest-per-key"
+    shutil.copy(case / "events.csv", tmp_path / "events.csv")
+    words = (case / "defs.perfm").read_text(encoding="utf-8").split(" ")
+    pieces = ["{", "}", "(", "where", "count", "share", "median", "of", "events", "opened", "-", "==", "60s", "90%",
+              '"x"', "：", "latest per", "then", "is known", "true", "column", "timestamp", "agent", "period",
+              "metric", "roster", "\n", "in", "min", "\x1b[31m", "999999999999999999"]
+    generator = random.Random(12)
+    for _ in range(40):
+        mangled = list(words)
+        for _ in range(generator.randint(1, 3)):
+            place = generator.randrange(len(mangled))
+            choice = generator.random()
+            if choice < 0.4:
+                mangled.insert(place, generator.choice(pieces))
+            elif choice < 0.7:
+                del mangled[place]
+            else:
+                mangled[place] = generator.choice(pieces)
+        (tmp_path / "defs.perfm").write_text(" ".join(mangled), encoding="utf-8")
+        result = run_cli("metrics", "defs.perfm", cwd=tmp_path)
+        assert result.exit_code in (0, 1, 2, 3), " ".join(mangled) + "\n" + result.stderr
+        assert "internal error" not in result.stderr
