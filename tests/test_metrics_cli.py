@@ -124,3 +124,21 @@ def test_mangled_definitions_never_crash(tmp_path, run_cli):
         result = run_cli("metrics", "defs.perfm", cwd=tmp_path)
         assert result.exit_code in (0, 1, 2, 3), " ".join(mangled) + "\n" + result.stderr
         assert "internal error" not in result.stderr
+
+
+def test_an_xlsx_source(tmp_path, run_cli):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "通话"
+    sheet.append(["who", "day", "talk"])
+    sheet.append(["A1", "2026-11-02", 90])
+    sheet.append(["A1", "2026-11-03", "00:01:30"])
+    workbook.create_sheet("other").append(["nothing"])
+    workbook.save(tmp_path / "calls.xlsx")
+    (tmp_path / "calls.perfm").write_text(DEFINITIONS.replace('"calls.csv" {', '"calls.xlsx" {\n        sheet "通话"'),
+                                          encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (0, "agent_id,period,role,name,team,supervisor,calls,aht\n"
+                                                    "A1,2026-11,agent,,,,2,1.5min\n")
