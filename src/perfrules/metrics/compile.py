@@ -157,7 +157,7 @@ class SourceQuery:
                 condition = self.condition(metric.where)
                 items += [(Op("AND", counted, fn("coalesce", condition, Lit(False))), f"h{number}"),
                           (Op("AND", counted, IsNull(condition, negated=True)), f"w{number}")]
-            else:
+            elif metric.where is not None:  # else the rows it counts are the kept rows, `_keep`
                 items.append((counted, f"w{number}"))
             if metric.value is not None:
                 items.append((self.expression(metric.value), f"x{number}"))
@@ -179,7 +179,9 @@ class SourceQuery:
         and the value made of them after grouping (DuckDB allows no aggregate inside the
         ``TRY`` of the exact division)."""
         part = lambda name: f"a{number}_{name}"  # noqa: E731
-        rows, count_name = Col(f"w{number}"), f"n{number}"
+        own_rows = metric.where is not None or metric.function == "share"
+        # the same aggregate twice (`count(*) FILTER (WHERE _keep)`) is computed once by DuckDB
+        rows, count_name = Col(f"w{number}" if own_rows else "_keep"), f"n{number}"
         if metric.function == "count":
             return [(Agg("count", None, rows), count_name)], Col(count_name)
         if metric.function == "share":
