@@ -75,6 +75,7 @@ def _csv_headers(path: Path) -> tuple[str, ...]:
     return tuple(cell.strip() for cell in first)
 
 
+ISO_DATE = "%Y-%m-%d"
 NATIVE_TYPES = {"count": "DECIMAL(18, 6)", "number": "DECIMAL(18, 6)", "money": "DECIMAL(18, 6)",
                 "percent": "DECIMAL(18, 6)", "duration": "DECIMAL(18, 6)", "timestamp": "TIMESTAMP"}
 
@@ -98,12 +99,13 @@ def read_csv_relation(path: Path, width: int, native: dict[int, str] | None = No
 
 def native_input(source: SourceModel, path: Path, headers: tuple[str, ...]) -> SourceInput:
     """The fast reading of a CSV source: its numbers and timestamps parsed by DuckDB's reader
-    (timestamps when they share one format)."""
+    (an ISO date ``YYYY-MM-DD`` as a DATE; other timestamps when they share one format)."""
     used = [column for column in source.used() if column.kind in NATIVE_TYPES and column.header in headers]
-    formats = {column.format for column in used if column.kind == "timestamp"}
+    formats = {column.format for column in used if column.kind == "timestamp" and column.format != ISO_DATE}
     if len(formats) > 1:
-        used = [column for column in used if column.kind != "timestamp"]
-    native = {headers.index(column.header): NATIVE_TYPES[column.kind] for column in used}
+        used = [column for column in used if column.kind != "timestamp" or column.format == ISO_DATE]
+    native = {headers.index(column.header): "DATE" if column.kind == "timestamp" and column.format == ISO_DATE
+              else NATIVE_TYPES[column.kind] for column in used}
     relation = read_csv_relation(path, len(headers), native, next(iter(formats)) if len(formats) == 1 else None,
                                  source.unknown)
     return SourceInput(relation, headers, frozenset(column.header for column in used))
