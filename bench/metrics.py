@@ -26,7 +26,6 @@ import argparse
 import csv
 import io
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -94,15 +93,17 @@ def timed(command: list[str]) -> tuple[float, int, str]:
     """Wall seconds, peak resident memory (bytes) of the child itself, its standard output."""
     import os
 
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = child.communicate()
-    _, status, usage = os.wait4(child.pid, 0) if child.returncode is None else (0, child.returncode, None)
-    elapsed = time.perf_counter() - start
-    if child.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{err}")
-    peak = usage.ru_maxrss * 1024 if usage is not None else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return elapsed, peak, out
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)  # reaps the child: its own rusage, not the largest child's
+        elapsed = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            sys.exit(f"{' '.join(command)} failed:\n{err.read()}")
+        return elapsed, usage.ru_maxrss * 1024, out.read()
 
 
 def main() -> int:
