@@ -142,3 +142,17 @@ def test_an_xlsx_source(tmp_path, run_cli):
     result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
     assert (result.exit_code, result.stdout) == (0, "agent_id,period,role,name,team,supervisor,calls,aht\n"
                                                     "A1,2026-11,agent,,,,2,1.5min\n")
+
+
+def test_check_takes_definitions_beside_policies(run_cli):
+    from conftest import CASES, REPO
+
+    clean = run_cli("check", "bank_calls.perf", "bank_calls.perfm", "servicenow.perfm", cwd=REPO / "examples" / "metrics")
+    assert (clean.exit_code, clean.stderr) == (0, "checked 3 policy files: no problems\n")
+    mistakes = run_cli("check", "defs.perfm", "--format", "json", cwd=CASES / "metrics" / "diagnostics")
+    assert mistakes.exit_code == 1
+    import json
+
+    document = json.loads(mistakes.stdout)
+    assert (document["files"], document["errors"]) == (["defs.perfm"], 10)
+    assert [item["code"] for item in document["diagnostics"]][:3] == ["PR802", "PR805", "PR802"]

@@ -137,17 +137,28 @@ def main(debug: bool) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text diagnostics on stderr, or one JSON document on stdout")
 def check(paths: tuple[str, ...], output_format: str) -> None:
-    """Parse and check policy files (a folder means every *.perf in it)."""
-    from perfrules.diagnostics import render_text, to_json
-    from perfrules.workspace import PathProblem, load_policies
+    """Parse and check policy files (a folder means every *.perf in it) and metric definitions (*.perfm)."""
+    from perfrules.diagnostics import render_text, sorted_unique, to_json
+    from perfrules.metrics import is_definitions
+    from perfrules.metrics.snapshot import load_definitions
+    from perfrules.workspace import PathProblem, PolicySet, load_policies
 
+    definitions = [path for path in paths if is_definitions(path)]  # metric definitions (*.perfm)
     try:
-        policies = load_policies(list(paths))
+        policies = load_policies([path for path in paths if not is_definitions(path)]) \
+            if len(definitions) < len(paths) else PolicySet()
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
+    for path in definitions:
+        if not os.path.isfile(path):
+            raise UsageProblem(f"{path}: no such file")
+        loaded = load_definitions(path)
+        policies.diagnostics = sorted_unique(policies.diagnostics + loaded.diagnostics)
+        policies.sources[path] = loaded.text
+    files = [loaded.display for loaded in policies.files] + definitions
     if output_format == "json":
         document = {
-            "files": [loaded.display for loaded in policies.files],
+            "files": files,
             "errors": policies.error_count,
             "warnings": policies.warning_count,
             "diagnostics": [to_json(item) for item in policies.diagnostics],
@@ -157,7 +168,7 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
-        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count), err=True)
+        click.echo(_summary(len(files), policies.error_count, policies.warning_count), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
 
 
