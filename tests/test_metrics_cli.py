@@ -156,3 +156,23 @@ def test_check_takes_definitions_beside_policies(run_cli):
     document = json.loads(mistakes.stdout)
     assert (document["files"], document["errors"]) == (["defs.perfm"], 10)
     assert [item["code"] for item in document["diagnostics"]][:3] == ["PR802", "PR805", "PR802"]
+
+
+def test_diagnostics_doc_shows_what_check_prints_for_definitions(tmp_path, run_cli):
+    """docs/diagnostics.md shows PR801-PR805 on two definitions files: every output it shows is
+    part of what `perfrules check calls.perfm events.perfm` prints."""
+    import re
+
+    from conftest import REPO
+
+    text = (REPO / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    metrics_part = text[text.index("## PR801:"):]
+    blocks = re.findall(r"^```text\n(.*?)^```", metrics_part, re.MULTILINE | re.DOTALL)
+    files = [block for block in blocks if block.startswith("metrics ")]
+    outputs = [block for block in blocks if not block.startswith("metrics ")]
+    for name, content in zip(("calls.perfm", "events.perfm"), files):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    printed = run_cli("check", "calls.perfm", "events.perfm", cwd=tmp_path).stderr
+    assert len(outputs) == 5
+    for shown in outputs:
+        assert shown in printed, shown
