@@ -301,7 +301,9 @@ def compile_query(model: MetricsModel, inputs: list[SourceInput], roster: Source
     for prefix in prefixes:
         items += [(fn("coalesce", Col(prefix + "kept"), Lit(0)), prefix + "kept"),
                   (fn("coalesce", Col(prefix + "bad"), Lit(0)), prefix + "bad")]
-    for number, _ in enumerate(model.metrics):
+    for number, metric in enumerate(model.metrics):
+        if metric.function in ("count", "distinct"):  # none of the agent's rows in this source: 0
+            finishes[number] = fn("coalesce", finishes[number], Lit(0))
         items += [(finishes[number], f"m{number}"), (fn("coalesce", Col(f"n{number}"), Lit(0)), f"n{number}")]
     fields = ("role", "name", "team", "supervisor")
     if roster is not None:
