@@ -176,3 +176,11 @@ def test_diagnostics_doc_shows_what_check_prints_for_definitions(tmp_path, run_c
     assert len(outputs) == 5
     for shown in outputs:
         assert shown in printed, shown
+
+
+def test_the_snapshot_never_overwrites_a_raw_export(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    result = run_cli("metrics", "calls.perfm", "-o", "calls.csv", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, "perfrules: error: -o calls.csv: is an input of this run "
+                                                    "(calls.csv); write the results to another file\n")
+    assert (tmp_path / "calls.csv").read_text(encoding="utf-8") == "who,day,talk\nA1,2026-11-02,60\n"

@@ -420,6 +420,13 @@ def metrics(definitions: str, output, output_format, period, sources) -> None:
             raise UsageProblem(str(problem)) from None
     chosen = _output_format(output, output_format) if (output or output_format) else "csv"
     snapshot = _metrics_snapshot(definitions, period, overrides)
+    if output is not None:  # never over a raw export the definitions read
+        read = [source.path for source in snapshot.model.sources] + ([snapshot.model.roster.path]
+                                                                      if snapshot.model.roster else [])
+        try:
+            output_path(output, read)
+        except OutputProblem as problem:
+            raise UsageProblem(str(problem)) from None
     try:
         text = write_snapshot(snapshot, Path(output) if output else None, chosen)
     except OutputProblem as problem:
