@@ -233,7 +233,7 @@ class DefinitionsChecker:
             model.period = self._named(model, period)
             if model.period.kind != "timestamp":
                 self.report("PR804", f"the period comes from a timestamp, but {period.header} is {model.period.kind}",
-                            period.span, f'declare it: column {_written_name(period.header)}: timestamp "YYYY-MM-DD"')
+                            period.span, "declare it: " + _timestamp_declaration(period.header))
         latest = node.setting("latest")
         if latest is not None:
             model.latest = tuple(self._named(model, column) for column in latest)
@@ -415,8 +415,10 @@ class DefinitionsChecker:
         return None
 
 
-def _written_name(header: str) -> str:
-    return header if re.fullmatch(r"[^\W\d]\w*", header) else f'x: ... from "{header}"'
+def _timestamp_declaration(header: str) -> str:
+    if re.fullmatch(r"[^\W\d]\w*", header):
+        return f'column {header}: timestamp "YYYY-MM-DD"'
+    return f'column day: timestamp "YYYY-MM-DD" from "{header}"'
 
 
 def _family(kind: str) -> str:

@@ -1,12 +1,14 @@
 """Checked definitions to ONE DuckDB query over the raw sources (a :mod:`.sql` tree).
 
-Per source, three steps, each a common table expression: ``typed`` reads the raw text
-cells (a ``read_csv`` of the file itself, or a table of cells), turns the unknown marker
-into ``NULL``, types each used column with the policy data's own cell typing
-(:func:`perfrules.data.cells.typed_value`; timestamps with ``try_strptime``) and flags
-a row holding a bad cell; ``latest`` keeps one row per key when the source asks for it;
-``grouped`` aggregates the rows the filter keeps per agent and period, with the count
-of rows each metric read (for ``explain``), of kept rows and of bad cells.  The body
+Per source, steps inlined as common table expressions: ``typed`` reads the raw cells (a
+``read_csv`` of the file itself, or a table of cells), turns the unknown marker into
+``NULL``, types each used column with the policy data's own cell typing
+(:func:`perfrules.data.cells.typed_value`; timestamps with ``try_strptime``; or takes the
+value DuckDB's CSV reader already typed) and flags a row holding a bad cell; ``latest``
+keeps one row per key when the source asks for it; ``prepared`` computes each row's
+agent, period, filter and metric conditions once; ``grouped`` aggregates the rows the
+filter keeps per agent and period, with the count of rows each metric read (for
+``explain``), of kept rows and of bad cells.  The body
 joins the sources on agent and period and adds the roster.  Exact arithmetic: values
 are ``DECIMAL(18, 6)``, averages and shares divide with ``pr_div`` (rounded half away
 from zero at the sixth decimal), a median is the mean of the two middle values
@@ -16,13 +18,15 @@ from zero at the sixth decimal), a median is the mean of the two middle values
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from perfrules import ast
-from perfrules.data.cells import cell_may_be_bad, typed_value
-from perfrules.engine.sql import DECIMAL_TYPE
+from perfrules.data.cells import cell_may_be_bad, cleaned, typed_value
+from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
 from perfrules.metrics import nodes
 from perfrules.metrics.check import ColumnModel, MetricModel, MetricsModel, SourceModel
-from perfrules.metrics.sql import (Agg, Cast, Col, Fn, Fragment, IsNull, Join, Lit, Node, Not, Op, Query, Relation,
-                                   Select, Window, fn)
+from perfrules.metrics.sql import (Agg, Cast, Col, Fragment, IsNull, Join, Lit, Node, Not, Op, Query, Relation, Select,
+                                   Window, fn)
+from perfrules.values import SECONDS_PER_UNIT
 
 COMPARE = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -38,9 +42,6 @@ class SourceInput:
 
 def cell_text(column: ColumnModel, source: SourceModel, headers: tuple[str, ...]) -> str:
     """SQL of the cell's text: trimmed, NULL when empty or the unknown marker."""
-    from perfrules.data.cells import cleaned
-    from perfrules.engine.sql import text_literal
-
     text = cleaned(f"c{headers.index(column.header)}")
     return f"NULLIF({text}, {text_literal(source.unknown)})" if source.unknown is not None else text
 
@@ -51,9 +52,6 @@ def typed_cell(column: ColumnModel, text: str) -> str:
     The common cells take a fast path first: an ISO date for ``YYYY-MM-DD``, a plain number
     for a duration (times its unit's whole seconds); anything else goes through the
     policy data's full typing (``10min``, ``01:02:03``...), which gives the same value."""
-    from perfrules.engine.sql import text_literal
-    from perfrules.values import SECONDS_PER_UNIT
-
     if column.kind == "timestamp":
         parsed = f"try_strptime({text}, {text_literal(column.format)})"
         if column.format == "%Y-%m-%d":
@@ -71,9 +69,7 @@ def typed_cell(column: ColumnModel, text: str) -> str:
 
 
 def native_value(column: ColumnModel, typed: str) -> str:
-    """The value of a cell DuckDB's CSV reader typed (a DECIMAL or a TIMESTAMP)."""
-    from perfrules.values import SECONDS_PER_UNIT
-
+    """The value of a cell DuckDB's CSV reader typed (a DECIMAL, DATE or TIMESTAMP)."""
     if column.kind == "duration" and column.unit not in (None, "s"):
         return f"TRY_CAST({typed} * {int(SECONDS_PER_UNIT[column.unit])} AS {DECIMAL_TYPE})"
     return typed
@@ -131,7 +127,7 @@ class SourceQuery:
         partition = (self.value(key),)
         first = Window(fn("row_number"), partition, tuple(self.value(column) for column in order))
         bad_rows = Window(fn("sum", Cast(Col("_bad"), "INTEGER")), partition)
-        return Select(((bad_rows, "_bad_rows"),), Relation(identifier_of(typed)), star=True,
+        return Select(((bad_rows, "_bad_rows"),), Relation(identifier(typed)), star=True,
                       qualify=Op("=", first, Lit(1)))
 
     def period(self) -> Node:
@@ -161,7 +157,7 @@ class SourceQuery:
                 items.append((counted, f"w{number}"))
             if metric.value is not None:
                 items.append((self.expression(metric.value), f"x{number}"))
-        return Select(tuple(items), Relation(identifier_of(rows)))
+        return Select(tuple(items), Relation(identifier(rows)))
 
     def grouped(self, prepared: str, metrics: list[tuple[int, MetricModel]]) -> Select:
         bad = Agg("sum", Col("_bad")) if self.source.latest else Agg("count", None, Col("_bad"))
@@ -170,7 +166,7 @@ class SourceQuery:
             (Agg("count", None, Col("_keep")), self.prefix + "kept"), (bad, self.prefix + "bad")]
         for number, metric in metrics:
             items += self.aggregate(number, metric)[0]
-        return Select(tuple(items), Relation(identifier_of(prepared)), group_by=(Col("_agent"), Col("_period")))
+        return Select(tuple(items), Relation(identifier(prepared)), group_by=(Col("_agent"), Col("_period")))
 
     def aggregate(self, number: int, metric: MetricModel) -> tuple[list[tuple[Node, str]], Node]:
         """The aggregates the grouping computes for metric ``number`` (``a{number}_...``, and
@@ -259,12 +255,6 @@ def period_text(kind: str, start: Node) -> Node:
     return fn("strftime", start, Lit("%Y-%m"))
 
 
-def identifier_of(name: str) -> str:
-    from perfrules.engine.sql import identifier
-
-    return identifier(name)
-
-
 @dataclass(frozen=True)
 class CompiledQuery:
     sql: str
@@ -294,9 +284,9 @@ def compile_query(model: MetricsModel, inputs: list[SourceInput], roster: Source
         ctes.append((name, query.grouped(f"s{index}_prepared", metrics)))
         grouped.append(name)
         prefixes.append(query.prefix)
-    joined: Node = Relation(identifier_of(grouped[0]))
+    joined: Node = Relation(identifier(grouped[0]))
     for name in grouped[1:]:
-        joined = Join(joined, Relation(identifier_of(name)), "FULL", using=("_agent", "_period"))
+        joined = Join(joined, Relation(identifier(name)), "FULL", using=("_agent", "_period"))
     items: list[tuple[Node, str]] = [(Col("_agent"), "_agent"), (period_text(model.period, Col("_period")), "_period")]
     for prefix in prefixes:
         items += [(fn("coalesce", Col(prefix + "kept"), Lit(0)), prefix + "kept"),
@@ -312,7 +302,7 @@ def compile_query(model: MetricsModel, inputs: list[SourceInput], roster: Source
             (Fragment(_roster_cell(roster, roster_columns[field])) if field in roster_columns else Lit(None),
              "_r" + field) for field in fields]
         ctes.append(("roster", Select(tuple(roster_items), Relation(roster.relation))))
-        joined = Join(joined, Relation(identifier_of("roster")), "LEFT",
+        joined = Join(joined, Relation(identifier("roster")), "LEFT",
                       on=Op("=", Col("_ragent"), Col("_agent")))
         items += [(Col("_r" + field), "_" + field) for field in fields]
     else:
@@ -321,7 +311,5 @@ def compile_query(model: MetricsModel, inputs: list[SourceInput], roster: Source
 
 
 def _roster_cell(roster: SourceInput, header: str) -> str:
-    from perfrules.data.cells import cleaned
-
     return cleaned(f"c{roster.headers.index(header)}")
 
