@@ -167,6 +167,8 @@ def test_diagnostics_doc_shows_what_check_prints_for_definitions(tmp_path, run_c
 
     text = (REPO / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     metrics_part = text[text.index("## PR801:"):]
+    following = re.search(r"^## PR(?!80)", metrics_part, re.MULTILINE)
+    metrics_part = metrics_part[:following.start()] if following else metrics_part
     blocks = re.findall(r"^```text\n(.*?)^```", metrics_part, re.MULTILINE | re.DOTALL)
     files = [block for block in blocks if block.startswith("metrics ")]
     outputs = [block for block in blocks if not block.startswith("metrics ")]
