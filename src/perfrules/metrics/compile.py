@@ -28,6 +28,7 @@ from perfrules.metrics.sql import (Agg, Cast, Col, Fragment, IsNull, Join, Lit, 
                                    Window, fn)
 from perfrules.values import SECONDS_PER_UNIT
 
+LITERALS = (ast.NumberLiteral, ast.PercentLiteral, ast.StringLiteral, ast.DateLiteral, nodes.BoolLiteral)
 COMPARE = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -210,17 +211,9 @@ class SourceQuery:
     def expression(self, expression) -> Node:
         if isinstance(expression, ast.Reference):
             return self.value(self._column(expression.name))
-        if isinstance(expression, ast.NumberLiteral):
-            return Lit(expression.value)
-        if isinstance(expression, ast.PercentLiteral):
-            return Lit(expression.value)
         if isinstance(expression, ast.DurationLiteral):
             return Lit(expression.seconds)
-        if isinstance(expression, ast.StringLiteral):
-            return Lit(expression.value)
-        if isinstance(expression, ast.DateLiteral):
-            return Lit(expression.value)
-        if isinstance(expression, nodes.BoolLiteral):
+        if isinstance(expression, LITERALS):  # numbers, percents (fractions), texts, dates, true/false
             return Lit(expression.value)
         if isinstance(expression, nodes.IsKnown):
             return IsNull(self.expression(expression.operand), negated=expression.known)
