@@ -116,7 +116,7 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "held": "条件成立", "not_held": "条件不成立", "no_row": "该员工本期无数据", "no_period": "数据中没有该周期",
         "error": "该期数据无法评估",
         # where a metric computed by metric definitions (*.perfm) came from
-        "origin": "{file} 中 {count} 行 {source} 的{what}{where}", "origin_where": ",条件 {condition}",
+        "origin": "{what}:来自 {file} 的 {count} 行 {source}{where}", "origin_where": ",条件 {condition}",
         "agg_count": "行数", "agg_share": "满足 {condition} 的占比", "agg_distinct": "{value} 的不同值个数",
         "agg_sum": "{value} 之和", "agg_average": "{value} 的平均值", "agg_median": "{value} 的中位数",
         "agg_min": "{value} 的最小值", "agg_max": "{value} 的最大值",
