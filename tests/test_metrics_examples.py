@@ -114,3 +114,11 @@ def test_raw_exports_to_results_in_one_command(run_cli):
     assert ("  aht = 126.981535s\n    ← average of ser_time over 2,762 calls of "
             "../data/callcenter-anonymous-bank-august.csv.gz where outcome == \"AGENT\" and server != \"NO_SERVER\"\n"
             ) in explained.stdout
+
+
+def test_explain_says_where_an_incident_metric_came_from_in_chinese(run_cli):
+    result = run_cli("explain", "servicenow.perf", "servicenow.perfm", "--period", "2016-04", "--agent", "Resolver 17",
+                     cwd=EXAMPLES)
+    assert result.exit_code == 0, result.stderr
+    assert ("  sla_met = 72.4742%\n    ← 满足 made_sla 的占比:来自 ../data/servicenow-incident-events-2016.csv.gz 的 "
+            "970 行 events,条件 assigned_to is known and resolved_at is known\n") in result.stdout
