@@ -128,7 +128,11 @@ class SourceQuery:
         partition = (self.value(key),)
         first = Window(fn("row_number"), partition, tuple(self.value(column) for column in order))
         bad_rows = Window(fn("sum", Cast(Col("_bad"), "INTEGER")), partition)
-        return Select(((bad_rows, "_bad_rows"),), Relation(identifier(typed)), star=True,
+        # Two rows of a key equal in every order column: which is the latest cannot be told, and
+        # picking one would be a guess; such a tie at the top counts as a problem.
+        tied = Window(Agg("count"), partition + tuple(self.value(column) for column in order))
+        problem = Op("+", bad_rows, Fragment(f"CASE WHEN {tied.sql()} > 1 THEN 1 ELSE 0 END"))
+        return Select(((problem, "_bad_rows"),), Relation(identifier(typed)), star=True,
                       qualify=Op("=", first, Lit(1)))
 
     def period(self) -> Node:

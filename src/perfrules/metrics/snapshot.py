@@ -217,11 +217,36 @@ def _cell_problems(opened, index: int) -> list[DataProblem]:
                         problems.append(DataProblem(source.display, problem, found[0], header,
                                                     "" if text is None else text, order=number))
     if total == 0:
-        problems += _unplaced_rows(opened, index, table)
+        problems += _latest_ties(opened, index, table) + _unplaced_rows(opened, index, table)
         total = len(problems)
     if total > len(problems):
         problems.append(DataProblem(source.display, f"and {total - len(problems):,} more problems like these "
                                                     f"({total:,} in all)"))
+    return problems
+
+
+def _latest_ties(opened, index: int, table: str) -> list[DataProblem]:
+    """Rows of a `latest per` key that tie with its latest row in every order column."""
+    from perfrules.metrics.compile import SourceInput, SourceQuery
+
+    source = opened.model.sources[index]
+    if not source.latest:
+        return []
+    query = SourceQuery(opened.model, source, index, SourceInput(table, opened.inputs[index].headers))
+    key, *order = source.latest
+    values = [query.value(column).sql() for column in (key, *order)]
+    ranked = (f"SELECT __row, {values[0]} AS k, dense_rank() OVER (PARTITION BY {values[0]} ORDER BY "
+              + ", ".join(f"{value} DESC NULLS LAST" for value in values[1:])
+              + f") AS r FROM ({query.typed(carry=('__row',)).sql()})")
+    problems = []
+    for key_text, rows in opened.connection.execute(
+            f"SELECT k, list(__row ORDER BY __row) FROM ({ranked}) WHERE r = 1 GROUP BY k HAVING count(*) > 1 "
+            f"ORDER BY min(__row) LIMIT {MAX_PROBLEMS_PER_SOURCE}").fetchall():
+        columns = " and ".join(column.header for column in order)
+        for row in rows[1:]:
+            problems.append(DataProblem(source.display, f"ties with row {rows[0]} as the latest row of {key_text}: "
+                                                        f"the same {columns}, so which is the latest cannot be told",
+                                        row, key.header))
     return problems
 
 
