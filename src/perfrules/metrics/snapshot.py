@@ -200,7 +200,7 @@ def _cell_problems(opened, index: int) -> list[DataProblem]:
     if source.latest:
         key = source.latest[0]
         text = cell_text(key, source, headers)
-        checks.append((key.header, text, f"CASE WHEN {text} IS NULL THEN 'is empty, but it is the key of `latest per`' END"))
+        checks.append((key.header, text, f"CASE WHEN {text} IS NULL THEN 'is empty or unknown, but it is the key of `latest per`' END"))
     problems: list[DataProblem] = []
     total = 0
     if checks:
@@ -215,7 +215,7 @@ def _cell_problems(opened, index: int) -> list[DataProblem]:
                     total += 1
                     if len(problems) < MAX_PROBLEMS_PER_SOURCE:
                         problems.append(DataProblem(source.display, problem, found[0], header,
-                                                    "" if text is None else text, order=number))
+                                                    text, order=number))
     if total == 0:
         problems += _latest_ties(opened, index, table) + _unplaced_rows(opened, index, table)
         total = len(problems)
