@@ -237,3 +237,24 @@ def test_english_team_summary(en):
                "Honours Award Holders 金牌客服 3 periods in a row <i>赵敏</i> (S4)")
     assert row(text, "季度提升", "1", "1", "1", "0", "1", "0", "4"), text
     assert_has(text, "each agent's goal")
+
+
+# ---- percents that tell the truth ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("progress", "expected", "shown"), [
+    ("0.6", "0.659341", ("60%", "66%")),  # whole percents where they are true
+    ("0.6667", "0.6593", ("67%", "66%")),
+    ("0.659", "0.6593", ("65.9%", "65.93%")),  # at risk by a hair: never 66% / 66%
+    ("0.999", "1", ("99.9%", "100%")),  # short of the goal never reads 100%
+    ("0.004", "0.5", ("0.4%", "50%")),  # a start never reads 0%
+    ("0.5", "0.5", ("50%", "50%")),
+    ("1", None, ("100%", None)),
+    (None, "0.6593", (None, "66%")),
+])
+def test_progress_and_time_elapsed_percents(progress, expected, shown):
+    from decimal import Decimal
+
+    from perfrules.report.standing import _percents
+
+    assert _percents(*(None if share is None else Decimal(share) for share in (progress, expected))) == shown

@@ -114,7 +114,7 @@ class Standing:
         )
 
     def _goal(self, goal: GoalResult) -> GoalView:
-        progress, expected = _whole_percent(goal.progress), _whole_percent(goal.expected)
+        progress, expected = _percents(goal.progress, goal.expected)
         if progress is not None and expected is not None:
             said = sentence(self.language, "progress_both", progress=progress, expected=expected)
         elif progress is not None:
@@ -187,9 +187,21 @@ class Standing:
         return f"{who} · {result.team}" if result.team else who
 
 
-def _whole_percent(share: Decimal | None) -> str | None:
-    """A progress or a share of time as a whole percent (0.6593 → 66%)."""
-    return None if share is None else percent_text(round_half_up(share * 100, 0) / 100)
+def _percents(progress: Decimal | None, expected: Decimal | None) -> tuple[str | None, str | None]:
+    """Progress and time elapsed as percents, whole where that tells the truth (0.6 → 60%,
+    0.6593 → 66%), with one or two decimals where whole percents would not: a progress short of
+    the goal never reads 100% nor a start 0%, and two different shares never read alike (an
+    agent at risk with 0.6590 of the way done against 0.6593 of the time reads 65.9% / 65.93%,
+    never 66% / 66%)."""
+    shares = [share for share in (progress, expected) if share is not None]
+    for places in (0, 1, 2, 4):
+        shown = [percent_text(round_half_up(share * 100, places) / 100) for share in shares]
+        honest = all((text == "100%") == (share == 1) and (text == "0%") == (share == 0)
+                     for share, text in zip(shares, shown))
+        if honest and len(set(shown)) == len(set(shares)):
+            break
+    found = iter(shown)
+    return (next(found) if progress is not None else None), (next(found) if expected is not None else None)
 
 
 def _width(share: Decimal | None) -> str | None:
