@@ -176,7 +176,7 @@ def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> None
     buffer = BytesIO()  # built in memory: openpyxl leaves noise on stderr when the disk fills mid-save
     workbook.save(buffer)
     with write_atomically(target) as temporary:
-        temporary.write_bytes(buffer.getvalue())
+        temporary.write_bytes(buffer.getbuffer())  # not getvalue(): no second copy of the workbook
 
 
 def xlsx_formats(evaluation: Evaluation) -> dict[str, tuple[Decimal | None, str]]:
