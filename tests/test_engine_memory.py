@@ -87,3 +87,20 @@ def test_a_spill_folder_left_by_a_killed_run_is_removed_by_the_next(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not left.exists()
     assert list(tmp_path.iterdir()) == [other]
+
+
+NO_TEMP_FOLDER = """
+import tempfile
+def refuse(*arguments, **keywords):
+    raise PermissionError(13, "Permission denied")
+tempfile.mkdtemp = refuse
+from perfrules.engine.run import open_connection
+connection = open_connection()
+print(repr(connection.execute("SELECT current_setting('temp_directory')").fetchone()[0]))
+"""
+
+
+def test_without_a_temp_folder_nothing_is_spilled_into_the_current_folder(tmp_path):
+    done = _python(NO_TEMP_FOLDER, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "''"  # not DuckDB's default, `.tmp` in the current folder

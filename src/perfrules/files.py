@@ -263,8 +263,9 @@ _spill_root: list[Path] = []
 _spill_numbers = itertools.count(1)
 
 
-def spill_folder() -> Path:
-    """A new, not yet existing folder for one DuckDB database to move data to when its memory is full.
+def spill_folder() -> Path | None:
+    """A new, not yet existing folder for one DuckDB database to move data to when its memory
+    is full; None when no temp folder can be made (then nothing is moved to disk).
 
     Every such folder of a process lies in one private (0700) folder in the temp folder, tagged
     with the process id: removed when the process ends (also on SIGTERM, which exits through
@@ -274,9 +275,12 @@ def spill_folder() -> Path:
     if not _spill_root:
         import atexit
 
-        directory = Path(tempfile.gettempdir())
-        remove_stale_temporaries(directory)
-        root = Path(tempfile.mkdtemp(prefix=temporary_prefix("duckdb"), dir=directory))
+        try:
+            directory = Path(tempfile.gettempdir())
+            remove_stale_temporaries(directory)
+            root = Path(tempfile.mkdtemp(prefix=temporary_prefix("duckdb"), dir=directory))
+        except OSError:  # no usable temp folder: evaluate in memory, as without a limit
+            return None
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         _spill_root.append(root)
     return _spill_root[0] / f"db{next(_spill_numbers)}"

@@ -108,8 +108,11 @@ MEMORY_LIMIT = "640MB"
 
 
 def open_connection():
-    connection = duckdb.connect(config={"preserve_insertion_order": True, "memory_limit": MEMORY_LIMIT,
-                                        "temp_directory": str(spill_folder())})
+    spill = spill_folder()
+    # Without a private folder, DuckDB keeps everything in memory (its default folder, `.tmp`
+    # in the current folder, is no place for salary data).
+    limits = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill)} if spill else {"temp_directory": ""}
+    connection = duckdb.connect(config={"preserve_insertion_order": True, **limits})
     # DuckDB's own progress bars would be noise on stderr, where perfrules' problems go.
     connection.execute("SET enable_progress_bar = false")
     install_macros(connection)
