@@ -137,17 +137,19 @@ def main(debug: bool) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text diagnostics on stderr, or one JSON document on stdout")
 def check(paths: tuple[str, ...], output_format: str) -> None:
-    """Parse and check policy files (a folder means every *.perf in it)."""
+    """Parse and check policy files (a folder means every *.perf in it; a *.test.perf named here is
+    checked as a test file)."""
     from perfrules.diagnostics import render_text, to_json
     from perfrules.workspace import PathProblem, load_policies
 
     try:
-        policies = load_policies(list(paths))
+        policies = load_policies([path for path in paths if not _is_test_file(path)])
+        _add_test_files(policies, [path for path in paths if _is_test_file(path)])
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
     if output_format == "json":
         document = {
-            "files": [loaded.display for loaded in policies.files],
+            "files": [loaded.display for loaded in policies.files] + policies.test_files,
             "errors": policies.error_count,
             "warnings": policies.warning_count,
             "diagnostics": [to_json(item) for item in policies.diagnostics],
@@ -157,8 +159,30 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
-        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count), err=True)
+        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count,
+                            len(policies.test_files)), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
+
+
+def _is_test_file(path: str) -> bool:
+    from pathlib import Path
+
+    from perfrules.workspace import is_test_file
+
+    return is_test_file(Path(path)) and Path(path).is_file()
+
+
+def _add_test_files(policies, paths: list[str]) -> None:
+    """Check the test files named (with the policies they test, not run) into ``policies``."""
+    if not paths:
+        return
+    from perfrules.diagnostics import sorted_unique
+    from perfrules.policytest.session import run_test_files
+
+    tests = run_test_files(paths, execute=False)
+    policies.test_files = tests.files
+    policies.diagnostics = sorted_unique(policies.diagnostics + tests.diagnostics)
+    policies.sources.update(tests.sources)
 
 
 def _print_results(text: str) -> None:
@@ -171,11 +195,13 @@ def _print_results(text: str) -> None:
         raise UsageProblem(str(problem)) from None
 
 
-def _summary(files: int, errors: int, warnings: int) -> str:
+def _summary(files: int, errors: int, warnings: int, test_files: int = 0) -> str:
     def count(number: int, word: str) -> str:
         return f"{number} {word}{'' if number == 1 else 's'}"
 
     checked = f"checked {count(files, 'policy file')}"
+    if test_files:
+        checked += f" and {count(test_files, 'test file')}"
     if not errors and not warnings:
         return f"{checked}: no problems"
     return f"{checked}: {count(errors, 'error')}, {count(warnings, 'warning')}"
@@ -183,6 +209,14 @@ def _summary(files: int, errors: int, warnings: int) -> str:
 
 def _checked_policies(path: str):
     """Load and check the policies; print their diagnostics; exit 1 on any error."""
+    policies, warnings = _loaded_policies(path)
+    if policies.error_count:
+        _nothing_evaluated(policies)
+    return policies, warnings
+
+
+def _loaded_policies(path: str):
+    """Load and check the policies (a file, a folder or REV:PATH) and print their diagnostics."""
     from perfrules.diagnostics import render_text
     from perfrules.workspace import PathProblem, load_policies
 
@@ -193,15 +227,17 @@ def _checked_policies(path: str):
     for item in policies.diagnostics:
         click.echo(render_text(item, policies.source_text(item.file)), err=True)
         click.echo("", err=True)
-    if policies.error_count:
-        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count)
-                   + ": nothing was evaluated", err=True)
-        sys.exit(EXIT_POLICY)
     warnings = [
         f"{item.file}:{item.span.line}:{item.span.column}: warning {item.code}: {item.message}"
         for item in policies.diagnostics
     ]
     return policies, warnings
+
+
+def _nothing_evaluated(policies) -> None:
+    click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count)
+               + ": nothing was evaluated", err=True)
+    sys.exit(EXIT_POLICY)
 
 
 def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
@@ -213,9 +249,7 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
     from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
 
     policies, warnings = _checked_policies(policies_path)
-    if not policies.evaluated:
-        raise UsageProblem(f"{policies_path}: only base policies (without `roles`), which evaluate nothing "
-                           f"on their own; evaluate a policy that extends them")
+    _something_evaluates(policies, policies_path)
     try:
         evaluation = evaluate_files(policies.evaluated, Path(data), data, period=period, encoding=encoding,
                                     sheet=sheet, header_row=header_row)
@@ -226,6 +260,12 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
     for line in evaluation.warnings:
         click.echo(line, err=True)
     return evaluation, warnings + evaluation.warnings
+
+
+def _something_evaluates(policies, policies_path: str) -> None:
+    if not policies.evaluated:
+        raise UsageProblem(f"{policies_path}: only base policies (without `roles`), which evaluate nothing "
+                           f"on their own; evaluate a policy that extends them")
 
 
 def _data_problems(lines: list[str]) -> None:
@@ -247,6 +287,12 @@ DATA_OPTIONS = [
 
 def _data_options(function):
     for option in reversed(DATA_OPTIONS):
+        function = option(function)
+    return function
+
+
+def _data_options_without_period(function):
+    for option in reversed(DATA_OPTIONS[1:]):
         function = option(function)
     return function
 
@@ -335,12 +381,48 @@ def _output_format(output: str | None, output_format: str | None) -> str:
 
 
 @main.command()
-@click.argument("document", type=click.Choice(["result"]))
+@click.argument("document", type=click.Choice(["result", "diff", "test"]))
 def schema(document: str) -> None:
-    """Print the JSON Schema of a document perfrules writes (result)."""
-    from perfrules.result_model import result_schema
+    """Print the JSON Schema of a document perfrules writes (result, diff, test)."""
+    if document == "test":
+        from perfrules.policytest.report import test_schema as document_schema
+    elif document == "diff":
+        from perfrules.diff_model import diff_schema as document_schema
+    else:
+        from perfrules.result_model import result_schema as document_schema
 
-    click.echo(json.dumps(result_schema(), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(document_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("--coverage", "with_coverage", is_flag=True, help="list the decision lines no test exercised")
+@click.option("--min-coverage", "minimum", metavar="P",
+              help="fail when a policy's coverage is below P percent (90 or 90%); implies --coverage")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="the report as text, or one JSON document (perfrules schema test)")
+def test_command(paths: tuple[str, ...], with_coverage: bool, minimum: str | None, output_format: str) -> None:
+    """Run policy tests (*.test.perf); a folder means every test file under it, no PATH means '.'."""
+    from perfrules.diagnostics import render_text
+    from perfrules.policytest.report import below, build_document, minimum_coverage, render_text as report_text
+    from perfrules.policytest.session import run_test_files
+    from perfrules.workspace import PathProblem
+
+    try:
+        wanted = minimum_coverage(minimum)
+        run = run_test_files(list(paths))
+    except (PathProblem, ValueError) as problem:
+        raise UsageProblem(str(problem)) from None
+    for item in run.diagnostics:
+        click.echo(render_text(item, run.sources.get(item.file)), err=True)
+        click.echo("", err=True)
+    document = build_document(run, with_coverage or wanted is not None)
+    if output_format == "json":
+        _print_results(document.model_dump_json(indent=2) + "\n")
+    else:
+        _print_results(report_text(document, wanted))
+    failed = document.failed or document.errors or below(document, wanted)
+    sys.exit(EXIT_POLICY if failed else EXIT_OK)
 
 
 @main.command()
@@ -436,3 +518,70 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
     except ReportProblem as problem:
         raise UsageProblem(str(problem)) from None
     click.echo(f"wrote {len(written)} PDF files to {output}", err=True)
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.argument("data")
+@click.option("--period", "periods", multiple=True,
+              help="a period to compare (repeat for several); default: the latest in the data")
+@_data_options_without_period
+@click.option("--team", help="only this team's agents, in the list and the summary (a pilot group)")
+@click.option("-o", "--output", help="write to this regular file (whole or not at all)")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              help="default: table, or the output file's extension")
+def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header_row, team, output,
+                 output_format) -> None:
+    """Evaluate the same data under two versions of the policies (files, folders or REV:PATH):
+    what changed in the policy, and who changes grade, rank or bonus."""
+    from pathlib import Path
+
+    from perfrules.diff import UnknownTeam, Version, build_diff, evaluate_versions
+    from perfrules.diff_outputs import document_text, write_xlsx
+    from perfrules.engine.run import EvaluationFailed, InvalidArgument
+    from perfrules.files import OutputProblem, input_files, output_path, write_text
+
+    if output is not None:
+        try:
+            output_path(output, input_files(old, new, data))
+        except OutputProblem as problem:
+            raise UsageProblem(str(problem)) from None
+    output_format = "table" if output_format is None and output is None else _output_format(output, output_format)
+    sides = [(argument, *_loaded_policies(argument)) for argument in (old, new)]
+    for _, policies, _ in sides:
+        if policies.error_count:
+            _nothing_evaluated(policies)
+    for argument, policies, _ in sides:
+        _something_evaluates(policies, argument)
+    (_, old_policies, old_warnings), (_, new_policies, new_warnings) = sides
+    versions = Version(old, old_policies), Version(new, new_policies)
+    try:
+        evaluated, digest = evaluate_versions(*versions, Path(data), data, list(dict.fromkeys(periods)) or [None],
+                                              encoding=encoding, sheet=sheet, header_row=header_row)
+    except InvalidArgument as problem:
+        raise UsageProblem(str(problem)) from None
+    except EvaluationFailed as failure:
+        _data_problems([problem.render() for problem in failure.problems])
+    warnings = list(dict.fromkeys(old_warnings + new_warnings + versions[0].warnings + versions[1].warnings))
+    for line in dict.fromkeys(versions[0].warnings + versions[1].warnings):
+        click.echo(line, err=True)
+    try:
+        document = build_diff(*versions, evaluated, digest, team, warnings)
+    except UnknownTeam as unknown:
+        raise UsageProblem(unknown.sentence(data, evaluated)) from None
+    target = Path(output) if output else None
+    text = None if output_format == "xlsx" else document_text(document, output_format)
+    try:
+        if output_format == "xlsx":
+            write_xlsx(document, target)
+        elif target is not None:
+            write_text(target, text)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    except OSError as error:
+        raise UsageProblem(f"cannot write {output}: {error.strerror or error}") from None
+    if target is None:
+        _print_results(text)
+    else:
+        click.echo(f"wrote {output} ({len(document.agents)} agents change)", err=True)
