@@ -47,6 +47,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -456,7 +457,7 @@ def profile_child(data: str, out: str) -> None:
 
         setattr(module, name, timed)
     evaluation = stage("evaluate_files (all of the above and the plan query)", run.evaluate_files,
-                       policies.files, Path(data), data)
+                       policies.evaluated, Path(data), data)
     stage("write the CSV (write_csv: flat query + COPY)", outputs.write_csv, evaluation, Path(out))
     total = time.perf_counter() - start_all
     print(json.dumps({"total": total, "stages": stages, "statements": statements}, ensure_ascii=False))
@@ -575,7 +576,7 @@ def measure_size(rows: int, folder: Path, args, formats: list[str]) -> dict:
     data = folder / f"agents_{rows}.csv"
     generated = in_child("generate_csv", data, rows)
     print(f"\n== {rows:,} agents: {data.name}, {data.stat().st_size / 1e6:.1f} MB, generated in {generated:.1f} s")
-    policy = str(POLICY.relative_to(REPO))
+    policy = str(folder / POLICY.name)  # copied at the start: edits during the run do not leak in
     outs = {name: folder / f"{name}_{rows}.csv" for name in ("full", "summary", "analyst", "floor")}
     floor_spec = folder / f"floor_{rows}.json"
     commands = {
@@ -624,8 +625,8 @@ def measure_size(rows: int, folder: Path, args, formats: list[str]) -> dict:
             "agreement": agreement, "sizes": sizes, "data": data}
 
 
-def check_startup(repeat: int = 5) -> dict:
-    return median_run([checked(run_measured(PERFRULES + ["check", str(POLICY.relative_to(REPO))]), "perfrules check")
+def check_startup(policy: Path, repeat: int = 5) -> dict:
+    return median_run([checked(run_measured(PERFRULES + ["check", str(policy)]), "perfrules check")
                        for _ in range(repeat)])
 
 
@@ -713,9 +714,10 @@ def main(argv: list[str] | None = None) -> int:
     folder_context = tempfile.TemporaryDirectory(prefix="perfrules-bench-") if args.workdir is None else None
     folder = Path(folder_context.name) if folder_context else args.workdir
     folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(POLICY, folder / POLICY.name)
     try:
         report = [measure_size(rows, folder, args, formats) for rows in sizes]
-        check = check_startup()
+        check = check_startup(folder / POLICY.name)
         lines, verdicts = report_table(report, check)
         print(f"\n== results (medians of {args.repeat}; load average now {os.getloadavg()[0]:.2f})")
         print(table(lines))
