@@ -97,6 +97,9 @@ def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
     columns.append(("plans", formula_safe(f"concat_ws('; ', {', '.join(due)})") if due else "''"))
     columns += _standing_columns(model, words)
     columns.append(("policy_sha256", text_literal(_sha(run))))
+    if run.loaded.parents:  # the inherited files, nearest parent first: "file sha256; file sha256"
+        inherited = "; ".join(f"{parent.display} {parent.origin.sha256(parent.source.text)}" for parent in run.loaded.parents)
+        columns.append(("policy_extends_sha256", formula_safe(text_literal(inherited))))
     return columns
 
 
