@@ -157,7 +157,8 @@ class FmtPathProblem(Exception):
 
 def fmt_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     """Each argument as (path, display); a folder stands for every ``*.perf`` file under it,
-    outside hidden folders (``.git``, ``.venv``), in name order; each file once."""
+    outside hidden folders (``.git``, ``.venv``): a folder's files in name order, then its
+    subfolders'; each file once."""
     found: list[tuple[Path, str]] = []
     for argument in arguments:
         path = Path(argument)
