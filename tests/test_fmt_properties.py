@@ -1,0 +1,142 @@
+"""Properties of the canonical layout on generated policies (hypothesis).
+
+Two generators: the repository's policies and the fmt golden cases with their tokens
+re-joined by random white space (spaces, tabs, line breaks, blank lines) and random
+comments between tokens; and small policies around random expressions and conditions
+(signs, parentheses, calls, `not`, `and`/`or`, rank conditions), written with random
+spacing.  For each: fmt(x) parses to the tree of x (spans aside), keeps the tokens and
+the comments in order, fmt(fmt(x)) == fmt(x), and, without comments or blank lines, the
+result does not depend on the input's layout at all.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CASES, POLICIES
+from perfrules.layout.printer import canonical_layout, lex
+from perfrules.parser import parse_policy, policy_parser
+from perfrules.source import SourceFile
+
+SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+PARSER = policy_parser()
+SEEDS = sorted({path.read_text(encoding="utf-8") for path in POLICIES.glob("*.perf")}
+               | {path.read_text(encoding="utf-8") for path in (CASES / "fmt").glob("*/expected.perf")})
+GLUABLE = set("()*/+-,")  # tokens that need no white space beside them
+
+
+def tree(text: str):
+    return parse_policy(SourceFile("x.perf", text)).policy
+
+
+def assert_layout_properties(text: str) -> str:
+    original = tree(text)
+    assert original is not None, text
+    formatted = canonical_layout(PARSER, text)
+    assert tree(formatted) == original, f"{text}\n----\n{formatted}"
+    before, after = lex(PARSER, text), lex(PARSER, formatted)
+    assert [(t.type, t.value) for t in after.tokens] == [(t.type, t.value) for t in before.tokens]
+    assert [c.text for c in after.comments] == [c.text for c in before.comments]
+    assert canonical_layout(PARSER, formatted) == formatted, f"{text}\n----\n{formatted}"
+    return formatted
+
+
+comment_texts = st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=12)
+plain_space = st.sampled_from([" ", "  ", "\t", "\n", "\n    ", "\n\t\t", " \n  "])
+
+
+@st.composite
+def joined(draw, tokens: list[str], comments: bool, blank_lines: bool) -> str:
+    """``tokens`` with random white space (and comments) between them."""
+    spaces = plain_space
+    if blank_lines:
+        spaces = st.one_of(plain_space, st.sampled_from(["\n\n", "\n\n\n    ", "\n \n"]))
+    out = []
+    for index, token in enumerate(tokens):
+        out.append(token)
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if comments and draw(st.integers(0, 9)) == 0:
+            out.append(draw(st.sampled_from(["", " ", "   "])) + "#" + draw(comment_texts) + "\n")
+        elif following is not None and (token in GLUABLE or following in GLUABLE) and draw(st.booleans()):
+            continue
+        out.append(draw(spaces))
+    return "".join(out)
+
+
+def token_texts(text: str) -> list[str]:
+    return [token.value for token in lex(PARSER, text).tokens]
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(data=st.data())
+def test_relaid_policies_keep_their_meaning_and_format_stably(data):
+    seed = data.draw(st.sampled_from(SEEDS))
+    text = data.draw(joined(token_texts(seed), comments=True, blank_lines=True))
+    assert_layout_properties(text)
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(data=st.data())
+def test_without_comments_or_blank_lines_the_layout_does_not_depend_on_the_input(data):
+    seed = data.draw(st.sampled_from(SEEDS))
+    tokens = token_texts(seed)
+    text = data.draw(joined(tokens, comments=False, blank_lines=False))
+    assert assert_layout_properties(text) == canonical_layout(PARSER, " ".join(tokens))
+
+
+# ---- generated expressions ---------------------------------------------------------------------------
+
+NAMES = ["csat", "aht", "n", "满意度", "_x1"]
+ATOMS = ["1", "0.50", "007", "95%", "12.5%", "10min", "1.5h", "2026-12-31", '"优秀"', "score", "rank", "grade"] + NAMES
+
+
+def values(depth: int) -> st.SearchStrategy[list[str]]:
+    atom = st.sampled_from(ATOMS).map(lambda token: [token])
+    if depth <= 0:
+        return atom
+    inner = values(depth - 1)
+    return st.one_of(
+        atom,
+        st.tuples(st.sampled_from(["-", "+"]), inner).map(lambda t: [t[0], *t[1]]),
+        st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(lambda t: [*t[0], t[1], *t[2]]),
+        inner.map(lambda v: ["(", *v, ")"]),
+        st.tuples(st.sampled_from(["max", "min", "round", "coalesce"]), st.lists(inner, min_size=1, max_size=3)).map(
+            lambda t: [t[0], "(", *[token for index, v in enumerate(t[1]) for token in ([","] if index else []) + v], ")"]),
+    )
+
+
+def conditions(depth: int) -> st.SearchStrategy[list[str]]:
+    compare = st.tuples(values(2), st.sampled_from([">=", "<=", "==", "!=", ">", "<"]), values(2)).map(
+        lambda t: [*t[0], t[1], *t[2]])
+    rank = st.tuples(st.sampled_from(["top", "bottom"]), st.sampled_from(["10%", "3"]),
+                     st.sampled_from([[], ["by", "csat"], ["within", "team"], ["by", "n", "within", "team"]])).map(
+        lambda t: [t[0], t[1], *t[2]])
+    leaf = st.one_of(compare, rank, st.just(["kpi", '"k"', "is", "pass"]))
+    if depth <= 0:
+        return leaf
+    inner = conditions(depth - 1)
+    return st.one_of(
+        leaf,
+        inner.map(lambda c: ["not", *c]),
+        inner.map(lambda c: ["(", *c, ")"]),
+        st.tuples(inner, st.sampled_from(["and", "or"]), inner).map(lambda t: [*t[0], t[1], *t[2]]),
+    )
+
+
+@st.composite
+def expression_policies(draw) -> str:
+    tokens = ['policy', '"p"', '{', 'version', '"1"', 'roles', 'agent', 'let', 'v', '=', *draw(values(3)),
+              'kpi', '"k"', 'weight', '100%', '{', *draw(conditions(2)), '=>', draw(st.sampled_from(["pass", "-5", "+80", "100"])),
+              'else', '=>', '0', '}', 'bonus', '"b"', '{', *draw(conditions(1)), '=>', *draw(values(2)), '}', '}']
+    return draw(joined(tokens, comments=draw(st.booleans()), blank_lines=draw(st.booleans())))
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(text=expression_policies())
+def test_generated_expressions_keep_their_meaning_and_format_stably(text):
+    formatted = assert_layout_properties(text)
+    for line in formatted.splitlines():
+        code = line.split("#", 1)[0] if '"' not in line else line
+        assert "  " not in code.strip() or "#" in line, line  # one space between tokens
+        assert "( " not in code and " )" not in code and " ," not in code, line
