@@ -226,6 +226,18 @@ def test_the_layout_rewriters_of_the_layout_test_all_give_the_same_canonical_tex
     assert without_comments_or_blanks == expected
 
 
+def test_the_examples_of_the_fmt_and_language_docs_are_in_the_canonical_layout():
+    import re
+
+    parser = policy_parser()
+    for doc in ("fmt.md", "language.md"):
+        blocks = re.findall(r"```perf\n(.*?)```", (REPO / "docs" / doc).read_text(encoding="utf-8"), re.S)
+        policies = [block for block in blocks if block.lstrip().startswith(("policy", "#")) and tree(block) is not None]
+        assert policies, doc
+        for block in policies:
+            assert canonical_layout(parser, block) == block
+
+
 def test_fmt_in_a_copy_of_the_repository_policies_changes_nothing(run_cli, tmp_path):
     shutil.copytree(POLICIES, tmp_path / "policies")
     result = run_cli("fmt", "policies", cwd=tmp_path)
