@@ -205,7 +205,7 @@ def test_terminal_escapes_in_a_policy_do_not_reach_the_terminal_through_the_diff
 def test_a_printer_that_would_change_the_meaning_is_an_internal_error_and_writes_nothing(run_cli, folder, monkeypatch):
     from perfrules.layout import fmt
 
-    monkeypatch.setattr(fmt, "canonical_layout", lambda parser, text: text.replace(">= 90%", ">= 80%"))
+    monkeypatch.setattr(fmt, "canonical_layout", lambda parser, text, inline: text.replace(">= 90%", ">= 80%"))
     result = run_cli("fmt", ".", cwd=folder)
     assert result.exit_code == 4
     assert result.stderr == ("perfrules: internal error: PrinterBug: good.perf: the canonical layout was refused "
@@ -242,3 +242,51 @@ def test_fmt_in_a_copy_of_the_repository_policies_changes_nothing(run_cli, tmp_p
     shutil.copytree(POLICIES, tmp_path / "policies")
     result = run_cli("fmt", "policies", cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (0, "4 files already formatted\n")
+
+
+# ---- another grammar: the printer knows no statement by name -------------------------------------------
+
+TOY_GRAMMAR = r"""
+start: suite
+suite: "suite" STRING "{" (setting | case)* "}"
+setting: NAME "=" value
+case: "case" STRING "{" (row | check)* "}"
+row: "row" NAME "{" setting* "}"
+check: "check" NAME NAME (">=" | "<=") value
+?value: NUMBER | STRING | NAME
+%import common.CNAME -> NAME
+%import common.ESCAPED_STRING -> STRING
+%import common (NUMBER, WS)
+COMMENT: /#[^\n]*/
+%ignore WS
+%ignore COMMENT
+"""
+
+
+def test_a_grammar_of_another_shape_is_laid_out_by_the_same_rules_with_inline_blocks():
+    """Like the test files of language.md §15: `row` blocks stay on one line when they hold
+    no comment and fit in 100 columns, their items two spaces apart."""
+    from lark import Lark
+
+    parser = Lark(TOY_GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
+    text = ('suite "s" { base = 1 other="x"\n case "c" { row A { x = 1 y = 2 } row B {}\n'
+            ' row C { # why\n x = 3 }\n row D { ' + " ".join(f"value{i} = {i}" for i in range(12)) + ' }\n'
+            ' check A x >= 1 } }\n')
+    assert canonical_layout(parser, text, frozenset({"row"})) == (
+        'suite "s" {\n'
+        "    base = 1\n"
+        '    other = "x"\n'
+        '    case "c" {\n'
+        "        row A { x = 1  y = 2 }\n"
+        "        row B {}\n"
+        "        row C {  # why\n"
+        "            x = 3\n"
+        "        }\n"
+        "        row D {\n" + "".join(f"            value{i} = {i}\n" for i in range(12)) +
+        "        }\n"
+        "        check A x >= 1\n"
+        "    }\n"
+        "}\n")
+    formatted = canonical_layout(parser, text, frozenset({"row"}))
+    assert canonical_layout(parser, formatted, frozenset({"row"})) == formatted
+    assert "row A {\n            x = 1\n            y = 2\n        }" in canonical_layout(parser, text)

@@ -18,6 +18,7 @@ language.md §15 (``*.test.perf``) become another by adding their kind to :data:
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ class SourceKind:
     suffix: str
     parser: Callable[[], Lark]
     parse: Callable[[SourceFile], tuple[object | None, list[Diagnostic]]]
+    inline: frozenset[str] = frozenset()  # rules whose short blocks stay on one line
 
 
 def _parse_policy(source: SourceFile) -> tuple[object | None, list[Diagnostic]]:
@@ -61,8 +63,31 @@ def _policy_parser() -> Lark:
 
 
 POLICY = SourceKind("policy", SUFFIX, _policy_parser, _parse_policy)
-# Most specific suffix first: the test files of language.md §15 (`*.test.perf`) go before POLICY.
-KINDS: list[SourceKind] = [POLICY]
+
+
+def _test_file_kind() -> SourceKind | None:
+    """The test files of language.md §15 (``*.test.perf``, their own grammar), when this
+    perfrules has them (:mod:`perfrules.policytest`).  An agent's values stay on its line
+    (``agent A1 { csat = 80%  aht = 6min }``) when they fit; ``given`` is one value a line."""
+    if importlib.util.find_spec("perfrules.policytest") is None:
+        return None
+
+    def parser() -> Lark:
+        from perfrules.policytest.parser import tests_parser
+
+        return tests_parser()
+
+    def parse(source: SourceFile) -> tuple[object | None, list[Diagnostic]]:
+        from perfrules.policytest.parser import parse_tests
+
+        result = parse_tests(source)
+        return result.policy, result.diagnostics
+
+    return SourceKind("test file", ".test" + SUFFIX, parser, parse, frozenset({"agent"}))
+
+
+# Most specific suffix first: test files before policies.
+KINDS: list[SourceKind] = [kind for kind in (_test_file_kind(), POLICY) if kind is not None]
 
 
 def kind_of(path: Path) -> SourceKind:
@@ -113,7 +138,7 @@ def layout_file(path: Path, display: str) -> FileLayout:
     result.diagnostics = diagnostics
     if tree is None or any(item.severity is Severity.ERROR for item in diagnostics):
         return result
-    result.formatted_text = canonical_layout(kind.parser(), source.text)
+    result.formatted_text = canonical_layout(kind.parser(), source.text, kind.inline)
     _prove_same_meaning(kind, source, tree, result.formatted_text)
     result.formatted = _encoded(result.formatted_text, result.original)
     return result
@@ -142,7 +167,7 @@ def _prove_same_meaning(kind: SourceKind, source: SourceFile, tree: object, form
         problem = "the comments changed"
     elif kind.parse(SourceFile(source.path, formatted))[0] != tree:
         problem = "the syntax tree changed"
-    elif canonical_layout(parser, formatted) != formatted:
+    elif canonical_layout(parser, formatted, kind.inline) != formatted:
         problem = "formatting twice gives another layout"
     if problem is not None:
         raise PrinterBug(f"{source.path}: the canonical layout was refused because {problem}; the file is unchanged")

@@ -27,6 +27,7 @@ from lark import Lark, Token, Tree
 
 INDENT = "    "
 TRAILING_GAP = "  "  # between code and the comment at the end of its line
+INLINE_GAP = "  "  # between the items of an inline block
 OPEN, CLOSE = "{", "}"
 
 
@@ -77,16 +78,21 @@ def lex(parser: Lark, text: str) -> Lexed:
     return Lexed(tokens, comments)
 
 
-def canonical_layout(parser: Lark, text: str) -> str:
-    """``text`` (which must parse with ``parser``) in the canonical layout."""
+def canonical_layout(parser: Lark, text: str, inline: frozenset[str] = frozenset()) -> str:
+    """``text`` (which must parse with ``parser``) in the canonical layout.
+
+    ``inline`` names grammar rules whose block stays on one line, its items two spaces
+    apart (``agent A1 { csat = 80%  aht = 6min }`` in a test file), when it holds no block
+    and no comment and fits in :data:`WIDTH` columns; policies have none."""
     lexed = lex(parser, text)
     if not lexed.tokens:
         return "".join(comment.text + "\n" for comment in lexed.comments)
     tree = parser.parse(text)
-    breaks, glued = _line_breaks(tree, lexed), _prefix_positions(tree)
+    glued = _prefix_positions(tree)
+    breaks, separated = _line_breaks(tree, lexed, inline, glued)
     lines = _split_lines(lexed.tokens, breaks)
     closing = _attach_comments(lines, lexed)
-    return _render(lines, closing, glued)
+    return _render(lines, closing, glued, separated)
 
 
 # ---- where lines break -------------------------------------------------------------------------
@@ -109,12 +115,18 @@ def _subtrees(tree: Tree):
         stack.extend(child for child in node.children if isinstance(child, Tree))
 
 
-def _line_breaks(tree: Tree, lexed: Lexed) -> set[int]:
-    """Start positions of the tokens that begin an output line."""
+WIDTH = 100  # columns an inline block may take, indentation included
+
+
+def _line_breaks(tree: Tree, lexed: Lexed, inline: frozenset[str], glued: set[int]) -> tuple[set[int], set[int]]:
+    """Start positions of the tokens that begin an output line, and of the items of inline
+    blocks (two spaces before them)."""
     tokens = lexed.tokens
     starts = [token.start_pos for token in tokens]
     commented = [comment.position for comment in lexed.comments]
     breaks = {tokens[0].start_pos}
+    separated: set[int] = set()
+    depths = _depths(tokens) if inline else []
     breaks.update(span[0] for child in tree.children if (span := _span(child)) is not None)
     for node in _subtrees(tree):
         if _span(node) is None:
@@ -129,10 +141,34 @@ def _line_breaks(tree: Tree, lexed: Lexed) -> set[int]:
                 items = [span[0] for child in node.children
                          if (span := _span(child)) is not None and start.end_pos <= span[0] < token.start_pos
                          and not (isinstance(child, Token) and child.value in (OPEN, CLOSE))]
+                commented_inside = _index(commented, token.start_pos) > _index(commented, start.end_pos)
+                if items and not commented_inside and node.data in inline and \
+                        _fits_inline(tokens, starts, depths, node, start, token, glued, items):
+                    separated.update(items[1:])
+                    continue
                 breaks.update(items)
-                if items or _index(commented, token.start_pos) > _index(commented, start.end_pos):
+                if items or commented_inside:
                     breaks.add(token.start_pos)  # else an empty block, printed `{}`
-    return breaks
+    return breaks, separated
+
+
+def _fits_inline(tokens: list[Token], starts: list[int], depths: list[int], node: Tree, start: Token,
+                 end: Token, glued: set[int], items: list[int]) -> bool:
+    first, last = _index(starts, node.meta.start_pos), _index(starts, end.start_pos)
+    inside = tokens[_index(starts, start.start_pos) + 1:last]
+    if any(token.value in (OPEN, CLOSE) for token in inside):
+        return False
+    width = len(INDENT) * depths[first] + len(_join(tokens[first:last + 1], glued, set(items[1:])))
+    return width <= WIDTH
+
+
+def _depths(tokens: list[Token]) -> list[int]:
+    """The number of blocks open before each token."""
+    depths, depth = [], 0
+    for token in tokens:
+        depths.append(depth)
+        depth += (token.value == OPEN) - (token.value == CLOSE)
+    return depths
 
 
 def _index(starts: list[int], position: int) -> int:
@@ -211,7 +247,7 @@ def _attach_comments(lines: list[Line], lexed: Lexed) -> list[Comment]:
 # ---- printing ------------------------------------------------------------------------------------
 
 
-def _render(lines: list[Line], closing: list[Comment], glued: set[int]) -> str:
+def _render(lines: list[Line], closing: list[Comment], glued: set[int], separated: set[int]) -> str:
     out: list[str] = []
     previous_last: int | None = None  # source line where the previous output ended
     previous_opens = False
@@ -228,7 +264,7 @@ def _render(lines: list[Line], closing: list[Comment], glued: set[int]) -> str:
             out.append(INDENT * comment_depth + comment.text)
             previous_last, previous_opens = max(comment.line, previous_last or 0), False
         blank_before(line.first_line, closes)
-        code = INDENT * line.depth + _join(line.tokens, glued)
+        code = INDENT * line.depth + _join(line.tokens, glued, separated)
         if line.trailing is not None:
             code += TRAILING_GAP + line.trailing.text
         out.append(code)
@@ -246,10 +282,10 @@ NO_SPACE_BEFORE = {")", ",", ":", ".."}
 SIGNS = {"+", "-"}
 
 
-def _join(tokens: list[Token], glued: set[int]) -> str:
+def _join(tokens: list[Token], glued: set[int], separated: set[int]) -> str:
     """One line's tokens with the canonical spaces: one between tokens, none inside
     parentheses, before ``,`` and ``:``, around ``..``, after a leading sign (``-3``) or
-    between a function's name and its ``(``."""
+    between a function's name and its ``(``; two before the items of an inline block."""
     parts = [tokens[0].value]
     for previous, token in zip(tokens, tokens[1:]):
         glue = (
@@ -259,7 +295,9 @@ def _join(tokens: list[Token], glued: set[int]) -> str:
             or (token.value == "(" and previous.type == "NAME")
             or (previous.value == OPEN and token.value == CLOSE)
         )
-        if not glue:
+        if token.start_pos in separated:
+            parts.append(INLINE_GAP)
+        elif not glue:
             parts.append(" ")
         parts.append(token.value)
     return "".join(parts)
