@@ -11,10 +11,15 @@ result does not depend on the input's layout at all.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from click.testing import CliRunner
 from conftest import CASES, POLICIES
+from test_fuzz import EDGE_CASES, edited_policies
+
+from perfrules.cli import main
 from perfrules.layout.printer import canonical_layout, lex
 from perfrules.parser import parse_policy, policy_parser
 from perfrules.source import SourceFile
@@ -140,3 +145,35 @@ def test_generated_expressions_keep_their_meaning_and_format_stably(text):
         code = line.split("#", 1)[0] if '"' not in line else line
         assert "  " not in code.strip() or "#" in line, line  # one space between tokens
         assert "( " not in code and " )" not in code and " ," not in code, line
+
+
+# ---- whatever the input: exit 0 or 1, never a traceback, never a broken file ------------------------
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(data=st.data())
+def test_fmt_on_random_edits_of_policies_never_crashes_and_never_writes_a_broken_file(tmp_path_factory, data):
+    text = data.draw(edited_policies())
+    path = tmp_path_factory.mktemp("fmt") / "policy.perf"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    before = path.read_bytes()
+    result = CliRunner().invoke(main, ["fmt", str(path)], catch_exceptions=True)
+    assert result.exit_code in (0, 1), (result.exit_code, result.stderr[-2000:], text[:2000])
+    assert "Traceback" not in result.stderr
+    after = path.read_bytes()
+    if result.exit_code == 1:
+        assert after == before and ": error PR" in result.stderr
+    else:
+        assert tree(after.decode("utf-8")) == tree(before.decode("utf-8")) is not None
+
+
+@pytest.mark.parametrize("text", EDGE_CASES.values(), ids=EDGE_CASES.keys())
+def test_fmt_on_the_edge_cases_fuzzing_found(tmp_path, text):
+    """600 nested calls, `not`s or signs, 29-digit numbers: laid out, or refused with located
+    errors, never an internal error."""
+    path = tmp_path / "policy.perf"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["fmt", str(path)], catch_exceptions=True)
+    assert result.exit_code in (0, 1) and "internal error" not in result.stderr, result.stderr[-2000:]
+    if result.exit_code == 0:
+        assert tree(path.read_text(encoding="utf-8")) == tree(text) is not None
