@@ -85,7 +85,8 @@ def _scopes(line: str) -> list[tuple[int, int, str]]:
     return found
 
 
-COLOURED = sorted(POLICIES.glob("*.perf")) + sorted((CASES / "fmt").glob("*/expected.perf"))
+COLOURED = sorted(path for path in POLICIES.glob("*.perf") if not path.name.endswith(".test.perf")) + \
+    sorted((CASES / "fmt").glob("*/expected.perf"))
 
 
 @pytest.mark.parametrize("path", COLOURED, ids=lambda path: f"{path.parent.name}/{path.name}")

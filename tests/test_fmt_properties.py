@@ -26,7 +26,7 @@ from perfrules.source import SourceFile
 
 SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 PARSER = policy_parser()
-SEEDS = sorted({path.read_text(encoding="utf-8") for path in POLICIES.glob("*.perf")}
+SEEDS = sorted({path.read_text(encoding="utf-8") for path in POLICIES.glob("*.perf") if not path.name.endswith(".test.perf")}
                | {path.read_text(encoding="utf-8") for path in (CASES / "fmt").glob("*/expected.perf")})
 GLUABLE = set("()*/+-,")  # tokens that need no white space beside them
 
