@@ -49,6 +49,7 @@ class PolicySet:
     files: list[LoadedPolicy] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # every file read (parents too), by display
+    test_files: list[str] = field(default_factory=list)  # test files `check` was given (perfrules.policytest)
 
     @property
     def evaluated(self) -> list[LoadedPolicy]:
@@ -67,6 +68,14 @@ class PolicySet:
         return self.sources.get(display)
 
 
+TEST_FILE_SUFFIX = ".test.perf"
+
+
+def is_test_file(path: Path) -> bool:
+    """A policy test file (``NAME.test.perf``, language.md §15): never read as a policy."""
+    return path.name.endswith(TEST_FILE_SUFFIX)
+
+
 def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     """Each argument as (path, display name); a folder stands for its ``*.perf`` files."""
     found: list[tuple[Path, str]] = []
@@ -77,10 +86,12 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
         except OSError as error:  # a name too long for the file system, for one
             raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
         if path.is_dir():
-            files = sorted(path.glob("*.perf"))
+            files = sorted(file for file in path.glob("*.perf") if not is_test_file(file))  # tests: `perfrules test`
             if not files:
                 raise PathProblem(f"{argument}: the folder holds no *.perf policy files")
             found.extend((file, str(Path(argument) / file.name)) for file in files)
+        elif is_test_file(path):
+            raise PathProblem(f"{argument}: this is a policy test file, not a policy (hint: perfrules test {argument} runs it)")
         elif path.exists():
             found.append((path, argument))
         else:
