@@ -28,33 +28,45 @@ def tree(text: str):
 # ---- golden layouts -------------------------------------------------------------------------------
 
 
+def case_files(case: Path) -> tuple[Path, Path]:
+    """A case's input (``input.perf``, or ``input.test.perf`` for a test file) and expected file."""
+    source = next(case.glob("input*.perf"))
+    return source, case / source.name.replace("input", "expected", 1)
+
+
 @pytest.mark.parametrize("case", FMT_CASES, ids=[path.name for path in FMT_CASES])
 def test_layout_matches_golden(case, run_cli, tmp_path):
-    source = (case / "input.perf").read_bytes()
-    (tmp_path / "input.perf").write_bytes(source)
-    result = run_cli("fmt", "input.perf", cwd=tmp_path)
-    written = (tmp_path / "input.perf").read_bytes()
+    source_file, expected_file = case_files(case)
+    name = source_file.name
+    source = source_file.read_bytes()
+    (tmp_path / name).write_bytes(source)
+    result = run_cli("fmt", name, cwd=tmp_path)
+    written = (tmp_path / name).read_bytes()
     if UPDATE_GOLDEN:
-        (case / "expected.perf").write_bytes(written)
-    expected = (case / "expected.perf").read_bytes()
+        expected_file.write_bytes(written)
+    expected = expected_file.read_bytes()
     assert written == expected
     assert result.exit_code == 0, result.stderr
     if source == expected:
         assert result.stderr == "1 file already formatted\n"
     else:
-        assert result.stderr == "reformatted input.perf\n1 file of 1 reformatted\n"
+        assert result.stderr == f"reformatted {name}\n1 file of 1 reformatted\n"
     assert result.stdout == ""
-    again = run_cli("fmt", "--check", "input.perf", cwd=tmp_path)
+    again = run_cli("fmt", "--check", name, cwd=tmp_path)
     assert (again.exit_code, again.stderr) == (0, "1 file already formatted\n")
-    assert tree(expected.decode()) == tree(source.decode()) is not None
+    kind = kind_of(source_file)
+    assert kind.parse(SourceFile(name, expected.decode()))[0] == kind.parse(SourceFile(name, source.decode()))[0] is not None
 
 
 def test_the_golden_cases_change_what_they_say():
-    changed = [case.name for case in FMT_CASES if (case / "input.perf").read_bytes() != (case / "expected.perf").read_bytes()]
+    changed = [case.name for case in FMT_CASES if len({path.read_bytes() for path in case_files(case)}) == 2]
     assert len(changed) == len(FMT_CASES) - 1, changed  # all but already-canonical
     comments = (CASES / "fmt" / "comments-everywhere" / "expected.perf").read_text(encoding="utf-8")
     assert "    }  # after the closing brace\n" in comments
     assert "    # a trailing comment in the middle of an expression\n    let gap = csat - 90%\n" in comments
+    tests = (CASES / "fmt" / "test-file" / "expected.test.perf").read_text(encoding="utf-8")
+    assert "        agent A1 { csat = 87%  qa_commendations = 2 }\n        agent A2 {}  # an agent" in tests
+    assert "        agent A4 {\n            reply_within_10min = 85%\n" in tests  # 104 columns on one line
 
 
 # ---- every file of the repository -----------------------------------------------------------------------
