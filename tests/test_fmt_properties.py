@@ -1,6 +1,6 @@
 """Properties of the canonical layout on generated policies (hypothesis).
 
-Two generators: the repository's policies and the fmt golden cases with their tokens
+Two generators: the repository's policies and test files and the fmt golden cases with their tokens
 re-joined by random white space (spaces, tabs, line breaks, blank lines) and random
 comments between tokens; and small policies around random expressions and conditions
 (signs, parentheses, calls, `not`, `and`/`or`, rank conditions), written with random
@@ -20,6 +20,7 @@ from conftest import CASES, POLICIES
 from test_fuzz import EDGE_CASES, edited_policies
 
 from perfrules.cli import main
+from perfrules.layout.fmt import POLICY, SourceKind, kind_of
 from perfrules.layout.printer import canonical_layout, lex
 from perfrules.parser import parse_policy, policy_parser
 from perfrules.source import SourceFile
@@ -35,15 +36,16 @@ def tree(text: str):
     return parse_policy(SourceFile("x.perf", text)).policy
 
 
-def assert_layout_properties(text: str) -> str:
-    original = tree(text)
+def assert_layout_properties(text: str, kind: SourceKind = POLICY) -> str:
+    parser = kind.parser()
+    original = kind.parse(SourceFile("x.perf", text))[0]
     assert original is not None, text
-    formatted = canonical_layout(PARSER, text)
-    assert tree(formatted) == original, f"{text}\n----\n{formatted}"
-    before, after = lex(PARSER, text), lex(PARSER, formatted)
+    formatted = canonical_layout(parser, text, kind.inline)
+    assert kind.parse(SourceFile("x.perf", formatted))[0] == original, f"{text}\n----\n{formatted}"
+    before, after = lex(parser, text), lex(parser, formatted)
     assert [(t.type, t.value) for t in after.tokens] == [(t.type, t.value) for t in before.tokens]
     assert [c.text for c in after.comments] == [c.text for c in before.comments]
-    assert canonical_layout(PARSER, formatted) == formatted, f"{text}\n----\n{formatted}"
+    assert canonical_layout(parser, formatted, kind.inline) == formatted, f"{text}\n----\n{formatted}"
     return formatted
 
 
@@ -79,6 +81,20 @@ def test_relaid_policies_keep_their_meaning_and_format_stably(data):
     seed = data.draw(st.sampled_from(SEEDS))
     text = data.draw(joined(token_texts(seed), comments=True, blank_lines=True))
     assert_layout_properties(text)
+
+
+TEST_KIND = kind_of(POLICIES / "after_sales_agent.test.perf")
+TEST_SEEDS = sorted({path.read_text(encoding="utf-8") for path in POLICIES.glob("*.test.perf")}
+                    | {path.read_text(encoding="utf-8") for path in (CASES / "fmt").glob("*/expected.test.perf")})
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(data=st.data())
+def test_relaid_test_files_keep_their_meaning_and_format_stably(data):
+    assert TEST_KIND.name == "test file" and len(TEST_SEEDS) >= 5
+    seed = data.draw(st.sampled_from(TEST_SEEDS))
+    tokens = [token.value for token in lex(TEST_KIND.parser(), seed).tokens]
+    assert_layout_properties(data.draw(joined(tokens, comments=True, blank_lines=True)), TEST_KIND)
 
 
 @settings(max_examples=40, **SETTINGS)
