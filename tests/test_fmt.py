@@ -303,3 +303,17 @@ def test_a_grammar_of_another_shape_is_laid_out_by_the_same_rules_with_inline_bl
     formatted = canonical_layout(parser, text, frozenset({"row"}))
     assert canonical_layout(parser, formatted, frozenset({"row"})) == formatted
     assert "row A {\n            x = 1\n            y = 2\n        }" in canonical_layout(parser, text)
+
+
+def test_a_test_file_with_syntax_errors_is_left_untouched_with_its_own_diagnostics(run_cli, tmp_path):
+    broken = 'tests for "p.perf" {\n    test "x" { agent A1 { csat = } }\n}\n'
+    (tmp_path / "b.test.perf").write_text(broken, encoding="utf-8")
+    result = run_cli("fmt", "b.test.perf", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "b.test.perf:2:34: error PR001: unexpected `}`: expected a value\n"
+        '    test "x" { agent A1 { csat = } }\n'
+        "                                 ^\n"
+        '  hint: write a value as in a policy: 95%, 6min, 6000, "text", or missing\n\n'
+        "nothing formatted; 1 file left untouched: it has errors\n")
+    assert (tmp_path / "b.test.perf").read_text(encoding="utf-8") == broken
