@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import CASES, POLICIES, REPO
+
 from perfrules.layout.printer import lex
 from perfrules.parser import policy_parser
 

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import CASES, POLICIES, REPO, UPDATE_GOLDEN
+
 from perfrules.layout.fmt import kind_of, layout_file
 from perfrules.layout.printer import canonical_layout, lex
 from perfrules.parser import parse_policy, policy_parser
@@ -195,7 +195,7 @@ def test_a_folder_means_every_perf_file_under_it_outside_hidden_folders(run_cli,
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(MESSY, encoding="utf-8")
     result = run_cli("fmt", "--check", ".", cwd=tmp_path)
-    assert result.stderr == ("would reformat a/one.perf\nwould reformat a/b/two.perf\n"
+    assert result.stderr == ("would reformat a/b/two.perf\nwould reformat a/one.perf\n"
                              "2 files of 2 would be reformatted (hint: run perfrules fmt to rewrite them)\n")
 
 
@@ -244,7 +244,7 @@ def test_the_examples_of_the_fmt_and_language_docs_are_in_the_canonical_layout()
 
     parser = policy_parser()
     for doc in ("fmt.md", "language.md"):
-        blocks = re.findall(r"```perf\n(.*?)```", (REPO / "docs" / doc).read_text(encoding="utf-8"), re.S)
+        blocks = re.findall(r"```perf\n(.*?)```", (REPO / "docs" / doc).read_text(encoding="utf-8"), re.DOTALL)
         policies = [block for block in blocks if block.lstrip().startswith(("policy", "#")) and tree(block) is not None]
         assert policies, doc
         for block in policies:

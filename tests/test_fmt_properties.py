@@ -12,11 +12,10 @@ result does not depend on the input's layout at all.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from click.testing import CliRunner
 from conftest import CASES, POLICIES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_fuzz import EDGE_CASES, edited_policies
 
 from perfrules.cli import main
@@ -25,7 +24,7 @@ from perfrules.layout.printer import canonical_layout, lex
 from perfrules.parser import parse_policy, policy_parser
 from perfrules.source import SourceFile
 
-SETTINGS = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = {"deadline": None, "database": None, "suppress_health_check": [HealthCheck.too_slow]}
 PARSER = policy_parser()
 SEEDS = sorted({path.read_text(encoding="utf-8") for path in POLICIES.glob("*.perf") if not path.name.endswith(".test.perf")}
                | {path.read_text(encoding="utf-8") for path in (CASES / "fmt").glob("*/expected.perf")})

@@ -502,12 +502,13 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
 def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Rewrite policy files in the one canonical layout (a folder means every *.perf under it)."""
     from perfrules.diagnostics import render_text
-    from perfrules.layout.fmt import FmtPathProblem, lay_out, summary, write_layout
+    from perfrules.layout.fmt import lay_out, summary, write_layout
     from perfrules.values import one_line
+    from perfrules.workspace import PathProblem
 
     try:
         run = lay_out(list(paths))
-    except FmtPathProblem as problem:
+    except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
     for item in run.with_errors:
         for diagnostic in item.diagnostics:

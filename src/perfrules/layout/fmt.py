@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from lark import Lark
 
 from perfrules.diagnostics import Diagnostic, Severity
 from perfrules.layout.printer import canonical_layout, lex
 from perfrules.source import SourceFile, read_policy
+from perfrules.workspace import files_under
 
 BOM = b"\xef\xbb\xbf"
 SUFFIX = ".perf"
@@ -183,42 +183,10 @@ def _same_tree(first: object | None, second: object) -> bool:
 # ---- the files of a run -----------------------------------------------------------------------------------
 
 
-class FmtPathProblem(Exception):
-    """A command-line path that names no file to format (exit 2)."""
-
-
 def fmt_paths(arguments: list[str]) -> list[tuple[Path, str]]:
-    """Each argument as (path, display); a folder stands for every ``*.perf`` file under it,
-    outside hidden folders (``.git``, ``.venv``): a folder's files in name order, then its
-    subfolders'; each file once."""
-    found: list[tuple[Path, str]] = []
-    for argument in arguments:
-        path = Path(argument)
-        try:
-            is_dir, exists = path.is_dir(), path.exists()
-        except OSError as error:
-            raise FmtPathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
-        if is_dir:
-            files = _files_under(path)
-            if not files:
-                raise FmtPathProblem(f"{argument}: the folder holds no *.perf files")
-            found.extend((file, str(file)) for file in files)
-        elif exists:
-            found.append((path, argument))
-        else:
-            raise FmtPathProblem(f"{argument}: no such file or folder")
-    unique: dict[str, tuple[Path, str]] = {}
-    for path, display in found:
-        unique.setdefault(os.path.realpath(path), (path, display))
-    return list(unique.values())
-
-
-def _files_under(folder: Path) -> list[Path]:
-    files = []
-    for directory, subfolders, names in os.walk(folder):
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        files.extend(Path(directory) / name for name in sorted(names) if name.endswith(SUFFIX))
-    return files
+    """Each argument as (path, display); a folder stands for every ``*.perf`` file under it
+    (policies and test files), outside hidden folders (``.git``, ``.venv``), in path order."""
+    return files_under(arguments, SUFFIX, f"the folder holds no *{SUFFIX} files")
 
 
 @dataclass

@@ -21,6 +21,7 @@ left one or more between two lines; none after ``{``, before ``}``, or at the fi
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 
 from lark import Lark, Token, Tree
@@ -287,7 +288,7 @@ def _join(tokens: list[Token], glued: set[int], separated: set[int]) -> str:
     parentheses, before ``,`` and ``:``, around ``..``, after a leading sign (``-3``) or
     between a function's name and its ``(``; two before the items of an inline block."""
     parts = [tokens[0].value]
-    for previous, token in zip(tokens, tokens[1:]):
+    for previous, token in itertools.pairwise(tokens):
         glue = (
             previous.value in NO_SPACE_AFTER
             or token.value in NO_SPACE_BEFORE
