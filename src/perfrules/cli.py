@@ -500,7 +500,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
 @click.option("--check", is_flag=True, help="change nothing; exit 1 when a file would change, naming it")
 @click.option("--diff", "show_diff", is_flag=True, help="change nothing; print what would change as a unified diff")
 def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
-    """Rewrite policy files in the one canonical layout (a folder means every *.perf under it)."""
+    """Rewrite policy and test files in the one canonical layout (a folder: every *.perf under it)."""
     from perfrules.diagnostics import render_text
     from perfrules.layout.fmt import lay_out, summary, write_layout
     from perfrules.values import one_line
