@@ -27,8 +27,8 @@ from lark import Lark
 
 from perfrules.diagnostics import Diagnostic, Severity
 from perfrules.layout.printer import canonical_layout, lex
+from perfrules.origins import files_under
 from perfrules.source import SourceFile, read_policy
-from perfrules.workspace import files_under
 
 BOM = b"\xef\xbb\xbf"
 SUFFIX = ".perf"

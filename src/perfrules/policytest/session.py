@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from perfrules.diagnostics import Diagnostic, Severity, did_you_mean, sorted_unique
+from perfrules.origins import files_under
 from perfrules.policytest import nodes
 from perfrules.policytest.check import check_tests
 from perfrules.policytest.coverage import DecisionLine, decision_lines
@@ -27,7 +28,6 @@ from perfrules.workspace import (
     LoadedPolicy,
     PathProblem,
     PolicySet,
-    files_under,
     is_test_file,
     load_policies,
 )
