@@ -382,7 +382,6 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
 
     from perfrules import outputs
     from perfrules.files import OutputProblem, input_files, output_path, write_chunks, write_text
-    from perfrules.results import build_results, iter_results
 
     if output is not None:  # what the path is first (a folder, a device, an input), then its extension
         try:
@@ -401,11 +400,15 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
         elif output_format == "xlsx":
             outputs.write_xlsx(evaluation, target, columns)
         elif output_format == "json":  # streamed: memory stays flat however many agents
+            from perfrules.results import build_results, iter_results  # pydantic: not for CSV and XLSX
+
             chunks = build_results(evaluation, warnings, with_results=False).json_chunks(iter_results(evaluation))
             if target is not None:
                 write_chunks(target, chunks)
                 chunks = None
         else:
+            from perfrules.results import build_results
+
             text = outputs.render_table(build_results(evaluation, warnings).to_json_data())
             if target is not None:
                 write_text(target, text)
