@@ -637,6 +637,44 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
     click.echo(f"wrote {len(written)} PDF files to {output}", err=True)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--check", is_flag=True, help="change nothing; exit 1 when a file would change, naming it")
+@click.option("--diff", "show_diff", is_flag=True, help="change nothing; print what would change as a unified diff")
+def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite policy and test files in the one canonical layout (a folder: every *.perf under it)."""
+    from perfrules.diagnostics import render_text
+    from perfrules.layout.fmt import lay_out, summary, write_layout
+    from perfrules.values import one_line
+    from perfrules.workspace import PathProblem
+
+    try:
+        run = lay_out(list(paths))
+    except PathProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    for item in run.with_errors:
+        for diagnostic in item.diagnostics:
+            click.echo(render_text(diagnostic, item.text or None), err=True)
+            click.echo("", err=True)
+    unwritten = []
+    for item in run.changed:
+        if show_diff:
+            _print_results(one_line(item.diff(), keep="\n\t"))
+        if check or show_diff:
+            if check:
+                click.echo(f"would reformat {one_line(item.display)}", err=True)
+        elif (problem := write_layout(item)) is not None:
+            unwritten.append(problem)
+        else:
+            click.echo(f"reformatted {one_line(item.display)}", err=True)
+    click.echo(summary(run, check or show_diff), err=True)
+    for problem in unwritten:
+        click.echo(f"perfrules: error: {one_line(problem)}", err=True)
+    if unwritten:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_POLICY if run.with_errors or (check and run.changed) else EXIT_OK)
+
+
 @main.command("diff")
 @click.argument("old")
 @click.argument("new")
