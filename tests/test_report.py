@@ -332,7 +332,9 @@ def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small")
     policy, data = write_small(folder)
     notes = folder / "notes.csv"
-    notes.write_text("agent_id,kind,text\nA001,strength,客户多次来信表扬\nA004,机会,可参加夜班轮岗\n", encoding="utf-8")
+    # two SWOT notes and two actions agreed at the last meeting (kind action / 约定), one about a KPI
+    notes.write_text("agent_id,kind,text,kpi\nA001,strength,客户多次来信表扬,\nA004,机会,可参加夜班轮岗,\n"
+                     "A004,action,每天复盘超时工单,响应时间\nA001,约定,参加一次案例分享,\n", encoding="utf-8")
     out = folder / "out"
     result = invoke("report", policy, data, "-o", out, "--notes", notes)
     assert result.exit_code == 0, result.output
@@ -524,10 +526,21 @@ def test_example_derived_swot(example):
     assert has(boxes["threat"], f"顾客满意度 {csat}(不合格),连续三个月下降({values})")
     assert has(boxes["weakness"], f"顾客满意度 {csat}(不合格),低于团队中位数 {team_median('A006', '顾客满意度')}")
 
-    # A047: the serious complaint is a veto: a fact of the period, never in the 风险 box
-    boxes = swot_boxes(pdf_text(out / PERIOD / "A047-孙军.pdf"))
+    # A006's resolution rate is 0.6 points above the 合格 line: a level that may be lost next month
+    resolution = rows[("A006", PERIOD)]["resolution_rate"]
+    margin = Decimal(resolution.rstrip("%")) - Decimal("90")
+    assert margin == Decimal("0.6")
+    assert has(boxes["threat"], f"问题解决率 {percent_cell(resolution)}(合格),再下降 {margin:f} 个百分点将跌出合格(90%)")
+
+    # A047: the serious complaint is a veto: a fact of the period, never in the 风险 box; the
+    # first page says the rank and the bonus do not count
+    path = out / PERIOD / "A047-孙军.pdf"
+    boxes = swot_boxes(pdf_text(path))
     assert has(boxes["fact"], "触发一票否决:重大投诉一票否决")
     assert not has(boxes["threat"], "一票否决")
+    first_page = pypdf.PdfReader(str(path)).pages[0].extract_text()
+    assert_has(first_page, f"名次 {results['A047']['rank']} / {results['A047']['rank_of']} 一票否决,名次不计",
+               "奖金 0.00 一票否决,无奖金")
 
 
 def test_example_team_summary(example):
@@ -701,6 +714,46 @@ def test_policy_swot_notes_and_csv_notes(small):
     assert "可担任新人带教" not in boxes["opportunity"]
     boxes = swot_boxes(small_packet(small, "A001"))
     assert has(boxes["strength"], "主管备注:客户多次来信表扬")     # --notes CSV, kind strength
+
+
+def test_agreed_actions_are_carried_into_the_next_packet(small):
+    """--notes kind action: what was agreed at the last meeting stands in the meeting section;
+    with a kpi, the packet says how that KPI moved from last period to this one."""
+    text = small_packet(small, "A004")
+    # A004's reply rate went 78% (2026-10) → 70% (2026-11): worse
+    assert_has(text, "面谈记录 上期约定的行动 每天复盘超时工单 响应时间:上期 78% → 本期 70%,有退步 双方确认的行动")
+    assert "每天复盘超时工单" not in "".join(swot_boxes(text).values())  # an action is no SWOT note
+    text = small_packet(small, "A001")
+    assert_has(text, "上期约定的行动 参加一次案例分享 双方确认的行动")
+    assert "上期约定的行动" not in small_packet(small, "A002")
+
+
+def test_agreed_actions_in_english_say_how_the_kpi_moved(small, run_cli, tmp_path):
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("- agent_id: A001\n  kind: action\n  text: Coach two colleagues\n  kpi: 响应时间\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A001",
+                     "--notes", str(notes), "--lang", "en")
+    assert result.exit_code == 0, result.output
+    # 85% in 2026-10 → 88.8% in 2026-11
+    assert_has(pdf_text(out / PERIOD / "A001-张三.pdf"),
+               "Agreed last time Coach two colleagues 响应时间: 85% last period → 88.8% this period, better")
+
+
+def test_notes_naming_an_unknown_kpi_or_a_kpi_on_a_swot_note_are_reported(small, run_cli, tmp_path):
+    notes = tmp_path / "notes.csv"
+    notes.write_text("agent_id,kind,text,kpi\nA001,action,复盘,响应时长\nA002,strength,好,响应时间\n"
+                     "A003,action,复盘,\u001b[31m红\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--notes", str(notes))
+    assert result.exit_code == 3
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{notes}:2: kpi '响应时长' is not a KPI of the policy evaluating A001 (did you mean '响应时间'?)"
+    assert lines[1] == (f"{notes}:3: kpi '响应时间' is for agreed actions (kind action); a strength note names no KPI")
+    assert lines[2].startswith(f"{notes}:4: kpi '") and "\x1b" not in result.stderr  # no terminal escape gets through
+    assert "KPIs: 响应时间, 顾客满意度, 处理时长" in lines[2]
+    assert lines[3] == "3 data problems: nothing was written"
+    assert not out.exists()
 
 
 def test_notes_from_yaml(small, run_cli, tmp_path):
@@ -1154,7 +1207,7 @@ def test_notes_with_a_bad_kind_are_reported_with_their_row(small, run_cli, tmp_p
     out = tmp_path / "out"
     result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--notes", str(notes))
     assert result.exit_code == 3
-    assert result.stderr == (f"{notes}:3: kind 'strenght' is not strength, weakness, opportunity or threat "
+    assert result.stderr == (f"{notes}:3: kind 'strenght' is not strength, weakness, opportunity, threat or action "
                              "(did you mean 'strength'?)\n1 data problem: nothing was written\n")
     assert not out.exists()
 
@@ -1163,7 +1216,7 @@ def test_notes_with_a_bad_kind_are_reported_with_their_row(small, run_cli, tmp_p
                      encoding="utf-8")
     result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--notes", str(notes))
     assert result.exit_code == 3
-    assert result.stderr == (f"{notes}:3: kind 'luck' is not strength, weakness, opportunity or threat\n"
+    assert result.stderr == (f"{notes}:3: kind 'luck' is not strength, weakness, opportunity, threat or action\n"
                              "1 data problem: nothing was written\n")  # line 3 of the file, where the entry starts
 
 
@@ -1313,11 +1366,61 @@ def test_top_of_a_pass_fail_scale_is_no_strength():
     policy = parse_policy(SourceFile("p.perf", text)).policy
     model, problems = analyse_policy(policy, "p.perf", text)
     assert problems == []
-    facts = [KpiFacts("满意度", "scored", Decimal(100), 1, "优秀", Decimal("0.95"), None, [], None),
-             KpiFacts("解决率", "scored", Decimal(80), 1, "合格", Decimal("0.95"), None, [], None)]
+    facts = [KpiFacts("满意度", "scored", Decimal(100), 1, "优秀", Decimal("0.95"), None, [], None, shown="95%"),
+             KpiFacts("解决率", "scored", Decimal(80), 1, "合格", Decimal("0.95"), None, [], None, shown="95%")]
     found = derive_swot("zh", facts, thresholds_for(model), [("红线", True, False)])
-    assert found["strength"] == ["满意度达到最高等级(优秀)"]
+    assert found["strength"] == ["满意度 95%(优秀),达到最高等级"]
     assert found["fact"] == ["触发一票否决:红线"] and found["threat"] == []
+
+
+SWOT_POLICY = ('policy "p" {\n version "1"\n roles agent\n metric csat: percent higher is better\n'
+               ' levels { excellent "优秀" = 100  pass "合格" = 80  fail "不合格" = 0 }\n'
+               ' kpi "顾客满意度" weight 100% { csat >= 90% => excellent  csat >= 85% => pass  else => fail }\n}\n')
+
+
+def swot_for(facts, language="zh", period="month"):
+    from perfrules.check import analyse_policy
+    from perfrules.parser import parse_policy
+    from perfrules.report.swot import derive_swot, thresholds_for
+    from perfrules.source import SourceFile
+
+    policy = parse_policy(SourceFile("p.perf", SWOT_POLICY)).policy
+    model, problems = analyse_policy(policy, "p.perf", SWOT_POLICY)
+    assert problems == []
+    return derive_swot(language, facts, thresholds_for(model), [], period)
+
+
+def test_swot_sentence_names_the_figure_the_team_median_and_the_trend():
+    """The issue's sentence: csat 93.9% at the best level, the team's median 90.1%, three
+    months up (88% → 91% → 93.9%)."""
+    from perfrules.report.swot import KpiFacts, Median
+
+    history = [Decimal("0.88"), Decimal("0.91"), Decimal("0.939")]
+    facts = [KpiFacts("顾客满意度", "scored", Decimal(100), 1, "优秀", Decimal("0.939"), None, history, None,
+                      shown="93.9%", median=Median("team", Decimal("0.901"), "90.1%"))]
+    found = swot_for(facts)
+    assert found["strength"] == ["顾客满意度 93.9%(优秀),高于团队中位数 90.1%,连续三个月提升"]
+    assert found["opportunity"] == [] and found["threat"] == []  # the rise is said once, with the strength
+    english = swot_for(facts, "en", "quarter")
+    assert english["strength"] == ["顾客满意度 93.9% (优秀), above the team median of 90.1%, up three quarters in a row"]
+
+
+def test_swot_threat_is_a_level_about_to_be_lost_and_a_small_sample_is_no_strength():
+    from perfrules.report.swot import KpiFacts, Median
+
+    # 90.5% is 0.5 points above the 优秀 line (90%): it may be lost next month
+    edge = KpiFacts("顾客满意度", "scored", Decimal(100), 1, "优秀", Decimal("0.905"), None, [], None, shown="90.5%",
+                    median=Median("all", Decimal("0.88"), "88%"))
+    found = swot_for([edge])
+    assert found["threat"] == ["顾客满意度 90.5%(优秀),再下降 0.5 个百分点将跌出优秀(90%)"]
+    assert found["strength"] == ["顾客满意度 90.5%(优秀),高于全员中位数 88%"]
+    # the same figure from a handful of surveys: neither a strength nor a weakness
+    edge.low_sample = True
+    found = swot_for([edge])
+    assert found["strength"] == [] and found["weakness"] == []
+    lowest = KpiFacts("顾客满意度", "scored", Decimal(0), 3, "不合格", Decimal("0.5"), None, [], None, shown="50%",
+                      low_sample=True)
+    assert swot_for([lowest])["weakness"] == []
 
 
 def test_trend_chart_of_a_lower_is_better_metric_draws_better_upwards():
@@ -1337,3 +1440,45 @@ def test_trend_chart_of_a_lower_is_better_metric_draws_better_upwards():
     assert "越低越好,图中向上为好" in str(lower)
     higher = heights(line_chart("满意度", periods, [0.80, 0.85, 0.90], ["80%", "85%", "90%"]))
     assert higher[0] > higher[1] > higher[2]  # a rising csat rises too
+
+
+VOLUME_POLICY = """\
+policy "接待量测试" {
+    version "1"
+    roles agent
+    period month
+    language zh
+    metric reply: percent "及时回复率" higher is better sample contacts at least 1
+    metric contacts: count "接待量"
+    levels { excellent "优秀" = 100  pass "合格" = 80  fail "不合格" = 0 }
+    kpi "响应" weight 100% {
+        reply >= 90% => excellent
+        reply >= 80% => pass
+        else => fail
+    }
+}
+"""
+
+
+def test_a_low_volume_agent_is_marked_and_not_praised(run_cli, tmp_path):
+    """L01 answered 1 contact all month, 100% on time: at the best level and first of six, but
+    the median volume is 40 and 1 is under a quarter of it (10), so the KPI is marked
+    样本少 and is no strength; L04 (92% of 40 contacts) is one."""
+    policy = tmp_path / "volume.perf"
+    policy.write_text(VOLUME_POLICY, encoding="utf-8")
+    data = tmp_path / "data.csv"
+    rows = [("L01", "100%", 1), ("L02", "85%", 40), ("L03", "88%", 40), ("L04", "92%", 40), ("L05", "80%", 38),
+            ("L06", "70%", 42)]
+    data.write_text("agent_id,name,role,team,period,reply,contacts\n" + "".join(
+        f"{agent},名{agent},agent,一组,{PERIOD},{reply},{contacts}\n" for agent, reply, contacts in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("report", str(policy), str(data), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out / PERIOD / "L01-名L01.pdf")
+    assert_has(text, "响应 及时回复率 100% 样本 1 样本少(全员中位数 40) ≥ 90% 为优秀")
+    boxes = swot_boxes(text)
+    assert boxes["strength"] == "无", boxes["strength"]
+    assert_has(swot_boxes(pdf_text(out / PERIOD / "L04-名L04.pdf"))["strength"],
+               "响应 92%(优秀),高于团队中位数 86.5%")  # the team's six: 70, 80, 85, 88, 92, 100 → (85 + 88) / 2
+    summary = pdf_text(out / PERIOD / "team-summary.pdf")
+    assert_has(summary, "接待量合计", "一组 6 201", "接待量低于全员中位数 40 的 25%(少于 10)为样本少")
