@@ -1482,3 +1482,22 @@ def test_a_low_volume_agent_is_marked_and_not_praised(run_cli, tmp_path):
                "响应 92%(优秀),高于团队中位数 86.5%")  # the team's six: 70, 80, 85, 88, 92, 100 → (85 + 88) / 2
     summary = pdf_text(out / PERIOD / "team-summary.pdf")
     assert_has(summary, "接待量合计", "一组 6 201", "接待量低于全员中位数 40 的 25%(少于 10)为样本少")
+
+
+def test_trend_chart_draws_the_thresholds_and_marks_the_period_under_review():
+    """The level lines of the KPI (90% 优秀, 80% 合格) are dashed lines at their heights, with
+    their labels; the last period, the one under review, is in bold."""
+    import re as regex
+
+    from perfrules.report.charts import line_chart
+
+    svg = str(line_chart("满意度", ["2026-09", "2026-10", "2026-11"], [0.80, 0.85, 0.92], ["80%", "85%", "92%"],
+                         thresholds=((0.9, "优秀"), (0.8, "合格"))))
+    dashed = [float(y) for y in regex.findall(r"<line x1='[\d.]+' y1='([\d.]+)' x2='[\d.]+' y2='[\d.]+' "
+                                               r"stroke='#b45309' stroke-width='0.8' stroke-dasharray", svg)]
+    points = [float(y) for y in regex.findall(r"<circle cx='[\d.]+' cy='([\d.]+)'", svg)]
+    assert len(dashed) == 2 and dashed[1] == points[0]  # 合格 at 80%, the height of the first point
+    assert points[2] < dashed[0] < points[1]            # 92% above the 优秀 line, 85% below it
+    assert ">优秀</text>" in svg and ">合格</text>" in svg
+    assert regex.search(r"font-weight='bold' fill='#3c4452'>2026-11</text>", svg)
+    assert not regex.search(r"font-weight='bold' fill='#3c4452'>2026-10</text>", svg)

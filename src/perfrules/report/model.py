@@ -379,8 +379,9 @@ class _RunReport:
             labels = [display_value(kpi.metric, value, self.language).replace(" ", "") if value is not None else ""
                       for value in numbers]
             lower = kpi.metric is not None and kpi.metric.direction == "lower"
+            lines = tuple((float(bound), label) for bound, label in self.thresholds[kpi.name].lines())
             charts_out.append(charts.line_chart(kpi.name, periods, _floats(numbers), labels, lower_is_better=lower,
-                                                note=self.t["lower_is_better"] if lower else ""))
+                                                note=self.t["lower_is_better"] if lower else "", thresholds=lines))
         return charts_out
 
     # ---- the team ------------------------------------------------------------------------------

@@ -230,6 +230,20 @@ class KpiThresholds:
                 best = (distance, bound, label)
         return best
 
+    def lines(self) -> list[tuple[Decimal, str]]:
+        """(threshold, label) where each level above the lowest begins: the lines a trend chart
+        draws (90% 优秀, 80% 合格).  Empty when the rules are not ranges of one value."""
+        if not self.ranges_known or self.direction is None:
+            return []
+        found = []
+        for _, points, label, values in self.rules:
+            if points is None or points == self.lowest or values is None or values.is_empty():
+                continue
+            bound = values.intervals[0].low if self.direction == "higher" else values.intervals[-1].high
+            if bound is not None:
+                found.append((bound, label))
+        return found
+
     def next_level(self, value: Decimal, rule: int | None) -> tuple[Decimal, Decimal, str] | None:
         """(distance, threshold, label) of the next level (:meth:`next_step`), only when it is close."""
         step = self.next_step(value, rule)
@@ -246,7 +260,7 @@ class KpiThresholds:
         own = next(((points, label, values) for ordinal, points, label, values in self.rules if ordinal == rule), None)
         if own is None or own[0] is None or own[0] == self.lowest or own[2] is None or own[2].is_empty():
             return None
-        points, label, values = own
+        _, label, values = own
         domain = self.subject.domain.intervals[0] if self.subject.domain.intervals else None
         if self.direction == "higher":
             bound = values.intervals[0].low
