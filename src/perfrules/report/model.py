@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from decimal import Decimal
 
@@ -191,13 +192,13 @@ class _RunReport:
         self.notes = notes
         policy = run.policy
         self.level_labels = {level.name.text: (level.label.value if level.label else level.name.text) for level in policy.levels}
-        self.thresholds = thresholds_for(self.model, lambda metric, value: display_value(metric, value, language))
+        show = partial(display_value, language=language)  # a value as the KPI table prints it
+        self.thresholds = thresholds_for(self.model, show)
         self.history = self._history(evaluation)
         self.positions = self._group_positions()
         self.peers = Peers(self.model, results)
-        self.standards = [kpi_standard(self.model, kpi, self.level_labels, language,
-                                       lambda metric, value: display_value(metric, value, language))
-                          for kpi in self.model.kpis]
+        self.standards = [kpi_standard(self.model, kpi, self.level_labels, language, show) for kpi in self.model.kpis]
+        self.rules_written = appendix_rules(self.model)
         self.policy = {
             "name": policy.name.value, "version": policy.version, "file": stamp.file,
             "sha256": (stamp.sha256 or "")[:12], "git_commit": (stamp.git_commit or "")[:10] or None,
@@ -282,7 +283,7 @@ class _RunReport:
             plans=[self._plan(plan, result) for plan in result.plans],
             generated=self.generated,
             last_actions=[self._last_action(note, result) for note in self.notes.get(agent, []) if note.kind == "action"],
-            appendix={"rules": appendix_rules(self.model), "role": result.role, "file": self.policy["file"]},
+            appendix={"rules": self.rules_written, "role": result.role, "file": self.policy["file"]},
         )
 
     def _median(self, kpi: KpiModel, result: AgentResult) -> Median | None:

@@ -49,6 +49,7 @@ class Peers:
                 self._values.setdefault((None, index), []).append(outcome.value)
                 if result.team is not None:
                     self._values.setdefault((result.team, index), []).append(outcome.value)
+        self._medians: dict[tuple[str | None, int], Decimal] = {}
         self.floors: dict[str, SampleFloor] = {}
         for kpi in model.kpis:
             sample = kpi.metric.sample if kpi.metric is not None else None
@@ -67,7 +68,9 @@ class Peers:
                 continue
             values = self._values.get((key, index), [])
             if len(values) >= MIN_GROUP:
-                return scope, statistics.median(values)
+                if (key, index) not in self._medians:  # once per team, not once per agent
+                    self._medians[(key, index)] = statistics.median(values)
+                return scope, self._medians[(key, index)]
         return None
 
     def sample_floor(self, kpi: KpiModel) -> SampleFloor | None:
