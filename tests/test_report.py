@@ -777,7 +777,7 @@ def test_plan_actions_with_due_dates(small):
     # at 80%, by the plan's last due date
     assert_has(text, "改进计划 响应提升计划 目标:响应时间 70% → 80%(合格),2026-12-30 前 "
                      "行动 截止日期 参加响应时效培训 2026-12-14 每日复盘超时工单 2026-12-30")
-    assert_has(text, "面谈记录 双方确认的行动", "员工签名 主管签名 日期")
+    assert_has(text, "面谈记录", "双方确认的行动", "员工签名 主管签名 日期")
     assert_has(small_packet(small, "A001"), "本期无改进计划")
 
 
