@@ -584,7 +584,7 @@ def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
 @click.option("-o", "--output", required=True, help="the folder for the PDFs (made if it does not exist)")
 @_data_options
 @click.option("--agent", "agents", multiple=True, help="only this agent (repeat for several)")
-@click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes: CSV, XLSX or YAML with agent_id, kind, text")
+@click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes and agreed actions: CSV, XLSX or YAML with agent_id, kind, text[, kpi]")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: each policy's language")
 @click.option("--templates", type=click.Path(file_okay=False), help="a folder with agent.html and team.html of your own")
 def report(policies: str, data: str, output: str, period, encoding, sheet, header_row, agents, notes, lang,
@@ -594,7 +594,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
 
     from perfrules.data.validate import DataProblem
     from perfrules.files import OutputProblem, output_folder
-    from perfrules.report.model import build_report
+    from perfrules.report.model import build_report, kpi_names_by_agent
     from perfrules.report.notes import NotesArgumentProblem, NotesProblem, read_notes
     from perfrules.report.render import ReportProblem, write_report
 
@@ -620,7 +620,8 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row,
                               also=tuple(problem.render() for problem in note_problems))
     if supervisor_notes is not None:
-        note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data)
+        note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data) \
+            + supervisor_notes.unknown_kpis(kpi_names_by_agent(evaluation))
     if note_problems:
         _data_problems([problem.render() for problem in sorted(note_problems, key=DataProblem.sort_key)])
     wanted = set(agents) if agents else None
