@@ -333,3 +333,23 @@ def test_csv_and_xlsx_flatten_targets_and_awards(run_cli, tmp_path):
     column = header.index("target:满意度提升:csat:progress")
     values = {row[0].value: row[column] for row in sheet.iter_rows(min_row=2)}
     assert values["S3"].value == 0.4 and values["S3"].number_format == "0.00%"
+
+
+def test_the_achievability_warning_needs_someone_the_target_applies_to(tmp_path, run_cli):
+    """The bundled policy's target is for senior agents: data with agents only says nothing about
+    it; a senior agent who falls short of 97% gets the warning with the best value seen."""
+    from conftest import POLICIES
+
+    header = ("agent_id,role,team,period,reply_within_10min,csat,csat_responses,resolution_rate,aht,"
+              "qa_commendations,attitude_violations,serious_complaints,base_salary\n")
+    (tmp_path / "agents.csv").write_text(header + "A1,agent,T,2026-11,95%,92%,20,96%,6min,0,0,0,6000\n",
+                                         encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "agents.csv", cwd=tmp_path)
+    assert result.exit_code == 0 and result.stderr == ""
+    (tmp_path / "seniors.csv").write_text(header + "S1,senior_agent,T,2026-11,95%,95%,20,96%,6min,0,0,0,6000\n",
+                                          encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "seniors.csv", cwd=tmp_path)
+    assert result.exit_code == 0
+    assert result.stderr == ('target "资深客服季度提升" of policy "售后客服月度考核": no agent of its roles reached '
+                             "resolution_rate >= 97% in any period of the data; the best value seen is 96% "
+                             "(is the goal achievable?)\n")

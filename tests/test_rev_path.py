@@ -157,8 +157,9 @@ def test_csv_stamps_the_revision_bytes(history, run_cli):
     result = run_cli("evaluate", "HEAD~1:policies/agent.perf", "data.csv", "--format", "csv", cwd=repo)
     assert result.exit_code == 0, result.stderr
     rows = result.stdout.splitlines()
-    assert rows[0].endswith(",policy_sha256")
-    assert rows[1].endswith("," + blob_sha256(repo, history["first"], "policies/agent.perf"))
+    assert rows[0].endswith(",policy_sha256,policy_extends_sha256")  # agent.perf extends base.perf
+    parent = blob_sha256(repo, history["first"], "policies/base.perf")
+    assert rows[1].endswith(f",{blob_sha256(repo, history['first'], 'policies/agent.perf')},HEAD~1:policies/base.perf {parent}")
 
 
 @pytest.mark.parametrize("argument, message", [

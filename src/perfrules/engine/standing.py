@@ -140,7 +140,8 @@ def _expected(end: date, start: date | None, deadline: date | None) -> str:
 
 
 def _unreached(connection, run: PolicyRun, values: str) -> list[str]:
-    """A: each goal that no agent of the target's roles reached in any period, with the best value seen."""
+    """A: each goal that no agent of the target's roles reached in any period, with the best value seen
+    (nothing to say when the data has no agent of those roles: the target applies to nobody)."""
     model = run.plan.model
     warnings = []
     for index, number, target, line in target_columns(model):
@@ -148,10 +149,10 @@ def _unreached(connection, run: PolicyRun, values: str) -> list[str]:
         compare = SQL_COMPARE.get(line.operator, ">=")
         best = "max" if compare in (">=", ">") else "min"
         roles = "true" if not target.roles else f"_role IN ({', '.join(text_literal(role.text) for role in target.roles)})"
-        reached, seen = connection.execute(
-            f"SELECT coalesce(bool_or({prefix}_value {compare} {prefix}_goal), false), {best}({prefix}_value) "
+        rows, reached, seen = connection.execute(
+            f"SELECT count(*), coalesce(bool_or({prefix}_value {compare} {prefix}_goal), false), {best}({prefix}_value) "
             f"FROM {values} WHERE {roles}").fetchone()
-        if reached:
+        if reached or rows == 0:  # reached, or no agent in the data that the target applies to
             continue
         name = line.metric.text
         shown = _value_text(model, name, seen) if seen is not None else None
