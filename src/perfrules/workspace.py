@@ -77,7 +77,8 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
         except OSError as error:  # a name too long for the file system, for one
             raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
         if path.is_dir():
-            files = sorted(path.glob("*.perf"))
+            # test files (*.test.perf) sit beside the policies; `perfrules test` runs them (language.md §15)
+            files = sorted(file for file in path.glob("*.perf") if not file.name.endswith(".test.perf"))
             if not files:
                 raise PathProblem(f"{argument}: the folder holds no *.perf policy files")
             found.extend((file, str(Path(argument) / file.name)) for file in files)
