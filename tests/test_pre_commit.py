@@ -7,7 +7,6 @@ is needed; a wrapper on PATH runs the perfrules under test."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, command_environment
 
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
 HOOKS = ["perfrules-check", "perfrules-fmt", "perfrules-test"]
@@ -29,18 +28,9 @@ def pre_commit(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Com
 @pytest.fixture
 def policy_repository(run_cli, tmp_path):
     """An initialised repository (zh) with everything staged, and the environment to run pre-commit in."""
-    import perfrules
-
     assert run_cli("init", "方案", cwd=tmp_path).exit_code == 0
     folder = tmp_path / "方案"
-    bin_folder = tmp_path / "bin"
-    bin_folder.mkdir()
-    wrapper = bin_folder / "perfrules"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m perfrules "$@"\n', encoding="utf-8")
-    wrapper.chmod(0o755)
-    env = dict(os.environ, PATH=f"{bin_folder}{os.pathsep}{os.environ.get('PATH', '')}",
-               PYTHONPATH=str(Path(perfrules.__file__).resolve().parent.parent),
-               PRE_COMMIT_HOME=str(tmp_path / "pre-commit-cache"), PRE_COMMIT_COLOR="never", HOME=str(tmp_path))
+    env = command_environment(tmp_path)
     subprocess.run(["git", "add", "-A"], cwd=folder, env=env, check=True)
     return folder, env
 

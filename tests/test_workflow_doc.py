@@ -19,9 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 
-from conftest import REPO, UPDATE_GOLDEN
+from conftest import REPO, UPDATE_GOLDEN, command_environment
 
 PAGE = REPO / "docs" / "workflow.md"
 PENDING = re.compile(r"^\(output to be refreshed once (?P<needs>[^)]*)\)$")
@@ -52,28 +51,6 @@ def console_steps(lines: list[str]) -> list[Step]:
     return steps
 
 
-def environment(home: Path) -> dict[str, str]:
-    """perfrules and pre-commit from this interpreter; git with a fixed author and time."""
-    import perfrules
-
-    bin_folder = home / "bin"
-    bin_folder.mkdir()
-    for name, module in (("perfrules", "perfrules"), ("pre-commit", "pre_commit")):
-        wrapper = bin_folder / name
-        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m {module} "$@"\n', encoding="utf-8")
-        wrapper.chmod(0o755)
-    when = "2026-12-01T10:00:00+08:00"
-    return {
-        "PATH": f"{bin_folder}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "PYTHONPATH": str(Path(perfrules.__file__).resolve().parent.parent),
-        "HOME": str(home), "LANG": "C.UTF-8", "COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1",
-        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_AUTHOR_NAME": "王人事", "GIT_AUTHOR_EMAIL": "hr@example.com", "GIT_AUTHOR_DATE": when,
-        "GIT_COMMITTER_NAME": "王人事", "GIT_COMMITTER_EMAIL": "hr@example.com", "GIT_COMMITTER_DATE": when,
-        "PRE_COMMIT_HOME": str(home / "pre-commit-cache"), "PRE_COMMIT_COLOR": "never",
-    }
-
-
 def run_step(step: Step, cwd: Path, env: dict[str, str], place: Path) -> tuple[int, list[str], Path]:
     """Run one command in bash from ``cwd``; its exit code, output lines and the folder it ends in."""
     script = f"{step.command}\nstatus=$?\npwd > '{place}'\nexit $status\n"
@@ -95,7 +72,7 @@ def test_every_command_of_the_page_prints_what_the_page_shows(tmp_path):
     lines = PAGE.read_text(encoding="utf-8").splitlines()
     steps = console_steps(lines)
     assert len(steps) >= 20
-    env = environment(tmp_path)
+    env = command_environment(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
     cwd, place = work, tmp_path / "cwd"
