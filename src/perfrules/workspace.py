@@ -67,6 +67,14 @@ class PolicySet:
         return self.sources.get(display)
 
 
+TEST_FILE_SUFFIX = ".test.perf"
+
+
+def is_test_file(path: Path) -> bool:
+    """A policy test file (``NAME.test.perf``, language.md §15): never read as a policy."""
+    return path.name.endswith(TEST_FILE_SUFFIX)
+
+
 def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     """Each argument as (path, display name); a folder stands for its ``*.perf`` files."""
     found: list[tuple[Path, str]] = []
@@ -77,11 +85,12 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
         except OSError as error:  # a name too long for the file system, for one
             raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
         if path.is_dir():
-            # test files (*.test.perf) sit beside the policies; `perfrules test` runs them (language.md §15)
-            files = sorted(file for file in path.glob("*.perf") if not file.name.endswith(".test.perf"))
+            files = sorted(file for file in path.glob("*.perf") if not is_test_file(file))  # tests: `perfrules test`
             if not files:
                 raise PathProblem(f"{argument}: the folder holds no *.perf policy files")
             found.extend((file, str(Path(argument) / file.name)) for file in files)
+        elif is_test_file(path):
+            raise PathProblem(f"{argument}: this is a policy test file, not a policy (hint: run perfrules test {argument})")
         elif path.exists():
             found.append((path, argument))
         else:
