@@ -317,3 +317,18 @@ def test_the_ci_steps_pass_and_compare_with_the_previous_tag(run_cli, tmp_path):
                                                        ("与上一个标签比较", 0)]
     compared = ran[-1][2]
     assert "响应时间" in compared and "35%" in compared
+
+
+def test_the_current_folder_and_a_hostile_name(run_cli, tmp_path):
+    (tmp_path / "空").mkdir()
+    made = run_cli("init", ".", cwd=tmp_path / "空")
+    assert made.exit_code == 0
+    assert made.stderr.splitlines()[-1] == 'next: read README.md, then: git add -A && git commit -m "first version of the policies"'
+    assert written_files(tmp_path / "空") == FILES["zh"]
+    hostile = run_cli("init", "x\x1b[2Jy", cwd=tmp_path)
+    assert hostile.exit_code == 0 and "\x1b" not in hostile.stderr
+    assert hostile.stderr.splitlines()[0] == "wrote 8 files to x\\x1b[2Jy:"
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    refused = run_cli("init", "link", cwd=tmp_path)
+    assert (refused.exit_code, refused.stderr) == (2, "perfrules: error: link: is a link to nothing, a device or a pipe, "
+                                                      "not a folder; give the name of a new or empty folder\n")

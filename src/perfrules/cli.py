@@ -444,9 +444,10 @@ def init(folder: str, lang: str) -> None:
     from pathlib import Path
 
     from perfrules.init_repository import InitProblem, init_repository, summary
+    from perfrules.values import one_line
 
     try:
         made = init_repository(Path(folder), lang, folder)
     except InitProblem as problem:
         raise UsageProblem(str(problem)) from None
-    click.echo(summary(made, folder), err=True)
+    click.echo(one_line(summary(made, folder), keep="\n"), err=True)  # a folder name with escapes stays inert

@@ -89,7 +89,8 @@ def _check_target(folder: Path, shown: str, files: dict[str, bytes]) -> bool:
     if not os.path.lexists(folder):
         return False
     if not folder.is_dir():
-        raise InitProblem(f"{shown}: is a file, not a folder; give the name of a new or empty folder")
+        kind = "a file" if folder.is_file() else "a link to nothing, a device or a pipe"
+        raise InitProblem(f"{shown}: is {kind}, not a folder; give the name of a new or empty folder")
     try:
         entries = [entry for entry in os.listdir(folder) if entry != ".git"]
     except OSError as error:
@@ -203,5 +204,6 @@ def summary(made: Initialised, shown: str) -> str:
         where = f" ({made.enclosing})" if made.enclosing else ""
         lines.append(f"{shown} is inside a git repository{where}, so no new one was made; "
                      ".pre-commit-config.yaml and .github/workflows/ take effect only at a repository's root")
-    lines.append(f"next: cd {shown}, read README.md, then: git add -A && git commit -m \"first version of the policies\"")
+    enter = "" if made.folder.absolute() == Path.cwd() else f"cd {shown}, "
+    lines.append(f"next: {enter}read README.md, then: git add -A && git commit -m \"first version of the policies\"")
     return "\n".join(lines)
