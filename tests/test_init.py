@@ -188,34 +188,31 @@ def test_inside_a_repository_no_repository_is_made(run_cli, tmp_path):
     assert not (tmp_path / "方案" / ".git").exists()
 
 
+def failing_after(real, calls: int, error: OSError):
+    """``real``, except that the call after the first ``calls`` ones raises ``error``."""
+    done = []
+
+    def call(*args):
+        if len(done) == calls:
+            raise error
+        done.append(args)
+        return real(*args)
+
+    return call, done
+
+
 def test_a_failure_while_writing_leaves_nothing(run_cli, tmp_path, monkeypatch):
-    written = []
-    real_write = Path.write_bytes
-
-    def full_disk(self, data):
-        if len(written) == 3:
-            raise OSError(28, "No space left on device")
-        written.append(self)
-        return real_write(self, data)
-
+    full_disk, written = failing_after(Path.write_bytes, 3, OSError(28, "No space left on device"))
     monkeypatch.setattr(Path, "write_bytes", full_disk)
     failed = run_cli("init", "方案", cwd=tmp_path)
     assert failed.exit_code == 2
     assert failed.stderr == "perfrules: error: 方案: cannot be written: No space left on device; nothing was written\n"
-    assert os.listdir(tmp_path) == []
+    assert len(written) == 3 and os.listdir(tmp_path) == []
+    monkeypatch.undo()
 
     (tmp_path / "空").mkdir()
-    real_rename = os.rename
-    renamed = []
-
-    def fails_third(source, target):
-        if len(renamed) == 2:
-            raise OSError(5, "Input/output error")
-        renamed.append(target)
-        return real_rename(source, target)
-
-    monkeypatch.setattr(Path, "write_bytes", real_write)
-    monkeypatch.setattr(os, "rename", fails_third)
+    broken_rename, renamed = failing_after(os.rename, 2, OSError(5, "Input/output error"))
+    monkeypatch.setattr(os, "rename", broken_rename)
     failed = run_cli("init", "空", cwd=tmp_path)
     assert failed.exit_code == 2
     assert failed.stderr == "perfrules: error: 空: cannot be written: Input/output error; nothing was written\n"
