@@ -24,7 +24,7 @@ from conftest import REPO, UPDATE_GOLDEN, command_environment
 
 PAGE = REPO / "docs" / "workflow.md"
 PENDING = re.compile(r"^\(output to be refreshed once (?P<needs>[^)]*)\)$")
-COMMAND_NAMED = re.compile(r"(?:`|^\$ )perfrules (?P<name>[a-z]+)\b", re.M)  # in code, or a command line
+COMMAND_NAMED = re.compile(r"(?:`|^\$ |^ *)perfrules (?P<name>[a-z]+)\b", re.M)  # in code, or a command line
 HELP_COMMAND = re.compile(r"^  (?P<name>[a-z]+)  ", re.M)
 
 
@@ -97,19 +97,30 @@ def test_every_command_of_the_page_prints_what_the_page_shows(tmp_path):
                                "PERFRULES_UPDATE_GOLDEN=1 and read the diff):\n" + "\n".join(differences))
 
 
-def test_every_perfrules_command_the_page_names_is_in_the_help():
+def listed_commands() -> set[str]:
     from perfrules.cli import main
 
     listed = set(HELP_COMMAND.findall(subprocess.run(
         [sys.executable, "-m", "perfrules", "--help"], capture_output=True, text=True, check=True,
         env=dict(os.environ, PYTHONPATH=str(REPO / "src"))).stdout))
     assert listed == set(main.commands)
+    return listed
+
+
+def test_every_perfrules_command_the_page_names_is_in_the_help():
     page = PAGE.read_text(encoding="utf-8")
     named = set(COMMAND_NAMED.findall(page))
     pending = {name for line in page.splitlines() if (mark := PENDING.match(line))
                for name in missing_commands(mark["needs"])}
-    assert named - listed == pending
+    assert named - listed_commands() == pending
     assert {"init", "check", "evaluate"} <= named
+
+
+def test_every_perfrules_command_of_the_starter_readmes_is_in_the_help():
+    for language in ("zh", "en"):
+        named = set(COMMAND_NAMED.findall((REPO / "starter" / language / "README.md").read_text(encoding="utf-8")))
+        assert {"check", "evaluate", "report", "fmt", "test", "diff"} <= named
+        assert named - listed_commands() == set(missing_commands("perfrules fmt test diff"))
 
 
 def test_the_marks_name_what_they_wait_for():
