@@ -49,6 +49,7 @@ class PolicySet:
     files: list[LoadedPolicy] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # every file read (parents too), by display
+    test_files: list[str] = field(default_factory=list)  # test files `check` was given (perfrules.policytest)
 
     @property
     def evaluated(self) -> list[LoadedPolicy]:
@@ -90,7 +91,7 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
                 raise PathProblem(f"{argument}: the folder holds no *.perf policy files")
             found.extend((file, str(Path(argument) / file.name)) for file in files)
         elif is_test_file(path):
-            raise PathProblem(f"{argument}: this is a policy test file, not a policy (hint: run perfrules test {argument})")
+            raise PathProblem(f"{argument}: this is a policy test file, not a policy (hint: perfrules test {argument} runs it)")
         elif path.exists():
             found.append((path, argument))
         else:
