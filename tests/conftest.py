@@ -11,6 +11,8 @@ from click.testing import CliRunner
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "cases"
 POLICIES = REPO / "policies"
+# The example policies (their tests, policies/*.test.perf, are not policies: perfrules test runs them).
+POLICY_FILES = sorted(path for path in POLICIES.glob("*.perf") if not path.name.endswith(".test.perf"))
 # A copy of the contract (shared/spec) kept with the tests, so that a clone alone can run them;
 # test_spec_examples.py checks it against shared/spec when that folder is beside the clone.
 SPEC = REPO / "tests" / "spec"

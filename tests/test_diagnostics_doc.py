@@ -23,6 +23,9 @@ DOC = REPO / "docs" / "diagnostics.md"
 
 # Codes whose situation cannot be written as one policy text: shown with ```text blocks.
 NOT_ONE_FILE = {"PR010", "PR501", "PR502", "PR601", "PR602", "PR603"}
+# Codes about policy test files: their examples are ```perf-test blocks, run as policy.test.perf
+# beside a copy of policies/after_sales_agent.perf.
+TEST_FILE_CODES = {code for code in CODES if code.startswith("PR9")}
 
 HEADING = re.compile(r"^## (PR\d{3}): (.*?)\s*$")
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
@@ -78,9 +81,18 @@ def section_for(code: str, sections: list[Section]) -> Section:
     return found[0]
 
 
-def check(text: str, folder):
-    """Check ``text`` as ``folder/policy.perf``; returns the file as displayed and the diagnostics."""
+def check(text: str, folder, code: str = ""):
+    """Check ``text`` as ``folder/policy.perf`` (a test file's as ``folder/policy.test.perf``, run);
+    returns the file as displayed and the diagnostics."""
     folder.mkdir(parents=True, exist_ok=True)
+    if code in TEST_FILE_CODES:
+        from conftest import POLICIES
+        from perfrules.policytest.session import run_test_files
+
+        (folder / "after_sales_agent.perf").write_bytes((POLICIES / "after_sales_agent.perf").read_bytes())
+        path = folder / "policy.test.perf"
+        path.write_text(text, encoding="utf-8")
+        return str(path), run_test_files([str(path)]).diagnostics
     path = folder / "policy.perf"
     path.write_text(text, encoding="utf-8")
     return str(path), load_policies([str(path)]).diagnostics
@@ -112,20 +124,20 @@ def test_sections_are_known_codes_in_code_order(sections):
 @pytest.mark.parametrize("code", list(CODES))
 def test_examples_of_code(code, sections, tmp_path):
     section = section_for(code, sections)
-    examples = section.blocks_of("perf")
+    examples = section.blocks_of("perf-test" if code in TEST_FILE_CODES else "perf")
     if code in NOT_ONE_FILE and not examples:
         assert section.blocks_of("text"), f"{code}: describe the situation with ```text blocks"
         return
     assert len(examples) >= 2, f"{code}: the section needs a ```perf Bad example and a ```perf Good example"
     bad, good = examples[0], examples[1]
 
-    bad_file, bad_diagnostics = check(bad, tmp_path / "bad")
+    bad_file, bad_diagnostics = check(bad, tmp_path / "bad", code)
     assert any(item.code == code for item in bad_diagnostics), (
         f"{code}: the Bad example of docs/diagnostics.md does not produce {code}; it gives:\n"
         + shown(bad_diagnostics, {bad_file: bad})
     )
 
-    good_file, good_diagnostics = check(good, tmp_path / "good")
+    good_file, good_diagnostics = check(good, tmp_path / "good", code)
     wrong = [item for item in good_diagnostics if item.code == code or item.is_error]
     assert not wrong, (
         f"{code}: the Good example of docs/diagnostics.md still has problems:\n"
@@ -161,15 +173,20 @@ def _bad_example_outputs(tmp_path, run_cli):
         code = heading.group(1)
         end_of_section = headings[index + 1].start() if index + 1 < len(headings) else len(text)
         section = text[heading.start():end_of_section]
-        bad = re.search(r"^```perf\n(.*?)^```\s*$", section, re.MULTILINE | re.DOTALL)
+        block = "perf-test" if code in TEST_FILE_CODES else "perf"
+        bad = re.search(rf"^```{block}\n(.*?)^```\s*$", section, re.MULTILINE | re.DOTALL)
         if code in NOT_ONE_FILE or bad is None:
             continue
         shown = re.compile(r"^```text\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL).search(section, bad.end())
         assert shown is not None, f"{code}: show the output of the Bad example in a ```text block"
         folder = tmp_path / code
         folder.mkdir()
-        (folder / "policy.perf").write_text(bad.group(1), encoding="utf-8")
-        actual = run_cli("check", "policy.perf", cwd=folder).stderr
+        if code in TEST_FILE_CODES:
+            check(bad.group(1), folder, code)
+            actual = run_cli("test", "policy.test.perf", cwd=folder).stderr
+        else:
+            (folder / "policy.perf").write_text(bad.group(1), encoding="utf-8")
+            actual = run_cli("check", "policy.perf", cwd=folder).stderr
         base = heading.start()
         found.append((base + shown.start(1), base + shown.end(1), shown.group(1), actual, code))
     return text, found

@@ -302,3 +302,34 @@ def test_columns_summary_with_json_is_a_command_line_mistake(run_cli, good):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == ("perfrules: error: --columns summary applies to CSV and XLSX, not to json "
                              "(hint: add --format csv)\n")
+
+
+def test_csv_and_xlsx_flatten_targets_and_awards(run_cli, tmp_path):
+    """Targets: status, its label and each goal's progress and status; awards: 1 held, 0 not
+    (docs/evaluation.md §7). Numbers are those of the golden cases' hand-worked notes."""
+    for case in ("targets-statuses-and-baselines", "awards-streaks-ties-within-team"):
+        shutil.copytree(CASES / "evaluate" / case, tmp_path / case)
+    targets = evaluate(run_cli, tmp_path / "targets-statuses-and-baselines", "--format", "csv")
+    rows = {row["agent_id"]: row for row in csv.DictReader(io.StringIO(targets.stdout))}
+    assert rows["S3"]["target:满意度提升:status"] == "at_risk"
+    assert rows["S3"]["target:满意度提升:status_label"] == "有风险"
+    assert rows["S3"]["target:满意度提升:csat:progress"] == "0.4000"
+    assert rows["S1"]["target:逾期目标:status"] == "missed"
+    assert rows["S1"]["target:逾期目标:csat:progress"] == "0.6667"
+    assert rows["S1"]["target:逾期目标:csat#2:status"] == "achieved"
+    assert rows["A1"]["target:满意度提升:status"] == ""  # for senior_agent only
+    assert rows["A1"]["target:满意度提升:csat:progress"] == ""
+    awards = evaluate(run_cli, tmp_path / "awards-streaks-ties-within-team", "--format", "csv")
+    held = {row["agent_id"]: (row["award:金牌客服"], row["award:服务之星"], row["award:四连冠"])
+            for row in csv.DictReader(io.StringIO(awards.stdout))}
+    assert held == {"B1": ("1", "1", "0"), "B2": ("0", "1", "0"), "B3": ("0", "0", "0"), "B4": ("1", "0", "0"),
+                    "B5": ("0", "0", "0"), "B6": ("0", "1", "0")}
+    folder = tmp_path / "targets-statuses-and-baselines"
+    assert evaluate(run_cli, folder, "-o", "out.xlsx").exit_code == 0
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(folder / "out.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("target:满意度提升:csat:progress")
+    values = {row[0].value: row[column] for row in sheet.iter_rows(min_row=2)}
+    assert values["S3"].value == 0.4 and values["S3"].number_format == "0.00%"

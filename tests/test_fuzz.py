@@ -26,6 +26,7 @@ into a golden case under ``tests/cases/check``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -35,12 +36,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import POLICIES
+from conftest import POLICIES, POLICY_FILES
 from perfrules.cli import main
 
 ERROR_LINE = re.compile(r":\d+:\d+: error PR\d{3}: ", re.MULTILINE)
 
-POLICY_FILES = sorted(POLICIES.glob("*.perf"))
 POLICY_TEXTS = {path.name: path.read_text(encoding="utf-8") for path in POLICY_FILES}
 EXAMPLE = POLICIES / "after_sales_agent.perf"
 
@@ -399,3 +399,62 @@ def test_edge_cases_found_by_fuzzing(fuzz_file, text):
     result = check_text(fuzz_file, text)
     # a crash caught at the parser's boundary is still a crash to the author
     assert "internal error" not in result.stderr, result.stderr[-2000:]
+
+
+# ---- targets and awards: generated statements are checked, and evaluated when clean --------
+
+GOAL_VALUES = st.one_of(numbers, percents, durations, st.sampled_from(["m", "d", "c", "x", "-5", "score", "top 1"]))
+AWARD_CONDITIONS = st.sampled_from([
+    "c >= 1", "top 10%", "top 1 by m within team", 'grade == "优秀"', "score", "kpi \"k\" is best", "m >= 90% and top 50%",
+    "bottom 2", "rank <= 3", "d",
+])
+FUZZ_DATA = "agent_id,role,team,period,m,d,c\n" + "".join(
+    f"A{agent},{'agent' if agent % 2 else 'senior_agent'},T{agent % 2},{period},{80 + agent}%,{300 + 30 * agent},{agent % 3}\n"
+    for period in ("2026-08", "2026-09", "2026-11") for agent in range(1, 6) if not (agent == 3 and period == "2026-09")
+)
+
+
+@st.composite
+def target_and_award_statements(draw) -> str:
+    statements = []
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        if draw(st.booleans()):
+            roles = draw(st.lists(st.sampled_from(["agent", "senior_agent", "agnet"]), max_size=2))
+            head = f"    target {draw(strings)}" + (f" for {', '.join(roles)}" if roles else "") + " {\n"
+            goals = []
+            for _ in range(draw(st.integers(min_value=0, max_value=3))):
+                start = draw(st.one_of(st.just(""), dates.map(" from ".__add__), GOAL_VALUES.map(" from ".__add__)))
+                goals.append(f"        {draw(st.sampled_from(['m', 'd', 'c', 'x']))} "
+                             f"{draw(st.sampled_from(['>=', '>', '<=', '<', '==']))} {draw(GOAL_VALUES)} "
+                             f"by {draw(dates)}{start}\n")
+            statements.append(head + "".join(goals) + "    }\n")
+        else:
+            periods = draw(st.one_of(st.just(""), numbers.map(lambda n: f" for {n} periods")))
+            statements.append(f"    award {draw(strings)} when {draw(AWARD_CONDITIONS)}{periods}\n")
+    grade = '    grade {\n        score >= 90 => "优秀"\n        else => "合格"\n    }\n'
+    levels = "    levels {\n        best = 100\n        worst = 0\n    }\n"
+    rules = "        c >= 1 => best\n        else => worst\n"
+    return _policy(_kpi(rules) + grade + "".join(statements), levels).replace("roles agent", "roles agent, senior_agent")
+
+
+@settings(max_examples=examples(150), **FUZZ_SETTINGS)
+@given(text=target_and_award_statements())
+def test_generated_targets_and_awards(fuzz_file, text):
+    result = check_text(fuzz_file, text)
+    if result.exit_code != 0:
+        return
+    data = fuzz_file.with_name("fuzz_data.csv")
+    data.write_text(FUZZ_DATA, encoding="utf-8")
+    evaluated = CliRunner().invoke(main, ["evaluate", str(fuzz_file), str(data)], catch_exceptions=True)
+    context = f"input text: {text!r}\nstderr:\n{evaluated.stderr[-3000:]}"
+    if evaluated.exception is not None and not isinstance(evaluated.exception, SystemExit):
+        pytest.fail(f"perfrules evaluate raised {evaluated.exception!r}\n{context}")
+    assert evaluated.exit_code in (0, 3), f"exit code {evaluated.exit_code}\n{context}"
+    if evaluated.exit_code == 0:
+        document = json.loads(evaluated.stdout)
+        for result in document["results"]:
+            for target in result["targets"]:
+                assert target["status"] in ("achieved", "on_track", "at_risk", "not_met", "missed", "no_data")
+                for goal in target["goals"]:
+                    assert goal["progress"] is None or 0 <= goal["progress"] <= 1, context
+                    assert goal["expected"] is None or 0 <= goal["expected"] <= 1, context

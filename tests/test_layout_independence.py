@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CASES, POLICIES
+from conftest import CASES, POLICIES, POLICY_FILES
 
 from perfrules.parser import parse_policy, policy_parser
 from perfrules.source import SourceFile
@@ -50,7 +50,7 @@ def whole_file_on_one_line(text: str) -> str:
 
 def _clean_policies() -> list[tuple[str, Path, Path | None]]:
     """(id, policy file, data file or None) of every policy in the repository that checks clean."""
-    found = [(f"policies/{path.name}", path, None) for path in sorted(POLICIES.glob("*.perf"))]
+    found = [(f"policies/{path.name}", path, None) for path in POLICY_FILES]
     for group in ("check", "evaluate", "explain"):
         for case in sorted((CASES / group).iterdir()):
             for policy in sorted(case.glob("*.perf")):

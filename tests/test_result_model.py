@@ -21,7 +21,11 @@ def test_schema_result_describes_the_document(run_cli):
     result = schema["$defs"]["AgentResult"]
     assert list(result["properties"]) == [
         "agent_id", "name", "role", "team", "period", "policy", "kpis", "base_score", "adjustments", "score",
-        "rank", "rank_of", "veto", "grade", "bonus", "bonus_total", "plans"]
+        "rank", "rank_of", "veto", "grade", "bonus", "bonus_total", "plans", "targets", "awards"]
+    goal = schema["$defs"]["GoalResult"]["properties"]
+    assert list(goal) == ["name", "cmp", "goal", "deadline", "start", "baseline", "value", "progress", "expected",
+                          "status", "line"]
+    assert list(schema["$defs"]["AwardResult"]["properties"]) == ["name", "line", "periods"]
     # what only explain and the packet read is not in the document, nor in its schema
     assert "effective_weight" not in schema["$defs"]["KpiResult"]["properties"]
     assert schema["$defs"]["KpiResult"]["properties"]["points"]["anyOf"][0] == {"type": "number"}

@@ -541,7 +541,7 @@ class Swot:
 
 @dataclass(frozen=True)
 class Award:
-    """(planned) ``award "金牌客服" when COND for 3 periods``."""
+    """``award "金牌客服" when COND for 3 periods`` (spec §14); ``periods`` None means 1."""
 
     title: Text
     condition: Expression
@@ -551,6 +551,9 @@ class Award:
 
 @dataclass(frozen=True)
 class TargetLine:
+    """``csat >= 92% by 2026-12-31 from 2026-10-01``: ``baseline`` is the expression after
+    ``from`` (a :class:`DateLiteral` is the day the target was set, anything else a value)."""
+
     metric: Name
     operator: str
     value: Expression
@@ -561,9 +564,10 @@ class TargetLine:
 
 @dataclass(frozen=True)
 class Target:
-    """(planned) a SMART target with a deadline."""
+    """A SMART target (spec §13): goal lines with deadlines, for some roles or (empty) all."""
 
     name: Text
+    roles: tuple[Name, ...]
     lines: tuple[TargetLine, ...]
     span: Span = field(compare=False)
 

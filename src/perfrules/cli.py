@@ -155,17 +155,19 @@ def init(folder: str, lang: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text diagnostics on stderr, or one JSON document on stdout")
 def check(paths: tuple[str, ...], output_format: str) -> None:
-    """Parse and check policy files (a folder means every *.perf in it)."""
+    """Parse and check policy files (a folder means every *.perf in it; a *.test.perf named here is
+    checked as a test file)."""
     from perfrules.diagnostics import render_text, to_json
     from perfrules.workspace import PathProblem, load_policies
 
     try:
-        policies = load_policies(list(paths))
+        policies = load_policies([path for path in paths if not _is_test_file(path)])
+        _add_test_files(policies, [path for path in paths if _is_test_file(path)])
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
     if output_format == "json":
         document = {
-            "files": [loaded.display for loaded in policies.files],
+            "files": [loaded.display for loaded in policies.files] + policies.test_files,
             "errors": policies.error_count,
             "warnings": policies.warning_count,
             "diagnostics": [to_json(item) for item in policies.diagnostics],
@@ -175,8 +177,30 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
-        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count), err=True)
+        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count,
+                            len(policies.test_files)), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
+
+
+def _is_test_file(path: str) -> bool:
+    from pathlib import Path
+
+    from perfrules.workspace import is_test_file
+
+    return is_test_file(Path(path)) and Path(path).is_file()
+
+
+def _add_test_files(policies, paths: list[str]) -> None:
+    """Check the test files named (with the policies they test, not run) into ``policies``."""
+    if not paths:
+        return
+    from perfrules.diagnostics import sorted_unique
+    from perfrules.policytest.session import run_test_files
+
+    tests = run_test_files(paths, execute=False)
+    policies.test_files = tests.files
+    policies.diagnostics = sorted_unique(policies.diagnostics + tests.diagnostics)
+    policies.sources.update(tests.sources)
 
 
 def _print_results(text: str) -> None:
@@ -189,11 +213,13 @@ def _print_results(text: str) -> None:
         raise UsageProblem(str(problem)) from None
 
 
-def _summary(files: int, errors: int, warnings: int) -> str:
+def _summary(files: int, errors: int, warnings: int, test_files: int = 0) -> str:
     def count(number: int, word: str) -> str:
         return f"{number} {word}{'' if number == 1 else 's'}"
 
     checked = f"checked {count(files, 'policy file')}"
+    if test_files:
+        checked += f" and {count(test_files, 'test file')}"
     if not errors and not warnings:
         return f"{checked}: no problems"
     return f"{checked}: {count(errors, 'error')}, {count(warnings, 'warning')}"
@@ -350,12 +376,46 @@ def _output_format(output: str | None, output_format: str | None) -> str:
 
 
 @main.command()
-@click.argument("document", type=click.Choice(["result"]))
+@click.argument("document", type=click.Choice(["result", "test"]))
 def schema(document: str) -> None:
-    """Print the JSON Schema of a document perfrules writes (result)."""
-    from perfrules.result_model import result_schema
+    """Print the JSON Schema of a document perfrules writes (result, test)."""
+    if document == "test":
+        from perfrules.policytest.report import test_schema as document_schema
+    else:
+        from perfrules.result_model import result_schema as document_schema
 
-    click.echo(json.dumps(result_schema(), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(document_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("--coverage", "with_coverage", is_flag=True, help="list the decision lines no test exercised")
+@click.option("--min-coverage", "minimum", metavar="P",
+              help="fail when a policy's coverage is below P percent (90 or 90%); implies --coverage")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="the report as text, or one JSON document (perfrules schema test)")
+def test_command(paths: tuple[str, ...], with_coverage: bool, minimum: str | None, output_format: str) -> None:
+    """Run policy tests (*.test.perf); a folder means every test file under it, no PATH means '.'."""
+    from perfrules.diagnostics import render_text
+    from perfrules.policytest.report import below, build_document, minimum_coverage, render_text as report_text
+    from perfrules.policytest.session import run_test_files
+    from perfrules.workspace import PathProblem
+
+    try:
+        wanted = minimum_coverage(minimum)
+        run = run_test_files(list(paths))
+    except (PathProblem, ValueError) as problem:
+        raise UsageProblem(str(problem)) from None
+    for item in run.diagnostics:
+        click.echo(render_text(item, run.sources.get(item.file)), err=True)
+        click.echo("", err=True)
+    document = build_document(run, with_coverage or wanted is not None)
+    if output_format == "json":
+        _print_results(document.model_dump_json(indent=2) + "\n")
+    else:
+        _print_results(report_text(document, wanted))
+    failed = document.failed or document.errors or below(document, wanted)
+    sys.exit(EXIT_POLICY if failed else EXIT_OK)
 
 
 @main.command()

@@ -60,7 +60,6 @@ CODES: dict[str, Code] = _catalogue(
     # PR1xx: structure of a policy
     Code("PR101", E, "required statement missing"),
     Code("PR102", E, "statement given twice"),
-    Code("PR103", E, "planned feature not available yet"),
     Code("PR104", E, "rule after `else`"),
     Code("PR105", E, "misplaced `measure`"),
     Code("PR106", E, "invalid setting"),
@@ -113,6 +112,25 @@ CODES: dict[str, Code] = _catalogue(
     Code("PR602", E, "inherited policy cannot be read"),
     Code("PR603", E, "`remove` of something not inherited"),
     Code("PR604", E, "`remove` in a policy that extends nothing"),
+    # PR7xx: SMART targets and awards
+    Code("PR701", E, "target for a role the policy does not evaluate"),
+    Code("PR702", E, "deadline before the day the target was set"),
+    Code("PR703", E, "goal of the wrong kind"),
+    Code("PR704", W, "goal that asks for a worse value"),
+    Code("PR705", W, "target on a value the review does not read"),
+    Code("PR706", E, "award streak of an invalid length"),
+    Code("PR707", E, "goal that does not compare with >=, >, <= or <"),
+    # PR9xx: policy test files (`NAME.test.perf`, `perfrules test`)
+    Code("PR901", E, "policy under test cannot be used"),
+    Code("PR902", E, "unknown metric in a test"),
+    Code("PR903", E, "value of the wrong kind in a test"),
+    Code("PR904", E, "value its metric does not allow"),
+    Code("PR905", E, "unknown agent in an expectation"),
+    Code("PR906", E, "unknown name in a test"),
+    Code("PR908", E, "given twice in a test file"),
+    Code("PR909", E, "invalid period in a test file"),
+    Code("PR910", W, "test without expectations"),
+    Code("PR911", E, "comparison that does not fit the field"),
 )
 
 

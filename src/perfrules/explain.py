@@ -10,6 +10,7 @@ It speaks the policy's language (zh or en).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from perfrules import ast
@@ -19,7 +20,7 @@ from perfrules.engine.run import Evaluation
 from perfrules.result_model import AgentResult
 from perfrules.results import agent_result, missing_reason, result_rows
 from perfrules.texts import EXPLAIN_WORDS
-from perfrules.values import duration_text, metric_value_text, percent_text, plain, round_half_up
+from perfrules.values import period_end, duration_text, metric_value_text, percent_text, plain, round_half_up
 
 
 
@@ -96,6 +97,8 @@ class Explainer:
         self.rank_veto_grade()
         self.bonus()
         self.plans()
+        self.targets()
+        self.awards()
         return "\n".join(self.out).rstrip("\n") + "\n"
 
     def kpi(self, kpi, outcome) -> None:
@@ -239,6 +242,87 @@ class Explainer:
             self.say(f"{due.name} ({header})", 1)
             for action in due.actions:
                 self.say(f"- {action.text} ({self.words['due']} {action.due})", 2)
+
+    def targets(self) -> None:
+        """Each goal's arithmetic: baseline, value, progress = (v − b) / (g − b), expected = elapsed / total days."""
+        if not self.result.targets:
+            return
+        words = self.words
+        self.say(f"{words['targets']}:")
+        written = {target.name.value: target for target in self.model.targets}
+        for target_result in self.result.targets:
+            target = written[target_result.name]
+            roles = f"; {words['for_roles']} {', '.join(role.text for role in target.roles)}" if target.roles else ""
+            self.say(f"{target_result.name} ({self.where(target)}{roles}): {words[target_result.status]} "
+                     f"({words['worst']})", 1)
+            for line, goal in zip(target.lines, target_result.goals):
+                self.goal(line, goal)
+
+    def goal(self, line: ast.TargetLine, goal) -> None:
+        words, name = self.words, goal.name
+        value, target = self.value_text(name, goal.value), self.value_text(name, goal.goal)
+        self.say(self.rule_text(line), 2)
+        if goal.baseline is None:
+            baseline = words["no_baseline"]
+        else:
+            source = words["baseline_given"] if goal.baseline_given else words["baseline_row"].format(start=goal.start)
+            baseline = f"{words['baseline']} {self.value_text(name, goal.baseline)} ({source})"
+        self.say(f"{words['value']} {value}; {words['goal']} {target}; {baseline}", 3)
+        if goal.progress is not None:
+            if goal.met:
+                progress = words["met_means_one"]
+            elif _holds(goal.cmp, goal.baseline, goal.goal):
+                progress = f"{plain(goal.progress)} ({words['baseline_met']})"
+            else:
+                progress = (f"({value} − {self.value_text(name, goal.baseline)}) / ({target} − "
+                            f"{self.value_text(name, goal.baseline)}) {_share(goal.progress)}")
+            self.say(f"{words['progress']} = {progress}", 3)
+        if goal.expected is not None:
+            start, deadline = date.fromisoformat(goal.start), date.fromisoformat(goal.deadline)
+            end = period_end(self.result.period)
+            days = words["days"].format(elapsed=(end - start).days, total=(deadline - start).days)
+            self.say(f"{words['expected']} = {days} {_share(goal.expected)}", 3)
+        why = {
+            "no_data": words["why_no_data"],
+            "achieved": words["why_achieved"].format(value=value, cmp=goal.cmp, goal=target),
+            "missed": words["why_missed"].format(end=period_end(self.result.period).isoformat(), deadline=goal.deadline),
+            "not_met": words["why_not_met"],
+            "on_track": words["why_on_track"].format(progress=_fraction(goal.progress), expected=_fraction(goal.expected)),
+            "at_risk": words["why_at_risk"].format(progress=_fraction(goal.progress), expected=_fraction(goal.expected)),
+        }[goal.status]
+        self.say(f"⇒ {words[goal.status]}: {why}", 3)
+
+    def awards(self) -> None:
+        """Each award: held or not, and which periods of its streak held."""
+        if not self.result.award_streaks:
+            return
+        words = self.words
+        self.say(f"{words['awards']}:")
+        written = {award.title.value: award for award in self.model.awards}
+        for award in self.result.award_streaks:
+            node = written[award.name]
+            state = words["award_held"] if award.held else words["award_not_held"]
+            streak = f"; {words['periods'].format(n=award.periods)}" if award.periods > 1 else ""
+            self.say(f"{award.name} ({self.rule_text(node)}{streak}): {state}", 1)
+            self.say("; ".join(f"{step.period}: {words[step.state]}" for step in award.streak), 2)
+
+
+def _fraction(value: Decimal | None) -> str:
+    """A progress or share as the result writes it: four decimals (without trailing zeros)."""
+    return "-" if value is None else plain(round_half_up(value, 4))
+
+
+def _share(value: Decimal) -> str:
+    """``= 0.4`` when four decimals are exact, else ``≈ 0.2667``."""
+    rounded = round_half_up(value, 4)
+    return f"= {plain(rounded)}" if rounded == value else f"≈ {plain(rounded)}"
+
+
+def _holds(cmp: str, left: Decimal | None, right: Decimal | None) -> bool:
+    """``left cmp right`` for a goal's operator (false when either is missing)."""
+    if left is None or right is None:
+        return False
+    return {">=": left >= right, ">": left > right, "<=": left <= right, "<": left < right}.get(cmp, False)
 
 
 def _signed(value) -> str:

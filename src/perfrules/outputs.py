@@ -95,7 +95,39 @@ def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
     columns.append(("bonus_total", f"CAST({total} AS DECIMAL(38, 2))"))
     due = [f"CASE WHEN p{index}_due THEN {text_literal(item.name.value)} END" for index, item in enumerate(model.plans)]
     columns.append(("plans", formula_safe(f"concat_ws('; ', {', '.join(due)})") if due else "''"))
+    columns += _standing_columns(model, words)
     columns.append(("policy_sha256", text_literal(_sha(run))))
+    return columns
+
+
+TARGET_STATUSES = ("achieved", "on_track", "at_risk", "not_met", "missed", "no_data")
+
+
+def goal_headers(target) -> list[str]:
+    """The name of each goal line in column headers: its metric, ``csat#2`` for a second line on it."""
+    seen: dict[str, int] = {}
+    headers = []
+    for line in target.lines:
+        seen[line.metric.text] = seen.get(line.metric.text, 0) + 1
+        headers.append(line.metric.text if seen[line.metric.text] == 1 else f"{line.metric.text}#{seen[line.metric.text]}")
+    return headers
+
+
+def _standing_columns(model, words: dict[str, str]) -> list[tuple[str, str]]:
+    """``target:NAME:status`` (+ label), ``target:NAME:GOAL:progress`` and ``:status`` per goal line,
+    ``award:NAME`` (1 held, 0 not): see docs/evaluation.md."""
+    labels = " ".join(f"WHEN {text_literal(status)} THEN {text_literal(words[status])}" for status in TARGET_STATUSES)
+    columns = []
+    for index, target in enumerate(model.targets):
+        name = target.name.value
+        columns += [(f"target:{name}:status", f"t{index}_status"),
+                    (f"target:{name}:status_label", f"CASE t{index}_status {labels} END")]
+        for number, goal in enumerate(goal_headers(target)):
+            applies = f"t{index}_status IS NOT NULL"
+            columns += [(f"target:{name}:{goal}:progress", f"CASE WHEN {applies} THEN round(t{index}_{number}_progress, 4) END"),
+                        (f"target:{name}:{goal}:status", f"CASE WHEN {applies} THEN t{index}_{number}_status END")]
+    for index, award in enumerate(model.awards):
+        columns.append((f"award:{award.title.value}", f"CASE WHEN w{index}_held THEN 1 ELSE 0 END"))
     return columns
 
 
@@ -204,6 +236,9 @@ def xlsx_formats(evaluation: Evaluation) -> dict[str, tuple[Decimal | None, str]
             formats[f"adjust:{adjust.node.name.value}:points"] = (None, "0.00")
         for bonus in model.bonuses:
             formats[f"bonus:{bonus.name}:amount"] = (None, "#,##0.00")
+        for target in model.targets:
+            for goal in goal_headers(target):
+                formats[f"target:{target.name.value}:{goal}:progress"] = (None, "0.00%")
     return formats
 
 

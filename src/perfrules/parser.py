@@ -293,7 +293,12 @@ class AstBuilder(Transformer):
         return children[0].value
 
     def target(self, meta, children):
-        return ast.Target(self._text(children[0]), tuple(children[1:]), self.span(meta))
+        name, *rest = children
+        roles = rest.pop(0) if rest and isinstance(rest[0], tuple) else ()  # target_roles
+        return ast.Target(self._text(name), roles, tuple(rest), self.span(meta))
+
+    def target_roles(self, meta, children):
+        return tuple(children)
 
     def target_line(self, meta, children):
         metric, operator, value, deadline, *baseline = children
@@ -441,8 +446,11 @@ class ParseResult:
 MAX_SYNTAX_ERRORS = 20
 
 
-def parse_policy(source: SourceFile) -> ParseResult:
+def parse_policy(source: SourceFile, parser: Lark | None = None, builder: type = AstBuilder) -> ParseResult:
     """Parse one policy file; lark's exceptions never leave this function.
+
+    ``parser`` and ``builder`` default to the policy grammar's; a test file passes its own
+    (:mod:`perfrules.policytest.parser`), so that both kinds of file share this boundary.
 
     On a syntax error the parser goes on where :mod:`perfrules.syntax_errors` knows a
     repair, so that one run reports the common mistakes of the whole file; a policy
@@ -451,7 +459,7 @@ def parse_policy(source: SourceFile) -> ParseResult:
     from perfrules.syntax_errors import SyntaxContext, brace_problem, explain
 
     sink = DiagnosticSink()
-    parser = policy_parser()
+    parser = parser or policy_parser()
     syntax: list[Diagnostic] = []
     context: list[SyntaxContext] = []
 
@@ -474,7 +482,7 @@ def parse_policy(source: SourceFile) -> ParseResult:
     try:
         tree = parser.parse(source.text, on_error=on_error)
         if not syntax:
-            policy = AstBuilder(sink, source.path).transform(tree)
+            policy = builder(sink, source.path).transform(tree)
             _report_huge_numbers(parser, source.text, sink)
     except RecursionError:
         sink.report("PR001", "this policy is nested too deeply to read (an expression hundreds of levels deep)",

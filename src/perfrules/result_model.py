@@ -110,6 +110,60 @@ class PlanDue(_Model):
     actions: list[PlanAction]
 
 
+def _four_places(value: Decimal | None) -> float | None:
+    return None if value is None else float(round_half_up(value, 4))
+
+
+Share = Annotated[Decimal, PlainSerializer(_four_places, return_type=float)]
+"""Progress or time elapsed as a fraction with four decimals (cli.md)."""
+
+
+class GoalResult(_Model):
+    """One goal line of a SMART target (language.md §13), values in the result's units."""
+
+    name: str = Field(description="the metric or let the goal is on")
+    cmp: str
+    goal: Any
+    deadline: str | None = Field(description="YYYY-MM-DD")
+    start: str | None = Field(description="the day the target was set (from DATE), YYYY-MM-DD, else null")
+    baseline: Any
+    value: Any
+    progress: Share | None
+    expected: Share | None
+    status: str = Field(description="achieved, on_track, at_risk, not_met, missed or no_data")
+    line: int
+    # Not in the JSON document: for explain and the packet.
+    value_kind: str | None = Field(default=None, exclude=True)
+    met: bool | None = Field(default=None, exclude=True)
+    baseline_given: bool = Field(default=False, exclude=True, description="the baseline came from `from VALUE`")
+    file: str | None = Field(default=None, exclude=True, description="the inherited file the line is written in")
+
+    @field_serializer("goal", "baseline", "value")
+    def _in_units(self, value: Any) -> Any:
+        return metric_json(value, self.value_kind)
+
+
+class TargetResult(_Model):
+    name: str
+    line: int
+    status: str = Field(description="the worst status of its goals")
+    goals: list[GoalResult]
+
+
+class AwardPeriod(_Model):
+    period: str
+    state: str = Field(description="held, not_held, no_row, no_period or error")
+
+
+class AwardResult(_Model):
+    name: str
+    line: int
+    periods: int = Field(description="N of `for N periods` (1 without it)")
+    # Not in the JSON document: which periods held, for explain and the packet.
+    streak: list[AwardPeriod] = Field(default_factory=list, exclude=True, description="latest period first")
+    held: bool = Field(default=True, exclude=True)
+
+
 class AgentResult(_Model):
     agent_id: str
     name: str | None
@@ -128,6 +182,8 @@ class AgentResult(_Model):
     bonus: list[BonusResult]
     bonus_total: Rounded
     plans: list[PlanDue]
+    targets: list[TargetResult] = Field(default_factory=list, description="the SMART targets that apply to the agent")
+    awards: list[AwardResult] = Field(default_factory=list, description="the awards the agent holds")
     # Not in the JSON document: what explain and the packet read beside the result.
     supervisor: str | None = Field(default=None, exclude=True)
     metrics: dict[str, Any] = Field(default_factory=dict, exclude=True, description="each metric's value as evaluated")
@@ -139,6 +195,8 @@ class AgentResult(_Model):
     veto_rule: int | None = Field(default=None, exclude=True)
     swot_holds: list[bool] = Field(default_factory=list, exclude=True)
     rank_positions: list[tuple[int | None, int | None]] = Field(default_factory=list, exclude=True)
+    award_streaks: list[AwardResult] = Field(default_factory=list, exclude=True,
+                                             description="every award of the policy, held or not, with its streak")
 
 
 class FileStamp(_Model):

@@ -20,10 +20,11 @@ from perfrules.check.model import KpiModel, PolicyModel, rank_key
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.provenance import file_provenance
 from perfrules.result_model import (
-    Adjustment, AgentResult, BonusResult, KpiResult, PlanAction, PlanDue, PolicyStamp, ResultDocument, VetoHit,
+    Adjustment, AgentResult, AwardPeriod, AwardResult, BonusResult, GoalResult, KpiResult, PlanAction, PlanDue,
+    PolicyStamp, ResultDocument, TargetResult, VetoHit,
 )
 from perfrules.texts import reason
-from perfrules.values import plain, round_half_up
+from perfrules.values import period_end, plain, round_half_up
 
 
 def build_results(evaluation: Evaluation, warnings: list[str] | None = None, *,
@@ -65,19 +66,6 @@ def file_stamp(loaded) -> dict:
             "git_dirty": origin.git_dirty}
 
 
-def period_end(period: str) -> date:
-    """The last day of ``2026-11``, ``2026-Q4`` or ``2026``."""
-    year = int(period[:4])
-    if "-Q" in period:
-        month = int(period[-1]) * 3
-    elif "-" in period:
-        month = int(period[5:7])
-    else:
-        month = 12
-    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
-    return first_of_next - timedelta(days=1)
-
-
 def result_rows(connection, run: PolicyRun, batch: int = 2048) -> Iterator[dict]:
     """The rows of a run's result table in the results' order (rank, then agent), a batch at a time."""
     cursor = connection.execute(f"SELECT * FROM {run.table} ORDER BY rank NULLS LAST, _agent")
@@ -111,6 +99,7 @@ def agent_result(run: PolicyRun, row: dict) -> AgentResult:
     adjust_totals = [row[f"a{adjust.index}_total"] for adjust in model.adjusts]
     base = row["base_score"]
     raw_score = None if base is None or None in adjust_totals else base + sum(adjust_totals, Decimal(0))
+    awards = _awards(model, row, run.period)
     return AgentResult(
         agent_id=row["_agent"], name=row["_name"], role=row["_role"], team=row["_team"], period=row["_period"],
         policy=model.name, kpis=kpis, base_score=row["base_score"],
@@ -120,6 +109,8 @@ def agent_result(run: PolicyRun, row: dict) -> AgentResult:
         grade=row["grade"], bonus=bonuses,
         bonus_total=sum((bonus.amount or Decimal(0) for bonus in bonuses), Decimal(0)),
         plans=_plans(model, row, run.period),
+        targets=_targets(model, row), awards=[award for award in awards if award.held],
+        award_streaks=awards,
         supervisor=row.get("_supervisor"),
         metrics={name: row[column] for name, column in plan.metric_columns.items()},
         counted_weight=counted_weight,
@@ -224,6 +215,48 @@ def _plans(model: PolicyModel, row: dict, period: str) -> list[PlanDue]:
             for action in improvement.actions
         ])
         for index, improvement in enumerate(model.plans) if row[f"p{index}_due"]
+    ]
+
+
+def _targets(model: PolicyModel, row: dict) -> list[TargetResult]:
+    """The targets that apply to the agent's role, each goal line as the engine evaluated it."""
+    found = []
+    for index, target in enumerate(model.targets):
+        status = row.get(f"t{index}_status")
+        if status is None:  # `for` other roles
+            continue
+        goals = []
+        for number, line in enumerate(target.lines):
+            prefix = f"t{index}_{number}"
+            start = line.baseline.value.isoformat() if isinstance(line.baseline, ast.DateLiteral) else None
+            goals.append(GoalResult(
+                name=line.metric.text, cmp=line.operator, goal=row[f"{prefix}_goal"],
+                deadline=line.deadline.isoformat() if line.deadline else None, start=start,
+                baseline=row[f"{prefix}_baseline"], value=row[f"{prefix}_value"], progress=row[f"{prefix}_progress"],
+                expected=row[f"{prefix}_expected"], status=row[f"{prefix}_status"], line=line.span.line,
+                value_kind=_value_kind(model, line.metric.text), met=row[f"{prefix}_met"],
+                baseline_given=line.baseline is not None and start is None, file=model.where(line),
+            ))
+        found.append(TargetResult(name=target.name.value, line=target.span.line, status=status, goals=goals))
+    return found
+
+
+def _value_kind(model: PolicyModel, name: str) -> str | None:
+    """How a goal's values are written: its metric's type, or the kind of a let."""
+    metric = model.metric(name)
+    return metric.type.text if metric is not None else model.kind(name).value
+
+
+def _awards(model: PolicyModel, row: dict, period: str) -> list[AwardResult]:
+    """Every award of the policy with the state of each period of its streak, latest first."""
+    from perfrules.engine.standing import award_periods
+
+    return [
+        AwardResult(name=award.title.value, line=award.span.line, periods=award.periods or 1,
+                    held=bool(row[f"w{index}_held"]),
+                    streak=[AwardPeriod(period=earlier, state=row[f"w{index}_p{back}"])
+                            for back, earlier in enumerate(award_periods(period, award))])
+        for index, award in enumerate(model.awards)
     ]
 
 

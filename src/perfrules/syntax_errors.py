@@ -38,6 +38,7 @@ FRIENDLY_TERMINALS = {
     "PERCENT": "a percentage like 90%",
     "DURATION": "a duration like 10min",
     "DATE": "a date like 2026-12-31",
+    "PERIOD": "a period like 2026-11",
     "COMPARE": "a comparison like >=",
     "MUL_OP": "`*` or `/`",
     "$END": "the end of the file",

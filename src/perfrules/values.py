@@ -9,6 +9,7 @@ the same everywhere.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 # The duration units of the language, in seconds; every module reads durations through these.
@@ -80,3 +81,29 @@ def one_line(text: str, keep: str = "") -> str:
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def period_end(period: str) -> date:
+    """The last day of ``2026-11``, ``2026-Q4`` or ``2026``."""
+    year = int(period[:4])
+    if "-Q" in period:
+        month = int(period[-1]) * 3
+    elif "-" in period:
+        month = int(period[5:7])
+    else:
+        month = 12
+    first_of_next = date(year + (month == 12), month % 12 + 1, 1)
+    return first_of_next - timedelta(days=1)
+
+
+def previous_period(period: str) -> str:
+    """The period of the same kind just before: ``2026-10`` for ``2026-11``, ``2025-Q4`` for
+    ``2026-Q1``, ``2025`` for ``2026``."""
+    year = int(period[:4])
+    if "-Q" in period:
+        quarter = int(period[-1])
+        return f"{year - 1:04d}-Q4" if quarter == 1 else f"{year:04d}-Q{quarter - 1}"
+    if "-" in period:
+        month = int(period[5:7])
+        return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+    return f"{year - 1:04d}"

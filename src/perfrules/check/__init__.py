@@ -20,6 +20,7 @@ from perfrules.check.scoring import check_scoring
 from perfrules.check.signs import check_signs
 from perfrules.check.structure import check_structure
 from perfrules.check.symbols import Symbols, collect_symbols
+from perfrules.check.targets import check_relevance
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
 
 __all__ = ["CheckedPolicy", "PolicyModel", "Symbols", "analyse_policy", "check_policy", "check_policy_set"]
@@ -42,6 +43,7 @@ def analyse_policy(policy: ast.Policy, file: str, text: str,
         kinds = check_expressions(policy, symbols, sink)
         check_scoring(policy, symbols, sink)
         check_signs(policy, symbols, sink)
+        check_relevance(policy, symbols, sink)
         model = build_model(file, {**(inherited or {}), file: text}, policy, symbols, kinds)
     except RecursionError:
         sink.report("PR001", "this policy is nested too deeply to check (a chain of hundreds of `let` values)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from perfrules import ast
 from perfrules.check.kinds import DIMENSIONLESS, METRIC_KINDS, Kind, KindChecker, Phase, kind_name
 from perfrules.check.symbols import Symbols, grade_declared, level_declared
+from perfrules.check.targets import check_award, check_target
 from perfrules.diagnostics import DiagnosticSink, did_you_mean
 
 
@@ -65,9 +66,9 @@ def check_expressions(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink
                     checker.condition(item.condition, Phase.GRADE, "a swot note")
             case ast.Award():
                 checker.condition(statement.condition, Phase.GRADE, "an award")
+                check_award(statement, sink)
             case ast.Target():
-                for line in statement.lines:
-                    checker.value(ast.Reference(line.metric.text, line.metric.span), Phase.METRICS, "a target")
+                check_target(statement, policy, checker, sink)
     return kinds
 
 

@@ -100,6 +100,8 @@ class PolicyModel:
     plans: tuple[ast.Plan, ...]
     swot_items: tuple[ast.SwotItem, ...]
     rank_conditions: tuple[ast.RankCondition, ...]  # distinct by rank_key, in order of appearance
+    targets: tuple[ast.Target, ...] = ()  # SMART targets (spec §13): columns tN_G_... of the plan
+    awards: tuple[ast.Award, ...] = ()  # honorary titles (spec §14): columns wN_... of the plan
 
     @property
     def name(self) -> str:
@@ -181,6 +183,7 @@ def build_model(file: str, texts: dict[str, str], policy: ast.Policy, symbols: S
         bonuses=bonuses, plans=tuple(policy.of_type(ast.Plan)),
         swot_items=tuple(item for swot in policy.of_type(ast.Swot) for item in swot.items),
         rank_conditions=_rank_conditions(policy),
+        targets=tuple(policy.of_type(ast.Target)), awards=tuple(policy.of_type(ast.Award)),
     )
 
 

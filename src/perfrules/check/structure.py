@@ -4,8 +4,7 @@ Everything here can be judged from one statement at a time, without knowing what
 names mean: ``version``/``kpi`` present (``roles`` too, except that a policy without
 ``roles`` is a base, only used through ``extends``, whose children complete it), ``period``/``language`` values,
 metric types and units, rule order inside blocks (``else`` last, ``measure`` first),
-points within 0..100, limits and weights that make sense, and the planned features
-that the grammar already accepts but perfrules does not evaluate yet.
+points within 0..100, and limits and weights that make sense.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ HUNDRED = Decimal(100)
 
 def check_structure(policy: ast.Policy, sink: DiagnosticSink) -> None:
     _required_and_single(policy, sink)
-    _planned(policy, sink)
     for statement in policy.statements:
         match statement:
             case ast.Period(value=value):
@@ -73,14 +71,6 @@ def _required_and_single(policy: ast.Policy, sink: DiagnosticSink) -> None:
         found = policy.of_type(kind)
         for extra in found[1:]:
             sink.report("PR102", f"`{keyword}` is given twice (first on line {found[0].span.line})", extra.span, "keep one")
-
-
-def _planned(policy: ast.Policy, sink: DiagnosticSink) -> None:
-    for statement in policy.statements:
-        if isinstance(statement, ast.Award):
-            sink.report("PR103", "`award` is planned but not available yet", statement.span, "use a swot strength note for now")
-        elif isinstance(statement, ast.Target):
-            sink.report("PR103", "`target` is planned but not available yet", statement.span, "use a plan with due dates for now")
 
 
 def _setting(sink: DiagnosticSink, value: ast.Name, allowed: tuple[str, ...], what: str) -> None:

@@ -60,13 +60,17 @@ def collect_symbols(policy: ast.Policy, sink: DiagnosticSink) -> Symbols:
 
     named_blocks = {
         ast.Kpi: "the KPI", ast.Adjust: "the adjustment", ast.Veto: "the veto",
-        ast.Bonus: "the bonus", ast.Plan: "the plan",
+        ast.Bonus: "the bonus", ast.Plan: "the plan", ast.Target: "the target",
     }
     for kind, what in named_blocks.items():
         spans: dict[str, ast.Span] = {}
         for statement in policy.of_type(kind):
             if _first_seen(sink, spans, statement.name.value, statement.name.span, what, '"') and kind is ast.Kpi:
                 symbols.kpis[statement.name.value] = statement
+
+    award_spans: dict[str, ast.Span] = {}
+    for award in policy.of_type(ast.Award):
+        _first_seen(sink, award_spans, award.title.value, award.title.span, "the award", '"')
 
     for grade in policy.of_type(ast.Grade):
         for rule in grade.rules:

@@ -657,6 +657,11 @@ def _objects_to_rows(objects: list[dict], start: int):
     return names, rows
 
 
+def load_cells(connection, table: str, display: str, headers: list[str], rows) -> RawTable:
+    """Rows built in memory, (row number, text cells), as the table of text cells a file gives."""
+    return _load_rows(connection, table, display, headers, rows, encoding=None)
+
+
 def _load_rows(connection, table: str, display: str, headers: list[str], rows, encoding, header_row: int = 1,
                preview=()) -> RawTable:
     import pyarrow as pa

@@ -46,6 +46,14 @@ class Plan:
     def policy(self) -> ast.Policy:
         return self.model.policy
 
+    def target_values_sql(self, typed_table: str) -> str:
+        """Each goal's value and goal in every row of the policy, every period (for baselines
+        and the achievability warning): the plan's stages up to ``targeted``, unranked."""
+        upto = [name for name, _ in self.stages].index("targeted") + 1
+        ctes = [f"{name} AS ({body})" for name, body in self.stages[:upto]]
+        ctes[0] = ctes[0].replace("__SOURCE__", typed_table).replace("__WHERE__", "true")
+        return "WITH " + ",\n".join(ctes) + "\nSELECT * FROM targeted"
+
     def sql(self, typed_table: str, period: str) -> str:
         """The whole query over the policy's typed rows of one period."""
         ctes = []
@@ -85,10 +93,12 @@ def compile_plan(model: PolicyModel) -> Plan:
 
     scope = Scope({name: column for name, column in metric_columns.items()}, symbols.lets)
     compiler = ExpressionCompiler(scope)
+    if model.targets:  # each goal's value, goal and given baseline (read by perfrules.engine.standing)
+        stages.append(("targeted", _target_stage(model, compiler)))
     kpis = model.kpis
     values = compiler.new_stage()
     columns = "".join(_kpi_match(plan, compiler) for plan in kpis)
-    stages.append(("matched", f"SELECT {values.star()}{columns} FROM {values.source('sampled')}"))
+    stages.append(("matched", f"SELECT {values.star()}{columns} FROM {values.source(stages[-1][0])}"))
     values = compiler.new_stage()
     columns = "".join(_kpi_rule_outcome(plan, compiler, symbols) for plan in kpis)
     stages.append(("ruled", f"SELECT {values.star()}{columns} FROM {values.source('matched')}"))
@@ -109,7 +119,33 @@ def compile_plan(model: PolicyModel) -> Plan:
     scope.grade = "grade"
 
     stages.append(("finished", _final_stage(model.bonuses, model.plans, model.swot_items, compiler)))
+    if model.awards:  # whether each award's condition holds in this period (streaks: perfrules.engine.standing)
+        values = compiler.new_stage()
+        holds = ", ".join(f"{compiler.condition(award.condition)} AS w{index}_holds" for index, award in enumerate(model.awards))
+        stages.append(("awarded", f"SELECT {values.star()}, {holds} FROM {values.source('finished')}"))
     return Plan(model, metric_columns, ranks, stages)
+
+
+# ---- targets -------------------------------------------------------------------------------------
+
+
+def target_columns(model: PolicyModel) -> list[tuple[int, int, ast.Target, ast.TargetLine]]:
+    """(target index, line index, target, goal line): the goal lines in the order of the columns
+    ``t{target}_{line}_value``, ``_goal`` and (for ``from VALUE``) ``_given``."""
+    return [(index, number, target, line) for index, target in enumerate(model.targets)
+            for number, line in enumerate(target.lines)]
+
+
+def _target_stage(model: PolicyModel, compiler: ExpressionCompiler) -> str:
+    values = compiler.new_stage()
+    columns = []
+    for index, number, _, line in target_columns(model):
+        prefix = f"t{index}_{number}"
+        columns.append(f"{compiler.compile(ast.Reference(line.metric.text, line.metric.span))} AS {prefix}_value")
+        columns.append(f"{compiler.compile(line.value)} AS {prefix}_goal")
+        if line.baseline is not None and not isinstance(line.baseline, ast.DateLiteral):
+            columns.append(f"{compiler.compile(line.baseline)} AS {prefix}_given")
+    return f"SELECT {values.star()}, {', '.join(columns)} FROM {values.source('sampled')}"
 
 
 # ---- KPIs ------------------------------------------------------------------------------------

@@ -18,13 +18,13 @@ import duckdb
 
 from perfrules import ast
 from perfrules.check.model import KpiModel
-from perfrules.data.reading import DataArgumentProblem, DataFileProblem, read_table
+from perfrules.data.reading import DataArgumentProblem, DataFileProblem, RawTable, load_cells, read_table
 from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems, mixed_percent_warnings, period_sql,
                                      prepare_rows)
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.provenance import sha256_file
-from perfrules.values import metric_value_text, plain
+from perfrules.values import metric_value_text, period_end, plain
 from perfrules.workspace import LoadedPolicy
 
 
@@ -50,6 +50,7 @@ class PolicyRun:
     period: str
     table: str
     typed_table: str
+    earlier: dict[str, str] = field(default_factory=dict)  # period -> its result table, evaluated on demand
 
     @property
     def policy(self) -> ast.Policy:
@@ -67,16 +68,22 @@ class PolicyRun:
             f"ORDER BY _period DESC LIMIT ?", [self.period, limit]).fetchall()]
         tables = []
         for period in reversed(periods):
-            if period == self.period:
-                tables.append((period, self.table))
-                continue
-            table = f"{self.table}_{period.replace('-', '_')}"
             try:
-                connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {self.plan.sql(self.typed_table, period)}")
+                tables.append((period, self.period_table(connection, period)))
             except duckdb.Error:  # an overflow the plan could not turn into a missing value: a gap
                 continue
-            tables.append((period, table))
         return tables
+
+    def period_table(self, connection, period: str) -> str:
+        """The result table of ``period`` evaluated with this policy's plan (made once; raises
+        duckdb.Error when the plan cannot run on that period's rows)."""
+        if period == self.period:
+            return self.table
+        if period not in self.earlier:
+            table = f"{self.table}_{period.replace('-', '_')}"
+            connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {self.plan.sql(self.typed_table, period)}")
+            self.earlier[period] = table
+        return self.earlier[period]
 
 
 @dataclass
@@ -91,8 +98,13 @@ class Evaluation:
 
     @property
     def period(self) -> str | None:
-        periods = sorted({run.period for run in self.runs})
-        return periods[-1] if periods else None
+        """The evaluated period that ends last (the longer one when two end on the same day).
+
+        Policies of different period kinds each evaluate their own latest period; the
+        document names the newest of them, by the calendar rather than by spelling.
+        """
+        periods = {run.period for run in self.runs}
+        return max(periods, key=lambda period: (period_end(period), -period.count("-"), "-Q" in period), default=None)
 
     def agent_ids(self) -> list[str]:
         """The agents evaluated (in the period each policy evaluated), sorted: "did you mean" is stable."""
@@ -121,15 +133,31 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         raise InvalidArgument(f"{data_display}: {problem.text()}") from None
     except DataFileProblem as problem:
         raise EvaluationFailed(file_problems(data_display, problem)) from None
+    try:
+        digest = sha256_file(data_path)
+    except OSError as error:
+        raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
+    return evaluate_table(connection, raw, policies, wanted, digest)
+
+
+def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[tuple[int, list[str | None]]],
+                  data_display: str, period: str) -> Evaluation:
+    """Evaluate rows built in memory (policy tests): ``rows`` are (row number, text cells under
+    ``headers``), read exactly as the cells of a data file."""
+    connection = open_connection()
+    raw = load_cells(connection, "raw_cells", data_display, headers, rows)
+    return evaluate_table(connection, raw, policies, _normalise_period(connection, period))
+
+
+def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,
+                   digest: str | None = None) -> Evaluation:
+    """Validate the text cells of ``raw`` and evaluate each policy on its rows of the period."""
+    data_display = raw.display
     policy_nodes = [loaded.policy for loaded in policies]
     try:
         problems = prepare_rows(connection, raw, policy_nodes)
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
-    try:
-        digest = sha256_file(data_path)
-    except OSError as error:
-        raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     evaluation = Evaluation(connection, data_display, data_sha256=digest,
@@ -157,7 +185,22 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         problems.extend(_outcome_problems(connection, run, data_display))
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
+    from perfrules.engine.standing import add_standing  # it reads this module's PolicyRun
+
+    for run in evaluation.runs:
+        try:
+            evaluation.warnings.extend(add_standing(connection, run, data_display))
+        except duckdb.Error as error:  # a goal that overflows in some period of the data
+            message = str(error).strip().splitlines()[0]
+            raise EvaluationFailed([DataProblem(
+                data_display, f"the targets of policy \"{run.policy.name.value}\" cannot be evaluated on this data: "
+                              f"{message}")]) from None
     return evaluation
+
+
+def outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
+    """What makes a run's rows impossible to evaluate (see :func:`_outcome_problems`)."""
+    return _outcome_problems(connection, run, data_display)
 
 
 def _normalise_period(connection, period: str) -> str | None:

@@ -1,0 +1,161 @@
+"""One ``perfrules test`` run: find the test files, load the policies they test, check, run, count.
+
+Each test file is read like a policy (:func:`perfrules.source.read_policy`), parsed with its
+own grammar and checked against the checked model of the policy it names, which is loaded,
+merged and checked exactly as ``perfrules check`` would (its diagnostics are reported as
+its own, and a policy with errors runs no test).  A folder stands for every
+``*.test.perf`` under it (hidden folders such as ``.git`` aside).  Coverage is gathered per
+policy over every test of every file that tests it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from perfrules.diagnostics import Diagnostic, Severity, did_you_mean, sorted_unique
+from perfrules.policytest import nodes
+from perfrules.policytest.check import check_tests
+from perfrules.policytest.coverage import DecisionLine, decision_lines
+from perfrules.policytest.parser import parse_tests
+from perfrules.policytest.run import Outcome, run_tests
+from perfrules.source import read_policy
+from perfrules.workspace import TEST_FILE_SUFFIX, LoadedPolicy, PathProblem, PolicySet, is_test_file, load_policies
+
+
+@dataclass
+class PolicyCoverage:
+    """A tested policy's decision lines and the keys of those some test covered."""
+
+    loaded: LoadedPolicy
+    lines: list[DecisionLine]
+    covered: set = field(default_factory=set)
+
+    @property
+    def uncovered(self) -> list[DecisionLine]:
+        return sorted((line for line in self.lines if line.key not in self.covered),
+                      key=lambda line: (line.node.span.file or self.loaded.display, line.node.span.start))
+
+
+@dataclass
+class TestRun:
+    files: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)  # (test file, outcome), in file order
+    coverage: dict[str, PolicyCoverage] = field(default_factory=dict)  # by the policy's display path
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for item in self.diagnostics if item.severity is Severity.ERROR)
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for _, outcome in self.outcomes if outcome.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.passed
+
+
+def test_file_paths(arguments: list[str]) -> list[tuple[Path, str]]:
+    """Each argument as (path, display); a folder stands for every ``*.test.perf`` under it."""
+    found: list[tuple[Path, str]] = []
+    for argument in arguments or ["."]:
+        path = Path(argument)
+        try:
+            is_folder, exists = path.is_dir(), path.exists()
+        except OSError as error:
+            raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
+        if is_folder:
+            files = sorted(file for file in path.rglob(f"*{TEST_FILE_SUFFIX}")
+                           if not any(part.startswith(".") for part in file.relative_to(path).parts))
+            if not files:
+                raise PathProblem(f"{argument}: the folder holds no *{TEST_FILE_SUFFIX} test files "
+                                  f"(hint: a policy's tests go in NAME{TEST_FILE_SUFFIX})")
+            found += [(file, os.path.normpath(os.path.join(argument, file.relative_to(path)))) for file in files]
+        elif not exists:
+            raise PathProblem(f"{argument}: no such file or folder")
+        elif not is_test_file(path):
+            raise PathProblem(f"{argument}: a test file is named NAME{TEST_FILE_SUFFIX} (hint: perfrules check "
+                              f"checks a policy)")
+        else:
+            found.append((path, argument))
+    unique: dict[str, tuple[Path, str]] = {}
+    for path, display in found:
+        unique.setdefault(os.path.realpath(path), (path, display))
+    return list(unique.values())
+
+
+def run_test_files(arguments: list[str], today: date | None = None, execute: bool = True) -> TestRun:
+    """Read, check and (unless ``execute`` is False: ``perfrules check``) run the test files."""
+    run = TestRun()
+    policies: dict[str, tuple[PolicySet | None, str]] = {}  # by real path: the set, or why it cannot be used
+    diagnostics: list[Diagnostic] = []
+    for path, display in test_file_paths(arguments):
+        run.files.append(display)
+        source, problem = read_policy(path, display)
+        if problem is not None:
+            diagnostics.append(problem)
+            continue
+        run.sources[display] = source.text
+        parsed = parse_tests(source)
+        diagnostics += parsed.diagnostics
+        if parsed.policy is None:
+            continue
+        loaded, found = _policy_under_test(parsed.policy, path, display, policies, run)
+        diagnostics += found
+        if loaded is None:
+            continue
+        checked = check_tests(parsed.policy, loaded.model, today or date.today())
+        diagnostics += [Diagnostic(item.code, item.message, item.span, item.hint, display)
+                        for item in checked.diagnostics]
+        if not execute or any(item.is_error for item in checked.diagnostics):
+            continue
+        coverage = run.coverage.setdefault(loaded.display, PolicyCoverage(loaded, decision_lines(loaded.model)))
+        for outcome in run_tests(checked, loaded, display, source.text):
+            run.outcomes.append((display, outcome))
+            coverage.covered |= outcome.covered
+    run.diagnostics = sorted_unique(diagnostics)
+    return run
+
+
+def _policy_under_test(tests: nodes.TestFile, path: Path, display: str, policies: dict,
+                       run: TestRun) -> tuple[LoadedPolicy | None, list[Diagnostic]]:
+    """The checked policy a test file names; else the PR901 that says why it cannot be used
+    (the policy's own diagnostics are reported once, with the first file that tests it)."""
+    name = tests.policy.value
+    where = tests.policy.span
+
+    def unusable(message: str, hint: str | None = None) -> list[Diagnostic]:
+        return [Diagnostic("PR901", message, where, hint, display)]
+
+    if not name.endswith(".perf") or name.endswith(TEST_FILE_SUFFIX):
+        return None, unusable(f"\"{name}\" is not a policy file", 'name the policy this file tests: tests for "policy.perf"')
+    policy_path = path.parent / name
+    policy_display = os.path.normpath(os.path.join(os.path.dirname(display), name))
+    key = os.path.realpath(policy_path)
+    new = key not in policies
+    if new:
+        try:
+            policies[key] = (load_policies([policy_display if Path(policy_display).exists() else str(policy_path)]), "")
+        except PathProblem:
+            policies[key] = (None, f"no policy file {policy_display}")
+    policy_set, missing = policies[key]
+    if policy_set is None:
+        siblings = [file.name for file in path.parent.glob("*.perf") if not is_test_file(file)]
+        return None, unusable(missing, did_you_mean(name, siblings, quote='"') or "the path is relative to the test file")
+    found = policy_set.diagnostics if new else []
+    if new:
+        run.sources.update(policy_set.sources)
+    loaded = policy_set.files[0]
+    if policy_set.error_count or loaded.model is None:
+        count = policy_set.error_count
+        return None, found + unusable(f"{loaded.display} has {count} error{'s' if count != 1 else ''}, so its tests "
+                                      f"cannot run", f"run perfrules check {loaded.display}")
+    if loaded.policy.is_base:
+        return None, found + unusable(f"{loaded.display} is a base policy (it has no `roles`), which evaluates no one",
+                                      "test a policy that extends it")
+    return loaded, found
