@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -269,11 +270,20 @@ def git(folder: Path, env: dict[str, str], *args: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_the_generated_tests_pass_cover_the_policy_and_are_laid_out(run_cli, tmp_path, language):
-    skip_unless_built("test", "fmt")
+def test_the_generated_tests_pass_and_cover_every_decision_line(run_cli, tmp_path, language):
     run_cli("init", "r", "--lang", language, cwd=tmp_path)
-    tested = run_cli("test", "--coverage", "--min-coverage", "90", cwd=tmp_path / "r")
+    tested = run_cli("test", "--coverage", "--min-coverage", "90", "--format", "json", cwd=tmp_path / "r")
     assert tested.exit_code == 0, tested.stdout + tested.stderr
+    document = json.loads(tested.stdout)
+    assert (document["passed"], document["failed"]) == (9, 0)
+    (coverage,) = document["coverage"]
+    assert (coverage["rules"], coverage["covered"], coverage["uncovered"]) == ({"zh": 21, "en": 25}[language],) * 2 + ([],)
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_generated_policy_and_tests_are_laid_out(run_cli, tmp_path, language):
+    skip_unless_built("fmt")
+    run_cli("init", "r", "--lang", language, cwd=tmp_path)
     laid_out = run_cli("fmt", "--check", "policies/", cwd=tmp_path / "r")
     assert laid_out.exit_code == 0, laid_out.stdout + laid_out.stderr
 
