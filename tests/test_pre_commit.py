@@ -118,3 +118,22 @@ def test_pre_commit_runs_every_hook_on_an_initialised_repository(policy_reposito
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert [hook_line(ran.stdout, f"perfrules {name}") for name in ("check", "fmt", "test")] == [
         "perfrules check Passed", "perfrules fmt Passed", "perfrules test Passed"]
+
+
+def test_pre_commit_runs_the_test_hook_on_an_initialised_repository(policy_repository):
+    folder, env = policy_repository
+    passing = pre_commit("run", "perfrules-test", "--all-files", cwd=folder, env=env)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert hook_line(passing.stdout, "perfrules test") == "perfrules test Passed"
+
+    tests = folder / "policies" / "after_sales_agent.test.perf"
+    tests.write_text(tests.read_text(encoding="utf-8").replace("expect A1 score == 88", "expect A1 score == 89"),
+                     encoding="utf-8")
+    subprocess.run(["git", "add", "-A"], cwd=folder, env=env, check=True)
+    failing = pre_commit("run", "perfrules-test", "--all-files", cwd=folder, env=env)
+    assert failing.returncode == 1
+    assert hook_line(failing.stdout, "perfrules test") == "perfrules test Failed"
+    assert ("FAIL  policies/after_sales_agent.test.perf:30  75 分到 90 分之间是良好\n"
+            "        policies/after_sales_agent.test.perf:33: expect A1 score == 89\n"
+            "          actual:     88\n") in failing.stdout
+    assert failing.stdout.endswith("9 tests in 1 file: 8 passed, 1 failed\n\n")
