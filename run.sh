@@ -104,6 +104,15 @@ main() {
         say "perfrules report policies/ examples/agents.csv -o out/packets (and examples/cx_team.csv in English)"
         "$perfrules" report policies/ examples/agents.csv -o out/packets
         "$perfrules" report policies/ examples/cx_team.csv -o out/packets-en
+        say "perfrules metrics examples/metrics/bank_calls.perfm -o out/bank_calls_snapshot.csv (raw calls to the snapshot)"
+        "$perfrules" metrics examples/metrics/bank_calls.perfm -o out/bank_calls_snapshot.csv
+        say "perfrules report examples/metrics/bank_calls.perf examples/metrics/bank_calls.perfm -o out/packets-bank (raw calls to packets)"
+        "$perfrules" report examples/metrics/bank_calls.perf examples/metrics/bank_calls.perfm -o out/packets-bank
+        say "perfrules explain examples/metrics/servicenow.perf examples/metrics/servicenow.perfm --period 2016-04 --agent 'Resolver 17'"
+        "$perfrules" explain examples/metrics/servicenow.perf examples/metrics/servicenow.perfm --period 2016-04 --agent 'Resolver 17'
+        say "perfrules report examples/metrics/servicenow.perf examples/metrics/servicenow.perfm --period 2016-04 --agent 'Resolver 17' -o out/packets-servicenow"
+        "$perfrules" report examples/metrics/servicenow.perf examples/metrics/servicenow.perfm --period 2016-04 \
+            --agent 'Resolver 17' --agent 'Resolver 106' -o out/packets-servicenow
         say "done: see out/results.json, out/results.csv, out/results.xlsx, out/packets/ and out/packets-en/"
     else
         "$VENV/bin/python" -m pytest "${@:2}"

@@ -23,6 +23,9 @@ DOC = REPO / "docs" / "diagnostics.md"
 
 # Codes whose situation cannot be written as one policy text: shown with ```text blocks.
 NOT_ONE_FILE = {"PR010", "PR501", "PR502", "PR601", "PR602", "PR603"}
+# Codes of metric definitions (*.perfm, not policies): shown with ```text blocks, their outputs
+# checked by tests/test_metrics_cli.py.
+NOT_ONE_FILE |= {"PR801", "PR802", "PR803", "PR804", "PR805"}
 # Codes about policy test files: their examples are ```perf-test blocks, run as policy.test.perf
 # beside a copy of policies/after_sales_agent.perf.
 TEST_FILE_CODES = {code for code in CODES if code.startswith("PR9")}

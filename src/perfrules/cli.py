@@ -156,18 +156,29 @@ def init(folder: str, lang: str) -> None:
               help="text diagnostics on stderr, or one JSON document on stdout")
 def check(paths: tuple[str, ...], output_format: str) -> None:
     """Parse and check policy files (a folder means every *.perf in it; a *.test.perf named here is
-    checked as a test file)."""
-    from perfrules.diagnostics import render_text, to_json
+    checked as a test file) and metric definitions (*.perfm)."""
+    from perfrules.diagnostics import render_text, sorted_unique, to_json
+    from perfrules.metrics import is_definitions
+    from perfrules.metrics.snapshot import load_definitions
     from perfrules.workspace import PathProblem, load_policies
 
+    definitions = [path for path in paths if is_definitions(path)]  # metric definitions (*.perfm)
     try:
-        policies = load_policies([path for path in paths if not _is_test_file(path)])
-        _add_test_files(policies, [path for path in paths if _is_test_file(path)])
+        others = [path for path in paths if not is_definitions(path)]
+        policies = load_policies([path for path in others if not _is_test_file(path)])
+        _add_test_files(policies, [path for path in others if _is_test_file(path)])
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
+    for path in definitions:
+        if not os.path.isfile(path):
+            raise UsageProblem(f"{path}: no such file")
+        loaded = load_definitions(path)
+        policies.diagnostics = sorted_unique(policies.diagnostics + loaded.diagnostics)
+        policies.sources[path] = loaded.text
+    files = [loaded.display for loaded in policies.files] + policies.test_files + definitions
     if output_format == "json":
         document = {
-            "files": [loaded.display for loaded in policies.files] + policies.test_files,
+            "files": files,
             "errors": policies.error_count,
             "warnings": policies.warning_count,
             "diagnostics": [to_json(item) for item in policies.diagnostics],
@@ -177,7 +188,7 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
-        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count,
+        click.echo(_summary(len(policies.files) + len(definitions), policies.error_count, policies.warning_count,
                             len(policies.test_files)), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
 
@@ -227,6 +238,14 @@ def _summary(files: int, errors: int, warnings: int, test_files: int = 0) -> str
 
 def _checked_policies(path: str):
     """Load and check the policies; print their diagnostics; exit 1 on any error."""
+    policies, warnings = _loaded_policies(path)
+    if policies.error_count:
+        _nothing_evaluated(policies)
+    return policies, warnings
+
+
+def _loaded_policies(path: str):
+    """Load and check the policies (a file, a folder or REV:PATH) and print their diagnostics."""
     from perfrules.diagnostics import render_text
     from perfrules.workspace import PathProblem, load_policies
 
@@ -237,10 +256,6 @@ def _checked_policies(path: str):
     for item in policies.diagnostics:
         click.echo(render_text(item, policies.source_text(item.file)), err=True)
         click.echo("", err=True)
-    if policies.error_count:
-        click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count)
-                   + ": nothing was evaluated", err=True)
-        sys.exit(EXIT_POLICY)
     warnings = [
         f"{item.file}:{item.span.line}:{item.span.column}: warning {item.code}: {item.message}"
         for item in policies.diagnostics
@@ -248,28 +263,97 @@ def _checked_policies(path: str):
     return policies, warnings
 
 
+def _nothing_evaluated(policies) -> None:
+    click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count)
+               + ": nothing was evaluated", err=True)
+    sys.exit(EXIT_POLICY)
+
+
 def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
               header_row: int = 1, also: tuple[str, ...] = ()):
     """Evaluate, or print every data problem (and the lines ``also`` has, the notes' problems)
-    and exit 3."""
+    and exit 3.  DATA may be metric definitions (docs/metrics.md): their snapshot, computed
+    from the raw exports, is evaluated through a private CSV removed afterwards."""
+    import tempfile
     from pathlib import Path
 
-    from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
+    from perfrules.metrics import is_definitions
 
     policies, warnings = _checked_policies(policies_path)
-    if not policies.evaluated:
-        raise UsageProblem(f"{policies_path}: only base policies (without `roles`), which evaluate nothing "
-                           f"on their own; evaluate a policy that extends them")
+    _something_evaluates(policies, policies_path)
+    if not is_definitions(data):
+        evaluation = _evaluate_file(policies, Path(data), data, period, also, encoding=encoding, sheet=sheet,
+                                    header_row=header_row)
+        return evaluation, warnings + evaluation.warnings
+    if encoding or sheet or header_row != 1:
+        raise UsageProblem(f"{data}: --encoding, --sheet and --header-row apply to a data file; "
+                           f"metric definitions say them per source")
+    from perfrules.metrics.output import csv_text
+
+    snapshot = _metrics_snapshot(data, None, {})
+    with tempfile.TemporaryDirectory(prefix="perfrules-") as folder:
+        path = Path(folder) / "snapshot.csv"
+        path.write_text(csv_text(snapshot, safe=False), encoding="utf-8")
+        evaluation = _evaluate_file(policies, path, data, period, also)
+    evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
+    return evaluation, warnings + evaluation.warnings
+
+
+def _evaluate_file(policies, path, display: str, period, also, **reading):
+    from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
+
     try:
-        evaluation = evaluate_files(policies.evaluated, Path(data), data, period=period, encoding=encoding,
-                                    sheet=sheet, header_row=header_row)
+        evaluation = evaluate_files(policies.evaluated, path, display, period=period, **reading)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
         _data_problems([problem.render() for problem in failure.problems] + list(also))
     for line in evaluation.warnings:
         click.echo(line, err=True)
-    return evaluation, warnings + evaluation.warnings
+    return evaluation
+
+
+def _something_evaluates(policies, policies_path: str) -> None:
+    if not policies.evaluated:
+        raise UsageProblem(f"{policies_path}: only base policies (without `roles`), which evaluate nothing "
+                           f"on their own; evaluate a policy that extends them")
+
+
+def _metrics_snapshot(definitions: str, period: str | None, sources: dict[str, str]):
+    """The snapshot of metric definitions; their diagnostics exit 1, problems of the raw data 3."""
+    from pathlib import Path
+
+    from perfrules.diagnostics import render_text
+    from perfrules.engine.run import open_connection
+    from perfrules.metrics.snapshot import SnapshotFailed, build_snapshot, load_definitions, normalised_period
+
+    if not Path(definitions).exists():
+        raise UsageProblem(f"{definitions}: no such file")
+    loaded = load_definitions(definitions, sources)
+    for item in loaded.diagnostics:
+        click.echo(render_text(item, loaded.text), err=True)
+        click.echo("", err=True)
+    if loaded.error_count:
+        errors = loaded.error_count
+        click.echo(f"checked 1 definitions file: {errors} error{'s' if errors != 1 else ''}: nothing was computed", err=True)
+        sys.exit(EXIT_POLICY)
+    model = loaded.model
+    unknown = sorted(set(sources) - {source.name for source in model.sources} - ({"roster"} if model.roster else set()))
+    if unknown:
+        raise UsageProblem(f"--source {unknown[0]}=...: {definitions} has no source '{unknown[0]}' "
+                           f"(its sources: {', '.join(source.name for source in model.sources)})")
+    wanted = None
+    if period is not None:
+        wanted = normalised_period(open_connection(), period)
+        kind = None if wanted is None else "quarter" if "-Q" in wanted else "month" if "-" in wanted else "year"
+        if wanted is None or kind != model.period:
+            raise UsageProblem(f"--period '{period}' is not a {model.period} like "
+                               f"{ {'month': '2026-11', 'quarter': '2026-Q4', 'year': '2026'}[model.period]} "
+                               f"(the definitions compute {model.period}s)")
+    try:
+        return build_snapshot(model, wanted)
+    except SnapshotFailed as failure:
+        _data_problems([problem.render() for problem in failure.problems])
 
 
 def _data_problems(lines: list[str]) -> None:
@@ -291,6 +375,12 @@ DATA_OPTIONS = [
 
 def _data_options(function):
     for option in reversed(DATA_OPTIONS):
+        function = option(function)
+    return function
+
+
+def _data_options_without_period(function):
+    for option in reversed(DATA_OPTIONS[1:]):
         function = option(function)
     return function
 
@@ -354,6 +444,53 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
 FILE_FORMATS = ("json", "csv", "xlsx")
 
 
+@main.command()
+@click.argument("definitions")
+@click.option("-o", "--output", help="write to this regular file (whole or not at all)")
+@click.option("--format", "output_format", type=click.Choice(["csv", "json", "xlsx"]),
+              help="default: the output file's extension, else csv")
+@click.option("--period", help="only this period (2026-11, 2026-Q4, 2026); default: every period in the data")
+@click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
+              help="read source NAME (or the roster) from PATH instead of the definitions' path")
+def metrics(definitions: str, output, output_format, period, sources) -> None:
+    """Compute the per-agent snapshot from raw exports with metric definitions (*.perfm)."""
+    from pathlib import Path
+
+    from perfrules.files import OutputProblem, input_files, output_path
+    from perfrules.metrics.output import write_snapshot
+
+    overrides = {}
+    for given in sources:
+        name, equals, path = given.partition("=")
+        if not equals or not name or not path:
+            raise UsageProblem(f"--source {given}: write NAME=PATH, for example --source calls=august.csv")
+        overrides[name] = path
+    if output is not None:
+        try:
+            output_path(output, input_files(definitions, *overrides.values()))
+        except OutputProblem as problem:
+            raise UsageProblem(str(problem)) from None
+    chosen = _output_format(output, output_format) if (output or output_format) else "csv"
+    snapshot = _metrics_snapshot(definitions, period, overrides)
+    if output is not None:  # never over a raw export the definitions read
+        read = [source.path for source in snapshot.model.sources] + ([snapshot.model.roster.path]
+                                                                      if snapshot.model.roster else [])
+        try:
+            output_path(output, read)
+        except OutputProblem as problem:
+            raise UsageProblem(str(problem)) from None
+    try:
+        text = write_snapshot(snapshot, Path(output) if output else None, chosen)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    except OSError as error:
+        raise UsageProblem(f"cannot write {output}: {error.strerror or error}") from None
+    if text is not None:
+        _print_results(text)
+    else:
+        click.echo(f"wrote {output} ({len(snapshot.rows)} agent rows)", err=True)
+
+
 def _output_format(output: str | None, output_format: str | None) -> str:
     """The format of ``evaluate``: --format, else the extension of -o, else JSON.
 
@@ -376,11 +513,13 @@ def _output_format(output: str | None, output_format: str | None) -> str:
 
 
 @main.command()
-@click.argument("document", type=click.Choice(["result", "test"]))
+@click.argument("document", type=click.Choice(["result", "diff", "test"]))
 def schema(document: str) -> None:
-    """Print the JSON Schema of a document perfrules writes (result, test)."""
+    """Print the JSON Schema of a document perfrules writes (result, diff, test)."""
     if document == "test":
         from perfrules.policytest.report import test_schema as document_schema
+    elif document == "diff":
+        from perfrules.diff_model import diff_schema as document_schema
     else:
         from perfrules.result_model import result_schema as document_schema
 
@@ -511,3 +650,70 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
     except ReportProblem as problem:
         raise UsageProblem(str(problem)) from None
     click.echo(f"wrote {len(written)} PDF files to {output}", err=True)
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.argument("data")
+@click.option("--period", "periods", multiple=True,
+              help="a period to compare (repeat for several); default: the latest in the data")
+@_data_options_without_period
+@click.option("--team", help="only this team's agents, in the list and the summary (a pilot group)")
+@click.option("-o", "--output", help="write to this regular file (whole or not at all)")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              help="default: table, or the output file's extension")
+def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header_row, team, output,
+                 output_format) -> None:
+    """Evaluate the same data under two versions of the policies (files, folders or REV:PATH):
+    what changed in the policy, and who changes grade, rank or bonus."""
+    from pathlib import Path
+
+    from perfrules.diff import UnknownTeam, Version, build_diff, evaluate_versions
+    from perfrules.diff_outputs import document_text, write_xlsx
+    from perfrules.engine.run import EvaluationFailed, InvalidArgument
+    from perfrules.files import OutputProblem, input_files, output_path, write_text
+
+    if output is not None:
+        try:
+            output_path(output, input_files(old, new, data))
+        except OutputProblem as problem:
+            raise UsageProblem(str(problem)) from None
+    output_format = "table" if output_format is None and output is None else _output_format(output, output_format)
+    sides = [(argument, *_loaded_policies(argument)) for argument in (old, new)]
+    for _, policies, _ in sides:
+        if policies.error_count:
+            _nothing_evaluated(policies)
+    for argument, policies, _ in sides:
+        _something_evaluates(policies, argument)
+    (_, old_policies, old_warnings), (_, new_policies, new_warnings) = sides
+    versions = Version(old, old_policies), Version(new, new_policies)
+    try:
+        evaluated, digest = evaluate_versions(*versions, Path(data), data, list(dict.fromkeys(periods)) or [None],
+                                              encoding=encoding, sheet=sheet, header_row=header_row)
+    except InvalidArgument as problem:
+        raise UsageProblem(str(problem)) from None
+    except EvaluationFailed as failure:
+        _data_problems([problem.render() for problem in failure.problems])
+    warnings = list(dict.fromkeys(old_warnings + new_warnings + versions[0].warnings + versions[1].warnings))
+    for line in dict.fromkeys(versions[0].warnings + versions[1].warnings):
+        click.echo(line, err=True)
+    try:
+        document = build_diff(*versions, evaluated, digest, team, warnings)
+    except UnknownTeam as unknown:
+        raise UsageProblem(unknown.sentence(data, evaluated)) from None
+    target = Path(output) if output else None
+    text = None if output_format == "xlsx" else document_text(document, output_format)
+    try:
+        if output_format == "xlsx":
+            write_xlsx(document, target)
+        elif target is not None:
+            write_text(target, text)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    except OSError as error:
+        raise UsageProblem(f"cannot write {output}: {error.strerror or error}") from None
+    if target is None:
+        _print_results(text)
+    else:
+        click.echo(f"wrote {output} ({len(document.agents)} agents change)", err=True)

@@ -120,6 +120,12 @@ CODES: dict[str, Code] = _catalogue(
     Code("PR705", W, "target on a value the review does not read"),
     Code("PR706", E, "award streak of an invalid length"),
     Code("PR707", E, "goal that does not compare with >=, >, <= or <"),
+    # PR8xx: metric definitions (*.perfm, docs/metrics.md)
+    Code("PR801", E, "unknown name in metric definitions"),
+    Code("PR802", E, "metric definitions miss a setting"),
+    Code("PR803", E, "given twice in metric definitions"),
+    Code("PR804", E, "kinds do not fit in metric definitions"),
+    Code("PR805", E, "invalid setting in metric definitions"),
     # PR9xx: policy test files (`NAME.test.perf`, `perfrules test`)
     Code("PR901", E, "policy under test cannot be used"),
     Code("PR902", E, "unknown metric in a test"),

@@ -34,7 +34,13 @@ def explain_agent(evaluation: Evaluation, agent_id: str, language: str | None = 
             if row["_agent"] == agent_id:
                 model = run.plan.model
                 extends = tuple(parent.display for parent in run.loaded.parents)
-                return Explainer(model, agent_result(run, row), language or model.language, extends).text()
+                explainer = Explainer(model, agent_result(run, row), language or model.language, extends)
+                snapshot = getattr(evaluation, "metrics_snapshot", None)  # metrics computed from raw exports
+                if snapshot is not None:
+                    from perfrules.metrics.snapshot import metric_origins
+
+                    explainer.origins = metric_origins(snapshot, agent_id, run.period, explainer.language)
+                return explainer.text()
     raise AgentNotFound(agent_id)
 
 
@@ -48,6 +54,7 @@ class Explainer:
         self.language = "en" if language == "en" else "zh"
         self.words = EXPLAIN_WORDS[self.language]
         self.out: list[str] = []
+        self.origins: dict[str, str] = {}  # metric → where it came from (metric definitions)
 
     def say(self, text: str = "", indent: int = 0) -> None:
         self.out.append("  " * indent + text)
@@ -108,6 +115,8 @@ class Explainer:
         for name in kpi.reads:
             if name in self.result.metrics:
                 self.say(f"{name} = {self.value_text(name, self.result.metrics[name])}", 1)
+                if name in self.origins:
+                    self.say(f"← {self.origins[name]}", 2)
             elif isinstance(kpi.measure, ast.Reference) and kpi.measure.name == name:
                 let = self.model.symbols.lets.get(name)
                 value = self.value_text(name, outcome.value)

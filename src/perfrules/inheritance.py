@@ -17,13 +17,13 @@ diagnostic points at the file and line where the statement is written.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, did_you_mean
-from perfrules.source import SourceFile, read_policy
+from perfrules.origins import DiskFile, PolicyOrigin, ReadFrom
+from perfrules.source import SourceFile
 
 # Statements given once: a child's replaces the parent's (structure.SINGLE_STATEMENTS).
 SINGLE = (ast.Version, ast.Roles, ast.Period, ast.Language, ast.Levels, ast.Grade, ast.ScoreLimit, ast.Swot)
@@ -35,11 +35,10 @@ REMOVABLE = {
 
 
 @dataclass
-class PolicyFile:
+class PolicyFile(ReadFrom):
     """One file read in this run: its text (if readable) and its own tree (if it parsed)."""
 
-    path: Path
-    display: str
+    origin: PolicyOrigin  # where its bytes come from: disk, or a git revision
     source: SourceFile | None
     policy: ast.Policy | None
     problem: Diagnostic | None = None  # why it could not be read
@@ -50,21 +49,24 @@ class PolicyFiles:
     children, or given on the command line too, is one file with one set of diagnostics."""
 
     def __init__(self) -> None:
-        self._files: dict[Path, PolicyFile] = {}
+        self._files: dict[object, PolicyFile] = {}
         self.diagnostics: list[Diagnostic] = []  # parse diagnostics of every file read
 
-    def load(self, path: Path, display: str) -> PolicyFile:
+    def load(self, origin: PolicyOrigin | Path, display: str | None = None) -> PolicyFile:
+        """The file of ``origin`` (a path on disk with its ``display`` is a :class:`DiskFile`)."""
         from perfrules.parser import parse_policy
 
-        key = _identity(path)
+        if not isinstance(origin, PolicyOrigin):
+            origin = DiskFile(Path(origin), display if display is not None else str(origin))
+        key = origin.identity
         if key not in self._files:
-            source, problem = read_policy(path, display)
+            source, problem = origin.read()
             policy = None
             if source is not None:
                 parsed = parse_policy(source)
                 self.diagnostics.extend(parsed.diagnostics)
                 policy = parsed.policy
-            self._files[key] = PolicyFile(path, display, source, policy, problem)
+            self._files[key] = PolicyFile(origin, source, policy, problem)
         return self._files[key]
 
     @property
@@ -83,35 +85,23 @@ class Inheritance:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def _identity(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # a loop of symbolic links: the path as given
-        return path.absolute()
-
-
-def parent_display(child_display: str, written: str) -> str:
-    """How a parent is named in diagnostics and stamps: relative to where the child is."""
-    return os.path.normpath(os.path.join(os.path.dirname(child_display), written))
-
-
 def inherit(file: PolicyFile, files: PolicyFiles) -> Inheritance:
     """Follow ``file``'s ``extends`` chain and merge it (``file.policy`` must have parsed)."""
     result = Inheritance(None)
     chain = [file]
     while (extends := chain[-1].policy.extends) is not None:
         current = chain[-1]
-        path = current.path.parent / extends.value
-        seen = [_identity(item.path) for item in chain]
-        if _identity(path) in seen:
-            result.diagnostics.append(_cycle(file, chain[seen.index(_identity(path)):]))
+        origin = current.origin.parent(extends.value)  # on disk next to it, or in the same revision
+        seen = [item.origin.identity for item in chain]
+        if origin.identity in seen:
+            result.diagnostics.append(_cycle(file, chain[seen.index(origin.identity):]))
             return result
         if not extends.value.endswith(".perf"):  # never show lines of a file that is not a policy
             result.diagnostics.append(Diagnostic(
                 "PR602", f"\"{extends.value}\" is not a policy file: `extends` names a .perf file", extends.span,
                 'write the path of a policy file, for example extends "supervisor.perf"', extends.span.file))
             return result
-        parent = files.load(path, parent_display(current.display, extends.value))  # never a device or pipe
+        parent = files.load(origin)  # never a device or pipe
         reason = parent.problem.message.removeprefix("cannot read the file: ") if parent.problem else "cannot be read"
         if parent.source is None:
             hint = (parent.problem.hint if parent.problem and parent.problem.hint

@@ -133,9 +133,7 @@ def _standing_columns(model, words: dict[str, str]) -> list[tuple[str, str]]:
 
 def _sha(run: PolicyRun) -> str:
     """The policy file's sha256, as its stamp in the JSON says it (without reading git)."""
-    from perfrules.provenance import file_sha256
-
-    return file_sha256(run.loaded.path, fallback=run.loaded.source.text.encode("utf-8"))
+    return run.loaded.origin.sha256(run.loaded.source.text)
 
 
 def flat_query(evaluation: Evaluation, which: str = "all") -> str:

@@ -18,7 +18,6 @@ from decimal import Decimal
 from perfrules import __version__, ast
 from perfrules.check.model import KpiModel, PolicyModel, rank_key
 from perfrules.engine.run import Evaluation, PolicyRun
-from perfrules.provenance import file_provenance
 from perfrules.result_model import (
     Adjustment, AgentResult, AwardPeriod, AwardResult, BonusResult, GoalResult, KpiResult, PlanAction, PlanDue,
     PolicyStamp, ResultDocument, TargetResult, VetoHit,
@@ -60,8 +59,9 @@ def policy_stamp(run: PolicyRun) -> dict:
 
 def file_stamp(loaded) -> dict:
     """``file``, ``sha256``, ``git_commit``, ``git_dirty`` of a policy file (a LoadedPolicy
-    or an inherited PolicyFile); if the file went away after it was read, of what was read."""
-    origin = file_provenance(loaded.path, fallback=loaded.source.text.encode("utf-8"))
+    or an inherited PolicyFile), from its origin: a file on disk (if it went away after it was
+    read, of what was read), or a file of a git revision (that revision's commit)."""
+    origin = loaded.origin.provenance(loaded.source.text)
     return {"file": loaded.display, "sha256": origin.sha256, "git_commit": origin.git_commit,
             "git_dirty": origin.git_dirty}
 

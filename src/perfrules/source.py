@@ -74,10 +74,18 @@ def _read_regular_file(path: Path) -> bytes:
 
 def read_policy(path: Path, display: str) -> tuple[SourceFile | None, Diagnostic | None]:
     """Read one policy file; on failure return the PR010 diagnostic that explains it."""
+    return read_source(lambda: _read_regular_file(path), display)
+
+
+def read_source(read_bytes, display: str) -> tuple[SourceFile | None, Diagnostic | None]:
+    """A policy's text from ``read_bytes()`` (a file on disk, a blob of a git revision), or the
+    PR010 diagnostic that explains why it cannot be read.  ``read_bytes`` raises OSError; a
+    FileNotFoundError without an errno carries its own sentence ("not in revision HEAD~1")."""
     try:
-        data = _read_regular_file(path)
-    except FileNotFoundError:
-        return None, Diagnostic("PR010", "no such file", FILE_START, None, display)
+        data = read_bytes()
+    except FileNotFoundError as error:
+        said = "no such file" if error.errno is not None or not error.args else str(error)
+        return None, Diagnostic("PR010", said, FILE_START, None, display)
     except IsADirectoryError:
         return None, Diagnostic("PR010", "this is a folder, not a policy file", FILE_START, None, display)
     except OSError as error:

@@ -115,6 +115,11 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "awards": "荣誉", "award_held": "获得", "award_not_held": "未获得", "periods": "连续 {n} 个周期",
         "held": "条件成立", "not_held": "条件不成立", "no_row": "该员工本期无数据", "no_period": "数据中没有该周期",
         "error": "该期数据无法评估",
+        # where a metric computed by metric definitions (*.perfm) came from
+        "origin": "{what}:来自 {file} 的 {count} 行 {source}{where}", "origin_where": ",条件 {condition}",
+        "agg_count": "行数", "agg_share": "满足 {condition} 的占比", "agg_distinct": "{value} 的不同值个数",
+        "agg_sum": "{value} 之和", "agg_average": "{value} 的平均值", "agg_median": "{value} 的中位数",
+        "agg_min": "{value} 的最小值", "agg_max": "{value} 的最大值",
     },
     "en": {
         "policy": "Policy", "kpi": "KPI", "weight": "weight", "line": "line {n}", "points": "points",
@@ -139,6 +144,11 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "awards": "Awards", "award_held": "held", "award_not_held": "not held", "periods": "{n} periods in a row",
         "held": "condition held", "not_held": "condition did not hold", "no_row": "the agent has no row",
         "no_period": "the data has no row of this period", "error": "the agent's row cannot be evaluated",
+        # where a metric computed by metric definitions (*.perfm) came from
+        "origin": "{what} over {count} {source} of {file}{where}", "origin_where": " where {condition}",
+        "agg_count": "count", "agg_share": "share where {condition}", "agg_distinct": "distinct count of {value}",
+        "agg_sum": "sum of {value}", "agg_average": "average of {value}", "agg_median": "median of {value}",
+        "agg_min": "min of {value}", "agg_max": "max of {value}",
     },
 }
 

@@ -95,14 +95,17 @@ class UnreadableRows(Exception):
         self.problems = problems
 
 
-def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
+def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
+                 tolerated_roles: frozenset[str] = frozenset()) -> list[DataProblem]:
     """Create the ``rows`` table and a ``typed_N`` view per policy; return every problem.
 
     ``rows`` holds every row's cleaned keys and, for each policy N, its metrics typed
     (``pN_m0``, ``pN_m1``...) and a flag ``_bad_N`` set where a cell may be bad, all in
     one parallel scan of ``raw.table``.  The view ``typed_N`` shows policy N's rows
     with its metrics named ``m0``, ``m1``... as the plan reads them.  Raises
-    :class:`UnreadableRows` when a required column is missing.
+    :class:`UnreadableRows` when a required column is missing.  Rows of a
+    ``tolerated_roles`` role are no problem and evaluated by no policy (``diff``: the
+    other version's roles).
     """
     problems: list[DataProblem] = []
     headers = set(raw.headers)
@@ -114,7 +117,8 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
     if problems:
         raise UnreadableRows(problems)
-    typings = [_MetricTyping(raw, policy, index, guarded=len(policies) > 1) for index, policy in enumerate(policies)]
+    guarded = len(policies) > 1 or bool(tolerated_roles)
+    typings = [_MetricTyping(raw, policy, index, guarded=guarded) for index, policy in enumerate(policies)]
     keys = KEYS
     middle = "".join(", " + item for typing in typings for item in typing.values)
     outer = "".join(", " + item for typing in typings for item in typing.columns)
@@ -124,7 +128,7 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy]) -> list[
         f"CREATE OR REPLACE TEMP TABLE rows AS SELECT {keys}{outer} "
         f"FROM (SELECT {keys}{middle} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}))"
     )
-    problems.extend(_row_problems(connection, raw, policies))
+    problems.extend(_row_problems(connection, raw, policies, tolerated_roles))
     problems.extend(_duplicates(connection, raw))
     for typing in typings:
         problems.extend(typing.problems(connection))
@@ -154,10 +158,11 @@ def role_filter(policy: ast.Policy) -> str:
 KIND_OF_PERIOD = "CASE WHEN _period LIKE '%-Q%' THEN 'quarter' WHEN _period LIKE '%-%' THEN 'month' ELSE 'year' END"
 
 
-def _row_problems(connection, raw: RawTable, policies: list[ast.Policy]) -> list[DataProblem]:
+def _row_problems(connection, raw: RawTable, policies: list[ast.Policy],
+                  tolerated_roles: frozenset[str] = frozenset()) -> list[DataProblem]:
     """Empty ids, unreadable periods, uncovered roles, periods of the wrong kind."""
     covered = sorted({role.text for policy in policies for role in policy.roles})
-    covered_sql = ", ".join(text_literal(role) for role in covered) or "NULL"
+    covered_sql = ", ".join(text_literal(role) for role in sorted({*covered, *tolerated_roles})) or "NULL"
     mismatches = " OR ".join(
         f"({role_filter(policy)} AND _period IS NOT NULL AND {KIND_OF_PERIOD} <> {text_literal(policy.period)})"
         for policy in policies

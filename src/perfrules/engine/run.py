@@ -121,7 +121,8 @@ def open_connection():
 
 
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
-                   encoding: str | None = None, sheet: str | None = None, header_row: int = 1) -> Evaluation:
+                   encoding: str | None = None, sheet: str | None = None, header_row: int = 1,
+                   tolerated_roles: frozenset[str] = frozenset()) -> Evaluation:
     connection = open_connection()
     wanted = _normalise_period(connection, period) if period is not None else None
     if period is not None and wanted is None:
@@ -137,7 +138,7 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         digest = sha256_file(data_path)
     except OSError as error:
         raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
-    return evaluate_table(connection, raw, policies, wanted, digest)
+    return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles)
 
 
 def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[tuple[int, list[str | None]]],
@@ -150,12 +151,12 @@ def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[t
 
 
 def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,
-                   digest: str | None = None) -> Evaluation:
+                   digest: str | None = None, tolerated_roles: frozenset[str] = frozenset()) -> Evaluation:
     """Validate the text cells of ``raw`` and evaluate each policy on its rows of the period."""
     data_display = raw.display
     policy_nodes = [loaded.policy for loaded in policies]
     try:
-        problems = prepare_rows(connection, raw, policy_nodes)
+        problems = prepare_rows(connection, raw, policy_nodes, tolerated_roles)  # diff: the other version's roles
     except UnreadableRows as unreadable:
         raise EvaluationFailed(unreadable.problems) from None
     if problems:

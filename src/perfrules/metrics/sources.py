@@ -1,0 +1,196 @@
+"""Opening a definitions file's sources: what the query reads, and every reason it cannot.
+
+A CSV source (plain or ``.csv.gz``, UTF-8) is read by DuckDB straight from the file
+inside the one metrics query, every column as text (the options of
+:mod:`perfrules.data.reading`, so the cells are the same); a GB18030 CSV is first
+transcoded to a private UTF-8 copy.  XLSX, JSON and Parquet sources, and the roster,
+are loaded as tables of text cells by :func:`perfrules.data.reading.read_table`.
+A missing file and a column the definitions name but the file lacks are
+:class:`~perfrules.data.validate.DataProblem` s (exit 3), all of them, with "did you mean".
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from perfrules.data.reading import ENCODINGS, DataFileProblem, data_format, read_table
+from perfrules.data.validate import DataProblem, file_problems
+from perfrules.diagnostics import did_you_mean
+from perfrules.engine.run import EvaluationFailed
+from perfrules.engine.sql import text_literal
+from perfrules.metrics.check import MetricsModel, SourceModel
+from perfrules.metrics.compile import SourceInput
+
+
+def is_gzip(path: Path) -> bool:
+    return path.name.lower().endswith(".gz")
+
+
+def source_format(path: Path) -> str:
+    """csv, xlsx, json, jsonl or parquet; ``x.csv.gz`` is a CSV."""
+    return "csv" if is_gzip(path) and path.name.lower()[:-3].endswith((".csv", ".txt")) else data_format(path)
+
+
+def _utf8_start(path: Path, limit: int = 1 << 22) -> bool:
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rb") as handle:
+        head = handle.read(limit)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start >= len(head) - 4  # a character cut at the limit
+    return True
+
+
+def plain_utf8_copy(path: Path, encoding: str, folder: str) -> Path:
+    """A private, uncompressed UTF-8 copy of a (gzipped) CSV file."""
+    made = Path(tempfile.mkstemp(suffix=".csv", prefix="perfrules-", dir=folder)[1])
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rb") as raw, open(made, "w", encoding="utf-8", newline="") as out:
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+            shutil.copyfileobj(text, out, 1 << 20)
+    except UnicodeDecodeError as error:
+        raise DataFileProblem(f"the file is neither UTF-8 nor {encoding.upper()} (byte 0x{error.object[error.start]:02x})",
+                              "save it as 'CSV UTF-8', or write `encoding \"gb18030\"` in the source") from None
+    except (OSError, EOFError) as error:
+        raise DataFileProblem(f"cannot be read: {getattr(error, 'strerror', None) or error}") from None
+    return made
+
+
+def _csv_headers(path: Path) -> tuple[str, ...]:
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            first = next(csv.reader(handle), None)
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as error:
+        raise DataFileProblem(f"the first row cannot be read: {getattr(error, 'strerror', None) or error}") from None
+    if not first:
+        raise DataFileProblem("the file is empty: the first row must name the columns")
+    return tuple(cell.strip() for cell in first)
+
+
+ISO_DATE = "%Y-%m-%d"
+NATIVE_TYPES = {"count": "DECIMAL(18, 6)", "number": "DECIMAL(18, 6)", "money": "DECIMAL(18, 6)",
+                "percent": "DECIMAL(18, 6)", "duration": "DECIMAL(18, 6)", "timestamp": "TIMESTAMP"}
+
+
+def read_csv_relation(path: Path, width: int, native: dict[int, str] | None = None, timestamp_format: str | None = None,
+                      unknown: str | None = None) -> str:
+    """DuckDB's reading of the file as perfrules.data.reading reads a CSV: every column text, or
+    with ``native`` some columns typed by DuckDB's CSV parser (the fast path: a cell it cannot
+    read fails the whole query, which then runs again on text cells)."""
+    native = native or {}
+    columns = "{" + ", ".join(f"'c{index}': '{native.get(index, 'VARCHAR')}'" for index in range(width)) + "}"
+    options = ""
+    if timestamp_format is not None:
+        options += f", timestampformat = {text_literal(timestamp_format)}"
+    if native and unknown is not None:
+        options += f", nullstr = ['', {text_literal(unknown)}]"
+    return (f"read_csv({text_literal(str(path))}, header = true, columns = {columns}, delim = ',', quote = '\"', "
+            f"escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, compression = 'auto'"
+            f"{options})")
+
+
+def native_input(source: SourceModel, path: Path, headers: tuple[str, ...]) -> SourceInput:
+    """The fast reading of a CSV source: its numbers and timestamps parsed by DuckDB's reader
+    (an ISO date ``YYYY-MM-DD`` as a DATE; other timestamps when they share one format)."""
+    used = [column for column in source.used() if column.kind in NATIVE_TYPES and column.header in headers]
+    formats = {column.format for column in used if column.kind == "timestamp" and column.format != ISO_DATE}
+    if len(formats) > 1:
+        used = [column for column in used if column.kind != "timestamp" or column.format == ISO_DATE]
+    native = {headers.index(column.header): "DATE" if column.kind == "timestamp" and column.format == ISO_DATE
+              else NATIVE_TYPES[column.kind] for column in used}
+    relation = read_csv_relation(path, len(headers), native, next(iter(formats)) if len(formats) == 1 else None,
+                                 source.unknown)
+    return SourceInput(relation, headers, frozenset(column.header for column in used))
+
+
+class OpenedSources:
+    """The inputs of the query, the exact (row-numbered) readings made on demand, and the
+    private folder of copies (removed by :meth:`close`)."""
+
+    def __init__(self, connection, model: MetricsModel):
+        self.connection, self.model = connection, model
+        self.folder = tempfile.mkdtemp(prefix="perfrules-")
+        self.inputs: list[SourceInput] = []  # every cell text
+        self.fast: list[SourceInput] = []  # CSV numbers and timestamps typed by DuckDB's reader
+        self.readable: list[Path] = []  # per source: the UTF-8 file DuckDB reads (CSV), else the file
+        self.roster: SourceInput | None = None
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def open(self) -> None:
+        problems: list[DataProblem] = []
+        for index, source in enumerate(self.model.sources):
+            try:
+                given, readable = self._open_source(index, source)
+            except DataFileProblem as problem:
+                problems += file_problems(source.display, problem)
+                continue
+            problems += _unknown_columns(source.display, given.headers,
+                                         [(column.header, f"source {source.name}") for column in source.used()])
+            self.inputs.append(given)
+            self.readable.append(readable)
+            self.fast.append(native_input(source, readable, given.headers) if given.relation.startswith("read_csv(")
+                             else given)
+        roster = self.model.roster
+        if roster is not None:
+            try:
+                raw = read_table(self.connection, roster.path, roster.display, "roster_raw")
+                self.roster = SourceInput("roster_raw", raw.headers)
+                wanted = [(roster.agent, "the roster's agent")] + [
+                    (header, f"the roster's {field}") for field, header in roster.fields.items()]
+                problems += _unknown_columns(roster.display, raw.headers, wanted)
+            except DataFileProblem as problem:
+                problems += file_problems(roster.display, problem)
+        if problems:
+            raise EvaluationFailed(problems)
+
+    def _open_source(self, index: int, source: SourceModel) -> tuple[SourceInput, Path]:
+        path = source.path
+        if not path.is_file():
+            raise DataFileProblem("no such file" if not path.exists() else "this is not a regular file",
+                                  f"source {source.name} of {self.model.file} (line {source.node.span.line}); "
+                                  f"give another path with --source {source.name}=PATH")
+        kind = source_format(path)
+        if kind != "csv":
+            raw = read_table(self.connection, path, source.display, f"s{index}_raw", sheet=source.sheet)
+            return SourceInput(raw.table, raw.headers), path
+        encoding = ENCODINGS[source.encoding.lower()] if source.encoding else ("utf-8" if _utf8_start(path) else "gb18030")
+        readable = path if encoding == "utf-8" else plain_utf8_copy(path, encoding, self.folder)
+        headers = _csv_headers(readable)
+        return SourceInput(read_csv_relation(readable, len(headers)), headers), readable
+
+    def exact(self, index: int) -> str:
+        """The source ``index`` as a table of text cells with ``__row`` (the spreadsheet's row
+        numbers), for the problem messages; a CSV is read again, exactly, by read_table."""
+        source = self.model.sources[index]
+        given = self.inputs[index]
+        if not given.relation.startswith("read_csv("):
+            return given.relation
+        readable = self.readable[index]
+        if is_gzip(readable):
+            readable = plain_utf8_copy(readable, "utf-8", self.folder)
+        raw = read_table(self.connection, readable, source.display, f"s{index}_exact", encoding="utf-8")
+        return raw.table
+
+
+def _unknown_columns(display: str, headers: tuple[str, ...], wanted: list[tuple[str, str]]) -> list[DataProblem]:
+    problems = []
+    for header, used_by in dict(wanted).items():
+        if headers.count(header) > 1:
+            problems.append(DataProblem(display, f"has the column '{header}' {headers.count(header)} times "
+                                                 f"(used by {used_by}); give each column its own header"))
+        elif header not in headers:
+            hint = did_you_mean(header, headers)
+            problems.append(DataProblem(display, f"has no column '{header}' (used by {used_by})"
+                                                 + (f"; {hint}" if hint else "")))
+    return problems
+

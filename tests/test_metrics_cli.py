@@ -1,0 +1,188 @@
+"""`perfrules metrics` on the command line: overriding a source's path, periods, output formats,
+gzipped sources with bad cells, the bounded list of problems, duplicate headers."""
+
+from __future__ import annotations
+
+import gzip
+
+from openpyxl import load_workbook
+
+DEFINITIONS = """metrics "calls" {
+    period month
+    role "agent"
+    source calls "calls.csv" {
+        column day: timestamp "YYYY-MM-DD"
+        column talk: duration in s
+        agent who
+        period by day
+    }
+    metric calls: count = count
+    metric aht: duration in min = average talk
+}
+"""
+
+
+def write(folder, calls: str, name: str = "calls.csv"):
+    (folder / "calls.perfm").write_text(DEFINITIONS.replace("calls.csv", name), encoding="utf-8")
+    path = folder / name
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(calls.encode("utf-8")))
+    else:
+        path.write_text(calls, encoding="utf-8")
+
+
+def test_source_path_from_the_command_line(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    (tmp_path / "december.csv").write_text("who,day,talk\nA1,2026-12-02,120\nA1,2026-12-03,240\n", encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", "--source", "calls=december.csv", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (0, "agent_id,period,role,name,team,supervisor,calls,aht\n"
+                                                    "A1,2026-12,agent,,,,2,3min\n")
+    wrong = run_cli("metrics", "calls.perfm", "--source", "call=december.csv", cwd=tmp_path)
+    assert (wrong.exit_code, wrong.stderr) == (2, "perfrules: error: --source call=...: calls.perfm has no source "
+                                                  "'call' (its sources: calls)\n")
+
+
+def test_period_of_another_kind_is_a_usage_error(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    result = run_cli("metrics", "calls.perfm", "--period", "2026-Q4", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, "perfrules: error: --period '2026-Q4' is not a month like "
+                                                    "2026-11 (the definitions compute months)\n")
+
+
+def test_xlsx_and_json_hold_the_same_cells(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\n=cmd(),2026-11-02,90\n")
+    assert run_cli("metrics", "calls.perfm", "-o", "snapshot.xlsx", cwd=tmp_path).exit_code == 0
+    sheet = load_workbook(tmp_path / "snapshot.xlsx").active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows == [["agent_id", "period", "role", "name", "team", "supervisor", "calls", "aht"],
+                    ["'=cmd()", "2026-11", "agent", None, None, None, "1", "1.5min"]]
+    assert sheet["A2"].data_type == "s"  # text, never a formula
+
+
+def test_bad_cells_of_a_gzipped_source_have_their_rows(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\nA1,2026-11-31,60\nA1,2026-11-03,soon\n", "calls.csv.gz")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv.gz:3: column day: '2026-11-31' is not a timestamp like "
+                                                    "YYYY-MM-DD\n"
+                                                    "calls.csv.gz:4: column talk: 'soon' is not a duration\n"
+                                                    "2 data problems: nothing was written\n")
+
+
+def test_a_hundred_problems_then_a_count(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\n" + "".join(f"A1,2026-11-02,x{row}\n" for row in range(150)))
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 3 and len(lines) == 102
+    assert lines[0] == "calls.csv:2: column talk: 'x0' is not a duration"
+    assert lines[99] == "calls.csv:101: column talk: 'x99' is not a duration"
+    assert lines[100] == "calls.csv: and 50 more problems like these (150 in all)"
+
+
+def test_a_used_header_given_twice(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk,talk\nA1,2026-11-02,60,70\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv: has the column 'talk' 2 times (used by source calls); "
+                                                    "give each column its own header\n"
+                                                    "1 data problem: nothing was written\n")
+
+
+def test_a_negative_duration_read_by_the_fast_path_is_reported(tmp_path, run_cli):
+    # Every cell parses as a number, so DuckDB's reader types the column; the range is still checked.
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,-60\nA1,2026-11-03,30\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column talk: '-60' is negative\n"
+                                                    "1 data problem: nothing was written\n")
+
+
+def test_mangled_definitions_never_crash(tmp_path, run_cli):
+    """Definitions with words inserted, dropped or replaced at random (seeded): every run ends in
+    a result or a located message (exit 0-3), never an internal error."""
+    import random
+    import shutil
+
+    from conftest import CASES
+
+    case = CASES / "metrics" / "latest-per-key"
+    shutil.copy(case / "events.csv", tmp_path / "events.csv")
+    words = (case / "defs.perfm").read_text(encoding="utf-8").split(" ")
+    pieces = ["{", "}", "(", "where", "count", "share", "median", "of", "events", "opened", "-", "==", "60s", "90%",
+              '"x"', "：", "latest per", "then", "is known", "true", "column", "timestamp", "agent", "period",
+              "metric", "roster", "\n", "in", "min", "\x1b[31m", "999999999999999999"]
+    generator = random.Random(12)
+    for _ in range(40):
+        mangled = list(words)
+        for _ in range(generator.randint(1, 3)):
+            place = generator.randrange(len(mangled))
+            choice = generator.random()
+            if choice < 0.4:
+                mangled.insert(place, generator.choice(pieces))
+            elif choice < 0.7:
+                del mangled[place]
+            else:
+                mangled[place] = generator.choice(pieces)
+        (tmp_path / "defs.perfm").write_text(" ".join(mangled), encoding="utf-8")
+        result = run_cli("metrics", "defs.perfm", cwd=tmp_path)
+        assert result.exit_code in (0, 1, 2, 3), " ".join(mangled) + "\n" + result.stderr
+        assert "internal error" not in result.stderr
+
+
+def test_an_xlsx_source(tmp_path, run_cli):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "通话"
+    sheet.append(["who", "day", "talk"])
+    sheet.append(["A1", "2026-11-02", 90])
+    sheet.append(["A1", "2026-11-03", "00:01:30"])
+    workbook.create_sheet("other").append(["nothing"])
+    workbook.save(tmp_path / "calls.xlsx")
+    (tmp_path / "calls.perfm").write_text(DEFINITIONS.replace('"calls.csv" {', '"calls.xlsx" {\n        sheet "通话"'),
+                                          encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (0, "agent_id,period,role,name,team,supervisor,calls,aht\n"
+                                                    "A1,2026-11,agent,,,,2,1.5min\n")
+
+
+def test_check_takes_definitions_beside_policies(run_cli):
+    from conftest import CASES, REPO
+
+    clean = run_cli("check", "bank_calls.perf", "bank_calls.perfm", "servicenow.perfm", cwd=REPO / "examples" / "metrics")
+    assert (clean.exit_code, clean.stderr) == (0, "checked 3 policy files: no problems\n")
+    mistakes = run_cli("check", "defs.perfm", "--format", "json", cwd=CASES / "metrics" / "diagnostics")
+    assert mistakes.exit_code == 1
+    import json
+
+    document = json.loads(mistakes.stdout)
+    assert (document["files"], document["errors"]) == (["defs.perfm"], 10)
+    assert [item["code"] for item in document["diagnostics"]][:3] == ["PR802", "PR805", "PR802"]
+
+
+def test_diagnostics_doc_shows_what_check_prints_for_definitions(tmp_path, run_cli):
+    """docs/diagnostics.md shows PR801-PR805 on two definitions files: every output it shows is
+    part of what `perfrules check calls.perfm events.perfm` prints."""
+    import re
+
+    from conftest import REPO
+
+    text = (REPO / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    metrics_part = text[text.index("## PR801:"):]
+    following = re.search(r"^## PR(?!80)", metrics_part, re.MULTILINE)
+    metrics_part = metrics_part[:following.start()] if following else metrics_part
+    blocks = re.findall(r"^```text\n(.*?)^```", metrics_part, re.MULTILINE | re.DOTALL)
+    files = [block for block in blocks if block.startswith("metrics ")]
+    outputs = [block for block in blocks if not block.startswith("metrics ")]
+    for name, content in zip(("calls.perfm", "events.perfm"), files):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    printed = run_cli("check", "calls.perfm", "events.perfm", cwd=tmp_path).stderr
+    assert len(outputs) == 5
+    for shown in outputs:
+        assert shown in printed, shown
+
+
+def test_the_snapshot_never_overwrites_a_raw_export(tmp_path, run_cli):
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    result = run_cli("metrics", "calls.perfm", "-o", "calls.csv", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, "perfrules: error: -o calls.csv: is an input of this run "
+                                                    "(calls.csv); write the results to another file\n")
+    assert (tmp_path / "calls.csv").read_text(encoding="utf-8") == "who,day,talk\nA1,2026-11-02,60\n"
