@@ -301,7 +301,6 @@ def test_the_ci_steps_that_need_no_earlier_version_pass_on_the_first_commit(run_
 
 
 def test_the_ci_steps_pass_and_compare_with_the_previous_tag(run_cli, tmp_path):
-    skip_unless_built("fmt", "test", "diff")
     assert run_cli("init", "方案", cwd=tmp_path).exit_code == 0
     folder = tmp_path / "方案"
     env = command_environment(tmp_path)
@@ -319,11 +318,15 @@ def test_the_ci_steps_pass_and_compare_with_the_previous_tag(run_cli, tmp_path):
         tests = tests.replace(old, new)
     test_file.write_text(tests, encoding="utf-8")
     git(folder, env, "commit", "-q", "-a", "-m", "权重各 35%")
-    ran = run_ci(folder, env)
-    assert [(name, code) for name, code, _ in ran] == [("检查方案", 0), ("检查格式", 0), ("运行测试", 0),
-                                                       ("与上一个标签比较", 0)]
-    compared = ran[-1][2]
-    assert "响应时间" in compared and "35%" in compared
+    ran = {name: (code, output) for name, code, output in run_ci(folder, env)}
+    assert ran["检查方案"] == (0, "checked 1 policy file: no problems\n")
+    assert ran["运行测试"][0] == 0 and ran["运行测试"][1].endswith("9 tests in 1 file: 9 passed, 0 failed\n")
+    code, compared = ran["与上一个标签比较"]
+    assert code == 0, compared
+    assert "│ 售后客服月度考核 │ kpi \"响应时间\": weight 30% → 35%   │       28 │       28 │" in compared
+    assert "│ A007  │ 赵敏 │ 售后二组 │ 2026-11 │ 90.00 → 89.00 │ 优秀 → 良好 │    7 │  0.00 │  0.00 │" in compared
+    skip_unless_built("fmt")  # the layout step, last: everything above was checked
+    assert ran["检查格式"][0] == 0, ran["检查格式"][1]
 
 
 def test_the_current_folder_and_a_hostile_name(run_cli, tmp_path):
