@@ -288,24 +288,27 @@ def test_the_generated_policy_and_tests_are_laid_out(run_cli, tmp_path, language
     assert laid_out.exit_code == 0, laid_out.stdout + laid_out.stderr
 
 
-def test_the_ci_steps_that_need_no_earlier_version_pass_on_the_first_commit(run_cli, tmp_path):
+@pytest.fixture
+def first_commit(run_cli, tmp_path):
+    """An initialised repository (zh) with its files committed, and the shell environment for it."""
     assert run_cli("init", "方案", cwd=tmp_path).exit_code == 0
     folder = tmp_path / "方案"
     env = command_environment(tmp_path)
     git(folder, env, "add", "-A")
     git(folder, env, "commit", "-q", "-m", "初版")
+    return folder, env
+
+
+def test_the_ci_steps_that_need_no_earlier_version_pass_on_the_first_commit(first_commit):
+    folder, env = first_commit
     ran = {name: (code, output) for name, code, output in run_ci(folder, env)}
     assert list(ran) == ["检查方案", "检查格式", "运行测试", "与上一个标签比较"]
     assert ran["检查方案"] == (0, "checked 1 policy file: no problems\n")
     assert ran["与上一个标签比较"] == (0, "还没有更早的标签,不比较\n")
 
 
-def test_the_ci_steps_pass_and_compare_with_the_previous_tag(run_cli, tmp_path):
-    assert run_cli("init", "方案", cwd=tmp_path).exit_code == 0
-    folder = tmp_path / "方案"
-    env = command_environment(tmp_path)
-    git(folder, env, "add", "-A")
-    git(folder, env, "commit", "-q", "-m", "初版")
+def test_the_ci_steps_pass_and_compare_with_the_previous_tag(first_commit):
+    folder, env = first_commit
     git(folder, env, "tag", "v2026.11")
     policy = folder / "policies" / "after_sales_agent.perf"
     policy.write_text(policy.read_text(encoding="utf-8").replace('kpi "顾客满意度" weight 40%', 'kpi "顾客满意度" weight 35%')
