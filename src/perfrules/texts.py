@@ -50,6 +50,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "expected": "应完成进度", "deadline": "截止日期",
         "achieved": "已达成", "on_track": "按计划推进", "at_risk": "有风险", "not_met": "未达成",
         "missed": "已逾期未达成", "no_data": "无数据",
+        "smart_targets": "SMART 目标", "target_measure": "指标", "since": "自 {start}",
+        "progress_both": "完成 {progress} / 应完成 {expected}", "progress_only": "完成 {progress}",
+        "expected_only": "应完成 {expected}",
+        "progress_legend": "进度条:从基线到目标已完成的比例;竖线:按已过时间应完成的比例",
+        "award_streak": "连续 {n} 期", "honours": "荣誉榜", "award_title": "荣誉称号", "holders": "获得者",
+        "no_holder": "本期无人获得", "targets_by_status": "目标完成情况(人数)", "own_goals": "各人目标",
     },
     "en": {
         "packet_title": "Performance review packet",
@@ -89,6 +95,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "expected": "Expected by now", "deadline": "Deadline",
         "achieved": "achieved", "on_track": "on track", "at_risk": "at risk", "not_met": "not met",
         "missed": "missed", "no_data": "no data",
+        "smart_targets": "SMART targets", "target_measure": "Measure", "since": "from {start}",
+        "progress_both": "{progress} done / {expected} expected", "progress_only": "{progress} done",
+        "expected_only": "{expected} expected",
+        "progress_legend": "Bar: the share of the way from baseline to goal done; mark: the share of the time elapsed",
+        "award_streak": "{n} periods in a row", "honours": "Honours", "award_title": "Award", "holders": "Holders",
+        "no_holder": "nobody this period", "targets_by_status": "Targets: agents per status", "own_goals": "each agent's goal",
     },
 }
 

@@ -23,6 +23,7 @@ from perfrules.report.swot import KINDS, KpiFacts, derive_swot, thresholds_for, 
 from perfrules.texts import sentence, texts
 from perfrules.result_model import AgentResult, KpiResult, PlanDue, PolicyStamp
 from perfrules.results import build_results, missing_reason
+from perfrules.report.standing import AgentStanding, Standing, TeamStanding
 from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, percent_text, plain, round_half_up
 
 
@@ -109,6 +110,7 @@ class AgentPacket:
     bonus_total: str
     bonuses: list[dict]
     kpis: list[KpiLine]
+    standing: AgentStanding  # SMART targets and the awards held
     adjustments: list[dict]
     veto: str | None
     trends: list
@@ -127,6 +129,7 @@ class TeamSummary:
     period: str
     policy: dict
     grade_chart: object
+    standing: TeamStanding  # agents per status of each target, 荣誉榜
     leaderboard: list[dict]
     teams: list[str]
     kpi_names: list[str]
@@ -183,6 +186,7 @@ class _RunReport:
             "extends": [Path(parent.file).name for parent in stamp.extends],  # the footer's "extends supervisor.perf"
         }
         self.generated = date.today().isoformat()
+        self.standing = Standing(self.model, results, language, lambda metric, value: display_value(metric, value, language))
 
     # ---- data across agents ----------------------------------------------------------------
 
@@ -245,6 +249,7 @@ class _RunReport:
             bonus_total=_money(result.bonus_total),
             bonuses=[{"name": bonus.name, "amount": _money(bonus.amount)} for bonus in result.bonus],
             kpis=kpi_lines,
+            standing=self.standing.agent(result),
             adjustments=[{"block": item.block, "label": item.label, "points": _signed(item.points)}
                          for item in result.adjustments],
             veto=result.veto.name if result.veto else None,
@@ -345,6 +350,7 @@ class _RunReport:
         return TeamSummary(
             language=self.language, period=self.run.period, policy=self.policy,
             grade_chart=charts.bar_chart("", grades, counts),
+            standing=self.standing.team(),
             leaderboard=[{"rank": result.rank, "agent_id": result.agent_id, "name": result.name or "",
                           "team": result.team or "", "score": _two(result.score), "grade": result.grade or "",
                           "bonus": _money(result.bonus_total), "veto": result.veto.name if result.veto else ""}
