@@ -101,8 +101,10 @@ main() {
         "$perfrules" explain policies/ examples/agents.csv --agent A030
         say "perfrules explain policies/ examples/agents.csv --agent V02 (a VIP supervisor: vip_supervisor.perf extends supervisor.perf)"
         "$perfrules" explain policies/ examples/agents.csv --agent V02
-        say "perfrules report policies/ examples/agents.csv -o out/packets (and examples/cx_team.csv in English)"
-        "$perfrules" report policies/ examples/agents.csv -o out/packets
+        say "perfrules test policies/ --coverage (the policies' own tests, policies/*.test.perf)"
+        "$perfrules" test policies/ --coverage
+        say "perfrules report policies/ examples/agents.csv --notes examples/notes.csv -o out/packets (and examples/cx_team.csv in English)"
+        "$perfrules" report policies/ examples/agents.csv --notes examples/notes.csv -o out/packets
         "$perfrules" report policies/ examples/cx_team.csv -o out/packets-en
         say "perfrules metrics examples/metrics/bank_calls.perfm -o out/bank_calls_snapshot.csv (raw calls to the snapshot)"
         "$perfrules" metrics examples/metrics/bank_calls.perfm -o out/bank_calls_snapshot.csv

@@ -100,3 +100,30 @@ def test_extends_reads_only_policy_files(tmp_path, run_cli):
     assert result.exit_code == 1
     assert "s3cr3t" not in result.stderr
     assert result.stderr.startswith('child.perf:1:20: error PR602: ".env" is not a policy file: `extends` names a .perf file')
+
+
+def test_csv_rows_name_the_inherited_files_and_their_sha256(tmp_path, run_cli):
+    """The CSV carries the chain a result was made with: its own file, then each inherited one
+    (nearest first) with its sha256, so a row pasted into a spreadsheet still identifies it."""
+    import csv
+    import hashlib
+
+    base = PARENT.replace("    roles agent\n", "").replace('"客服月度考核"', '"=基础考核"')
+    child = 'policy "子考核" extends "base.perf" {\n    version "2026.12"\n    roles agent\n}\n'
+    write(tmp_path, **{"base.perf": base, "child.perf": child, "other.perf": PARENT.replace("roles agent", "roles lead")})
+    (tmp_path / "data.csv").write_text("agent_id,role,period,qa,csat\nA1,agent,2026-11,80,\nL1,lead,2026-11,70,\n",
+                                       encoding="utf-8")
+    (tmp_path / "one.csv").write_text("agent_id,role,period,qa,csat\nA1,agent,2026-11,80,\n", encoding="utf-8")
+    result = run_cli("evaluate", "child.perf", "one.csv", "--format", "csv", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    [row] = list(csv.DictReader(result.stdout.splitlines()))
+    digest = hashlib.sha256((tmp_path / "base.perf").read_bytes()).hexdigest()
+    assert row["policy_sha256"] == hashlib.sha256((tmp_path / "child.perf").read_bytes()).hexdigest()
+    assert row["policy_extends_sha256"] == f"base.perf {digest}"
+    (tmp_path / "both").mkdir()
+    for name in ("base.perf", "child.perf", "other.perf"):
+        (tmp_path / "both" / name).write_bytes((tmp_path / name).read_bytes())
+    result = run_cli("evaluate", "both", "data.csv", "--format", "csv", cwd=tmp_path)
+    rows = {row["agent_id"]: row for row in csv.DictReader(result.stdout.splitlines())}
+    assert rows["A1"]["policy_extends_sha256"] == f"both/base.perf {digest}"
+    assert rows["L1"]["policy_extends_sha256"] == ""  # a policy that inherits nothing

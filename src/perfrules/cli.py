@@ -400,7 +400,6 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
 
     from perfrules import outputs
     from perfrules.files import OutputProblem, input_files, output_path, write_chunks, write_text
-    from perfrules.results import build_results, iter_results
 
     if output is not None:  # what the path is first (a folder, a device, an input), then its extension
         try:
@@ -419,11 +418,15 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
         elif output_format == "xlsx":
             outputs.write_xlsx(evaluation, target, columns)
         elif output_format == "json":  # streamed: memory stays flat however many agents
+            from perfrules.results import build_results, iter_results  # pydantic: not for CSV and XLSX
+
             chunks = build_results(evaluation, warnings, with_results=False).json_chunks(iter_results(evaluation))
             if target is not None:
                 write_chunks(target, chunks)
                 chunks = None
         else:
+            from perfrules.results import build_results
+
             text = outputs.render_table(build_results(evaluation, warnings).to_json_data())
             if target is not None:
                 write_text(target, text)
@@ -599,7 +602,7 @@ def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
 @click.option("-o", "--output", required=True, help="the folder for the PDFs (made if it does not exist)")
 @_data_options
 @click.option("--agent", "agents", multiple=True, help="only this agent (repeat for several)")
-@click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes: CSV, XLSX or YAML with agent_id, kind, text")
+@click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes and agreed actions: CSV, XLSX or YAML with agent_id, kind, text[, kpi]")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: each policy's language")
 @click.option("--templates", type=click.Path(file_okay=False), help="a folder with agent.html and team.html of your own")
 def report(policies: str, data: str, output: str, period, encoding, sheet, header_row, agents, notes, lang,
@@ -609,7 +612,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
 
     from perfrules.data.validate import DataProblem
     from perfrules.files import OutputProblem, output_folder
-    from perfrules.report.model import build_report
+    from perfrules.report.model import build_report, kpi_names_by_agent
     from perfrules.report.notes import NotesArgumentProblem, NotesProblem, read_notes
     from perfrules.report.render import ReportProblem, write_report
 
@@ -635,7 +638,8 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row,
                               also=tuple(problem.render() for problem in note_problems))
     if supervisor_notes is not None:
-        note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data)
+        note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data) \
+            + supervisor_notes.unknown_kpis(kpi_names_by_agent(evaluation))
     if note_problems:
         _data_problems([problem.render() for problem in sorted(note_problems, key=DataProblem.sort_key)])
     wanted = set(agents) if agents else None
@@ -650,6 +654,44 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
     except ReportProblem as problem:
         raise UsageProblem(str(problem)) from None
     click.echo(f"wrote {len(written)} PDF files to {output}", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--check", is_flag=True, help="change nothing; exit 1 when a file would change, naming it")
+@click.option("--diff", "show_diff", is_flag=True, help="change nothing; print what would change as a unified diff")
+def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite policy and test files in the one canonical layout (a folder: every *.perf under it)."""
+    from perfrules.diagnostics import render_text
+    from perfrules.layout.fmt import lay_out, summary, write_layout
+    from perfrules.values import one_line
+    from perfrules.workspace import PathProblem
+
+    try:
+        run = lay_out(list(paths))
+    except PathProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    for item in run.with_errors:
+        for diagnostic in item.diagnostics:
+            click.echo(render_text(diagnostic, item.text or None), err=True)
+            click.echo("", err=True)
+    unwritten = []
+    for item in run.changed:
+        if show_diff:
+            _print_results(one_line(item.diff(), keep="\n\t"))
+        if check or show_diff:
+            if check:
+                click.echo(f"would reformat {one_line(item.display)}", err=True)
+        elif (problem := write_layout(item)) is not None:
+            unwritten.append(problem)
+        else:
+            click.echo(f"reformatted {one_line(item.display)}", err=True)
+    click.echo(summary(run, check or show_diff), err=True)
+    for problem in unwritten:
+        click.echo(f"perfrules: error: {one_line(problem)}", err=True)
+    if unwritten:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_POLICY if run.with_errors or (check and run.changed) else EXIT_OK)
 
 
 @main.command("diff")

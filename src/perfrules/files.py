@@ -15,6 +15,7 @@ half the results.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -253,6 +254,36 @@ def _silence_stdout() -> None:
         os.close(null)
     except Exception:  # noqa: BLE001 - OSError, or no descriptor at all (a test runner's captured stream)
         pass
+
+
+# ---- a private folder for DuckDB to spill to ------------------------------------------------------
+
+
+_spill_root: list[Path] = []
+_spill_numbers = itertools.count(1)
+
+
+def spill_folder() -> Path | None:
+    """A new, not yet existing folder for one DuckDB database to move data to when its memory
+    is full; None when no temp folder can be made (then nothing is moved to disk).
+
+    Every such folder of a process lies in one private (0700) folder in the temp folder, tagged
+    with the process id: removed when the process ends (also on SIGTERM, which exits through
+    ``SystemExit``), and by a later run (:func:`remove_stale_temporaries`) after a SIGKILL.
+    DuckDB creates the folder only when it needs it; each database gets its own.
+    """
+    if not _spill_root:
+        import atexit
+
+        try:
+            directory = Path(tempfile.gettempdir())
+            remove_stale_temporaries(directory)
+            root = Path(tempfile.mkdtemp(prefix=temporary_prefix("duckdb"), dir=directory))
+        except OSError:  # no usable temp folder: evaluate in memory, as without a limit
+            return None
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _spill_root.append(root)
+    return _spill_root[0] / f"db{next(_spill_numbers)}"
 
 
 # ---- SIGTERM ---------------------------------------------------------------------------------------

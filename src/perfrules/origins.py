@@ -218,7 +218,42 @@ def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
             found.append((path, argument))
         else:
             raise PathProblem(f"{argument}: no such file or folder")
+    return each_once(found)
+
+
+def each_once(found: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """(path, display) pairs without a second name for the same file (links resolved)."""
     unique: dict[Path, tuple[Path, str]] = {}
     for path, display in found:
         unique.setdefault(Path(os.path.realpath(path)), (path, display))  # a link loop resolves without raising
     return list(unique.values())
+
+
+def files_under(arguments: list[str], suffix: str, none_found: str,
+                check_file=lambda path, argument: None) -> list[tuple[Path, str]]:
+    """Each argument as (path, display) on disk; a folder stands for every ``*SUFFIX`` file
+    under it, in its subfolders too except hidden ones (``.git``, ``.venv``), in path order;
+    a file named on the command line goes through ``check_file``, which may refuse it with
+    a :class:`PathProblem`; each file once.  ``none_found`` says what an empty folder lacks.
+    ``perfrules test`` and ``perfrules fmt`` name their files this way."""
+    found: list[tuple[Path, str]] = []
+    for argument in arguments:
+        path = Path(argument)
+        try:
+            is_folder, exists = path.is_dir(), path.exists()
+        except OSError as error:  # a name too long for the file system, for one
+            raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
+        if is_folder:
+            files = []
+            for folder, subfolders, names in os.walk(path):
+                subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+                files.extend(Path(folder) / name for name in names if name.endswith(suffix))
+            if not files:
+                raise PathProblem(f"{argument}: {none_found}")
+            found += [(file, os.path.normpath(os.path.join(argument, file.relative_to(path)))) for file in sorted(files)]
+        elif not exists:
+            raise PathProblem(f"{argument}: no such file or folder")
+        else:
+            check_file(path, argument)
+            found.append((path, argument))
+    return each_once(found)

@@ -97,6 +97,9 @@ def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
     columns.append(("plans", formula_safe(f"concat_ws('; ', {', '.join(due)})") if due else "''"))
     columns += _standing_columns(model, words)
     columns.append(("policy_sha256", text_literal(_sha(run))))
+    if run.loaded.parents:  # the inherited files, nearest parent first: "file sha256; file sha256"
+        inherited = "; ".join(f"{parent.display} {parent.origin.sha256(parent.source.text)}" for parent in run.loaded.parents)
+        columns.append(("policy_extends_sha256", formula_safe(text_literal(inherited))))
     return columns
 
 
@@ -191,22 +194,47 @@ def flat_rows(evaluation: Evaluation, which: str = "all", batch: int = 4096) -> 
 
 
 def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> None:
-    from openpyxl import Workbook
-
     headers, rows = flat_rows(evaluation, which)
     formats = xlsx_formats(evaluation)
     columns = [formats.get(header, (None, None)) for header in headers]
+    with write_atomically(target) as temporary:
+        failure = _quietly(_write_workbook, temporary, headers, rows, columns)
+        if failure is not None:
+            raise failure
+
+
+def _write_workbook(path: Path, headers: list[str], rows: Iterator[tuple], columns: list) -> None:
+    """The workbook saved straight to ``path`` (a million rows make a few hundred MB: not in memory)."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("results")
     sheet.append([_xlsx_cell(sheet, header) for header in headers])
     for row in rows:
         sheet.append([_xlsx_cell(sheet, value, *column) for value, column in zip(row, columns)])
-    from io import BytesIO
+    workbook.save(path)
 
-    buffer = BytesIO()  # built in memory: openpyxl leaves noise on stderr when the disk fills mid-save
-    workbook.save(buffer)
-    with write_atomically(target) as temporary:
-        temporary.write_bytes(buffer.getvalue())
+
+def _quietly(write, *arguments) -> OSError | None:
+    """Run ``write``; return its OSError (a full disk), detached from its traceback.
+
+    When the disk fills mid-save, openpyxl's half-closed writers complain on stderr as they
+    are collected; the OSError is the one message, so the workbook is collected here, while
+    that noise is dropped.
+    """
+    import gc
+    import sys
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        write(*arguments)
+        return None
+    except OSError as error:
+        return OSError(error.errno, error.strerror)
+    finally:
+        gc.collect()
+        sys.unraisablehook = hook
 
 
 def xlsx_formats(evaluation: Evaluation) -> dict[str, tuple[Decimal | None, str]]:

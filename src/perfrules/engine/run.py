@@ -18,11 +18,13 @@ import duckdb
 
 from perfrules import ast
 from perfrules.check.model import KpiModel
-from perfrules.data.reading import DataArgumentProblem, DataFileProblem, RawTable, load_cells, read_table
+from perfrules.data.reading import (DataArgumentProblem, DataFileProblem, RawTable, load_cells, read_table,
+                                    release_table)
 from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems, mixed_percent_warnings, period_sql,
                                      prepare_rows)
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
+from perfrules.files import spill_folder
 from perfrules.provenance import sha256_file
 from perfrules.values import metric_value_text, period_end, plain
 from perfrules.workspace import LoadedPolicy
@@ -112,8 +114,18 @@ class Evaluation:
                        for (agent,) in self.connection.execute(f"SELECT _agent FROM {run.table}").fetchall()})
 
 
+# What DuckDB may hold in memory before it moves tables and sorts to its spill folder: with
+# Python, the imports and DuckDB's own overhead a million agents stay under 1 GB in every
+# output format (docs/performance.md).
+MEMORY_LIMIT = "640MB"
+
+
 def open_connection():
-    connection = duckdb.connect(config={"preserve_insertion_order": True})
+    spill = spill_folder()
+    # Without a private folder, DuckDB keeps everything in memory (its default folder, `.tmp`
+    # in the current folder, is no place for salary data).
+    limits = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill)} if spill else {"temp_directory": ""}
+    connection = duckdb.connect(config={"preserve_insertion_order": True, **limits})
     # DuckDB's own progress bars would be noise on stderr, where perfrules' problems go.
     connection.execute("SET enable_progress_bar = false")
     install_macros(connection)
@@ -163,6 +175,7 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     evaluation = Evaluation(connection, data_display, data_sha256=digest,
                             warnings=mixed_percent_warnings(connection, raw, policy_nodes))
+    release_table(connection, raw)  # from here on everything reads the typed `rows`
     for index, loaded in enumerate(policies):
         typed = f"typed_{index}"  # the view of prepare_rows
         chosen = wanted or connection.execute(f"SELECT max(_period) FROM {typed}").fetchone()[0]

@@ -16,13 +16,21 @@ from datetime import date
 from pathlib import Path
 
 from perfrules.diagnostics import Diagnostic, Severity, did_you_mean, sorted_unique
+from perfrules.origins import files_under
 from perfrules.policytest import nodes
 from perfrules.policytest.check import check_tests
 from perfrules.policytest.coverage import DecisionLine, decision_lines
 from perfrules.policytest.parser import parse_tests
 from perfrules.policytest.run import Outcome, run_tests
 from perfrules.source import read_policy
-from perfrules.workspace import TEST_FILE_SUFFIX, LoadedPolicy, PathProblem, PolicySet, is_test_file, load_policies
+from perfrules.workspace import (
+    TEST_FILE_SUFFIX,
+    LoadedPolicy,
+    PathProblem,
+    PolicySet,
+    is_test_file,
+    load_policies,
+)
 
 
 @dataclass
@@ -62,31 +70,13 @@ class TestRun:
 
 def test_file_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     """Each argument as (path, display); a folder stands for every ``*.test.perf`` under it."""
-    found: list[tuple[Path, str]] = []
-    for argument in arguments or ["."]:
-        path = Path(argument)
-        try:
-            is_folder, exists = path.is_dir(), path.exists()
-        except OSError as error:
-            raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
-        if is_folder:
-            files = sorted(file for file in path.rglob(f"*{TEST_FILE_SUFFIX}")
-                           if not any(part.startswith(".") for part in file.relative_to(path).parts))
-            if not files:
-                raise PathProblem(f"{argument}: the folder holds no *{TEST_FILE_SUFFIX} test files "
-                                  f"(hint: a policy's tests go in NAME{TEST_FILE_SUFFIX})")
-            found += [(file, os.path.normpath(os.path.join(argument, file.relative_to(path)))) for file in files]
-        elif not exists:
-            raise PathProblem(f"{argument}: no such file or folder")
-        elif not is_test_file(path):
+    def named(path: Path, argument: str) -> None:
+        if not is_test_file(path):
             raise PathProblem(f"{argument}: a test file is named NAME{TEST_FILE_SUFFIX} (hint: perfrules check "
                               f"checks a policy)")
-        else:
-            found.append((path, argument))
-    unique: dict[str, tuple[Path, str]] = {}
-    for path, display in found:
-        unique.setdefault(os.path.realpath(path), (path, display))
-    return list(unique.values())
+
+    return files_under(arguments or ["."], TEST_FILE_SUFFIX, f"the folder holds no *{TEST_FILE_SUFFIX} test files "
+                       f"(hint: a policy's tests go in NAME{TEST_FILE_SUFFIX})", named)
 
 
 def run_test_files(arguments: list[str], today: date | None = None, execute: bool = True) -> TestRun:

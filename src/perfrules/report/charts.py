@@ -14,19 +14,23 @@ FONT = "font-family='Noto Sans CJK SC, Noto Sans, sans-serif'"
 LINE_COLOUR = "#1f5fa8"
 GRID_COLOUR = "#d9dee5"
 TEXT_COLOUR = "#3c4452"
+THRESHOLD_COLOUR = "#b45309"
 
 
 def line_chart(title: str, periods: list[str], values: list[float | None], labels: list[str],
-               width: int = 250, height: int = 120, lower_is_better: bool = False, note: str = "") -> Markup:
+               width: int = 250, height: int = 120, lower_is_better: bool = False, note: str = "",
+               thresholds: tuple[tuple[float, str], ...] = ()) -> Markup:
     """One series over periods; missing values leave a gap.
 
     Better is always up: for a metric where lower is better (handling time, complaints)
     the axis runs downwards, so that a falling handling time is drawn as a rising line, and
-    ``note`` (``越低越好``) is written beside the title to say so.
+    ``note`` (``越低越好``) is written beside the title to say so.  ``thresholds`` (value,
+    label) are drawn as dashed lines labelled above their right end; the last period, the one under
+    review, is written in bold.
     """
     left, right, top, bottom = 24, 24, 26, 24
     plot_width, plot_height = width - left - right, height - top - bottom
-    present = [value for value in values if value is not None]
+    present = [value for value in values if value is not None] + [value for value, _ in thresholds]
     low = min(present) if present else 0.0
     high = max(present) if present else 1.0
     if high == low:
@@ -48,6 +52,11 @@ def line_chart(title: str, periods: list[str], values: list[float | None], label
         + (f"<tspan font-size='8'> ({escape(note)})</tspan>" if note else "") + "</text>",
         f"<line x1='{left}' y1='{top + plot_height}' x2='{left + plot_width}' y2='{top + plot_height}' stroke='{GRID_COLOUR}'/>",
     ]
+    for value, label in thresholds:
+        parts.append(f"<line x1='{left}' y1='{y(value):.1f}' x2='{left + plot_width}' y2='{y(value):.1f}' "
+                     f"stroke='{THRESHOLD_COLOUR}' stroke-width='0.8' stroke-dasharray='3,2'/>")
+        parts.append(f"<text x='{left + plot_width + right - 2}' y='{y(value) - 2:.1f}' font-size='6.5' "
+                     f"text-anchor='end' fill='{THRESHOLD_COLOUR}'>{escape(label)}</text>")
     segment: list[str] = []
     segments: list[list[str]] = []
     for index, value in enumerate(values):
@@ -69,7 +78,8 @@ def line_chart(title: str, periods: list[str], values: list[float | None], label
         parts.append(f"<text x='{x(index):.1f}' y='{y(value) - 5:.1f}' font-size='8' text-anchor='middle' "
                      f"fill='{TEXT_COLOUR}'>{escape(label)}</text>")
     for index, period in enumerate(periods):
-        parts.append(f"<text x='{x(index):.1f}' y='{height - 8}' font-size='8' text-anchor='middle' "
+        weight = " font-weight='bold'" if index == len(periods) - 1 else ""
+        parts.append(f"<text x='{x(index):.1f}' y='{height - 8}' font-size='8' text-anchor='middle'{weight} "
                      f"fill='{TEXT_COLOUR}'>{escape(period)}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from decimal import Decimal
 
@@ -19,7 +20,10 @@ from perfrules import ast
 from perfrules.check.model import KpiModel
 from perfrules.engine.run import Evaluation, PolicyRun
 from perfrules.report import charts
-from perfrules.report.swot import KINDS, KpiFacts, derive_swot, thresholds_for, veto_status
+from perfrules.report.notes import Note
+from perfrules.report.peers import MIN_GROUP, Peers, floor_text
+from perfrules.report.standards import Standard, appendix_rules, kpi_standard
+from perfrules.report.swot import KINDS, KpiFacts, Median, derive_swot, thresholds_for, veto_status
 from perfrules.texts import sentence, texts
 from perfrules.result_model import AgentResult, KpiResult, PlanDue, PolicyStamp
 from perfrules.results import build_results, missing_reason
@@ -82,13 +86,14 @@ class KpiLine:
     name: str
     value: str
     sample: str | None
-    thresholds: list[str]
+    standard: Standard
     level: str
     points: str
     weight: str
     weighted: str
     status: str
     reason: str | None
+    small_sample: str | None = None  # "样本少:低于全员中位数 12 的 25%": kept out of strengths and weaknesses
 
 
 @dataclass
@@ -121,6 +126,8 @@ class AgentPacket:
     facts: list[str] = field(default_factory=list)  # this period's facts: a red line hit, KPIs without data
     rank_note: str | None = None  # why the rank does not count (a red line hit)
     bonus_note: str | None = None
+    last_actions: list[dict] = field(default_factory=list)  # agreed last time (--notes kind action), and how the KPI moved
+    appendix: dict = field(default_factory=dict)  # the rules as written and the role code
 
 
 @dataclass
@@ -138,6 +145,8 @@ class TeamSummary:
     bonus_total: str
     with_plans: list[dict]
     generated: str
+    volume_names: list[str] = field(default_factory=list)  # the sample counts shown per team (满意度回访样本数)
+    notes: list[str] = field(default_factory=list)  # small teams, the small-sample floor
 
 
 @dataclass
@@ -147,7 +156,7 @@ class Report:
 
 
 def build_report(evaluation: Evaluation, language: str | None = None, agents: set[str] | None = None,
-                 notes: dict[str, list[tuple[str, str]]] | None = None) -> Report:
+                 notes: dict[str, list[Note]] | None = None) -> Report:
     document = build_results(evaluation)
     report = Report()
     for run, stamp in zip(evaluation.runs, document.policies):
@@ -162,11 +171,21 @@ def build_report(evaluation: Evaluation, language: str | None = None, agents: se
     return report
 
 
+def kpi_names_by_agent(evaluation: Evaluation) -> dict[str, list[str]]:
+    """The KPI names of each evaluated agent's policy (a notes file's agreed actions name one)."""
+    found: dict[str, list[str]] = {}
+    for run in evaluation.runs:
+        names = [kpi.name for kpi in run.plan.model.kpis]
+        for (agent,) in evaluation.connection.execute(f"SELECT _agent FROM {run.table}").fetchall():
+            found[agent] = names
+    return found
+
+
 class _RunReport:
     """The packets and the summary of one policy run."""
 
     def __init__(self, evaluation: Evaluation, run: PolicyRun, language: str, results: list[AgentResult],
-                 stamp: PolicyStamp, notes: dict[str, list[tuple[str, str]]]):
+                 stamp: PolicyStamp, notes: dict[str, list[Note]]):
         self.run = run
         self.model = run.plan.model
         self.language = language
@@ -176,9 +195,13 @@ class _RunReport:
         self.notes = notes
         policy = run.policy
         self.level_labels = {level.name.text: (level.label.value if level.label else level.name.text) for level in policy.levels}
-        self.thresholds = thresholds_for(self.model)
+        show = partial(display_value, language=language)  # a value as the KPI table prints it
+        self.thresholds = thresholds_for(self.model, show)
         self.history = self._history(evaluation)
         self.positions = self._group_positions()
+        self.peers = Peers(self.model, results)
+        self.standards = [kpi_standard(self.model, kpi, self.level_labels, language, show) for kpi in self.model.kpis]
+        self.rules_written = appendix_rules(self.model)
         self.policy = {
             "name": policy.name.value, "version": policy.version, "file": stamp.file,
             "sha256": (stamp.sha256 or "")[:12], "git_commit": (stamp.git_commit or "")[:10] or None,
@@ -227,20 +250,23 @@ class _RunReport:
         kpi_lines, facts = [], []
         for kpi, outcome in zip(self.model.kpis, result.kpis):
             reason = self._reason(kpi, outcome, result)
-            kpi_lines.append(self._kpi_line(kpi, outcome, reason, result.metrics))
+            line = self._kpi_line(kpi, outcome, reason, result.metrics)
+            kpi_lines.append(line)
             history = self.history[1].get(agent, {}).get(kpi.name, [])
             facts.append(KpiFacts(
                 kpi.name, outcome.status, outcome.points, outcome.rule,
                 self.level_labels.get(outcome.level) if outcome.level else None, outcome.value,
                 reason, history, self.positions.get((agent, kpi.name)),
+                shown=line.value, median=self._median(kpi, result), low_sample=line.small_sample is not None,
             ))
         vetoes = [veto_status(veto.node, result.metrics, result.veto_rule == veto.ordinal) for veto in self.model.vetoes]
-        swot = derive_swot(self.language, facts, self.thresholds, vetoes)
+        swot = derive_swot(self.language, facts, self.thresholds, vetoes, self.run.policy.period)
         for item, holds in zip(self.model.swot_items, result.swot_holds):
             if holds:
                 swot[item.kind].append(item.text.value)
-        for kind, text in self.notes.get(agent, []):
-            swot[kind].append(f"{self.t['note']}:{text}" if self.language != "en" else f"{self.t['note']}: {text}")
+        for note in self.notes.get(agent, []):
+            if note.kind in KINDS:
+                swot[note.kind].append(sentence(self.language, "note_line", note=self.t["note"], text=note.text))
         return AgentPacket(
             language=self.language, agent_id=agent, name=result.name or agent, role=result.role,
             team=result.team, supervisor=result.supervisor, period=result.period, policy=self.policy,
@@ -261,7 +287,41 @@ class _RunReport:
             bonus_note=self.t["veto_bonus"] if result.veto and result.bonus_total == 0 else None,
             plans=[self._plan(plan, result) for plan in result.plans],
             generated=self.generated,
+            last_actions=[self._last_action(note, result) for note in self.notes.get(agent, []) if note.kind == "action"],
+            appendix={"rules": self.rules_written, "role": result.role, "file": self.policy["file"]},
         )
+
+    def _median(self, kpi: KpiModel, result: AgentResult) -> Median | None:
+        found = self.peers.median(kpi.index, result.team)
+        if found is None:
+            return None
+        scope, value = found
+        return Median(scope, value, display_value(kpi.metric, value, self.language))
+
+    def _last_action(self, note: Note, result: AgentResult) -> dict:
+        """An action agreed at the last meeting and, when it names a KPI, how that KPI moved from
+        the period before to this one (``响应时间:上期 70% → 本期 78%,有改善``)."""
+        moved = None
+        kpi = next((kpi for kpi in self.model.kpis if kpi.name == note.kpi), None) if note.kpi else None
+        if kpi is not None:
+            history = self.history[1].get(result.agent_id, {}).get(kpi.name, [])
+            after = result.kpis[kpi.index].value
+            before = history[-2] if len(history) >= 2 else None
+            shown_after = display_value(kpi.metric, after, self.language)
+            if before is None or after is None:
+                moved = sentence(self.language, "action_now", kpi=kpi.name, after=shown_after)
+            else:
+                direction = self.thresholds[kpi.name].direction
+                shown_before = display_value(kpi.metric, before, self.language)
+                if shown_before == shown_after:
+                    movement = "moved_same"
+                elif direction is None:
+                    movement = "moved_changed"
+                else:
+                    movement = "moved_better" if (after > before) == (direction == "higher") else "moved_worse"
+                moved = sentence(self.language, "action_moved", kpi=kpi.name, before=shown_before, after=shown_after,
+                                 movement=self.t[movement])
+        return {"text": note.text, "moved": moved}
 
     def _plan(self, due: PlanDue, result: AgentResult) -> dict:
         """A plan due, with what "done" means for this agent: for each KPI its condition reads,
@@ -286,18 +346,22 @@ class _RunReport:
         """One row of the KPI table: the value with its sample size where the policy declares
         one (``92.5%`` over ``样本 20``: a rate from 3 surveys is read as such), the declared and the
         effective weight, and the points the KPI adds to the base score (two decimals adding up
-        to the base score shown)."""
-        thresholds = [self.model.written(rule.node) for rule in kpi.rules]
+        to the base score shown); the standard in words (``≥ 90% 为优秀``), and a mark when the
+        sample is small beside the group's (:mod:`perfrules.report.peers`)."""
         level = self.level_labels.get(outcome.level, outcome.level) if outcome.level else "—"
         points = outcome.points
         weight = percent_text(kpi.weight)
         effective = percent_text(round_half_up(outcome.effective_weight, 4))
         sample = kpi.metric.sample if kpi.metric is not None else None
         count = counts.get(sample[0]) if sample else None
+        small = self.peers.small_sample(kpi, counts) if outcome.value is not None else None
         return KpiLine(
             name=kpi.name, value=display_value(kpi.metric, outcome.value, self.language),
             sample=sentence(self.language, "sample_size", count=plain(count)) if count is not None else None,
-            thresholds=thresholds, level=level, points="—" if points is None else _two(points),
+            standard=self.standards[kpi.index],
+            small_sample=sentence(self.language, "small_sample", median=plain(round_half_up(small.median, 1)))
+            if small is not None else None,
+            level=level, points="—" if points is None else _two(points),
             weight=weight if effective == weight or outcome.status == "excluded" else f"{weight} → {effective}",
             weighted="—" if outcome.contribution_shown is None else _two(outcome.contribution_shown),
             status=self.t[outcome.status], reason=reason,
@@ -321,8 +385,9 @@ class _RunReport:
             labels = [display_value(kpi.metric, value, self.language).replace(" ", "") if value is not None else ""
                       for value in numbers]
             lower = kpi.metric is not None and kpi.metric.direction == "lower"
+            lines = tuple((float(bound), label) for bound, label in self.thresholds[kpi.name].lines())
             charts_out.append(charts.line_chart(kpi.name, periods, _floats(numbers), labels, lower_is_better=lower,
-                                                note=self.t["lower_is_better"] if lower else ""))
+                                                note=self.t["lower_is_better"] if lower else "", thresholds=lines))
         return charts_out
 
     # ---- the team ------------------------------------------------------------------------------
@@ -338,6 +403,7 @@ class _RunReport:
         averages = []
         places = [_places(kpi.metric, [display_value(kpi.metric, result.kpis[index].value, self.language)
                                        for result in self.results]) for index, kpi in enumerate(self.model.kpis)]
+        volumes = list(self.peers.floors.values())
         for team in teams + [None]:
             members = [result for result in self.results if team is None or (result.team or "—") == team]
             cells = []
@@ -345,8 +411,15 @@ class _RunReport:
                 present = [result.kpis[index].value for result in members if result.kpis[index].value is not None]
                 cells.append(average_text(kpi.metric, present, places[index], self.language))
             scores = [result.score for result in members if result.score is not None]
+            volume = [plain(sum((result.metrics.get(floor.count) or Decimal(0) for result in members), Decimal(0)))
+                      for floor in volumes]
             averages.append({"team": team or self.t["all_teams"], "count": len(members), "values": cells,
-                             "score": _two(sum(scores, Decimal(0)) / len(scores)) if scores else "—"})
+                             "score": _two(sum(scores, Decimal(0)) / len(scores)) if scores else "—",
+                             "volume": volume, "small": team is not None and len(members) < MIN_GROUP})
+        notes = [sentence(self.language, "small_team", count=MIN_GROUP)] if any(row["small"] for row in averages) else []
+        notes += [sentence(self.language, "sample_floor", count=self._metric_label(floor.count),
+                           median=plain(round_half_up(floor.median, 1)), floor=floor_text(floor.floor))
+                  for floor in volumes]
         return TeamSummary(
             language=self.language, period=self.run.period, policy=self.policy,
             grade_chart=charts.bar_chart("", grades, counts),
@@ -363,7 +436,14 @@ class _RunReport:
                          "plans": ", ".join(plan.name for plan in result.plans)}
                         for result in self.results if result.plans],
             generated=self.generated,
+            volume_names=[sentence(self.language, "volume_total", count=self._metric_label(floor.count))
+                          for floor in volumes],
+            notes=notes,
         )
+
+    def _metric_label(self, name: str) -> str:
+        metric = self.model.symbols.metrics.get(name)
+        return (metric.label if metric is not None else None) or name
 
 
 def _reads_kpi(condition: ast.Expression, kpi: KpiModel) -> bool:

@@ -1,11 +1,14 @@
-"""The derived half of a packet's SWOT: what the numbers themselves say.
+"""The derived half of a packet's SWOT: what the numbers themselves say, each line with the
+agent's own figure and the comparison that matters.
 
-Strengths are KPIs at their best level or in the top 20% of the group; weaknesses
-are KPIs at their lowest level, substituted or left out for lack of data, or in the
-bottom 20%; opportunities are KPIs close to the next level (the distance computed
-from the rule thresholds) or improving three periods in a row; threats are KPIs
-declining three periods in a row, a red line hit, or a red line one incident away.
-The policy's own ``swot`` notes and the supervisor's notes are added by the model.
+Strengths are KPIs at their best level or in the top 20% of the group; weaknesses are KPIs
+at their lowest level or in the bottom 20% (both said against the team's median);
+opportunities are KPIs close to the next level (the distance computed from the rule
+thresholds) or improving three periods in a row; threats are what may happen next: a KPI
+declining three periods in a row, a level about to be lost (close above its threshold), a red
+line one incident away.  Facts of the period (a red line hit, a KPI without data) are kept
+apart.  A KPI measured on a small sample is neither a strength nor a weakness.  The policy's
+own ``swot`` notes and the supervisor's notes are added by the model.
 """
 
 from __future__ import annotations
@@ -38,16 +41,33 @@ class KpiFacts:
     reason: str | None
     history: list[Decimal | None]  # measured values, oldest first, current last
     group_position: tuple[int, int] | None  # (position among the group, group size), best first
+    shown: str = ""  # the value as the KPI table prints it (93.9%, 8.5 分钟)
+    median: Median | None = None
+    low_sample: bool = False  # a sample far below the group's: kept out of strengths and weaknesses
 
 
-def derive_swot(language: str, kpis: list[KpiFacts], plans: dict, vetoes: list[tuple[str, bool, bool]]) -> dict[str, list[str]]:
+@dataclass
+class Median:
+    """The median a KPI's value is compared with: of the agent's team, or of everyone evaluated."""
+
+    scope: str  # "team" | "all"
+    value: Decimal
+    shown: str
+
+
+def derive_swot(language: str, kpis: list[KpiFacts], plans: dict, vetoes: list[tuple[str, bool, bool]],
+                period: str = "month") -> dict[str, list[str]]:
     """``plans`` maps KPI name to its :class:`KpiThresholds`; ``vetoes`` lists (name, hit, near).
 
-    Besides the four SWOT kinds, ``fact`` holds what happened this period and is not an
-    assessment: a red line hit, a KPI left out or substituted for want of data.  Threats are
-    what may happen next (a decline, a red line one incident away), never what already did.
+    Every line names the agent's own figure and the comparison that makes it a strength or a
+    risk: the level, the median of the team, the last three periods, the next threshold
+    (``顾客满意度 93.9%(优秀),高于团队中位数 90.1%,连续三个月提升``).  Besides the four
+    SWOT kinds, ``fact`` holds what happened this period and is not an assessment: a red line
+    hit, a KPI left out or substituted for want of data.  Threats are what may happen next (a
+    decline, a level about to be lost, a red line one incident away), never what already did.
     A KPI at the top of its scale is a strength only when the scale has more than one level
-    above the lowest: passing a pass/fail KPI is no distinction.
+    above the lowest: passing a pass/fail KPI is no distinction.  A KPI measured on a small
+    sample (``low_sample``) is neither a strength nor a weakness.
     """
     found: dict[str, list[str]] = {kind: [] for kind in (*KINDS, "fact")}
     for kpi in kpis:
@@ -59,31 +79,78 @@ def derive_swot(language: str, kpis: list[KpiFacts], plans: dict, vetoes: list[t
             found["fact"].append(sentence(language, "was_substituted", kpi=kpi.name, reason=kpi.reason))
         best, lowest = (thresholds.best, thresholds.lowest) if thresholds else (None, None)
         steps = thresholds.steps if thresholds else 0
-        if kpi.status == "scored" and best is not None and steps > 2 and kpi.points == best:
-            found["strength"].append(sentence(language, "best_level", kpi=kpi.name, level=kpi.level_label or plain(best)))
-        elif kpi.group_position and _in_share(kpi.group_position, best_end=True):
-            found["strength"].append(sentence(language, "top_group", kpi=kpi.name))
-        if kpi.status == "scored" and lowest is not None and best != lowest and kpi.points == lowest:
-            found["weakness"].append(sentence(language, "lowest_level", kpi=kpi.name, level=kpi.level_label or plain(lowest)))
-        elif kpi.group_position and _in_share(kpi.group_position, best_end=False):
-            found["weakness"].append(sentence(language, "bottom_group", kpi=kpi.name))
-        if thresholds is not None and kpi.status == "scored" and kpi.value is not None:
+        scored = kpi.status == "scored" and kpi.value is not None
+        direction = thresholds.direction if thresholds else None
+        trend = _trend(kpi.history, direction)
+        trend_clause = _trend_clause(language, kpi.history, direction, period) if trend else None
+        median = [_median_clause(language, kpi)] if kpi.median is not None else []
+        strength = False
+        if not kpi.low_sample:
+            if scored and best is not None and steps > 2 and kpi.points == best:
+                strength = True
+                found["strength"].append(_line(language, kpi, median or [sentence(language, "at_best")],
+                                               trend_clause if trend == 1 else None))
+            elif kpi.group_position and _in_share(kpi.group_position, best_end=True):
+                strength = True
+                found["strength"].append(_line(language, kpi, [sentence(language, "in_top")] + median,
+                                               trend_clause if trend == 1 else None))
+            if scored and lowest is not None and best != lowest and kpi.points == lowest:
+                found["weakness"].append(_line(language, kpi, median or [sentence(language, "at_lowest")]))
+            elif kpi.group_position and _in_share(kpi.group_position, best_end=False):
+                found["weakness"].append(_line(language, kpi, [sentence(language, "in_bottom")] + median))
+        if thresholds is not None and scored:
             step = thresholds.next_level(kpi.value, kpi.rule)
             if step is not None:
-                change, label = step
-                found["opportunity"].append(sentence(language, "close_to_next", kpi=kpi.name,
-                                                     change=thresholds.change_text(change, language), level=label))
-        trend = _trend(kpi.history, thresholds.direction if thresholds else None)
-        if trend is not None:
-            values = " → ".join(thresholds.value_text(value) for value in kpi.history[-3:]) if thresholds else ""
+                change, bound, label = step
+                found["opportunity"].append(_line(language, kpi, [sentence(
+                    language, "close_to_next", change=thresholds.change_text(change, language), level=label,
+                    threshold=thresholds.value_text(bound))]))
+            margin = thresholds.margin(kpi.value, kpi.rule)
+            if margin is not None:
+                change, bound, label = margin
+                clause = sentence(language, "on_floor", level=label, threshold=thresholds.value_text(bound)) if change == 0 \
+                    else sentence(language, "near_floor", change=thresholds.change_text(change, language, worse=True),
+                                  level=label, threshold=thresholds.value_text(bound))
+                found["threat"].append(_line(language, kpi, [clause]))
+        if trend is not None and (trend < 0 or not strength):
+            values = " → ".join(thresholds.value_text(value) for value in kpi.history[-3:])
             found["opportunity" if trend > 0 else "threat"].append(
-                sentence(language, "improving" if trend > 0 else "declining", kpi=kpi.name, values=values))
+                _line(language, kpi, [], trend_clause + sentence(language, "trend_values", values=values)))
     for name, hit, near in vetoes:
         if hit:
             found["fact"].append(sentence(language, "veto_hit", name=name))
         elif near:
             found["threat"].append(sentence(language, "veto_near", name=name))
     return found
+
+
+def _line(language: str, kpi: KpiFacts, clauses: list[str], trend: str | None = None) -> str:
+    """``顾客满意度 93.9%(优秀),高于团队中位数 90.1%,连续三个月提升``: the KPI, its value and
+    level, then the comparisons."""
+    head = sentence(language, "swot_head", kpi=kpi.name, value=kpi.shown or "—")
+    if kpi.level_label and kpi.status == "scored":
+        head += sentence(language, "swot_level", level=kpi.level_label)
+    parts = [head, *clauses] + ([trend] if trend else [])
+    return sentence(language, "clause_separator").join(parts)
+
+
+def _median_clause(language: str, kpi: KpiFacts) -> str:
+    median = kpi.median
+    scope = sentence(language, f"scope_{median.scope}")
+    if median.shown == kpi.shown or kpi.value is None:
+        key = "at_median"
+    else:
+        key = "above_median" if kpi.value > median.value else "below_median"
+    return sentence(language, key, scope=scope, median=median.shown)
+
+
+def _trend_clause(language: str, history: list[Decimal | None], direction: str | None, period: str) -> str:
+    """``连续三个月提升``: the movement of the value itself (a handling time 连续三个月下降 is good)."""
+    last = history[-3:]
+    run = sentence(language, f"run_{period}" if period in ("month", "quarter", "year") else "run_period")
+    if last[-1] < last[0]:
+        return sentence(language, "trend_down", run=run)
+    return sentence(language, "trend_up" if direction == "higher" else "trend_up_plain", run=run)
 
 
 def _in_share(position: tuple[int, int], best_end: bool, share: Decimal = Decimal("0.2")) -> bool:
@@ -111,8 +178,11 @@ def _trend(history: list[Decimal | None], direction: str | None) -> int | None:
 class KpiThresholds:
     """A KPI's rules read as value ranges: best and lowest points, the next level's distance."""
 
-    def __init__(self, kpi: KpiModel, subject: Subject | None, symbols: Symbols, level_labels: dict[str, str]):
+    def __init__(self, kpi: KpiModel, subject: Subject | None, symbols: Symbols, level_labels: dict[str, str],
+                 show=None):
         self.subject = subject
+        self.metric = kpi.metric
+        self.show = show  # show(metric, value): a value as the packet prints the KPI's values
         self.direction = subject.direction if subject else None
         self.rules: list[tuple[int, Decimal, str, ValueSet | None]] = []
         self.ranges_known = subject is not None
@@ -160,12 +230,51 @@ class KpiThresholds:
                 best = (distance, bound, label)
         return best
 
-    def next_level(self, value: Decimal, rule: int | None) -> tuple[Decimal, str] | None:
-        """(distance, label) to the next level (:meth:`next_step`), only when it is close."""
+    def lines(self) -> list[tuple[Decimal, str]]:
+        """(threshold, label) where each level above the lowest begins: the lines a trend chart
+        draws (90% 优秀, 80% 合格).  Empty when the rules are not ranges of one value."""
+        if not self.ranges_known or self.direction is None:
+            return []
+        found = []
+        for _, points, label, values in self.rules:
+            if points is None or points == self.lowest or values is None or values.is_empty():
+                continue
+            bound = values.intervals[0].low if self.direction == "higher" else values.intervals[-1].high
+            if bound is not None:
+                found.append((bound, label))
+        return found
+
+    def next_level(self, value: Decimal, rule: int | None) -> tuple[Decimal, Decimal, str] | None:
+        """(distance, threshold, label) of the next level (:meth:`next_step`), only when it is close."""
         step = self.next_step(value, rule)
         if step is None or not self._close(step[0], value):
             return None
-        return step[0], step[2]
+        return step
+
+    def margin(self, value: Decimal, rule: int | None) -> tuple[Decimal, Decimal, str] | None:
+        """(distance, threshold, label) when ``value`` is close above the threshold of its own
+        level (rule ``rule``) and a level with fewer points lies beyond: the level may be lost
+        next period.  None at the lowest level or far from the edge."""
+        if not self.ranges_known or self.direction is None:
+            return None
+        own = next(((points, label, values) for ordinal, points, label, values in self.rules if ordinal == rule), None)
+        if own is None or own[0] is None or own[0] == self.lowest or own[2] is None or own[2].is_empty():
+            return None
+        _, label, values = own
+        domain = self.subject.domain.intervals[0] if self.subject.domain.intervals else None
+        if self.direction == "higher":
+            bound = values.intervals[0].low
+            edge = domain.low if domain is not None else None
+            distance = value - bound if bound is not None else None
+        else:
+            bound = values.intervals[-1].high
+            edge = domain.high if domain is not None else None
+            distance = bound - value if bound is not None else None
+        # A quarter of the distance that counts as close to the next level (1.25 percentage points;
+        # for a count, exactly on the line): a warning for the few on the edge, not for everyone.
+        if distance is None or distance < 0 or bound == edge or not self._close(distance * 4, value):
+            return None
+        return distance, bound, label
 
     def _close(self, distance: Decimal, value: Decimal) -> bool:
         unit = self.subject.unit
@@ -177,9 +286,13 @@ class KpiThresholds:
     def value_text(self, value: Decimal | None) -> str:
         if value is None:
             return "-"
+        if self.show is not None and self.metric is not None:
+            return self.show(self.metric, value)
         return self.subject.text(value) if self.subject else plain(round_half_up(value))
 
-    def change_text(self, change: Decimal, language: str) -> str:
+    def change_text(self, change: Decimal, language: str, worse: bool = False) -> str:
+        """``提升 1.2 个百分点``, ``缩短 1 分钟`` (towards the better); with ``worse``, the way
+        that loses a level (``下降 0.5 个百分点``, ``延长 1 分钟``)."""
         unit = self.subject.unit
         if unit == "percent":
             amount = sentence(language, "percentage_points", value=plain(round_half_up(change * 100, 1)))
@@ -187,10 +300,14 @@ class KpiThresholds:
             amount = duration_words(change, language)
         else:
             amount = plain(round_half_up(change))
-        if self.direction == "lower":
-            key = "less_time" if unit == "duration" else "fewer"
+        lower = (self.direction == "lower") != worse  # the change that is asked for makes the value smaller
+        counted = self.metric is not None and self.metric.type.text == "count"
+        if lower:
+            key = "less_time" if unit == "duration" else ("less_points" if unit == "percent" else
+                                                          "fewer" if counted or not worse else "lower_by")
         else:
-            key = "more_points" if unit == "percent" else "more"
+            key = "more_time" if unit == "duration" else ("more_points" if unit == "percent" else
+                                                          "more" if counted or not worse else "higher_by")
         return sentence(language, key, amount=amount)
 
 
@@ -201,14 +318,15 @@ def _outcome(outcome: ast.Outcome, symbols: Symbols, labels: dict[str, str]) -> 
     return (level.points if level else None), labels.get(outcome.level.text, outcome.level.text)
 
 
-def thresholds_for(model: PolicyModel) -> dict[str, KpiThresholds]:
+def thresholds_for(model: PolicyModel, show=None) -> dict[str, KpiThresholds]:
+    """Each KPI's thresholds; ``show(metric, value)`` writes values as the packet does (``10 分钟``)."""
     symbols = model.symbols
     labels = {level.name.text: (level.label.value if level.label else level.name.text) for level in model.policy.levels}
     result = {}
     for kpi in model.kpis:
         measure = kpi.measure
         subject = metric_subject(symbols, measure.name) if isinstance(measure, ast.Reference) else None
-        result[kpi.name] = KpiThresholds(kpi, subject, symbols, labels)
+        result[kpi.name] = KpiThresholds(kpi, subject, symbols, labels, show)
     return result
 
 
