@@ -238,17 +238,6 @@ def test_the_languages_differ_in_words_only():
 
 
 
-def missing(*commands: str) -> list[str]:
-    from perfrules.cli import main
-
-    return [command for command in commands if command not in main.commands]
-
-
-def skip_unless_built(*commands: str) -> None:
-    if absent := missing(*commands):
-        pytest.skip(f"perfrules {' and '.join(absent)} not in this build yet (issue 11)")
-
-
 def ci_steps(folder: Path) -> list[tuple[str, str]]:
     """(name, shell script) of each run step of the generated CI workflow, but the install."""
     workflow = yaml.safe_load((folder / ".github" / "workflows" / "perfrules.yml").read_text(encoding="utf-8"))
@@ -282,7 +271,6 @@ def test_the_generated_tests_pass_and_cover_every_decision_line(run_cli, tmp_pat
 
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_the_generated_policy_and_tests_are_laid_out(run_cli, tmp_path, language):
-    skip_unless_built("fmt")
     run_cli("init", "r", "--lang", language, cwd=tmp_path)
     laid_out = run_cli("fmt", "--check", "policies/", cwd=tmp_path / "r")
     assert laid_out.exit_code == 0, laid_out.stdout + laid_out.stderr
@@ -328,7 +316,6 @@ def test_the_ci_steps_pass_and_compare_with_the_previous_tag(first_commit):
     assert code == 0, compared
     assert "│ 售后客服月度考核 │ kpi \"响应时间\": weight 30% → 35%   │       28 │       28 │" in compared
     assert "│ A007  │ 赵敏 │ 售后二组 │ 2026-11 │ 90.00 → 89.00 │ 优秀 → 良好 │    7 │  0.00 │  0.00 │" in compared
-    skip_unless_built("fmt")  # the layout step, last: everything above was checked
     assert ran["检查格式"][0] == 0, ran["检查格式"][1]
 
 
