@@ -133,6 +133,24 @@ def main(debug: bool) -> None:
 
 
 @main.command()
+@click.argument("folder")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="the language of the example policy, its tests and the README")
+def init(folder: str, lang: str) -> None:
+    """Start a policy repository: an example policy and its tests, example data, pre-commit and CI set-up."""
+    from pathlib import Path
+
+    from perfrules.init_repository import InitProblem, init_repository, summary
+    from perfrules.values import one_line
+
+    try:
+        made = init_repository(Path(folder), lang, folder)
+    except InitProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    click.echo(one_line(summary(made, folder), keep="\n"), err=True)  # a folder name with escapes stays inert
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text diagnostics on stderr, or one JSON document on stdout")
