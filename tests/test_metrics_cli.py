@@ -186,3 +186,18 @@ def test_the_snapshot_never_overwrites_a_raw_export(tmp_path, run_cli):
     assert (result.exit_code, result.stderr) == (2, "perfrules: error: -o calls.csv: is an input of this run "
                                                     "(calls.csv); write the results to another file\n")
     assert (tmp_path / "calls.csv").read_text(encoding="utf-8") == "who,day,talk\nA1,2026-11-02,60\n"
+
+
+def test_a_gz_source_that_is_not_gzip_or_is_cut_short(tmp_path, run_cli):
+    """A .csv.gz that is a plain CSV, or a gzip cut short, is a data problem (exit 3), not a bug."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n", "calls.csv.gz")
+    (tmp_path / "calls.csv.gz").write_bytes(b"who,day,talk\nA1,2026-11-02,60\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    hint = "(hint: a file ending in .gz must be gzip-compressed whole; compress it again)\n"
+    assert (result.exit_code, result.stderr) == (3, "calls.csv.gz: cannot be read: Not a gzipped file (b'wh') " + hint
+                                                    + "1 data problem: nothing was written\n")
+    (tmp_path / "calls.csv.gz").write_bytes(gzip.compress(b"who,day,talk\nA1,2026-11-02,60\n")[:30])
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv.gz: cannot be read: Compressed file ended before the "
+                                                    "end-of-stream marker was reached " + hint
+                                                    + "1 data problem: nothing was written\n")
