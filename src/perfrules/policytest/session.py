@@ -112,7 +112,7 @@ def run_test_files(arguments: list[str], today: date | None = None, execute: boo
         checked = check_tests(parsed.policy, loaded.model, today or date.today())
         diagnostics += [Diagnostic(item.code, item.message, item.span, item.hint, display)
                         for item in checked.diagnostics]
-        if not execute or any(item.is_error for item in checked.diagnostics):
+        if not execute or any(item.is_error for item in (*parsed.diagnostics, *checked.diagnostics)):
             continue
         coverage = run.coverage.setdefault(loaded.display, PolicyCoverage(loaded, decision_lines(loaded.model)))
         for outcome in run_tests(checked, loaded, display, source.text):
