@@ -201,3 +201,26 @@ def test_a_gz_source_that_is_not_gzip_or_is_cut_short(tmp_path, run_cli):
     assert (result.exit_code, result.stderr) == (3, "calls.csv.gz: cannot be read: Compressed file ended before the "
                                                     "end-of-stream marker was reached " + hint
                                                     + "1 data problem: nothing was written\n")
+
+
+def test_a_number_too_large_in_the_definitions_is_their_error(tmp_path, run_cli):
+    """Caught where it is written (exit 1, PR014 as in a policy), not by DuckDB as unreadable sources (exit 3)."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    definitions = tmp_path / "calls.perfm"
+    definitions.write_text(definitions.read_text(encoding="utf-8").replace(
+        "= average talk", "= average talk where talk > 99999999999999999999999"), encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (
+        1, "calls.perfm:11:61: error PR014: 99999999999999999999999 is too large or too precise for perfrules\n"
+           "    metric aht: duration in min = average talk where talk > 99999999999999999999999\n"
+           "                                                            ^^^^^^^^^^^^^^^^^^^^^^^\n"
+           "  hint: numbers go up to 999,999,999,999 with at most six decimals\n\n"
+           "checked 1 definitions file: 1 error: nothing was computed\n")
+
+
+def test_empty_definitions_say_how_definitions_start(tmp_path, run_cli):
+    (tmp_path / "calls.perfm").write_text("", encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (1, "calls.perfm:1:1: error PR001: the file is empty\n"
+                                                    "  hint: metric definitions start with: metrics \"name\" {\n\n"
+                                                    "checked 1 definitions file: 1 error: nothing was computed\n")
