@@ -224,3 +224,16 @@ def test_empty_definitions_say_how_definitions_start(tmp_path, run_cli):
     assert (result.exit_code, result.stderr) == (1, "calls.perfm:1:1: error PR001: the file is empty\n"
                                                     "  hint: metric definitions start with: metrics \"name\" {\n\n"
                                                     "checked 1 definitions file: 1 error: nothing was computed\n")
+
+
+def test_a_timestamp_in_the_year_0_is_a_bad_cell(tmp_path, run_cli):
+    """DuckDB reads 0000-01-01; the snapshot's period 0000-01 was then refused by evaluate. Both
+    readings (the whole column typed by DuckDB's reader, or cell by cell) report the cell."""
+    write(tmp_path, "who,day,talk\nA1,0000-01-01,60\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column day: '0000-01-01' is not a timestamp like "
+                                                    "YYYY-MM-DD\n1 data problem: nothing was written\n")
+    write(tmp_path, "who,day,talk\nA1,0000-01-01,60\nA1,2026-11-02,1min\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column day: '0000-01-01' is not a timestamp like "
+                                                    "YYYY-MM-DD\n1 data problem: nothing was written\n")
