@@ -237,3 +237,21 @@ def test_a_timestamp_in_the_year_0_is_a_bad_cell(tmp_path, run_cli):
     result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column day: '0000-01-01' is not a timestamp like "
                                                     "YYYY-MM-DD\n1 data problem: nothing was written\n")
+
+
+def test_an_agent_without_a_role_is_a_data_problem(tmp_path, run_cli):
+    """Definitions without `role "..."` take each role from the roster: an agent it does not list,
+    or lists with an empty role, used to get a snapshot row with no role (exit 0)."""
+    (tmp_path / "calls.perfm").write_text(DEFINITIONS.replace('    role "agent"\n', "").replace(
+        "    metric calls:", '    roster "team.csv" {\n        agent 工号\n        role 岗位\n    }\n    metric calls:'),
+        encoding="utf-8")
+    (tmp_path / "calls.csv").write_text("who,day,talk\nA1,2026-11-02,60\nA2,2026-11-02,60\nA3,2026-11-02,60\n",
+                                        encoding="utf-8")
+    (tmp_path / "team.csv").write_text("工号,岗位\nA1,agent\nA2,\n", encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    hint = ' cell is empty (hint: add it to the roster, or give the definitions a role for everyone: role "agent")\n'
+    assert (result.exit_code, result.stderr) == (3, "team.csv: agent A2 has no role: the roster does not list it, "
+                                                    "or its 岗位" + hint +
+                                                    "team.csv: agent A3 has no role: the roster does not list it, "
+                                                    "or its 岗位" + hint +
+                                                    "2 data problems: nothing was written\n")
