@@ -255,3 +255,19 @@ def test_an_agent_without_a_role_is_a_data_problem(tmp_path, run_cli):
                                                     "team.csv: agent A3 has no role: the roster does not list it, "
                                                     "or its 岗位" + hint +
                                                     "2 data problems: nothing was written\n")
+
+
+def test_a_timestamp_format_duckdb_refuses_is_located(tmp_path, run_cli):
+    """`%s`, a lone `%` or an empty format reached DuckDB: 'the sources cannot be read' (exit 3)."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    definitions = tmp_path / "calls.perfm"
+    text = definitions.read_text(encoding="utf-8")
+    for written in ("%s", ""):
+        definitions.write_text(text.replace('"YYYY-MM-DD"', f'"{written}"'), encoding="utf-8")
+        result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+        assert (result.exit_code, result.stderr) == (
+            1, f"calls.perfm:5:31: error PR805: '{written}' is not a timestamp format\n"
+               f"    column day: timestamp \"{written}\"\n"
+               f"                          {'^' * (len(written) + 2)}\n"
+               "  hint: use YYYY, M or MM, D or DD, then HH, MM, SS after a space: \"D/M/YYYY HH:MM\"\n\n"
+               "checked 1 definitions file: 1 error: nothing was computed\n")
