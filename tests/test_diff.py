@@ -106,7 +106,20 @@ def test_hostile_names_stay_text(run_cli, tmp_path):
     target = tmp_path / "diff.xlsx"
     assert run_diff(run_cli, "-o", str(target), cwd=tmp_path).exit_code == 0
     cell = load_workbook(target)["agents"]["B2"]
-    assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
+    assert cell.value == "'=HYPERLINK(\"http://x\",\"y\")" and cell.data_type == "s"  # as evaluate's XLSX
+
+
+def test_a_policy_name_that_looks_like_a_formula_gets_a_quote_in_the_summary_sheet(run_cli, tmp_path):
+    """The summary sheet's policy column held '=cmd|...' as it was written (evaluate's XLSX quotes it)."""
+    for name in ("old.perf", "new.perf"):
+        text = (CASE / name).read_text(encoding="utf-8").replace('policy "售后客服月度考核"', 'policy "=cmd|x"')
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    shutil.copy(CASE / "data.csv", tmp_path / "data.csv")
+    target = tmp_path / "diff.xlsx"
+    assert run_diff(run_cli, "-o", str(target), cwd=tmp_path).exit_code == 0
+    policies = [row[0] for row in load_workbook(target)["summary"].iter_rows(values_only=True)
+                if row and row[0] and "cmd" in str(row[0])]
+    assert policies and set(policies) == {"'=cmd|x"}
 
 
 def test_a_policy_error_in_either_version_is_exit_1_and_both_are_shown(run_cli, tmp_path):
