@@ -271,3 +271,12 @@ def test_a_timestamp_format_duckdb_refuses_is_located(tmp_path, run_cli):
                f"                          {'^' * (len(written) + 2)}\n"
                "  hint: use YYYY, M or MM, D or DD, then HH, MM, SS after a space: \"D/M/YYYY HH:MM\"\n\n"
                "checked 1 definitions file: 1 error: nothing was computed\n")
+
+
+def test_a_period_without_rows_is_a_data_problem(tmp_path, run_cli):
+    """As evaluate --period: it was an empty snapshot (the header alone) and exit 0."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\nA1,2026-12-02,60\n")
+    result = run_cli("metrics", "calls.perfm", "--period", "2026-10", cwd=tmp_path)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        3, "", "calls.perfm: no rows for period 2026-10 (the raw exports give 2026-11, 2026-12)\n"
+               "1 data problem: nothing was written\n")

@@ -115,6 +115,10 @@ def build_snapshot(model: MetricsModel, period: str | None = None) -> Snapshot:
         if problems:
             raise SnapshotFailed(problems)
         snapshot = _snapshot(model, found, len(query.source_prefixes), period)
+        if period is not None and not snapshot.rows:  # as evaluate --period: never an empty snapshot in silence
+            computed = sorted({row.period for row in _snapshot(model, found, len(query.source_prefixes), None).rows})
+            raise SnapshotFailed([DataProblem(model.file, f"no rows for period {period}" + (
+                f" (the raw exports give {', '.join(computed)})" if computed else ""))])
         without_role = sorted({row.agent_id for row in snapshot.rows if not row.role})
         if without_role:
             raise SnapshotFailed([_no_role(model, agent) for agent in without_role])
