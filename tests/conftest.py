@@ -37,3 +37,29 @@ def run_cli():
             os.chdir(old)
 
     return run
+
+
+def command_environment(home: Path) -> dict[str, str]:
+    """The environment of a shell in which ``perfrules`` and ``pre-commit`` are the ones under
+    test (wrappers in ``home/bin`` running this interpreter), git has a fixed author and time
+    (commit ids are the same every run) and reads no configuration of this machine."""
+    import sys
+
+    import perfrules
+
+    bin_folder = home / "bin"
+    bin_folder.mkdir()
+    for name, module in (("perfrules", "perfrules"), ("pre-commit", "pre_commit")):
+        wrapper = bin_folder / name
+        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m {module} "$@"\n', encoding="utf-8")
+        wrapper.chmod(0o755)
+    when = "2026-12-01T10:00:00+08:00"
+    return {
+        "PATH": f"{bin_folder}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PYTHONPATH": str(Path(perfrules.__file__).resolve().parent.parent),
+        "HOME": str(home), "LANG": "C.UTF-8", "COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1",
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "王人事", "GIT_AUTHOR_EMAIL": "hr@example.com", "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_NAME": "王人事", "GIT_COMMITTER_EMAIL": "hr@example.com", "GIT_COMMITTER_DATE": when,
+        "PRE_COMMIT_HOME": str(home / "pre-commit-cache"), "PRE_COMMIT_COLOR": "never",
+    }

@@ -106,7 +106,20 @@ def test_hostile_names_stay_text(run_cli, tmp_path):
     target = tmp_path / "diff.xlsx"
     assert run_diff(run_cli, "-o", str(target), cwd=tmp_path).exit_code == 0
     cell = load_workbook(target)["agents"]["B2"]
-    assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
+    assert cell.value == "'=HYPERLINK(\"http://x\",\"y\")" and cell.data_type == "s"  # as evaluate's XLSX
+
+
+def test_a_policy_name_that_looks_like_a_formula_gets_a_quote_in_the_summary_sheet(run_cli, tmp_path):
+    """The summary sheet's policy column held '=cmd|...' as it was written (evaluate's XLSX quotes it)."""
+    for name in ("old.perf", "new.perf"):
+        text = (CASE / name).read_text(encoding="utf-8").replace('policy "售后客服月度考核"', 'policy "=cmd|x"')
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    shutil.copy(CASE / "data.csv", tmp_path / "data.csv")
+    target = tmp_path / "diff.xlsx"
+    assert run_diff(run_cli, "-o", str(target), cwd=tmp_path).exit_code == 0
+    policies = [row[0] for row in load_workbook(target)["summary"].iter_rows(values_only=True)
+                if row and row[0] and "cmd" in str(row[0])]
+    assert policies and set(policies) == {"'=cmd|x"}
 
 
 def test_a_policy_error_in_either_version_is_exit_1_and_both_are_shown(run_cli, tmp_path):
@@ -250,3 +263,36 @@ def test_the_words_of_targets_and_awards(tmp_path):
         ('award "金牌客服": periods 3 → (none)', 77, 77),
         ('award "服务之星": condition `top 1 by csat within team` → `top 2 by csat within team`', 78, 78),
     ]
+
+
+def test_data_may_be_metric_definitions(run_cli, tmp_path):
+    """DATA may be a .perfm, as for evaluate (docs/metrics.md): the diff of its snapshot, computed
+    from the raw rows (A1: csat (94% + 86%) / 2 = 90%, excellent from 90% in the old policy, pass
+    from 92% in the new one; resolution (80% + 90%) / 2 = 85%, pass in both: score 60% × 100 +
+    40% × 80 = 92 → 50% × 80 + 50% × 80 = 80; grade 优秀 → 良好; bonus 10% → 3% of 10,000).
+    It used to be refused (exit 3: the format of 'calls.perfm' cannot be told)."""
+    for name in ("old.perf", "new.perf"):
+        shutil.copy(CASE / name, tmp_path / name)
+    (tmp_path / "calls.csv").write_text("who,day,csat,resolution,salary\nA1,2026-11-02,94%,80%,10000\n"
+                                        "A1,2026-11-03,86%,90%,10000\n", encoding="utf-8")
+    (tmp_path / "calls.perfm").write_text("""metrics "calls" {
+    period month
+    role "agent"
+    source calls "calls.csv" {
+        column day: timestamp "YYYY-MM-DD"
+        column csat: percent
+        column resolution: percent
+        column salary: money
+        agent who
+        period by day
+    }
+    metric csat: percent = average csat
+    metric resolution: percent = average resolution
+    metric base_salary: money = max salary
+}
+""", encoding="utf-8")
+    result = run_cli("diff", "old.perf", "new.perf", "calls.perfm", "--format", "csv", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (0, (
+        "agent_id,name,team,period,old_score,old_grade,old_rank,old_bonus_total,"
+        "new_score,new_grade,new_rank,new_bonus_total,bonus_delta\n"
+        "A1,,,2026-11,92.00,优秀,1,1000.00,80.00,良好,1,300.00,-700.00\n")), result.stderr

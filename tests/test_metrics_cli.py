@@ -186,3 +186,97 @@ def test_the_snapshot_never_overwrites_a_raw_export(tmp_path, run_cli):
     assert (result.exit_code, result.stderr) == (2, "perfrules: error: -o calls.csv: is an input of this run "
                                                     "(calls.csv); write the results to another file\n")
     assert (tmp_path / "calls.csv").read_text(encoding="utf-8") == "who,day,talk\nA1,2026-11-02,60\n"
+
+
+def test_a_gz_source_that_is_not_gzip_or_is_cut_short(tmp_path, run_cli):
+    """A .csv.gz that is a plain CSV, or a gzip cut short, is a data problem (exit 3), not a bug."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n", "calls.csv.gz")
+    (tmp_path / "calls.csv.gz").write_bytes(b"who,day,talk\nA1,2026-11-02,60\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    hint = "(hint: a file ending in .gz must be gzip-compressed whole; compress it again)\n"
+    assert (result.exit_code, result.stderr) == (3, "calls.csv.gz: cannot be read: Not a gzipped file (b'wh') " + hint
+                                                    + "1 data problem: nothing was written\n")
+    (tmp_path / "calls.csv.gz").write_bytes(gzip.compress(b"who,day,talk\nA1,2026-11-02,60\n")[:30])
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv.gz: cannot be read: Compressed file ended before the "
+                                                    "end-of-stream marker was reached " + hint
+                                                    + "1 data problem: nothing was written\n")
+
+
+def test_a_number_too_large_in_the_definitions_is_their_error(tmp_path, run_cli):
+    """Caught where it is written (exit 1, PR014 as in a policy), not by DuckDB as unreadable sources (exit 3)."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    definitions = tmp_path / "calls.perfm"
+    definitions.write_text(definitions.read_text(encoding="utf-8").replace(
+        "= average talk", "= average talk where talk > 99999999999999999999999"), encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (
+        1, "calls.perfm:11:61: error PR014: 99999999999999999999999 is too large or too precise for perfrules\n"
+           "    metric aht: duration in min = average talk where talk > 99999999999999999999999\n"
+           "                                                            ^^^^^^^^^^^^^^^^^^^^^^^\n"
+           "  hint: numbers go up to 999,999,999,999 with at most six decimals\n\n"
+           "checked 1 definitions file: 1 error: nothing was computed\n")
+
+
+def test_empty_definitions_say_how_definitions_start(tmp_path, run_cli):
+    (tmp_path / "calls.perfm").write_text("", encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (1, "calls.perfm:1:1: error PR001: the file is empty\n"
+                                                    "  hint: metric definitions start with: metrics \"name\" {\n\n"
+                                                    "checked 1 definitions file: 1 error: nothing was computed\n")
+
+
+def test_a_timestamp_in_the_year_0_is_a_bad_cell(tmp_path, run_cli):
+    """DuckDB reads 0000-01-01; the snapshot's period 0000-01 was then refused by evaluate. Both
+    readings (the whole column typed by DuckDB's reader, or cell by cell) report the cell."""
+    write(tmp_path, "who,day,talk\nA1,0000-01-01,60\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column day: '0000-01-01' is not a timestamp like "
+                                                    "YYYY-MM-DD\n1 data problem: nothing was written\n")
+    write(tmp_path, "who,day,talk\nA1,0000-01-01,60\nA1,2026-11-02,1min\n")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (3, "calls.csv:2: column day: '0000-01-01' is not a timestamp like "
+                                                    "YYYY-MM-DD\n1 data problem: nothing was written\n")
+
+
+def test_an_agent_without_a_role_is_a_data_problem(tmp_path, run_cli):
+    """Definitions without `role "..."` take each role from the roster: an agent it does not list,
+    or lists with an empty role, used to get a snapshot row with no role (exit 0)."""
+    (tmp_path / "calls.perfm").write_text(DEFINITIONS.replace('    role "agent"\n', "").replace(
+        "    metric calls:", '    roster "team.csv" {\n        agent 工号\n        role 岗位\n    }\n    metric calls:'),
+        encoding="utf-8")
+    (tmp_path / "calls.csv").write_text("who,day,talk\nA1,2026-11-02,60\nA2,2026-11-02,60\nA3,2026-11-02,60\n",
+                                        encoding="utf-8")
+    (tmp_path / "team.csv").write_text("工号,岗位\nA1,agent\nA2,\n", encoding="utf-8")
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    hint = ' cell is empty (hint: add it to the roster, or give the definitions a role for everyone: role "agent")\n'
+    assert (result.exit_code, result.stderr) == (3, "team.csv: agent A2 has no role: the roster does not list it, "
+                                                    "or its 岗位" + hint +
+                                                    "team.csv: agent A3 has no role: the roster does not list it, "
+                                                    "or its 岗位" + hint +
+                                                    "2 data problems: nothing was written\n")
+
+
+def test_a_timestamp_format_duckdb_refuses_is_located(tmp_path, run_cli):
+    """`%s`, a lone `%` or an empty format reached DuckDB: 'the sources cannot be read' (exit 3)."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\n")
+    definitions = tmp_path / "calls.perfm"
+    text = definitions.read_text(encoding="utf-8")
+    for written in ("%s", ""):
+        definitions.write_text(text.replace('"YYYY-MM-DD"', f'"{written}"'), encoding="utf-8")
+        result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+        assert (result.exit_code, result.stderr) == (
+            1, f"calls.perfm:5:31: error PR805: '{written}' is not a timestamp format\n"
+               f"    column day: timestamp \"{written}\"\n"
+               f"                          {'^' * (len(written) + 2)}\n"
+               "  hint: use YYYY, M or MM, D or DD, then HH, MM, SS after a space: \"D/M/YYYY HH:MM\"\n\n"
+               "checked 1 definitions file: 1 error: nothing was computed\n")
+
+
+def test_a_period_without_rows_is_a_data_problem(tmp_path, run_cli):
+    """As evaluate --period: it was an empty snapshot (the header alone) and exit 0."""
+    write(tmp_path, "who,day,talk\nA1,2026-11-02,60\nA1,2026-12-02,60\n")
+    result = run_cli("metrics", "calls.perfm", "--period", "2026-10", cwd=tmp_path)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        3, "", "calls.perfm: no rows for period 2026-10 (the raw exports give 2026-11, 2026-12)\n"
+               "1 data problem: nothing was written\n")

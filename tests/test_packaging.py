@@ -55,3 +55,18 @@ def test_the_licence_and_the_type_marker_are_there():
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
     assert "END OF TERMS AND CONDITIONS" in licence
     assert (REPO / "src" / "perfrules" / "py.typed").is_file()
+
+
+def test_every_resource_folder_ships_in_the_wheel():
+    """The folders that resources.resource_dir finds in a checkout (grammar, report templates,
+    the starter files of `perfrules init`) are copied into the package by the wheel build."""
+    from perfrules.resources import resource_dir
+
+    shipped = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert shipped == {"grammar": "perfrules/grammar", "templates": "perfrules/templates",
+                       "starter": "perfrules/starter"}
+    sdist = PYPROJECT["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
+    for folder in shipped:
+        assert resource_dir(folder) == REPO / folder and folder in sdist
+    # packaging tools drop hidden files: the starter names them dot-NAME
+    assert not [path for path in (REPO / "starter").rglob(".*")]

@@ -224,3 +224,20 @@ def test_a_let_measured_kpi_value_is_shown_in_its_kind(tmp_path, run_cli):
     result = run_cli("test", "t.test.perf", cwd=tmp_path)
     assert result.exit_code == 1
     assert 'expect S1 kpi "投诉处理率" value == 93%\n          actual:     92%\n' in result.stdout
+
+
+def test_a_test_file_naming_a_folder_is_refused(run_cli, tmp_path):
+    """`tests for "team.perf"` where team.perf is a folder of policies used to test its first policy."""
+    (tmp_path / "team.perf").mkdir()
+    (tmp_path / "team.perf" / "a.perf").write_text((POLICIES / "supervisor.perf").read_text(encoding="utf-8"),
+                                                    encoding="utf-8")
+    (tmp_path / "x.test.perf").write_text('tests for "team.perf" {\n    period 2026-Q4\n'
+                                          '    test "t" {\n        agent A1 { }\n        expect A1 error\n    }\n}\n',
+                                          encoding="utf-8")
+    result = run_cli("test", "x.test.perf", cwd=tmp_path)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1, "\n0 tests in 1 file: 0 passed, 0 failed; 1 error in test or policy files\n",
+        'x.test.perf:1:11: error PR901: team.perf is a folder, not a policy file\n'
+        '    tests for "team.perf" {\n'
+        '              ^^^^^^^^^^^\n'
+        '  hint: name one policy of it: tests for "team.perf/policy.perf"\n\n')

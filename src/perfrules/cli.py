@@ -11,6 +11,7 @@ results to stdout.  Heavy modules are imported inside the commands so that
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -130,6 +131,24 @@ def _silence_output() -> None:
               help="on an internal error, print the traceback (also PERFRULES_DEBUG=1)")
 def main(debug: bool) -> None:
     """perfrules: performance-review policies as code."""
+
+
+@main.command()
+@click.argument("folder")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="the language of the example policy, its tests and the README")
+def init(folder: str, lang: str) -> None:
+    """Start a policy repository: an example policy and its tests, example data, pre-commit and CI set-up."""
+    from pathlib import Path
+
+    from perfrules.init_repository import InitProblem, init_repository, summary
+    from perfrules.values import one_line
+
+    try:
+        made = init_repository(Path(folder), lang, folder)
+    except InitProblem as problem:
+        raise UsageProblem(str(problem)) from None
+    click.echo(one_line(summary(made, folder), keep="\n"), err=True)  # a folder name with escapes stays inert
 
 
 @main.command()
@@ -254,19 +273,29 @@ def _nothing_evaluated(policies) -> None:
 def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
               header_row: int = 1, also: tuple[str, ...] = ()):
     """Evaluate, or print every data problem (and the lines ``also`` has, the notes' problems)
-    and exit 3.  DATA may be metric definitions (docs/metrics.md): their snapshot, computed
-    from the raw exports, is evaluated through a private CSV removed afterwards."""
+    and exit 3.  DATA may be metric definitions (docs/metrics.md, :func:`_data_file`)."""
+    policies, warnings = _checked_policies(policies_path)
+    _something_evaluates(policies, policies_path)
+    with _data_file(data, encoding, sheet, header_row) as (path, snapshot, reading):
+        evaluation = _evaluate_file(policies, path, data, period, also, **reading)
+    if snapshot is not None:
+        evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
+    return evaluation, warnings + evaluation.warnings
+
+
+@contextlib.contextmanager
+def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: int):
+    """DATA as (the file to evaluate, the snapshot or None, its reading options): the file itself,
+    or the snapshot of metric definitions, computed from the raw exports, in a private CSV
+    removed afterwards."""
     import tempfile
     from pathlib import Path
 
     from perfrules.metrics import is_definitions
 
-    policies, warnings = _checked_policies(policies_path)
-    _something_evaluates(policies, policies_path)
     if not is_definitions(data):
-        evaluation = _evaluate_file(policies, Path(data), data, period, also, encoding=encoding, sheet=sheet,
-                                    header_row=header_row)
-        return evaluation, warnings + evaluation.warnings
+        yield Path(data), None, {"encoding": encoding, "sheet": sheet, "header_row": header_row}
+        return
     if encoding or sheet or header_row != 1:
         raise UsageProblem(f"{data}: --encoding, --sheet and --header-row apply to a data file; "
                            f"metric definitions say them per source")
@@ -276,9 +305,7 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
     with tempfile.TemporaryDirectory(prefix="perfrules-") as folder:
         path = Path(folder) / "snapshot.csv"
         path.write_text(csv_text(snapshot, safe=False), encoding="utf-8")
-        evaluation = _evaluate_file(policies, path, data, period, also)
-    evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
-    return evaluation, warnings + evaluation.warnings
+        yield path, snapshot, {}
 
 
 def _evaluate_file(policies, path, display: str, period, also, **reading):
@@ -713,8 +740,9 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     (_, old_policies, old_warnings), (_, new_policies, new_warnings) = sides
     versions = Version(old, old_policies), Version(new, new_policies)
     try:
-        evaluated, digest = evaluate_versions(*versions, Path(data), data, list(dict.fromkeys(periods)) or [None],
-                                              encoding=encoding, sheet=sheet, header_row=header_row)
+        with _data_file(data, encoding, sheet, header_row) as (path, _, reading):
+            evaluated, digest = evaluate_versions(*versions, path, data, list(dict.fromkeys(periods)) or [None],
+                                                  **reading)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:

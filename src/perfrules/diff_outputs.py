@@ -7,7 +7,7 @@ and the movers (the 200 largest changes; the files hold them all), in English li
 ``evaluate --format table`` (the names, grades and changes stay as the policies write them).  CSV and XLSX hold one row per mover; XLSX adds
 a ``summary`` sheet (the counts, bonus totals, teams, grade matrix and policy changes).
 Text cells are hostile-safe as in :mod:`perfrules.outputs`: a leading ``=``, ``+``, ``-``,
-``@``, tab or carriage return gets a ``'`` in CSV; XLSX cells are strings, never formulas;
+``@``, tab or carriage return gets a ``'`` in CSV and XLSX; XLSX cells are strings, never formulas;
 the table escapes control characters and prints markup literally.
 """
 
@@ -66,8 +66,12 @@ def _csv_cell(value) -> str:
         return ""
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return _unrunnable(str(value))
+
+
+def _unrunnable(value):
+    """A text a spreadsheet would take for a formula gets a ``'`` in front (as evaluate's CSV and XLSX)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def render_csv(document: DiffDocument) -> str:
@@ -87,10 +91,11 @@ def write_xlsx(document: DiffDocument, target: Path) -> None:
     agents.append([_xlsx_cell(agents, header) for header in AGENT_COLUMNS])
     formats = {column: "#,##0.00" if column in MONEY else "0.00" for column in (*MONEY, *SCORES)}
     for row in agent_rows(document):
-        agents.append([_xlsx_cell(agents, value, None, formats.get(column)) for column, value in zip(AGENT_COLUMNS, row)])
+        agents.append([_xlsx_cell(agents, _unrunnable(value), None, formats.get(column))
+                       for column, value in zip(AGENT_COLUMNS, row)])
     summary = workbook.create_sheet("summary")
     for row in summary_rows(document):
-        summary.append([_xlsx_cell(summary, value, None, "#,##0.00" if isinstance(value, Decimal) else None)
+        summary.append([_xlsx_cell(summary, _unrunnable(value), None, "#,##0.00" if isinstance(value, Decimal) else None)
                         for value in row])
     buffer = BytesIO()  # built in memory: openpyxl leaves noise on stderr when the disk fills mid-save
     workbook.save(buffer)

@@ -483,7 +483,7 @@ def parse_policy(source: SourceFile, parser: Lark | None = None, builder: type =
         tree = parser.parse(source.text, on_error=on_error)
         if not syntax:
             policy = builder(sink, source.path).transform(tree)
-            _report_huge_numbers(parser, source.text, sink)
+            report_huge_numbers(parser, source.text, sink)
     except RecursionError:
         sink.report("PR001", "this policy is nested too deeply to read (an expression hundreds of levels deep)",
                     Span(1, 1, 1, 2, 0, 1), "split the expression into several `let` values")
@@ -510,7 +510,7 @@ def parse_policy(source: SourceFile, parser: Lark | None = None, builder: type =
 LARGEST_NUMBER = Decimal("999999999999")
 
 
-def _report_huge_numbers(parser: Lark, text: str, sink: DiagnosticSink) -> None:
+def report_huge_numbers(parser: Lark, text: str, sink: DiagnosticSink) -> None:
     """Numbers beyond what evaluation keeps exactly (a trillion, six decimals) are errors."""
     for token in parser.lex(text):
         if token.type in ("NUMBER", "PERCENT", "DURATION"):

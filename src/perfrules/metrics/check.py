@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from perfrules import ast
@@ -113,7 +114,7 @@ def timestamp_format(written: str) -> str | None:
     """``D/M/YYYY HH:MM`` as a strptime format (``%d/%m/%Y %H:%M``), or None when it has a word
     that is not a date or time part.  ``MM`` is the month before a space, the minutes after."""
     if "%" in written:
-        return written
+        return written if _strptime_accepts(written) else None
     parts = written.split(" ")
     if len(parts) > 2:
         return None
@@ -128,7 +129,20 @@ def timestamp_format(written: str) -> str | None:
             else:
                 out.append(piece)
         out.append(" ")
-    return "".join(out).rstrip()
+    return "".join(out).rstrip() or None
+
+
+@lru_cache(maxsize=64)
+def _strptime_accepts(strptime_format: str) -> bool:
+    """Whether DuckDB, which reads the cells, knows every specifier of the format (``%s``, a
+    lone ``%`` are refused there; checked here so that the mistake is located)."""
+    import duckdb
+
+    try:
+        duckdb.connect().execute("SELECT try_strptime('2026-01-01', ?)", [strptime_format])
+    except duckdb.Error:
+        return False
+    return True
 
 
 class DefinitionsChecker:

@@ -58,8 +58,8 @@ def typed_cell(column: ColumnModel, text: str) -> str:
         if column.format == "%Y-%m-%d":
             iso = (f"CASE WHEN length({text}) = 10 AND substr({text}, 5, 1) = '-' AND substr({text}, 8, 1) = '-' "
                    f"THEN CAST(TRY_CAST({text} AS DATE) AS TIMESTAMP) END")
-            return f"coalesce({iso}, {parsed})"
-        return parsed
+            return in_calendar(f"coalesce({iso}, {parsed})")
+        return in_calendar(parsed)
     full = typed_value(column.kind, column.unit, text)
     if column.kind == "duration":
         number = f"TRY_CAST({text} AS {DECIMAL_TYPE})"
@@ -69,10 +69,18 @@ def typed_cell(column: ColumnModel, text: str) -> str:
     return full
 
 
+def in_calendar(timestamp: str) -> str:
+    """The timestamp when its year is 1 or later (DuckDB reads a year 0, which makes a period
+    no data file can hold: ``0000-01``; years past 9999 do not parse), else NULL: a bad cell."""
+    return f"(CASE WHEN year({timestamp}) >= 1 THEN {timestamp} END)"
+
+
 def native_value(column: ColumnModel, typed: str) -> str:
     """The value of a cell DuckDB's CSV reader typed (a DECIMAL, DATE or TIMESTAMP)."""
     if column.kind == "duration" and column.unit not in (None, "s"):
         return f"TRY_CAST({typed} * {int(SECONDS_PER_UNIT[column.unit])} AS {DECIMAL_TYPE})"
+    if column.kind == "timestamp":
+        return in_calendar(typed)
     return typed
 
 
@@ -110,9 +118,11 @@ class SourceQuery:
                 value = typed_cell(column, text)
             values.append((Fragment(value) if column.kind != "text" else Col(text), self.value_of[column.name]))
             native = column.header in self.given.native
-            if column.kind != "text" and not (native and column.kind == "timestamp"):
-                # a cell the reader typed is there or empty: only its range is left to check
-                flags.append(bad_flag(column, self.value_of[column.name], "NULL" if native else text))
+            if column.kind != "text":
+                # a number the reader typed is there or empty: only its range is left to check;
+                # a timestamp it typed may still be out of the calendar (in_calendar)
+                flags.append(bad_flag(column, self.value_of[column.name],
+                                      "NULL" if native and column.kind != "timestamp" else text))
         if self.source.latest:
             flags.append(f"({self.value_of[self.source.latest[0].name]} IS NULL)")
         bad = Fragment("coalesce(" + " OR ".join(flags) + ", false)" if flags else "false")

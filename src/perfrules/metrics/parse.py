@@ -18,7 +18,7 @@ from lark.exceptions import LarkError, UnexpectedInput, VisitError
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
 from perfrules.metrics import nodes
-from perfrules.parser import AstBuilder
+from perfrules.parser import AstBuilder, report_huge_numbers
 from perfrules.parser_tables import OPTIONS
 from perfrules.resources import resource_dir
 from perfrules.source import FILE_START, SourceFile
@@ -181,9 +181,14 @@ def parse_definitions(source: SourceFile) -> tuple[nodes.Definitions | None, lis
     try:
         tree = parser.parse(source.text)
         definitions = DefinitionsBuilder(sink, source.path).transform(tree)
+        report_huge_numbers(parser, source.text, sink)
     except UnexpectedInput as error:
         context = SyntaxContext(source.text, parser)
-        syntax.append(explain(error, context).diagnostic)
+        diagnostic = explain(error, context).diagnostic
+        if not context.tokens:  # the policy's words would say "a policy starts with"
+            diagnostic = Diagnostic("PR001", "the file is empty", diagnostic.span,
+                                    'metric definitions start with: metrics "name" {')
+        syntax.append(diagnostic)
         braces = brace_problem(context)
         if braces is not None:
             syntax = [item for item in syntax if item.span.start < braces.span.start] + [braces]

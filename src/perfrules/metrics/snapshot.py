@@ -114,7 +114,15 @@ def build_snapshot(model: MetricsModel, period: str | None = None) -> Snapshot:
             problems += _roster_duplicates(opened)
         if problems:
             raise SnapshotFailed(problems)
-        return _snapshot(model, found, len(query.source_prefixes), period)
+        snapshot = _snapshot(model, found, len(query.source_prefixes), period)
+        if period is not None and not snapshot.rows:  # as evaluate --period: never an empty snapshot in silence
+            computed = sorted({row.period for row in _snapshot(model, found, len(query.source_prefixes), None).rows})
+            raise SnapshotFailed([DataProblem(model.file, f"no rows for period {period}" + (
+                f" (the raw exports give {', '.join(computed)})" if computed else ""))])
+        without_role = sorted({row.agent_id for row in snapshot.rows if not row.role})
+        if without_role:
+            raise SnapshotFailed([_no_role(model, agent) for agent in without_role])
+        return snapshot
     finally:
         opened.close()
         connection.close()
@@ -269,6 +277,14 @@ def _unplaced_rows(opened, index: int, table: str) -> list[DataProblem]:
                                                     "(to skip such rows on purpose, add `where COLUMN is known` to the source)",
                                     row, column.header, order=0))
     return problems
+
+
+def _no_role(model: MetricsModel, agent: str) -> DataProblem:
+    """An agent the roster does not give a role, in definitions without ``role "..."``: the
+    policies are chosen by role, so the snapshot cannot leave it empty (docs/metrics.md)."""
+    return DataProblem(model.roster.display, f"agent {agent} has no role: the roster does not list it, or its "
+                                             f"{model.roster.fields['role']} cell is empty (hint: add it to the "
+                                             f"roster, or give the definitions a role for everyone: role \"agent\")")
 
 
 def _roster_duplicates(opened) -> list[DataProblem]:

@@ -38,8 +38,12 @@ def source_format(path: Path) -> str:
 
 def _utf8_start(path: Path, limit: int = 1 << 22) -> bool:
     opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rb") as handle:
-        head = handle.read(limit)
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(limit)
+    except (OSError, EOFError) as error:
+        raise DataFileProblem(f"cannot be read: {getattr(error, 'strerror', None) or error}",
+                              "a file ending in .gz must be gzip-compressed whole; compress it again") from None
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -213,9 +213,11 @@ class _Checker:
             if row.period is not None:
                 period = self._period(row.period)
                 if period is not None and period >= checked.period:
-                    self.sink.report("PR909", f"a row `in {row.period.text}` is for an earlier period than the "
+                    self.sink.report("PR909", f"a row `in {row.period.text}` must be for a period before the "
                                               f"test's ({checked.period})", row.period.span,
                                      "rows of the tested period are written without `in`")
+                    self._assignments(row.assignments)
+                    continue  # not a row of any period: no second error for it as a duplicate
             first = rows.setdefault((row.agent.value, period), row)
             if first is not row:
                 self.sink.report("PR908", f"agent {row.agent.value} has two rows for {period} in this test "

@@ -102,7 +102,7 @@ def run_test_files(arguments: list[str], today: date | None = None, execute: boo
         checked = check_tests(parsed.policy, loaded.model, today or date.today())
         diagnostics += [Diagnostic(item.code, item.message, item.span, item.hint, display)
                         for item in checked.diagnostics]
-        if not execute or any(item.is_error for item in checked.diagnostics):
+        if not execute or any(item.is_error for item in (*parsed.diagnostics, *checked.diagnostics)):
             continue
         coverage = run.coverage.setdefault(loaded.display, PolicyCoverage(loaded, decision_lines(loaded.model)))
         for outcome in run_tests(checked, loaded, display, source.text):
@@ -126,6 +126,9 @@ def _policy_under_test(tests: nodes.TestFile, path: Path, display: str, policies
         return None, unusable(f"\"{name}\" is not a policy file", 'name the policy this file tests: tests for "policy.perf"')
     policy_path = path.parent / name
     policy_display = os.path.normpath(os.path.join(os.path.dirname(display), name))
+    if policy_path.is_dir():  # load_policies would take the folder's first policy
+        return None, unusable(f"{policy_display} is a folder, not a policy file",
+                              f'name one policy of it: tests for "{name}/policy.perf"')
     key = os.path.realpath(policy_path)
     new = key not in policies
     if new:
