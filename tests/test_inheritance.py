@@ -127,3 +127,18 @@ def test_csv_rows_name_the_inherited_files_and_their_sha256(tmp_path, run_cli):
     rows = {row["agent_id"]: row for row in csv.DictReader(result.stdout.splitlines())}
     assert rows["A1"]["policy_extends_sha256"] == f"both/base.perf {digest}"
     assert rows["L1"]["policy_extends_sha256"] == ""  # a policy that inherits nothing
+
+
+def test_a_link_is_followed_only_to_a_policy_file(tmp_path, run_cli):
+    """A folder of policies from someone else cannot make perfrules print a line of another file."""
+    (tmp_path / "secret.txt").write_text("TOKEN=s3cr3t\n", encoding="utf-8")
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "x.perf").symlink_to(tmp_path / "secret.txt")
+    result = run_cli("check", "policies", cwd=tmp_path)
+    assert result.exit_code == 1 and "s3cr3t" not in result.stderr
+    assert result.stderr.startswith("policies/x.perf:1:1: error PR010: cannot read the file: this is a link to a file "
+                                    "that is not a policy (*.perf); perfrules does not follow it")
+    (tmp_path / "policies" / "x.perf").unlink()
+    write(tmp_path, **{"real.perf": PARENT})
+    (tmp_path / "policies" / "x.perf").symlink_to(tmp_path / "real.perf")  # a link to a policy is fine
+    assert run_cli("check", "policies", cwd=tmp_path).exit_code == 0
