@@ -335,6 +335,7 @@ def _metrics_snapshot(definitions: str, period: str | None, sources: dict[str, s
     from perfrules.diagnostics import render_text
     from perfrules.engine.run import open_connection
     from perfrules.metrics.snapshot import SnapshotFailed, build_snapshot, load_definitions, normalised_period
+    from perfrules.values import PERIOD_EXAMPLES, period_kind
 
     if not Path(definitions).exists():
         raise UsageProblem(f"{definitions}: no such file")
@@ -354,10 +355,8 @@ def _metrics_snapshot(definitions: str, period: str | None, sources: dict[str, s
     wanted = None
     if period is not None:
         wanted = normalised_period(open_connection(), period)
-        kind = None if wanted is None else "quarter" if "-Q" in wanted else "month" if "-" in wanted else "year"
-        if wanted is None or kind != model.period:
-            raise UsageProblem(f"--period '{period}' is not a {model.period} like "
-                               f"{ {'month': '2026-11', 'quarter': '2026-Q4', 'year': '2026'}[model.period]} "
+        if wanted is None or period_kind(wanted) != model.period:
+            raise UsageProblem(f"--period '{period}' is not a {model.period} like {PERIOD_EXAMPLES[model.period]} "
                                f"(the definitions compute {model.period}s)")
     try:
         return build_snapshot(model, wanted)

@@ -96,6 +96,17 @@ def period_end(period: str) -> date:
     return first_of_next - timedelta(days=1)
 
 
+# A period of each kind, as hints write it ("write it like 2026-Q4").
+PERIOD_EXAMPLES = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
+
+
+def period_kind(period: str) -> str:
+    """``month``, ``quarter`` or ``year``: the kind of ``2026-11``, ``2026-Q4`` (or ``2026-q4``) or ``2026``."""
+    if "-" not in period:
+        return "year"
+    return "quarter" if period.split("-", 1)[1][:1] in "qQ" else "month"
+
+
 def previous_period(period: str) -> str:
     """The period of the same kind just before: ``2026-10`` for ``2026-11``, ``2025-Q4`` for
     ``2026-Q1``, ``2025`` for ``2026``."""

@@ -20,13 +20,12 @@ from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_val
 from perfrules.data.reading import ROW_COLUMN, DataFileProblem, RawTable, header_row_hint
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
-from perfrules.values import one_line, percent_text
+from perfrules.values import PERIOD_EXAMPLES, one_line, percent_text
 
 REQUIRED = ("agent_id", "period", "role")
 OPTIONAL = ("name", "team", "supervisor")
 # The identifying columns of every row, as key_columns names them; the plan's stages pass them on.
 KEYS = "_row, _agent, _period, _role, _name, _team, _supervisor"
-PERIOD_PATTERNS = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy],
         ).fetchall():
             problems.append(DataProblem(
                 file, f"is a {kind}, but policy \"{policy.name.value}\" reviews by {policy.period} "
-                f"(write it like {PERIOD_PATTERNS[policy.period]})", row, "period", text, order=1,
+                f"(write it like {PERIOD_EXAMPLES[policy.period]})", row, "period", text, order=1,
             ))
     return problems
 

@@ -26,7 +26,7 @@ from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.files import spill_folder
 from perfrules.provenance import sha256_file
-from perfrules.values import metric_value_text, period_end, plain
+from perfrules.values import metric_value_text, period_end, period_kind, plain
 from perfrules.workspace import LoadedPolicy
 
 
@@ -106,7 +106,8 @@ class Evaluation:
         document names the newest of them, by the calendar rather than by spelling.
         """
         periods = {run.period for run in self.runs}
-        return max(periods, key=lambda period: (period_end(period), -period.count("-"), "-Q" in period), default=None)
+        span = {"month": 0, "quarter": 1, "year": 2}
+        return max(periods, key=lambda period: (period_end(period), span[period_kind(period)]), default=None)
 
     def agent_ids(self) -> list[str]:
         """The agents evaluated (in the period each policy evaluated), sorted: "did you mean" is stable."""
