@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfrules.engine.run import Evaluation, PolicyRun
+from perfrules.engine.standing import TARGET_STATUSES
 from perfrules.engine.sql import identifier, text_literal
 from perfrules.files import terminate_cleanly, write_atomically, write_text
 from perfrules.values import SECONDS_PER_UNIT, one_line
@@ -96,14 +97,11 @@ def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
     due = [f"CASE WHEN p{index}_due THEN {text_literal(item.name.value)} END" for index, item in enumerate(model.plans)]
     columns.append(("plans", formula_safe(f"concat_ws('; ', {', '.join(due)})") if due else "''"))
     columns += _standing_columns(model, words)
-    columns.append(("policy_sha256", text_literal(_sha(run))))
+    columns.append(("policy_sha256", text_literal(_sha(run.loaded))))
     if run.loaded.parents:  # the inherited files, nearest parent first: "file sha256; file sha256"
-        inherited = "; ".join(f"{parent.display} {parent.origin.sha256(parent.source.text)}" for parent in run.loaded.parents)
+        inherited = "; ".join(f"{parent.display} {_sha(parent)}" for parent in run.loaded.parents)
         columns.append(("policy_extends_sha256", formula_safe(text_literal(inherited))))
     return columns
-
-
-TARGET_STATUSES = ("achieved", "on_track", "at_risk", "not_met", "missed", "no_data")
 
 
 def goal_headers(target) -> list[str]:
@@ -134,9 +132,10 @@ def _standing_columns(model, words: dict[str, str]) -> list[tuple[str, str]]:
     return columns
 
 
-def _sha(run: PolicyRun) -> str:
-    """The policy file's sha256, as its stamp in the JSON says it (without reading git)."""
-    return run.loaded.origin.sha256(run.loaded.source.text)
+def _sha(loaded) -> str:
+    """A policy file's sha256 (a LoadedPolicy or an inherited PolicyFile), as its stamp in the
+    JSON says it (without reading git)."""
+    return loaded.origin.sha256(loaded.source.text)
 
 
 def flat_query(evaluation: Evaluation, which: str = "all") -> str:

@@ -10,6 +10,14 @@ both languages), not an empty box in a PDF.
 
 from __future__ import annotations
 
+# The six statuses of a SMART target (language.md §13), in packets, CSV/XLSX labels and explain.
+TARGET_STATUS_WORDS: dict[str, dict[str, str]] = {
+    "zh": {"achieved": "已达成", "on_track": "按计划推进", "at_risk": "有风险", "not_met": "未达成",
+           "missed": "已逾期未达成", "no_data": "无数据"},
+    "en": {"achieved": "achieved", "on_track": "on track", "at_risk": "at risk", "not_met": "not met",
+           "missed": "missed", "no_data": "no data"},
+}
+
 TEXTS: dict[str, dict[str, str]] = {
     "zh": {
         "packet_title": "绩效面谈资料",
@@ -51,8 +59,7 @@ TEXTS: dict[str, dict[str, str]] = {
         # SMART targets and awards (statuses as CSV/XLSX labels and in packets)
         "targets": "目标", "awards": "荣誉", "goal": "目标值", "baseline": "基线", "progress": "进度",
         "expected": "应完成进度", "deadline": "截止日期",
-        "achieved": "已达成", "on_track": "按计划推进", "at_risk": "有风险", "not_met": "未达成",
-        "missed": "已逾期未达成", "no_data": "无数据",
+        **TARGET_STATUS_WORDS["zh"],
         "smart_targets": "SMART 目标", "target_measure": "指标", "since": "自 {start}",
         "progress_both": "完成 {progress} / 应完成 {expected}", "progress_only": "完成 {progress}",
         "expected_only": "应完成 {expected}",
@@ -110,8 +117,7 @@ TEXTS: dict[str, dict[str, str]] = {
         # SMART targets and awards (statuses as CSV/XLSX labels and in packets)
         "targets": "Targets", "awards": "Awards", "goal": "Goal", "baseline": "Baseline", "progress": "Progress",
         "expected": "Expected by now", "deadline": "Deadline",
-        "achieved": "achieved", "on_track": "on track", "at_risk": "at risk", "not_met": "not met",
-        "missed": "missed", "no_data": "no data",
+        **TARGET_STATUS_WORDS["en"],
         "smart_targets": "SMART targets", "target_measure": "Measure", "since": "from {start}",
         "progress_both": "{progress} done / {expected} expected", "progress_only": "{progress} done",
         "expected_only": "{expected} expected",
@@ -148,8 +154,7 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "baseline_row": "{start} 之前最近一期的数值", "baseline_given": "方案给定",
         "progress": "进度", "expected": "应完成进度", "days": "已过 {elapsed} 天 / 共 {total} 天",
         "for_roles": "适用岗位", "worst": "取最差一条",
-        "achieved": "已达成", "on_track": "按计划推进", "at_risk": "有风险", "not_met": "未达成",
-        "missed": "已逾期未达成", "no_data": "无数据",
+        **TARGET_STATUS_WORDS["zh"],
         "why_no_data": "实际值或目标值缺失", "why_achieved": "{value} {cmp} {goal} 成立",
         "why_missed": "本期结束于 {end},已到截止日期 {deadline}", "why_not_met": "没有基线或起始日期,无法判断进度",
         "why_on_track": "进度 {progress} ≥ 应完成 {expected}", "why_at_risk": "进度 {progress} < 应完成 {expected}",
@@ -176,8 +181,7 @@ EXPLAIN_WORDS: dict[str, dict[str, str]] = {
         "baseline_row": "the value of the latest period before {start}", "baseline_given": "given by the policy",
         "progress": "progress", "expected": "expected by now", "days": "{elapsed} of {total} days elapsed",
         "for_roles": "for roles", "worst": "its worst line",
-        "achieved": "achieved", "on_track": "on track", "at_risk": "at risk", "not_met": "not met",
-        "missed": "missed", "no_data": "no data",
+        **TARGET_STATUS_WORDS["en"],
         "why_no_data": "the value or the goal is missing", "why_achieved": "{value} {cmp} {goal} holds",
         "why_missed": "the period ends on {end}, on or after the deadline {deadline}",
         "why_not_met": "no baseline or no start day: progress cannot be judged",

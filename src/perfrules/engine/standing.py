@@ -38,6 +38,7 @@ from perfrules.engine.sql import decimal_literal, divide, text_literal
 from perfrules.values import metric_value_text, period_end, plain, previous_period
 
 # A target's status is its worst line's (spec §13), in this order.
+TARGET_STATUSES = ("achieved", "on_track", "at_risk", "not_met", "missed", "no_data")  # as language.md §13 lists them
 STATUS_ORDER = ("missed", "at_risk", "not_met", "no_data", "on_track", "achieved")
 AWARD_STATES = ("held", "not_held", "no_row", "no_period", "error")
 SQL_COMPARE = {">=": ">=", ">": ">", "<=": "<=", "<": "<"}

@@ -20,13 +20,13 @@ from perfrules import ast
 from perfrules.check.kinds import Kind
 from perfrules.check.model import PolicyModel
 from perfrules.diagnostics import Diagnostic, DiagnosticSink, did_you_mean
+from perfrules.engine.standing import TARGET_STATUSES
 from perfrules.policytest import nodes
-from perfrules.values import plain
+from perfrules.values import PERIOD_EXAMPLES, period_kind, plain
 
 ROW_FIELDS = ("role", "team", "name", "supervisor")  # besides the metrics, what an agent's row may set
 NUMBER_FIELDS = ("score", "base_score", "bonus_total", "bonus", "kpi points")
 TEXT_FIELDS = ("grade", "veto")
-TARGET_STATUSES = ("achieved", "on_track", "at_risk", "not_met", "missed", "no_data")
 KPI_STATES = ("excluded", "substituted")
 EQUALITY = ("==", "!=")
 METRIC_KINDS = {"percent": Kind.PERCENT, "duration": Kind.DURATION, "count": Kind.COUNT, "number": Kind.NUMBER,
@@ -94,8 +94,8 @@ class _Checker:
 
     def _period(self, written: nodes.PeriodText) -> str | None:
         text = written.text
-        kind = "quarter" if "-" in text and text.split("-", 1)[1][:1] in "qQ" else "month" if "-" in text else "year"
-        example = {"month": "2026-11", "quarter": "2026-Q4", "year": "2026"}[self.kind_of_period]
+        kind = period_kind(text)
+        example = PERIOD_EXAMPLES[self.kind_of_period]
         if kind == "month" and not 1 <= int(text.split("-", 1)[1]) <= 12:
             self.sink.report("PR909", f"{text} is not a month", written.span, f"write a period like {example}")
             return None
