@@ -21,6 +21,8 @@ from perfrules.data.validate import KEYS
 from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff
 from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal
 
+# `valued` is read by each ranking's counts and sizes and by the join back: computed once.
+MATERIALIZE = {"valued": "MATERIALIZED "}
 ZERO = decimal_literal(0)
 HUNDRED = decimal_literal(100)
 
@@ -58,8 +60,7 @@ class Plan:
         """The whole query over the policy's typed rows of one period."""
         ctes = []
         for name, body in self.stages:
-            # `scored` is read twice (by the narrow ranking and by the join back).
-            ctes.append(f"{name} AS {'MATERIALIZED ' if name == 'scored' else ''}({body})")
+            ctes.append(f"{name} AS {MATERIALIZE.get(name, '')}({body})")
         head = ctes[0].replace("__SOURCE__", typed_table).replace("__WHERE__", f"_period = {text_literal(period)}")
         # Columns only the stages need; leaving them out makes the result table cheaper to store.
         internal = [f"{kpi.prefix}_{suffix}" for kpi in self.model.kpis for suffix in ("rule_points", "rule_level", "weight")]
@@ -110,7 +111,7 @@ def compile_plan(model: PolicyModel) -> Plan:
     scope.score = "score"
 
     ranks = [RankPlan(index, condition) for index, condition in enumerate(model.rank_conditions)]
-    stages.append(("ranked", _rank_stage(ranks, compiler)))
+    stages.extend(_rank_stages(ranks, compiler))
     scope.rank = "rank"
     for plan in ranks:
         scope.rank_conditions[rank_key(plan.condition)] = (f"r{plan.index}_position", f"r{plan.index}_size")
@@ -280,35 +281,51 @@ def _score_stage(policy: ast.Policy, kpis: tuple[KpiModel, ...], adjusts: tuple[
 # ---- ranks ---------------------------------------------------------------------------------------
 
 
-def _rank_stage(ranks: list[RankPlan], compiler: ExpressionCompiler) -> str:
-    """Positions and group sizes, computed on a narrow projection and joined back.
+def _rank_stages(ranks: list[RankPlan], compiler: ExpressionCompiler) -> list[tuple[str, str]]:
+    """Positions and group sizes by histogram: ``valued`` adds each ranking's value to the rows,
+    ``ranked`` joins back each value's position among the distinct values.
 
-    A window buffers every column it is given, so the windows see only the row id,
-    the team and the ranked values.  Missing values sort last and get no position;
-    ``count`` counts only the values present (spec §9).
+    A window over a million rows sorts them all on one thread; the distinct values of a
+    score (or a ``by`` value) are far fewer, so each ranking counts its values (by team for
+    ``within team``), finds each distinct value's position with a window over those counts
+    (1 + how many are strictly better: ``rank()``), and the rows find theirs with a hash
+    join.  Missing values get no position; sizes count only the values present (spec §9).
     """
     stage_values = compiler.new_stage()
-    values = ["_row", "_team", "score"]
-    windows = [
-        "CASE WHEN score IS NULL THEN NULL ELSE rank() OVER (ORDER BY score DESC NULLS LAST) END AS rank",
-        "count(score) OVER () AS rank_of",
-    ]
+    values, joins, columns = [], [], []
+
+    def ranking(name: str, value: str, order: str, within_team: bool) -> tuple[str, str]:
+        team = "_team AS __team, " if within_team else ""
+        partition = "PARTITION BY __team " if within_team else ""
+        counts = f"SELECT {team}{value} AS __value, count(*) AS __count FROM valued WHERE {value} IS NOT NULL GROUP BY ALL"
+        positions = (f"SELECT *, CAST(sum(__count) OVER ({partition}ORDER BY __value {order} ROWS UNBOUNDED PRECEDING) "
+                     f"- __count + 1 AS BIGINT) AS __position FROM ({counts})")
+        same_team = f" AND valued._team IS NOT DISTINCT FROM {name}.__team" if within_team else ""
+        joins.append(f"LEFT JOIN ({positions}) {name} ON valued.{value} = {name}.__value{same_team}")
+        if within_team:
+            sizes = f"SELECT _team AS __team, count({value}) AS __size FROM valued GROUP BY _team"
+            joins.append(f"LEFT JOIN ({sizes}) {name}_sizes ON valued._team IS NOT DISTINCT FROM {name}_sizes.__team")
+        else:
+            joins.append(f"CROSS JOIN (SELECT count({value}) AS __size FROM valued) {name}_sizes")
+        return f"{name}.__position", f"{name}_sizes.__size"
+
+    position, size = ranking("__by_score", "score", "DESC", False)
+    columns += [f"{position} AS rank", f"{size} AS rank_of"]
     for plan in ranks:
         condition = plan.condition
         prefix = f"r{plan.index}"
         if condition.by is None and condition.direction == "top" and not condition.within_team:
-            windows += [f"rank AS {prefix}_position", f"rank_of AS {prefix}_size"]  # the same ranking
+            columns += [f"{position} AS {prefix}_position", f"{size} AS {prefix}_size"]  # the same ranking
             continue
         value = f"{prefix}_value"
         values.append(f"{compiler.compile(condition.by) if condition.by is not None else 'score'} AS {value}")
         order = "DESC" if condition.direction == "top" else "ASC"
-        partition = "PARTITION BY _team " if condition.within_team else ""
-        windows.append(f"CASE WHEN {value} IS NULL THEN NULL ELSE rank() OVER "
-                       f"({partition}ORDER BY {value} {order} NULLS LAST) END AS {prefix}_position")
-        windows.append(f"count({value}) OVER ({partition.strip()}) AS {prefix}_size")
-    narrow = f"SELECT {', '.join(values)} FROM {stage_values.source('scored')}"
-    positions = f"SELECT _row, {', '.join(windows)} FROM ({narrow})"
-    return f"SELECT scored.*, positions.* EXCLUDE (_row) FROM scored JOIN ({positions}) positions USING (_row)"
+        at, of = ranking(f"__{prefix}", value, order, condition.within_team)
+        columns += [f"{at} AS {prefix}_position", f"{of} AS {prefix}_size"]
+    valued = f"SELECT {stage_values.star()}{''.join(', ' + value for value in values)} FROM {stage_values.source('scored')}"
+    internal = f" EXCLUDE ({', '.join(value.rsplit(' AS ', 1)[1] for value in values)})" if values else ""
+    ranked = f"SELECT valued.*{internal}, {', '.join(columns)} FROM valued {' '.join(joins)}"
+    return [("valued", valued), ("ranked", ranked)]
 
 
 # ---- grade, veto, bonus, plans -------------------------------------------------------------------
