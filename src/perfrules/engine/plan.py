@@ -23,6 +23,8 @@ from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal
 
 # `valued` is read by each ranking's counts and sizes and by the join back: computed once.
 MATERIALIZE = {"valued": "MATERIALIZED "}
+# What `kN_status` says of a KPI (docs/evaluation.md): missing and unmatched stop the evaluation.
+KPI_STATUSES = ("scored", "excluded", "substituted", "missing", "unmatched")
 ZERO = decimal_literal(0)
 HUNDRED = decimal_literal(100)
 
