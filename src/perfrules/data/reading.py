@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from perfrules.engine.sql import text_literal
+
 ROW_COLUMN = "__row"
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -55,6 +57,11 @@ class DataFileProblem(Exception):
         return self.message + (f" (hint: {self.hint})" if self.hint else "")
 
 
+class ExactReadingNeeded(Exception):
+    """The direct route (typed cells straight from the file) found something it does not
+    explain: read the file again the exact way, which says everything that is wrong."""
+
+
 class DataArgumentProblem(DataFileProblem):
     """The command line names a data file, an encoding or a sheet that is not there."""
 
@@ -66,11 +73,14 @@ class RawTable:
     table: str
     headers: tuple[str, ...]
     display: str
-    rows: int
+    rows: int | None  # None: not counted (a direct view)
     encoding: str | None
     header_row: int = 1
     # The first rows of the file (CSV and XLSX), cells trimmed: to tell a title row from headers.
     preview: tuple[tuple[str, ...], ...] = ()
+    # False: ``table`` is a view that reads the file itself (read_table's ``direct``); its rows
+    # have no numbers (``__row`` is NULL) until they are typed, in file order.
+    numbered: bool = True
 
     def cell(self, header: str) -> str:
         """The SQL column of the cells under ``header`` (headers match exactly)."""
@@ -88,11 +98,13 @@ def data_format(path: Path) -> str:
 
 
 def read_table(connection, path: Path, display: str, table: str, encoding: str | None = None,
-               sheet: str | None = None, header_row: int = 1) -> RawTable:
+               sheet: str | None = None, header_row: int = 1, direct: bool = False) -> RawTable:
     """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem.
 
     ``header_row``: the row of the headers (1-based) in a CSV or XLSX file whose first rows
-    hold a title; the rows above it are left out.
+    hold a title; the rows above it are left out.  ``direct``: for a plain UTF-8 CSV file,
+    ``table`` may be a view that reads the file when the cells are typed (see
+    :func:`_direct_csv`), saving a copy of every cell as text.
     """
     try:
         found = path.is_file(), path.is_dir(), path.exists()
@@ -109,6 +121,8 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
     if header_row != 1 and kind not in ("csv", "xlsx"):
         raise DataArgumentProblem("--header-row applies only to CSV and .xlsx files")
     if kind == "csv":
+        if direct and (raw := _direct_csv(connection, path, display, table, encoding, header_row)) is not None:
+            return raw
         return _read_csv(connection, path, display, table, encoding, header_row)
     if kind == "xlsx":
         headers, body, preview = _xlsx_rows(path, sheet, header_row)
@@ -176,6 +190,44 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
         raise
 
 
+def _direct_csv(connection, path: Path, display: str, table: str, encoding: str | None,
+                header_row: int) -> RawTable | None:
+    """The view ``table`` over a UTF-8 CSV file whose headers are fine, or None.
+
+    Most files evaluated are plain UTF-8 CSV with one header row and no empty lines; for
+    them the typed rows are made straight from DuckDB's reader, in file order, and numbered
+    after (:func:`perfrules.data.validate.prepare_rows`).  Anything else (another encoding,
+    title rows, empty lines, which DuckDB skips and a spreadsheet counts, headers to
+    complain about) is left to the exact route, which also takes over when the typed rows
+    show a problem: it alone has every cell's text and row number for the messages.
+    """
+    wanted = ENCODINGS.get(encoding.lower()) if encoding is not None else None
+    if header_row != 1 or wanted not in (None, "utf-8"):
+        return None
+    try:
+        if wanted is None and detect_encoding(path) != "utf-8":
+            return None
+        _check_utf8(path)
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        preview = _csv_preview(path, delimiter, header_row)
+        headers = _csv_headers(preview, delimiter, header_row)
+        if "" in headers or _has_blank_lines(path):
+            return None
+        _check_headers(headers, header_row, preview, set())
+    except (DataFileProblem, OSError):
+        return None  # the exact route says it
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} "
+                       f"FROM {_csv_reader(text_literal(str(path)), len(headers), text_literal(delimiter))}")
+    return RawTable(table, tuple(headers), display, None, "utf-8", header_row, preview, numbered=False)
+
+
+def _csv_reader(source: str, width: int, delimiter: str) -> str:
+    """DuckDB's reader of a CSV file as text cells ``c0``, ``c1``...: strict, nothing guessed."""
+    columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
+    return (f"read_csv({source}, header = true, columns = {columns}, delim = {delimiter}, quote = '\"', "
+            f"escape = '\"', auto_detect = false, strict_mode = true, null_padding = false)")
+
+
 def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, header_row: int) -> RawTable:
     temporaries = []
 
@@ -232,14 +284,9 @@ def _filled_columns(connection, table: str, headers: list[str]) -> set[int]:
 
 def _load_csv(connection, source: Path, table: str, width: int, delimiter: str) -> None:
     """The cells of the file (its first record the headers) as ``{table}_cells``, in file order."""
-    columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
     try:
-        connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM read_csv(?, header = true, "
-            f"columns = {columns}, delim = ?, quote = '\"', escape = '\"', auto_detect = false, "
-            f"strict_mode = true, null_padding = false)",
-            [str(source), delimiter],
-        )
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM {_csv_reader('?', width, '?')}",
+                           [str(source), delimiter])
     except Exception as error:  # DuckDB reports CSV structure errors with their line
         raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from perfrules import ast
 from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
-from perfrules.data.reading import ROW_COLUMN, DataFileProblem, RawTable, header_row_hint
+import duckdb
+
+from perfrules.data.reading import ROW_COLUMN, DataFileProblem, ExactReadingNeeded, RawTable, header_row_hint
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 from perfrules.values import PERIOD_EXAMPLES, one_line, percent_text
@@ -114,19 +116,34 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
             hint = title or did_you_mean(column, raw.headers)
             extra = f"; {hint}" if hint else ""
             problems.append(DataProblem(raw.display, f"missing column '{column}' (the data needs agent_id, period and role{extra})"))
+    direct = not raw.numbered
     if problems:
-        raise UnreadableRows(problems)
+        # A file read directly may also have rows that do not fit its header row: the exact route
+        # reads every row before it says what is missing.
+        raise ExactReadingNeeded() if direct else UnreadableRows(problems)
     guarded = len(policies) > 1 or bool(tolerated_roles)
     typings = [_MetricTyping(raw, policy, index, guarded=guarded) for index, policy in enumerate(policies)]
     keys = KEYS
     middle = "".join(", " + item for typing in typings for item in typing.values)
     outer = "".join(", " + item for typing in typings for item in typing.columns)
+    if direct:  # how each percent cell is written, for the mixed-spelling warning (there is no text later)
+        middle += "".join(", " + item for typing in typings for item in typing.spellings)
+        outer += "".join(f", {name}" for typing in typings for name in typing.spelling_names)
     # Values and one cheap flag per row; the messages are only worked out when a flag is set
     # (a flag may be set for a cell of spaces, which the exact check then finds fine).
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT {keys}{outer} "
-        f"FROM (SELECT {keys}{middle} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}))"
-    )
+    try:
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE rows_typed AS SELECT {keys}{outer} "
+            f"FROM (SELECT {keys}{middle} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}))"
+        )
+    except duckdb.Error:
+        if direct:  # a CSV structure the reader refuses, bytes that are not UTF-8: the exact route says which
+            raise ExactReadingNeeded() from None
+        raise
+    # Rows read straight from the file are numbered by their place in it (insertion order is file
+    # order; the direct route takes only files without title rows or empty lines).
+    numbers = f" REPLACE (CAST(rowid + {raw.header_row + 1} AS BIGINT) AS _row)" if direct else ""
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW rows AS SELECT *{numbers} FROM rows_typed")
     problems.extend(_row_problems(connection, raw, policies, tolerated_roles))
     problems.extend(_duplicates(connection, raw))
     for typing in typings:
@@ -134,6 +151,8 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
         metrics = "".join(f", p{typing.index}_m{number} AS m{number}" for number in range(len(typing.metrics)))
         connection.execute(f"CREATE OR REPLACE TEMP VIEW typed_{typing.index} AS SELECT {keys}{metrics} "
                            f"FROM rows WHERE {role_filter(typing.policy)}")
+    if direct and (problems or any(typing.may_mix_spellings(connection) for typing in typings)):
+        raise ExactReadingNeeded()
     return problems
 
 
@@ -173,6 +192,8 @@ def _row_problems(connection, raw: RawTable, policies: list[ast.Policy],
     ).fetchone()
     if not bad:
         return []
+    if not raw.numbered:
+        raise ExactReadingNeeded()
     problems = []
     file = raw.display
     period_text = cleaned(raw.cell("period"))
@@ -211,6 +232,8 @@ def _duplicates(connection, raw: RawTable) -> list[DataProblem]:
     # Counting the repeated keys is half the work of listing their rows, and usually 0.
     if not connection.execute(f"SELECT count(*) FROM (SELECT 1 {groups})").fetchone()[0]:
         return []
+    if not raw.numbered:
+        raise ExactReadingNeeded()
     problems = []
     for agent, period, rows in connection.execute(
         f"SELECT _agent, _period, list(_row ORDER BY _row) {groups} ORDER BY min(_row)"
@@ -244,6 +267,8 @@ class _MetricTyping:
         self.columns: list[str] = []  # typed values and the flag, over `values`
         self.absent: list[ast.Metric] = []
         self.checks: list[tuple[int, str, str, str]] = []  # (number, column, SQL of the text, of the value)
+        self.spellings: list[str] = []  # percent cells ending in `%` (direct reading), over the raw table
+        self.spelling_names: list[str] = []
         flags = []
         headers = set(raw.headers)
         for number, metric in enumerate(self.metrics):
@@ -259,6 +284,9 @@ class _MetricTyping:
             flags.append(cell_may_be_bad(metric.type.text, value_name, raw_name))
             if cell_error(metric.type.text, "value", "text") != "NULL":
                 self.checks.append((number, metric.column, cleaned(cell), value))
+            if metric.type.text == "percent":
+                self.spelling_names.append(f"{prefix}s{number}")
+                self.spellings.append(f"suffix({cleaned(cell)}, '%') AS {prefix}s{number}")
         self.columns.append(f"coalesce({' OR '.join(flags) or 'false'}, false) AS _bad_{index}")
 
     def problems(self, connection) -> list[DataProblem]:
@@ -270,6 +298,8 @@ class _MetricTyping:
         if not self.checks or not connection.execute(
                 f"SELECT count(*) FROM rows WHERE _bad_{self.index} AND {role_filter(policy)}").fetchone()[0]:
             return problems
+        if not raw.numbered:
+            raise ExactReadingNeeded()
         cells = ", ".join(f"{text} AS t{number}, {value} AS v{number}" for number, _, text, value in self.checks)
         errors = ", ".join(f"{cell_error(self.metrics[number].type.text, f'v{number}', f't{number}')} AS e{number}"
                            for number, *_ in self.checks)
@@ -283,6 +313,16 @@ class _MetricTyping:
                 if problem is not None:
                     problems.append(DataProblem(raw.display, problem, found[0], column, text, order=10 + number))
         return problems
+
+
+    def may_mix_spellings(self, connection) -> bool:
+        """Whether a percent column of this policy's rows holds both `92%` cells and bare numbers
+        (read directly: :func:`mixed_percent_warnings` then needs the exact route's texts)."""
+        if not self.spelling_names:
+            return False
+        mixed = " OR ".join(f"(bool_or({name}) AND bool_or(NOT {name}))" for name in self.spelling_names)
+        return bool(connection.execute(f"SELECT coalesce({mixed}, false) FROM rows WHERE {role_filter(self.policy)}")
+                    .fetchone()[0])
 
 
 def _absent_column(raw: RawTable, policy: ast.Policy, metric: ast.Metric, number: int) -> DataProblem:
@@ -301,6 +341,8 @@ def mixed_percent_warnings(connection, raw: RawTable, policies: list[ast.Policy]
     bare `0.5` meant as 0.5% is read as 50%.  A 0 (or 0%) is the same either way and does
     not count.  One example of each, the first in the file, with its row.
     """
+    if not raw.numbered:  # prepare_rows found no column with both spellings (else the exact route reads)
+        return []
     warnings: list[str] = []
     seen: set[str] = set()
     for policy in policies:

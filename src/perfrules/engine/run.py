@@ -18,8 +18,8 @@ import duckdb
 
 from perfrules import ast
 from perfrules.check.model import KpiModel
-from perfrules.data.reading import (DataArgumentProblem, DataFileProblem, RawTable, load_cells, read_table,
-                                    release_table)
+from perfrules.data.reading import (DataArgumentProblem, DataFileProblem, ExactReadingNeeded, RawTable, load_cells,
+                                    read_table, release_table)
 from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems, mixed_percent_warnings, period_sql,
                                      prepare_rows)
 from perfrules.engine.plan import Plan, compile_plan
@@ -136,22 +136,37 @@ def open_connection():
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
                    encoding: str | None = None, sheet: str | None = None, header_row: int = 1,
                    tolerated_roles: frozenset[str] = frozenset()) -> Evaluation:
+    try:
+        return _evaluate_file(policies, data_path, data_display, period, encoding, sheet, header_row,
+                              tolerated_roles, direct=True)
+    except ExactReadingNeeded:  # something to say about the data: read it again, the exact way
+        return _evaluate_file(policies, data_path, data_display, period, encoding, sheet, header_row,
+                              tolerated_roles, direct=False)
+
+
+def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None,
+                   encoding: str | None, sheet: str | None, header_row: int, tolerated_roles: frozenset[str],
+                   direct: bool) -> Evaluation:
     connection = open_connection()
-    wanted = _normalise_period(connection, period) if period is not None else None
-    if period is not None and wanted is None:
-        raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
     try:
-        raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet,
-                         header_row=header_row)
-    except DataArgumentProblem as problem:
-        raise InvalidArgument(f"{data_display}: {problem.text()}") from None
-    except DataFileProblem as problem:
-        raise EvaluationFailed(file_problems(data_display, problem)) from None
-    try:
-        digest = sha256_file(data_path)
-    except OSError as error:
-        raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
-    return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles)
+        wanted = _normalise_period(connection, period) if period is not None else None
+        if period is not None and wanted is None:
+            raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
+        try:
+            raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet,
+                             header_row=header_row, direct=direct)
+        except DataArgumentProblem as problem:
+            raise InvalidArgument(f"{data_display}: {problem.text()}") from None
+        except DataFileProblem as problem:
+            raise EvaluationFailed(file_problems(data_display, problem)) from None
+        try:
+            digest = sha256_file(data_path)
+        except OSError as error:
+            raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
+        return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles)
+    except BaseException:
+        connection.close()  # its temporary tables and spill files go with it
+        raise
 
 
 def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[tuple[int, list[str | None]]],
