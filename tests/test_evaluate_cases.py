@@ -177,6 +177,25 @@ def test_evaluate_output_matches_golden(case, run_cli):
         check_expectations(case, expected, result.stderr)
 
 
+@pytest.mark.parametrize("case", CASE_DIRS, ids=[path.name for path in CASE_DIRS])
+def test_csv_streamed_from_the_plan_is_the_stored_csv(case, run_cli, monkeypatch):
+    """``evaluate`` to CSV writes straight from the plan and checks each row as it goes
+    (docs/evaluation.md); its file, its exit code and every message are the stored route's,
+    the route of JSON and XLSX (and of CSV until the writer streamed), to the byte."""
+    command = [*case_command(case), "--format", "csv"]
+    streamed = run_cli(*command, cwd=case)
+    from perfrules.engine import run as engine
+
+    stored = engine.evaluate_files
+    monkeypatch.setattr(engine, "evaluate_files", lambda *args, streamed=False, **options: stored(*args, **options))
+    expected = run_cli(*command, cwd=case)
+    assert (streamed.exit_code, streamed.stdout, streamed.stderr) == (expected.exit_code, expected.stdout, expected.stderr)
+    if (case / "expected_stderr.txt").exists():
+        assert streamed.stderr == (case / "expected_stderr.txt").read_text(encoding="utf-8")
+    else:
+        assert streamed.exit_code == 0 and streamed.stdout.startswith("agent_id,"), streamed.stderr
+
+
 def test_there_are_at_least_thirty_five_cases():
     assert len(CASE_DIRS) >= 35
 

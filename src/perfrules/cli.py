@@ -271,13 +271,14 @@ def _nothing_evaluated(policies) -> None:
 
 
 def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
-              header_row: int = 1, also: tuple[str, ...] = ()):
+              header_row: int = 1, also: tuple[str, ...] = (), streamed: bool = False):
     """Evaluate, or print every data problem (and the lines ``also`` has, the notes' problems)
-    and exit 3.  DATA may be metric definitions (docs/metrics.md, :func:`_data_file`)."""
+    and exit 3.  DATA may be metric definitions (docs/metrics.md, :func:`_data_file`).
+    ``streamed`` (evaluate to CSV): the data's warnings are the caller's to print, once written."""
     policies, warnings = _checked_policies(policies_path)
     _something_evaluates(policies, policies_path)
     with _data_file(data, encoding, sheet, header_row) as (path, snapshot, reading):
-        evaluation = _evaluate_file(policies, path, data, period, also, **reading)
+        evaluation = _evaluate_file(policies, path, data, period, also, streamed=streamed, **reading)
     if snapshot is not None:
         evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
     return evaluation, warnings + evaluation.warnings
@@ -308,18 +309,28 @@ def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: i
         yield path, snapshot, {}
 
 
-def _evaluate_file(policies, path, display: str, period, also, **reading):
+def _evaluate_file(policies, path, display: str, period, also, streamed: bool = False, **reading):
     from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
 
     try:
-        evaluation = evaluate_files(policies.evaluated, path, display, period=period, **reading)
+        evaluation = evaluate_files(policies.evaluated, path, display, period=period, streamed=streamed, **reading)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
-        _data_problems([problem.render() for problem in failure.problems] + list(also))
+        _failed(failure, also)
+    if not streamed:
+        _print_warnings(evaluation)
+    return evaluation
+
+
+def _failed(failure, also: tuple[str, ...] = ()) -> None:
+    """Print every problem of the data (and the lines ``also`` has) and exit 3."""
+    _data_problems([problem.render() for problem in failure.problems] + list(also))
+
+
+def _print_warnings(evaluation) -> None:
     for line in evaluation.warnings:
         click.echo(line, err=True)
-    return evaluation
 
 
 def _something_evaluates(policies, policies_path: str) -> None:
@@ -417,12 +428,16 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
     output_format = _output_format(output, output_format)
     if columns == "summary" and output_format not in ("csv", "xlsx"):
         raise UsageProblem(f"--columns summary applies to CSV and XLSX, not to {output_format} (hint: add --format csv)")
-    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row)
+    from perfrules.engine.run import EvaluationFailed
+
+    streamed = output_format == "csv"  # written once from the plan, checked as it goes
+    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row, streamed=streamed)
     target = Path(output) if output else None
     text = chunks = None  # what goes to stdout; written files are never echoed
     try:
         if output_format == "csv":
             text = outputs.write_csv(evaluation, target, columns)
+            _print_warnings(evaluation)
         elif output_format == "xlsx":
             outputs.write_xlsx(evaluation, target, columns)
         elif output_format == "json":  # streamed: memory stays flat however many agents
@@ -439,6 +454,8 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
             if target is not None:
                 write_text(target, text)
                 text = None
+    except EvaluationFailed as failure:  # a streamed result stopped at a problem of the data: nothing written
+        _failed(failure)
     except OutputProblem as problem:
         raise UsageProblem(str(problem)) from None
     except OSError as error:  # only files: stdout is written below, outside this handler

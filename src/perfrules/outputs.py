@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from perfrules.engine.run import Evaluation, PolicyRun
+from perfrules.engine.run import OUTCOME_GUARD, Evaluation, PolicyRun, outcome_guard
 from perfrules.engine.plan import KPI_STATUSES
 from perfrules.engine.standing import TARGET_STATUSES
 from perfrules.engine.sql import identifier, text_literal
@@ -190,14 +190,23 @@ def _sha(loaded) -> str:
 def flat_query(evaluation: Evaluation, which: str = "all") -> str:
     if len(evaluation.runs) == 1:
         (run,) = evaluation.runs
-        selects = ", ".join(f"{sql} AS {identifier(header)}" for header, sql in flat_columns(run, which))
-        return f"SELECT {selects} FROM {run.table} ORDER BY rank NULLS LAST, agent_id"
+        return f"SELECT {_selects(run, which)} FROM {run.table} ORDER BY rank NULLS LAST, agent_id"
     parts = []
     for order, run in enumerate(evaluation.runs):
-        selects = ", ".join(f"{sql} AS {identifier(header)}" for header, sql in flat_columns(run, which))
+        selects = _selects(run, which)
         parts.append(f"SELECT {order} AS __policy, rank AS __rank, {selects} FROM {run.table}")
     union = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
     return f"SELECT * EXCLUDE (__policy, __rank) FROM ({union}) ORDER BY __policy, __rank NULLS LAST, agent_id"
+
+
+def _selects(run: PolicyRun, which: str) -> str:
+    """The flattened columns of ``run``; a streamed run's rank stops the query at a row with a problem."""
+    columns = flat_columns(run, which)
+    if not run.checked:
+        guarded = (f"CASE WHEN {outcome_guard(run)} THEN CAST(error({text_literal(OUTCOME_GUARD)}) AS BIGINT) "
+                   f"ELSE rank END")
+        columns = [(header, guarded if header == "rank" else sql) for header, sql in columns]
+    return ", ".join(f"{sql} AS {identifier(header)}" for header, sql in columns)
 
 
 def write_csv(evaluation: Evaluation, target: Path | None, which: str = "all") -> str | None:
@@ -226,6 +235,7 @@ def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
     try:
         evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
     except duckdb.Error as error:
+        evaluation.check_streamed()  # EvaluationFailed: a problem of the data stopped the writing
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise OSError(f"DuckDB could not write the CSV file: {reason}") from None
 
@@ -233,6 +243,8 @@ def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
 
 def flat_rows(evaluation: Evaluation, which: str = "all", batch: int = 4096) -> tuple[list[str], Iterator[tuple]]:
     """The headers, and the flattened rows a batch at a time (memory stays flat)."""
+    # A streamed run could stop part-way through the rows: only write_csv takes one (whole or nothing).
+    assert all(run.checked for run in evaluation.runs), "flat_rows of a streamed evaluation"
     if not evaluation.runs:
         return [], iter(())
     cursor = evaluation.connection.execute(flat_query(evaluation, which))

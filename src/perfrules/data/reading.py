@@ -201,11 +201,10 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
     complain about) is left to the exact route, which also takes over when the typed rows
     show a problem: it alone has every cell's text and row number for the messages.
     """
-    wanted = ENCODINGS.get(encoding.lower()) if encoding is not None else None
-    if header_row != 1 or wanted not in (None, "utf-8"):
+    if header_row != 1 or (encoding is not None and ENCODINGS.get(encoding.lower()) != "utf-8"):
         return None
     try:
-        if wanted is None and detect_encoding(path) != "utf-8":
+        if encoding is None and detect_encoding(path) != "utf-8":
             return None
         _check_utf8(path)
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","

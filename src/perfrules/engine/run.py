@@ -11,6 +11,7 @@ every problem.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,9 @@ class PolicyRun:
     table: str
     typed_table: str
     earlier: dict[str, str] = field(default_factory=dict)  # period -> its result table, evaluated on demand
+    # False: ``table`` is a view of the plan, read once by a writer that stops at a problem
+    # (:func:`outcome_guard`); its outcome has not been checked yet.
+    checked: bool = True
 
     @property
     def policy(self) -> ast.Policy:
@@ -97,6 +101,14 @@ class Evaluation:
     runs: list[PolicyRun] = field(default_factory=list)
     data_sha256: str | None = None  # of the data file's bytes, for the result's receipt
     warnings: list[str] = field(default_factory=list)  # about the data, one line each
+    policies: list[LoadedPolicy] = field(default_factory=list)
+    wanted: str | None = None  # the period asked for (--period), else each policy's latest
+
+    def check_streamed(self) -> None:
+        """Raise :class:`EvaluationFailed` with every problem when a streamed run has one (its
+        writer stopped: the guard, or an overflow), by evaluating the stored way; else return."""
+        if not all(run.checked for run in self.runs):
+            _policy_runs(self, streamed=False)
 
     @property
     def period(self) -> str | None:
@@ -135,18 +147,21 @@ def open_connection():
 
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
                    encoding: str | None = None, sheet: str | None = None, header_row: int = 1,
-                   tolerated_roles: frozenset[str] = frozenset()) -> Evaluation:
+                   tolerated_roles: frozenset[str] = frozenset(), streamed: bool = False) -> Evaluation:
+    """``streamed``: the results are written once, in order, straight from the plan (``evaluate``
+    to CSV): see :func:`_policy_runs`; the writer calls :meth:`Evaluation.check_streamed` when it
+    is stopped."""
     try:
         return _evaluate_file(policies, data_path, data_display, period, encoding, sheet, header_row,
-                              tolerated_roles, direct=True)
+                              tolerated_roles, streamed, direct=True)
     except ExactReadingNeeded:  # something to say about the data: read it again, the exact way
         return _evaluate_file(policies, data_path, data_display, period, encoding, sheet, header_row,
-                              tolerated_roles, direct=False)
+                              tolerated_roles, streamed, direct=False)
 
 
 def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None,
                    encoding: str | None, sheet: str | None, header_row: int, tolerated_roles: frozenset[str],
-                   direct: bool) -> Evaluation:
+                   streamed: bool, direct: bool) -> Evaluation:
     connection = open_connection()
     try:
         wanted = _normalise_period(connection, period) if period is not None else None
@@ -163,7 +178,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
             digest = sha256_file(data_path)
         except OSError as error:
             raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
-        return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles)
+        return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles, streamed)
     except BaseException:
         connection.close()  # its temporary tables and spill files go with it
         raise
@@ -179,8 +194,10 @@ def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[t
 
 
 def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,
-                   digest: str | None = None, tolerated_roles: frozenset[str] = frozenset()) -> Evaluation:
-    """Validate the text cells of ``raw`` and evaluate each policy on its rows of the period."""
+                   digest: str | None = None, tolerated_roles: frozenset[str] = frozenset(),
+                   streamed: bool = False) -> Evaluation:
+    """Validate the text cells of ``raw`` and evaluate each policy on its rows of the period
+    (``streamed``: see :func:`_policy_runs`)."""
     data_display = raw.display
     policy_nodes = [loaded.policy for loaded in policies]
     try:
@@ -190,14 +207,40 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     evaluation = Evaluation(connection, data_display, data_sha256=digest,
-                            warnings=mixed_percent_warnings(connection, raw, policy_nodes))
+                            warnings=mixed_percent_warnings(connection, raw, policy_nodes),
+                            policies=policies, wanted=wanted)
     release_table(connection, raw)  # from here on everything reads the typed `rows`
-    for index, loaded in enumerate(policies):
+    if streamed:
+        try:
+            evaluation.runs = _policy_runs(evaluation, streamed=True)
+            return evaluation
+        except EvaluationFailed:
+            pass  # the stored route says what is wrong, in its order and words
+    evaluation.runs = _policy_runs(evaluation, streamed=False)
+    return evaluation
+
+
+def _policy_runs(evaluation: Evaluation, streamed: bool) -> list[PolicyRun]:
+    """Each policy's run over its rows of the period: stored as a table, checked, targets and
+    awards added; or, ``streamed``, a view of the plan that the writer checks as it goes.
+
+    Targets and awards read the results of earlier periods and of the whole table, so a
+    policy with them is always stored.
+    """
+    connection, data_display, wanted = evaluation.connection, evaluation.data_display, evaluation.wanted
+    runs = []
+    for index, loaded in enumerate(evaluation.policies):
         typed = f"typed_{index}"  # the view of prepare_rows
         chosen = wanted or connection.execute(f"SELECT max(_period) FROM {typed}").fetchone()[0]
         if chosen is None:
             continue
         plan = compile_plan(loaded.model)
+        if streamed and not loaded.model.targets and not loaded.model.awards:
+            table = f"result_{index}_plan"
+            connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {plan.sql(typed, chosen)}")
+            if connection.execute(f"SELECT count(*) FROM {typed} WHERE _period = ?", [chosen]).fetchone()[0]:
+                runs.append(PolicyRun(loaded, plan, chosen, table, typed, checked=False))
+            continue
         table = f"result_{index}"
         try:
             connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
@@ -207,17 +250,18 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
                 data_display, f"policy \"{loaded.policy.name.value}\" cannot be evaluated on this data: {message}")]) from None
         if connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0:
             continue
-        evaluation.runs.append(PolicyRun(loaded, plan, chosen, table, typed))
-    if wanted is not None and not evaluation.runs:
+        runs.append(PolicyRun(loaded, plan, chosen, table, typed))
+    if wanted is not None and not runs:
         raise EvaluationFailed([DataProblem(data_display, f"no rows for period {wanted}")])
     problems = []
-    for run in evaluation.runs:
-        problems.extend(_outcome_problems(connection, run, data_display))
+    for run in runs:
+        if run.checked:
+            problems.extend(_outcome_problems(connection, run, data_display))
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
     from perfrules.engine.standing import add_standing  # it reads this module's PolicyRun
 
-    for run in evaluation.runs:
+    for run in runs:
         try:
             evaluation.warnings.extend(add_standing(connection, run, data_display))
         except duckdb.Error as error:  # a goal that overflows in some period of the data
@@ -225,7 +269,16 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
             raise EvaluationFailed([DataProblem(
                 data_display, f"the targets of policy \"{run.policy.name.value}\" cannot be evaluated on this data: "
                               f"{message}")]) from None
-    return evaluation
+    return runs
+
+
+OUTCOME_GUARD = "perfrules: a streamed result has a problem"
+
+
+def outcome_guard(run: PolicyRun) -> str:
+    """SQL true for a row of ``run`` that :func:`_outcome_problems` would report: the writer of a
+    streamed run raises (``error()``) on it, and :meth:`Evaluation.check_streamed` says what."""
+    return " OR ".join(f"({condition})" for condition, _, _ in _outcome_checks(run)) or "false"
 
 
 def outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
@@ -239,58 +292,57 @@ def _normalise_period(connection, period: str) -> str | None:
 
 def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
     """Missing values without `when missing`, unmatched values, scores no grade rule matches."""
-    model = run.plan.model
     problems = []
+    for condition, columns, message in _outcome_checks(run):
+        for row, agent, *values in connection.execute(
+            f"SELECT _row, _agent{''.join(', ' + column for column in columns)} FROM {run.table} "
+            f"WHERE {condition} ORDER BY _row"
+        ).fetchall():
+            problems.append(DataProblem(data_display, message(agent, *values), row))
+    return problems
+
+
+def _outcome_checks(run: PolicyRun) -> list[tuple[str, list[str], Callable[..., str]]]:
+    """Each kind of outcome problem: (the SQL condition of a row that has it, the columns its
+    message reads, the message from the agent and those columns)."""
+    model = run.plan.model
     name = run.policy.name.value
+    checks: list[tuple[str, list[str], Callable[..., str]]] = []
     for kpi in model.kpis:
         prefix = kpi.prefix
-        rows = connection.execute(
-            f"SELECT _row, _agent, {prefix}_status, {prefix}_value FROM {run.table} "
-            f"WHERE {prefix}_status IN ('missing', 'unmatched') ORDER BY _row"
-        ).fetchall()
-        kpi_name = kpi.name
-        for row, agent, status, value in rows:
+
+        def unscored(agent, status, value, kpi=kpi) -> str:
             if status == "missing":
                 reads = ", ".join(kpi.reads) or "its value"
-                message = (f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\" has no value ({reads} is missing, "
-                           f"or its sample is too small); give the KPI `when missing exclude`, a level or points")
-            else:
-                shown = _value_text(kpi, value)
-                message = f"agent {agent}: KPI \"{kpi_name}\" of policy \"{name}\": the value {shown} matches no rule"
-            problems.append(DataProblem(data_display, message, row))
+                return (f"agent {agent}: KPI \"{kpi.name}\" of policy \"{name}\" has no value ({reads} is missing, "
+                        f"or its sample is too small); give the KPI `when missing exclude`, a level or points")
+            return f"agent {agent}: KPI \"{kpi.name}\" of policy \"{name}\": the value {_value_text(kpi, value)} matches no rule"
+
+        checks.append((f"{prefix}_status IN ('missing', 'unmatched')", [f"{prefix}_status", f"{prefix}_value"], unscored))
     # Grade and bonus problems are only worth saying for agents whose KPIs were all scored.
     kpis_fine = " AND ".join(f"{kpi.prefix}_status NOT IN ('missing', 'unmatched')" for kpi in model.kpis) or "true"
     all_excluded = " AND ".join(f"{kpi.prefix}_status = 'excluded'" for kpi in model.kpis) or "false"
-    for row, agent in connection.execute(
-        f"SELECT _row, _agent FROM {run.table} WHERE {all_excluded} ORDER BY _row"
-    ).fetchall():
-        problems.append(DataProblem(data_display, f"agent {agent}: every KPI of policy \"{name}\" is excluded, so there is no score", row))
+    checks.append((all_excluded, [], lambda agent: f"agent {agent}: every KPI of policy \"{name}\" is excluded, so there is no score"))
     # An adjustment is missing only when an amount exceeds DECIMAL(18, 6) (a missing count adds nothing).
     for adjust in model.adjusts:
-        for row, agent in connection.execute(
-            f"SELECT _row, _agent FROM {run.table} WHERE a{adjust.index}_total IS NULL AND {kpis_fine} ORDER BY _row"
-        ).fetchall():
-            problems.append(DataProblem(data_display, f"agent {agent}: adjustment \"{adjust.node.name.value}\" of policy "
-                                                      f"\"{name}\" has no value: an amount exceeds 999,999,999,999", row))
+        checks.append((f"a{adjust.index}_total IS NULL AND {kpis_fine}", [],
+                       lambda agent, adjust=adjust: f"agent {agent}: adjustment \"{adjust.node.name.value}\" of policy "
+                                                    f"\"{name}\" has no value: an amount exceeds 999,999,999,999"))
     if model.grade_rules:
-        for row, agent, score in connection.execute(
-            f"SELECT _row, _agent, score FROM {run.table} WHERE grade_rule = 0 AND veto_rule IS NULL "
-            f"AND score IS NOT NULL AND {kpis_fine} ORDER BY _row"
-        ).fetchall():
-            shown = plain(score) if score is not None else "?"
-            problems.append(DataProblem(data_display, f"agent {agent}: no grade rule of policy \"{name}\" matches the score {shown}", row))
+        checks.append((f"grade_rule = 0 AND veto_rule IS NULL AND score IS NOT NULL AND {kpis_fine}", ["score"],
+                       lambda agent, score: f"agent {agent}: no grade rule of policy \"{name}\" matches the score "
+                                            f"{plain(score) if score is not None else '?'}"))
     for index, bonus in enumerate(model.bonuses):
-        for row, agent, ordinal in connection.execute(
-            f"SELECT _row, _agent, b{index}_rule FROM {run.table} "
-            f"WHERE (b{index}_rule = 0 OR b{index}_amount IS NULL) AND score IS NOT NULL AND {kpis_fine} ORDER BY _row"
-        ).fetchall():
+
+        def unpaid(agent, ordinal, bonus=bonus) -> str:
             if ordinal == 0:
-                message = f"agent {agent}: no rule of bonus \"{bonus.name}\" matches"
-            else:
-                message = (f"agent {agent}: bonus \"{bonus.name}\" (line {bonus.rule(ordinal).line}) has no amount: "
-                           f"a value it reads is missing, it divides by zero, or it exceeds 999,999,999,999")
-            problems.append(DataProblem(data_display, message, row))
-    return problems
+                return f"agent {agent}: no rule of bonus \"{bonus.name}\" matches"
+            return (f"agent {agent}: bonus \"{bonus.name}\" (line {bonus.rule(ordinal).line}) has no amount: "
+                    f"a value it reads is missing, it divides by zero, or it exceeds 999,999,999,999")
+
+        checks.append((f"(b{index}_rule = 0 OR b{index}_amount IS NULL) AND score IS NOT NULL AND {kpis_fine}",
+                       [f"b{index}_rule"], unpaid))
+    return checks
 
 
 def _value_text(kpi: KpiModel, value) -> str:
