@@ -203,3 +203,18 @@ def test_there_are_at_least_thirty_five_cases():
 def test_every_case_has_its_hand_arithmetic():
     for case in CASE_DIRS:
         assert expect_lines(case), case.name
+
+
+def test_only_policies_without_targets_or_awards_are_streamed():
+    """The comparison above would pass if nothing streamed: the route each policy takes."""
+    from perfrules.engine.run import evaluate_files
+    from perfrules.workspace import load_policies
+
+    for name, streamable in (("within-team", True), ("extends-targets-and-awards", False)):
+        case = EVALUATE / name
+        policy = case / "policy.perf" if (case / "policy.perf").is_file() else case / "policies"
+        policies = load_policies([str(policy)]).evaluated
+        data = case / case_command(case)[2]
+        streamed = evaluate_files(policies, data, data.name, streamed=True).runs
+        assert [run.checked for run in streamed] == [not streamable] * len(streamed), name
+        assert all(run.checked for run in evaluate_files(policies, data, data.name).runs)
