@@ -316,10 +316,21 @@ def _evaluate_file(policies, path, display: str, period, also, **reading):
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
-        _data_problems([problem.render() for problem in failure.problems] + list(also))
+        _data_problems(_rendered(failure.problems, display) + list(also))
     for line in evaluation.warnings:
         click.echo(line, err=True)
     return evaluation
+
+
+def _rendered(problems, data: str) -> list[str]:
+    """The evaluation's data problems, a line each; in the snapshot of metric definitions, by its row."""
+    from perfrules.metrics import is_definitions
+
+    if is_definitions(data):
+        from perfrules.metrics.snapshot import located_in_snapshot
+
+        problems = [located_in_snapshot(problem, data) for problem in problems]
+    return [problem.render() for problem in problems]
 
 
 def _something_evaluates(policies, policies_path: str) -> None:
@@ -745,7 +756,7 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
-        _data_problems([problem.render() for problem in failure.problems])
+        _data_problems(_rendered(failure.problems, data))
     warnings = list(dict.fromkeys(old_warnings + new_warnings + versions[0].warnings + versions[1].warnings))
     for line in dict.fromkeys(versions[0].warnings + versions[1].warnings):
         click.echo(line, err=True)

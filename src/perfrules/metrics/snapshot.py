@@ -12,7 +12,7 @@ returned half: a :class:`Snapshot` or :class:`SnapshotFailed`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -277,6 +277,15 @@ def _unplaced_rows(opened, index: int, table: str) -> list[DataProblem]:
                                                     "(to skip such rows on purpose, add `where COLUMN is known` to the source)",
                                     row, column.header, order=0))
     return problems
+
+
+def located_in_snapshot(problem: DataProblem, definitions: str) -> DataProblem:
+    """A problem the evaluation found in the snapshot computed from ``definitions``, located by
+    the snapshot's row (``defs.perfm: snapshot row 3: ...``, the row ``perfrules metrics``
+    writes it on), never as ``defs.perfm:3``, which reads as a line of the definitions."""
+    if problem.file != definitions or problem.row is None:
+        return problem
+    return replace(problem, file=f"{definitions}: snapshot row {problem.row}", row=None)
 
 
 def _no_role(model: MetricsModel, agent: str) -> DataProblem:
