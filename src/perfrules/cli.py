@@ -271,12 +271,13 @@ def _nothing_evaluated(policies) -> None:
 
 
 def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
-              header_row: int = 1, also: tuple[str, ...] = ()):
+              header_row: int = 1, also: tuple[str, ...] = (), sources: tuple[str, ...] = (),
+              output: str | None = None):
     """Evaluate, or print every data problem (and the lines ``also`` has, the notes' problems)
     and exit 3.  DATA may be metric definitions (docs/metrics.md, :func:`_data_file`)."""
     policies, warnings = _checked_policies(policies_path)
     _something_evaluates(policies, policies_path)
-    with _data_file(data, encoding, sheet, header_row) as (path, snapshot, reading):
+    with _data_file(data, encoding, sheet, header_row, sources, output) as (path, snapshot, reading):
         evaluation = _evaluate_file(policies, path, data, period, also, **reading)
     if snapshot is not None:
         evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
@@ -284,16 +285,20 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
 
 
 @contextlib.contextmanager
-def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: int):
+def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: int, sources: tuple[str, ...] = (),
+               output: str | None = None):
     """DATA as (the file to evaluate, the snapshot or None, its reading options): the file itself,
-    or the snapshot of metric definitions, computed from the raw exports, in a private CSV
-    removed afterwards."""
+    or the snapshot of metric definitions (their sources overridden by ``--source``), computed
+    from the raw exports, in a private CSV removed afterwards; ``-o output`` never over a raw export."""
     import tempfile
     from pathlib import Path
 
     from perfrules.metrics import is_definitions
 
     if not is_definitions(data):
+        if sources:
+            raise UsageProblem(f"--source {sources[0]}: DATA {data} is a data file; --source applies to "
+                               f"metric definitions (*.perfm) given as DATA")
         yield Path(data), None, {"encoding": encoding, "sheet": sheet, "header_row": header_row}
         return
     if encoding or sheet or header_row != 1:
@@ -301,7 +306,9 @@ def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: i
                            f"metric definitions say them per source")
     from perfrules.metrics.output import csv_text
 
-    snapshot = _metrics_snapshot(data, None, {})
+    snapshot = _metrics_snapshot(data, None, _source_overrides(sources))
+    if output is not None:
+        _output_not_over(output, snapshot.read_files())
     with tempfile.TemporaryDirectory(prefix="perfrules-") as folder:
         path = Path(folder) / "snapshot.csv"
         path.write_text(csv_text(snapshot, safe=False), encoding="utf-8")
@@ -375,6 +382,28 @@ def _metrics_snapshot(definitions: str, period: str | None, sources: dict[str, s
         _data_problems([problem.render() for problem in failure.problems])
 
 
+def _source_overrides(sources: tuple[str, ...]) -> dict[str, str]:
+    """``--source NAME=PATH`` (repeated) as {NAME: PATH}; the names are checked against the
+    definitions by :func:`_metrics_snapshot`."""
+    overrides = {}
+    for given in sources:
+        name, equals, path = given.partition("=")
+        if not equals or not name or not path:
+            raise UsageProblem(f"--source {given}: write NAME=PATH, for example --source calls=august.csv")
+        overrides[name] = path
+    return overrides
+
+
+def _output_not_over(output: str, inputs) -> None:
+    """``-o output`` is a regular file and none of the run's ``inputs`` (exit 2 otherwise)."""
+    from perfrules.files import OutputProblem, output_path
+
+    try:
+        output_path(output, inputs)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
+
+
 def _data_problems(lines: list[str]) -> None:
     """Print the problems, one a line, and their count; exit 3."""
     for line in lines:
@@ -383,12 +412,16 @@ def _data_problems(lines: list[str]) -> None:
     sys.exit(EXIT_DATA)
 
 
+SOURCE_OPTION = click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
+                             help="metric definitions (*.perfm): read source NAME (or the roster) from PATH "
+                                  "instead of the path they give")
 DATA_OPTIONS = [
     click.option("--period", help="the period to evaluate (2026-11, 2026-Q4, 2026); default: the latest in the data"),
     click.option("--encoding", help="the CSV encoding (utf-8 or gb18030); default: detected"),
     click.option("--sheet", help="the XLSX sheet; default: the first"),
     click.option("--header-row", type=click.IntRange(min=1), default=1, show_default=True,
                  help="the row of the headers in a CSV or XLSX file with title rows above them"),
+    SOURCE_OPTION,
 ]
 
 
@@ -413,22 +446,21 @@ def _data_options_without_period(function):
               help="default: json, or the output file's extension")
 @click.option("--columns", type=click.Choice(["all", "summary"]), default="all", show_default=True,
               help="CSV and XLSX: every column, or agent_id, period, policy, score, grade, rank, rank_of, veto, bonus_total")
-def evaluate(policies: str, data: str, period, encoding, sheet, header_row, output, output_format, columns) -> None:
+def evaluate(policies: str, data: str, period, encoding, sheet, header_row, sources, output, output_format,
+             columns) -> None:
     """Evaluate every data row with the policy whose roles hold the row's role."""
     from pathlib import Path
 
     from perfrules import outputs
-    from perfrules.files import OutputProblem, input_files, output_path, write_chunks, write_text
+    from perfrules.files import OutputProblem, input_files, write_chunks, write_text
 
     if output is not None:  # what the path is first (a folder, a device, an input), then its extension
-        try:
-            output_path(output, input_files(policies, data))
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, input_files(policies, data))
     output_format = _output_format(output, output_format)
     if columns == "summary" and output_format not in ("csv", "xlsx"):
         raise UsageProblem(f"--columns summary applies to CSV and XLSX, not to {output_format} (hint: add --format csv)")
-    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row)
+    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row, sources=sources,
+                                     output=output)
     target = Path(output) if output else None
     text = chunks = None  # what goes to stdout; written files are never echoed
     try:
@@ -472,35 +504,21 @@ FILE_FORMATS = ("json", "csv", "xlsx")
 @click.option("--format", "output_format", type=click.Choice(["csv", "json", "xlsx"]),
               help="default: the output file's extension, else csv")
 @click.option("--period", help="only this period (2026-11, 2026-Q4, 2026); default: every period in the data")
-@click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
-              help="read source NAME (or the roster) from PATH instead of the definitions' path")
+@SOURCE_OPTION
 def metrics(definitions: str, output, output_format, period, sources) -> None:
     """Compute the per-agent snapshot from raw exports with metric definitions (*.perfm)."""
     from pathlib import Path
 
-    from perfrules.files import OutputProblem, input_files, output_path
+    from perfrules.files import OutputProblem, input_files
     from perfrules.metrics.output import write_snapshot
 
-    overrides = {}
-    for given in sources:
-        name, equals, path = given.partition("=")
-        if not equals or not name or not path:
-            raise UsageProblem(f"--source {given}: write NAME=PATH, for example --source calls=august.csv")
-        overrides[name] = path
+    overrides = _source_overrides(sources)
     if output is not None:
-        try:
-            output_path(output, input_files(definitions, *overrides.values()))
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, input_files(definitions, *overrides.values()))
     chosen = _output_format(output, output_format) if (output or output_format) else "csv"
     snapshot = _metrics_snapshot(definitions, period, overrides)
     if output is not None:  # never over a raw export the definitions read
-        read = [source.path for source in snapshot.model.sources] + ([snapshot.model.roster.path]
-                                                                      if snapshot.model.roster else [])
-        try:
-            output_path(output, read)
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, snapshot.read_files())
     try:
         text = write_snapshot(snapshot, Path(output) if output else None, chosen)
     except OutputProblem as problem:
@@ -585,12 +603,12 @@ def test_command(paths: tuple[str, ...], with_coverage: bool, minimum: str | Non
 @click.option("--agent", "agent_id", required=True, help="the agent_id to explain")
 @_data_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: the policy's language")
-def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, header_row, lang) -> None:
+def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, header_row, sources, lang) -> None:
     """The step-by-step reasons for one agent's result, in words."""
     from perfrules.explain import AgentNotFound, explain_agent
     from perfrules.values import one_line
 
-    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row)
+    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row, sources=sources)
     try:
         text = one_line(explain_agent(evaluation, agent_id, lang), keep="\n")
     except AgentNotFound:
@@ -624,8 +642,8 @@ def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
 @click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes and agreed actions: CSV, XLSX or YAML with agent_id, kind, text[, kpi]")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: each policy's language")
 @click.option("--templates", type=click.Path(file_okay=False), help="a folder with agent.html and team.html of your own")
-def report(policies: str, data: str, output: str, period, encoding, sheet, header_row, agents, notes, lang,
-           templates) -> None:
+def report(policies: str, data: str, output: str, period, encoding, sheet, header_row, sources, agents, notes,
+           lang, templates) -> None:
     """PDF review packets, one per agent, plus a team summary."""
     from pathlib import Path
 
@@ -655,7 +673,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
         except NotesProblem as problem:
             note_problems = problem.problems
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row,
-                              also=tuple(problem.render() for problem in note_problems))
+                              also=tuple(problem.render() for problem in note_problems), sources=sources)
     if supervisor_notes is not None:
         note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data) \
             + supervisor_notes.unknown_kpis(kpi_names_by_agent(evaluation))
@@ -724,7 +742,7 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 @click.option("-o", "--output", help="write to this regular file (whole or not at all)")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv", "xlsx"]),
               help="default: table, or the output file's extension")
-def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header_row, team, output,
+def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header_row, sources, team, output,
                  output_format) -> None:
     """Evaluate the same data under two versions of the policies (files, folders or REV:PATH):
     what changed in the policy, and who changes grade, rank or bonus."""
@@ -733,13 +751,10 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     from perfrules.diff import UnknownTeam, Version, build_diff, evaluate_versions
     from perfrules.diff_outputs import document_text, write_xlsx
     from perfrules.engine.run import EvaluationFailed, InvalidArgument
-    from perfrules.files import OutputProblem, input_files, output_path, write_text
+    from perfrules.files import OutputProblem, input_files, write_text
 
     if output is not None:
-        try:
-            output_path(output, input_files(old, new, data))
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, input_files(old, new, data))
     output_format = "table" if output_format is None and output is None else _output_format(output, output_format)
     sides = [(argument, *_loaded_policies(argument)) for argument in (old, new)]
     for _, policies, _ in sides:
@@ -750,7 +765,7 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     (_, old_policies, old_warnings), (_, new_policies, new_warnings) = sides
     versions = Version(old, old_policies), Version(new, new_policies)
     try:
-        with _data_file(data, encoding, sheet, header_row) as (path, _, reading):
+        with _data_file(data, encoding, sheet, header_row, sources, output) as (path, _, reading):
             evaluated, digest = evaluate_versions(*versions, path, data, list(dict.fromkeys(periods)) or [None],
                                                   **reading)
     except InvalidArgument as problem:

@@ -81,6 +81,11 @@ class Snapshot:
     def metrics(self) -> list[MetricModel]:
         return self.model.metrics
 
+    def read_files(self) -> list[Path]:
+        """The raw exports and the roster it was computed from: no output of the run may replace them."""
+        model = self.model
+        return [source.path for source in model.sources] + ([model.roster.path] if model.roster else [])
+
     def row(self, agent: str, period: str) -> SnapshotRow | None:
         return next((row for row in self.rows if row.agent_id == agent and row.period == period), None)
 
