@@ -195,11 +195,12 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
 
 
 def _is_test_file(path: str) -> bool:
+    """A test file named on the command line: on disk, or ``REV:PATH`` (read by :func:`_add_test_files`)."""
     from pathlib import Path
 
     from perfrules.workspace import is_test_file
 
-    return is_test_file(Path(path)) and Path(path).is_file()
+    return is_test_file(Path(path)) and not Path(path).is_dir()
 
 
 def _add_test_files(policies, paths: list[str]) -> None:
