@@ -701,63 +701,21 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
 def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     """Rewrite policy and test files in the one canonical layout (a folder: every *.perf under it;
     -: standard input to standard output)."""
-    from perfrules.diagnostics import render_text
-    from perfrules.layout.fmt import lay_out, summary, write_layout
-    from perfrules.values import one_line
+    from perfrules.layout.command import fmt_files, fmt_stdin
     from perfrules.workspace import PathProblem
 
-    if paths == ("-",):
-        _fmt_stdin(check, show_diff)
+    def err(line: str) -> None:
+        click.echo(line, err=True)
+
     try:
-        run = lay_out(list(paths))
+        if paths != ("-",):
+            sys.exit(fmt_files(list(paths), check, show_diff, _print_results, err))
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise UsageProblem("-: there is no standard input; pipe the text in: perfrules fmt - < policy.perf")
+        sys.exit(fmt_stdin(stream, check, show_diff, _on_terminal(), _print_results, err))
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
-    for item in run.with_errors:
-        for diagnostic in item.diagnostics:
-            click.echo(render_text(diagnostic, item.text or None), err=True)
-            click.echo("", err=True)
-    unwritten = []
-    for item in run.changed:
-        if show_diff:
-            _print_results(one_line(item.diff(), keep="\n\t"))
-        if check or show_diff:
-            if check:
-                click.echo(f"would reformat {one_line(item.display)}", err=True)
-        elif (problem := write_layout(item)) is not None:
-            unwritten.append(problem)
-        else:
-            click.echo(f"reformatted {one_line(item.display)}", err=True)
-    click.echo(summary(run, check or show_diff), err=True)
-    for problem in unwritten:
-        click.echo(f"perfrules: error: {one_line(problem)}", err=True)
-    if unwritten:
-        sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_POLICY if run.with_errors or (check and run.changed) else EXIT_OK)
-
-
-def _fmt_stdin(check: bool, show_diff: bool) -> None:
-    """``perfrules fmt -`` (editors): the layout of standard input on standard output, nothing on
-    stderr unless the text has errors (nothing on stdout then) or, with --check, would change."""
-    from perfrules.diagnostics import render_text
-    from perfrules.layout.fmt import STDIN, layout_stdin
-    from perfrules.values import one_line
-
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:
-        raise UsageProblem("-: there is no standard input; pipe the text in: perfrules fmt - < policy.perf")
-    item = layout_stdin(stream)
-    for diagnostic in item.diagnostics if item.formatted is None else ():
-        click.echo(render_text(diagnostic, item.text or None) + "\n", err=True)
-    if item.formatted is None:
-        sys.exit(EXIT_POLICY)
-    if show_diff and item.changed:
-        _print_results(one_line(item.diff(), keep="\n\t"))
-    elif not (check or show_diff):  # exact when piped (an editor replaces its buffer with it)
-        text = item.formatted.decode("utf-8")
-        _print_results(one_line(text, keep="\n\t\r") if _on_terminal() else text)
-    if check and item.changed:
-        click.echo(f"would reformat {STDIN}", err=True)
-    sys.exit(EXIT_POLICY if check and item.changed else EXIT_OK)
 
 
 def _on_terminal() -> bool:
