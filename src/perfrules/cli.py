@@ -575,7 +575,8 @@ def schema(document: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="the report as text, or one JSON document (perfrules schema test)")
 def test_command(paths: tuple[str, ...], with_coverage: bool, minimum: str | None, output_format: str) -> None:
-    """Run policy tests (*.test.perf); a folder means every test file under it, no PATH means '.'."""
+    """Run policy tests (*.test.perf); a folder means every test file under it, no PATH means '.';
+    REV:PATH reads them, and the policies they test, from a git revision."""
     from perfrules.diagnostics import render_text
     from perfrules.policytest.report import below, build_document, minimum_coverage, render_text as report_text
     from perfrules.policytest.session import run_test_files
