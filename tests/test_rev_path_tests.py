@@ -70,27 +70,27 @@ def tested(history):  # noqa: F811 - the fixture imported above
     return history
 
 
+def passing(*tests: str) -> str:
+    """What `perfrules test` prints when each test (one a file) passes."""
+    count = len(tests)
+    plural = "s" if count > 1 else ""
+    return "".join(f"ok    {test}\n" for test in tests) + f"\n{count} test{plural} in {count} file{plural}: {count} passed, 0 failed\n"
+
+
 def test_a_test_file_of_a_revision_tests_that_revisions_policy(tested, run_cli):
     repo = tested["repo"]
     result = run_cli("test", "HEAD:policies/agent.test.perf", cwd=repo)
-    assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == ("ok    HEAD:policies/agent.test.perf:6  满意度 95% 是优秀\n"
-                             "\n"
-                             "1 test in 1 file: 1 passed, 0 failed\n")
+    assert (result.exit_code, result.stderr, result.stdout) == (0, "", passing(
+        "HEAD:policies/agent.test.perf:6  满意度 95% 是优秀"))
     on_disk = run_cli("test", "policies/agent.test.perf", cwd=repo)
-    assert (on_disk.exit_code, on_disk.stdout) == (0, "ok    policies/agent.test.perf:6  满意度 95% 是优秀\n"
-                                                      "\n"
-                                                      "1 test in 1 file: 1 passed, 0 failed\n")
+    assert (on_disk.exit_code, on_disk.stdout) == (0, passing("policies/agent.test.perf:6  满意度 95% 是优秀"))
 
 
 def test_a_folder_of_a_revision_means_every_test_file_under_it(tested, run_cli):
     repo = tested["repo"]
     result = run_cli("test", "HEAD:policies/", cwd=repo)
-    assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == ("ok    HEAD:policies/agent.test.perf:6  满意度 95% 是优秀\n"
-                             "ok    HEAD:policies/more/senior.test.perf:3  满意度 80% 不合格\n"
-                             "\n"
-                             "2 tests in 2 files: 2 passed, 0 failed\n")
+    assert (result.exit_code, result.stderr, result.stdout) == (0, "", passing(
+        "HEAD:policies/agent.test.perf:6  满意度 95% 是优秀", "HEAD:policies/more/senior.test.perf:3  满意度 80% 不合格"))
     here = run_cli("test", "HEAD:./", cwd=repo / "policies")  # relative to the current folder, as git reads it
     assert here.stdout == result.stdout
 
