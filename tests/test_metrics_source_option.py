@@ -11,7 +11,6 @@ else 50; grade A at a score >= 60, else B; ranks by score, higher first.
 from __future__ import annotations
 
 import pytest
-
 from test_metrics_cli import DEFINITIONS
 
 POLICY = """policy "calls" {

@@ -14,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from perfrules.diagnostics import render_text
-from perfrules.layout.fmt import STDIN, FileLayout, lay_out, layout_stdin, summary, write_layout
+from perfrules.layout.fmt import (
+    STDIN,
+    FileLayout,
+    lay_out,
+    layout_stdin,
+    summary,
+    write_layout,
+)
 from perfrules.values import one_line
 
 Print = Callable[[str], None]
