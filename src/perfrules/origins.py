@@ -101,10 +101,16 @@ class DiskFile(PolicyOrigin):
         return file_sha256(self.file, fallback=text.encode("utf-8"))
 
     def exists(self) -> bool:
-        return self.file.exists()
+        try:
+            return self.file.exists()
+        except OSError:  # a name too long for the file system names nothing
+            return False
 
     def is_folder(self) -> bool:
-        return self.file.is_dir()
+        try:
+            return self.file.is_dir()
+        except OSError:
+            return False
 
     def neighbours(self, suffix: str) -> list[str]:
         return [file.name for file in self.file.parent.glob(f"*{suffix}")]

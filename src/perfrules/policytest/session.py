@@ -82,7 +82,7 @@ def test_file_origins(arguments: list[str]) -> list[PolicyOrigin]:
 def run_test_files(arguments: list[str], today: date | None = None, execute: bool = True) -> TestRun:
     """Read, check and (unless ``execute`` is False: ``perfrules check``) run the test files."""
     run = TestRun()
-    policies: dict[str, tuple[PolicySet | None, str]] = {}  # by real path: the set, or why it cannot be used
+    policies: dict[object, tuple[PolicySet | None, str]] = {}  # by identity: the set, or why it cannot be used
     diagnostics: list[Diagnostic] = []
     for origin in test_file_origins(arguments):
         display = origin.display
