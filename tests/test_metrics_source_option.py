@@ -132,3 +132,13 @@ def test_diff_never_writes_over_a_raw_export(folder, run_cli):
     assert (result.exit_code, result.stderr) == (2, "perfrules: error: -o calls.csv: is an input of this run "
                                                     "(calls.csv); write the results to another file\n")
     assert (folder / "calls.csv").read_text(encoding="utf-8") == raw
+
+
+def test_a_path_too_long_for_the_file_system_is_a_data_problem(folder, run_cli):
+    """It raised OSError (exit 4), with `perfrules metrics --source` too."""
+    name = "a" * 300 + ".csv"
+    for command in (("metrics", "calls.perfm"), ("evaluate", "policy.perf", "calls.perfm")):
+        result = run_cli(*command, "--source", f"calls={name}", cwd=folder)
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            3, "", f"{name}: cannot be read: File name too long (hint: source calls of calls.perfm (line 4); "
+                   f"give another path with --source calls=PATH)\n1 data problem: nothing was written\n")
