@@ -26,13 +26,13 @@ def run_cli():
     """Run ``perfrules ARGS`` in-process; returns click's Result (stdout, stderr, exit_code)."""
     from perfrules.cli import main
 
-    def run(*args: str, cwd: Path | None = None):
+    def run(*args: str, cwd: Path | None = None, input: bytes | str | None = None):  # input: standard input
         runner = CliRunner()
         old = Path.cwd()
         if cwd is not None:
             os.chdir(cwd)
         try:
-            return runner.invoke(main, list(args), catch_exceptions=False)
+            return runner.invoke(main, list(args), input=input, catch_exceptions=False)
         finally:
             os.chdir(old)
 

@@ -280,3 +280,17 @@ def test_a_period_without_rows_is_a_data_problem(tmp_path, run_cli):
     assert (result.exit_code, result.stdout, result.stderr) == (
         3, "", "calls.perfm: no rows for period 2026-10 (the raw exports give 2026-11, 2026-12)\n"
                "1 data problem: nothing was written\n")
+
+
+def test_explain_and_diff_locate_a_data_problem_by_the_snapshots_row(run_cli):
+    """As evaluate (golden case metrics/snapshot-row-of-a-data-problem): `defs.perfm:3` read as a
+    line of the definitions; the problem is in row 3 of the snapshot they compute."""
+    from conftest import CASES
+
+    case = CASES / "metrics" / "snapshot-row-of-a-data-problem"
+    line = 'defs.perfm: snapshot row 3: agent A2: KPI "aht" of policy "calls": the value 5.5min matches no rule\n'
+    for args in (("explain", "policy.perf", "defs.perfm", "--agent", "A1"),
+                 ("diff", "policy.perf", "policy.perf", "defs.perfm")):
+        result = run_cli(*args, cwd=case)
+        assert (result.exit_code, result.stdout) == (3, "")
+        assert result.stderr.endswith("\n\n" + line + "1 data problem: nothing was written\n"), result.stderr

@@ -241,3 +241,15 @@ def test_a_test_file_naming_a_folder_is_refused(run_cli, tmp_path):
         '    tests for "team.perf" {\n'
         '              ^^^^^^^^^^^\n'
         '  hint: name one policy of it: tests for "team.perf/policy.perf"\n\n')
+
+
+def test_a_policy_name_too_long_for_the_file_system_is_no_policy_file(run_cli, tmp_path):
+    """`tests for "aaa….perf"` with a name over the file system's 255 bytes raised OSError (exit 4)."""
+    name = "a" * 300 + ".perf"
+    (tmp_path / "x.test.perf").write_text(f'tests for "{name}" {{\n    test "t" {{\n        agent A1 {{ }}\n'
+                                          '        expect A1 error\n    }\n}\n', encoding="utf-8")
+    result = run_cli("test", "x.test.perf", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (
+        1, "\n0 tests in 1 file: 0 passed, 0 failed; 1 error in test or policy files\n")
+    assert result.stderr.startswith(f"x.test.perf:1:11: error PR901: no policy file {name}\n"), result.stderr
+    assert result.stderr.endswith("  hint: the path is relative to the test file\n\n"), result.stderr

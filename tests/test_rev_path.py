@@ -321,4 +321,4 @@ def test_test_files_in_a_revision_are_not_policies(history, run_cli):
     result = run_cli("evaluate", "HEAD:policies/agent.test.perf", "data.csv", cwd=repo)
     assert result.exit_code == 2
     assert result.stderr == ("perfrules: error: HEAD:policies/agent.test.perf: this is a policy test file, not a "
-                             "policy (hint: perfrules test runs test files on disk)\n")
+                             "policy (hint: perfrules test HEAD:policies/agent.test.perf runs it)\n")

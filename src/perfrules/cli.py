@@ -195,11 +195,12 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
 
 
 def _is_test_file(path: str) -> bool:
+    """A test file named on the command line: on disk, or ``REV:PATH`` (read by :func:`_add_test_files`)."""
     from pathlib import Path
 
     from perfrules.workspace import is_test_file
 
-    return is_test_file(Path(path)) and Path(path).is_file()
+    return is_test_file(Path(path)) and not Path(path).is_dir()
 
 
 def _add_test_files(policies, paths: list[str]) -> None:
@@ -271,13 +272,14 @@ def _nothing_evaluated(policies) -> None:
 
 
 def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
-              header_row: int = 1, also: tuple[str, ...] = (), streamed: bool = False):
+              header_row: int = 1, also: tuple[str, ...] = (), sources: tuple[str, ...] = (),
+              output: str | None = None, streamed: bool = False):
     """Evaluate, or print every data problem (and the lines ``also`` has, the notes' problems)
     and exit 3.  DATA may be metric definitions (docs/metrics.md, :func:`_data_file`).
     ``streamed`` (evaluate to CSV): the data's warnings are the caller's to print, once written."""
     policies, warnings = _checked_policies(policies_path)
     _something_evaluates(policies, policies_path)
-    with _data_file(data, encoding, sheet, header_row) as (path, snapshot, reading):
+    with _data_file(data, encoding, sheet, header_row, sources, output) as (path, snapshot, reading):
         evaluation = _evaluate_file(policies, path, data, period, also, streamed=streamed, **reading)
     if snapshot is not None:
         evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
@@ -285,16 +287,20 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
 
 
 @contextlib.contextmanager
-def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: int):
+def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: int, sources: tuple[str, ...] = (),
+               output: str | None = None):
     """DATA as (the file to evaluate, the snapshot or None, its reading options): the file itself,
-    or the snapshot of metric definitions, computed from the raw exports, in a private CSV
-    removed afterwards."""
+    or the snapshot of metric definitions (their sources overridden by ``--source``), computed
+    from the raw exports, in a private CSV removed afterwards; ``-o output`` never over a raw export."""
     import tempfile
     from pathlib import Path
 
     from perfrules.metrics import is_definitions
 
     if not is_definitions(data):
+        if sources:
+            raise UsageProblem(f"--source {sources[0]}: DATA {data} is a data file; --source applies to "
+                               f"metric definitions (*.perfm) given as DATA")
         yield Path(data), None, {"encoding": encoding, "sheet": sheet, "header_row": header_row}
         return
     if encoding or sheet or header_row != 1:
@@ -302,7 +308,9 @@ def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: i
                            f"metric definitions say them per source")
     from perfrules.metrics.output import csv_text
 
-    snapshot = _metrics_snapshot(data, None, {})
+    snapshot = _metrics_snapshot(data, None, _source_overrides(sources))
+    if output is not None:
+        _output_not_over(output, snapshot.read_files())
     with tempfile.TemporaryDirectory(prefix="perfrules-") as folder:
         path = Path(folder) / "snapshot.csv"
         path.write_text(csv_text(snapshot, safe=False), encoding="utf-8")
@@ -317,20 +325,31 @@ def _evaluate_file(policies, path, display: str, period, also, streamed: bool = 
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
-        _failed(failure, also)
+        _failed(failure, display, also)
     if not streamed:
         _print_warnings(evaluation)
     return evaluation
 
 
-def _failed(failure, also: tuple[str, ...] = ()) -> None:
+def _failed(failure, display: str, also: tuple[str, ...] = ()) -> None:
     """Print every problem of the data (and the lines ``also`` has) and exit 3."""
-    _data_problems([problem.render() for problem in failure.problems] + list(also))
+    _data_problems(_rendered(failure.problems, display) + list(also))
 
 
 def _print_warnings(evaluation) -> None:
     for line in evaluation.warnings:
         click.echo(line, err=True)
+
+
+def _rendered(problems, data: str) -> list[str]:
+    """The evaluation's data problems, a line each; in the snapshot of metric definitions, by its row."""
+    from perfrules.metrics import is_definitions
+
+    if is_definitions(data):
+        from perfrules.metrics.snapshot import located_in_snapshot
+
+        problems = [located_in_snapshot(problem, data) for problem in problems]
+    return [problem.render() for problem in problems]
 
 
 def _something_evaluates(policies, policies_path: str) -> None:
@@ -375,6 +394,28 @@ def _metrics_snapshot(definitions: str, period: str | None, sources: dict[str, s
         _data_problems([problem.render() for problem in failure.problems])
 
 
+def _source_overrides(sources: tuple[str, ...]) -> dict[str, str]:
+    """``--source NAME=PATH`` (repeated) as {NAME: PATH}; the names are checked against the
+    definitions by :func:`_metrics_snapshot`."""
+    overrides = {}
+    for given in sources:
+        name, equals, path = given.partition("=")
+        if not equals or not name or not path:
+            raise UsageProblem(f"--source {given}: write NAME=PATH, for example --source calls=august.csv")
+        overrides[name] = path
+    return overrides
+
+
+def _output_not_over(output: str, inputs) -> None:
+    """``-o output`` is a regular file and none of the run's ``inputs`` (exit 2 otherwise)."""
+    from perfrules.files import OutputProblem, output_path
+
+    try:
+        output_path(output, inputs)
+    except OutputProblem as problem:
+        raise UsageProblem(str(problem)) from None
+
+
 def _data_problems(lines: list[str]) -> None:
     """Print the problems, one a line, and their count; exit 3."""
     for line in lines:
@@ -383,12 +424,16 @@ def _data_problems(lines: list[str]) -> None:
     sys.exit(EXIT_DATA)
 
 
+SOURCE_OPTION = click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
+                             help="metric definitions (*.perfm): read source NAME (or the roster) from PATH "
+                                  "instead of the path they give")
 DATA_OPTIONS = [
     click.option("--period", help="the period to evaluate (2026-11, 2026-Q4, 2026); default: the latest in the data"),
     click.option("--encoding", help="the CSV encoding (utf-8 or gb18030); default: detected"),
     click.option("--sheet", help="the XLSX sheet; default: the first"),
     click.option("--header-row", type=click.IntRange(min=1), default=1, show_default=True,
                  help="the row of the headers in a CSV or XLSX file with title rows above them"),
+    SOURCE_OPTION,
 ]
 
 
@@ -413,25 +458,24 @@ def _data_options_without_period(function):
               help="default: json, or the output file's extension")
 @click.option("--columns", type=click.Choice(["all", "summary"]), default="all", show_default=True,
               help="CSV and XLSX: every column, or agent_id, period, policy, score, grade, rank, rank_of, veto, bonus_total")
-def evaluate(policies: str, data: str, period, encoding, sheet, header_row, output, output_format, columns) -> None:
+def evaluate(policies: str, data: str, period, encoding, sheet, header_row, sources, output, output_format,
+             columns) -> None:
     """Evaluate every data row with the policy whose roles hold the row's role."""
     from pathlib import Path
 
     from perfrules import outputs
-    from perfrules.files import OutputProblem, input_files, output_path, write_chunks, write_text
+    from perfrules.files import OutputProblem, input_files, write_chunks, write_text
 
     if output is not None:  # what the path is first (a folder, a device, an input), then its extension
-        try:
-            output_path(output, input_files(policies, data))
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, input_files(policies, data))
     output_format = _output_format(output, output_format)
     if columns == "summary" and output_format not in ("csv", "xlsx"):
         raise UsageProblem(f"--columns summary applies to CSV and XLSX, not to {output_format} (hint: add --format csv)")
     from perfrules.engine.run import EvaluationFailed
 
     streamed = output_format == "csv"  # written once from the plan, checked as it goes
-    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row, streamed=streamed)
+    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row, sources=sources,
+                                     output=output, streamed=streamed)
     target = Path(output) if output else None
     text = chunks = None  # what goes to stdout; written files are never echoed
     try:
@@ -455,7 +499,7 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, outp
                 write_text(target, text)
                 text = None
     except EvaluationFailed as failure:  # a streamed result stopped at a problem of the data: nothing written
-        _failed(failure)
+        _failed(failure, data)
     except OutputProblem as problem:
         raise UsageProblem(str(problem)) from None
     except OSError as error:  # only files: stdout is written below, outside this handler
@@ -478,35 +522,21 @@ FILE_FORMATS = ("json", "csv", "xlsx")
 @click.option("--format", "output_format", type=click.Choice(["csv", "json", "xlsx"]),
               help="default: the output file's extension, else csv")
 @click.option("--period", help="only this period (2026-11, 2026-Q4, 2026); default: every period in the data")
-@click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
-              help="read source NAME (or the roster) from PATH instead of the definitions' path")
+@SOURCE_OPTION
 def metrics(definitions: str, output, output_format, period, sources) -> None:
     """Compute the per-agent snapshot from raw exports with metric definitions (*.perfm)."""
     from pathlib import Path
 
-    from perfrules.files import OutputProblem, input_files, output_path
+    from perfrules.files import OutputProblem, input_files
     from perfrules.metrics.output import write_snapshot
 
-    overrides = {}
-    for given in sources:
-        name, equals, path = given.partition("=")
-        if not equals or not name or not path:
-            raise UsageProblem(f"--source {given}: write NAME=PATH, for example --source calls=august.csv")
-        overrides[name] = path
+    overrides = _source_overrides(sources)
     if output is not None:
-        try:
-            output_path(output, input_files(definitions, *overrides.values()))
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, input_files(definitions, *overrides.values()))
     chosen = _output_format(output, output_format) if (output or output_format) else "csv"
     snapshot = _metrics_snapshot(definitions, period, overrides)
     if output is not None:  # never over a raw export the definitions read
-        read = [source.path for source in snapshot.model.sources] + ([snapshot.model.roster.path]
-                                                                      if snapshot.model.roster else [])
-        try:
-            output_path(output, read)
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, snapshot.read_files())
     try:
         text = write_snapshot(snapshot, Path(output) if output else None, chosen)
     except OutputProblem as problem:
@@ -562,7 +592,8 @@ def schema(document: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="the report as text, or one JSON document (perfrules schema test)")
 def test_command(paths: tuple[str, ...], with_coverage: bool, minimum: str | None, output_format: str) -> None:
-    """Run policy tests (*.test.perf); a folder means every test file under it, no PATH means '.'."""
+    """Run policy tests (*.test.perf); a folder means every test file under it, no PATH means '.';
+    REV:PATH reads them, and the policies they test, from a git revision."""
     from perfrules.diagnostics import render_text
     from perfrules.policytest.report import below, build_document, minimum_coverage, render_text as report_text
     from perfrules.policytest.session import run_test_files
@@ -591,12 +622,12 @@ def test_command(paths: tuple[str, ...], with_coverage: bool, minimum: str | Non
 @click.option("--agent", "agent_id", required=True, help="the agent_id to explain")
 @_data_options
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: the policy's language")
-def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, header_row, lang) -> None:
+def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, header_row, sources, lang) -> None:
     """The step-by-step reasons for one agent's result, in words."""
     from perfrules.explain import AgentNotFound, explain_agent
     from perfrules.values import one_line
 
-    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row)
+    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row, sources=sources)
     try:
         text = one_line(explain_agent(evaluation, agent_id, lang), keep="\n")
     except AgentNotFound:
@@ -630,8 +661,8 @@ def _unknown_agents(unknown: list[str], evaluation, data: str) -> UsageProblem:
 @click.option("--notes", type=click.Path(dir_okay=False), help="supervisor notes and agreed actions: CSV, XLSX or YAML with agent_id, kind, text[, kpi]")
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="default: each policy's language")
 @click.option("--templates", type=click.Path(file_okay=False), help="a folder with agent.html and team.html of your own")
-def report(policies: str, data: str, output: str, period, encoding, sheet, header_row, agents, notes, lang,
-           templates) -> None:
+def report(policies: str, data: str, output: str, period, encoding, sheet, header_row, sources, agents, notes,
+           lang, templates) -> None:
     """PDF review packets, one per agent, plus a team summary."""
     from pathlib import Path
 
@@ -661,7 +692,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
         except NotesProblem as problem:
             note_problems = problem.problems
     evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row,
-                              also=tuple(problem.render() for problem in note_problems))
+                              also=tuple(problem.render() for problem in note_problems), sources=sources)
     if supervisor_notes is not None:
         note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data) \
             + supervisor_notes.unknown_kpis(kpi_names_by_agent(evaluation))
@@ -683,40 +714,30 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--check", is_flag=True, help="change nothing; exit 1 when a file would change, naming it")
+@click.option("--check", is_flag=True, help="change nothing; exit 1 when a file (or standard input) would change, naming it")
 @click.option("--diff", "show_diff", is_flag=True, help="change nothing; print what would change as a unified diff")
 def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
-    """Rewrite policy and test files in the one canonical layout (a folder: every *.perf under it)."""
-    from perfrules.diagnostics import render_text
-    from perfrules.layout.fmt import lay_out, summary, write_layout
-    from perfrules.values import one_line
+    """Rewrite policy and test files in the one canonical layout (a folder: every *.perf under it;
+    -: standard input to standard output)."""
+    from perfrules.layout.command import fmt_files, fmt_stdin
     from perfrules.workspace import PathProblem
 
+    def err(line: str) -> None:
+        click.echo(line, err=True)
+
     try:
-        run = lay_out(list(paths))
+        if paths != ("-",):
+            sys.exit(fmt_files(list(paths), check, show_diff, _print_results, err))
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise UsageProblem("-: there is no standard input; pipe the text in: perfrules fmt - < policy.perf")
+        sys.exit(fmt_stdin(stream, check, show_diff, _on_terminal(), _print_results, err))
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
-    for item in run.with_errors:
-        for diagnostic in item.diagnostics:
-            click.echo(render_text(diagnostic, item.text or None), err=True)
-            click.echo("", err=True)
-    unwritten = []
-    for item in run.changed:
-        if show_diff:
-            _print_results(one_line(item.diff(), keep="\n\t"))
-        if check or show_diff:
-            if check:
-                click.echo(f"would reformat {one_line(item.display)}", err=True)
-        elif (problem := write_layout(item)) is not None:
-            unwritten.append(problem)
-        else:
-            click.echo(f"reformatted {one_line(item.display)}", err=True)
-    click.echo(summary(run, check or show_diff), err=True)
-    for problem in unwritten:
-        click.echo(f"perfrules: error: {one_line(problem)}", err=True)
-    if unwritten:
-        sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_POLICY if run.with_errors or (check and run.changed) else EXIT_OK)
+
+
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 @main.command("diff")
@@ -730,7 +751,7 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 @click.option("-o", "--output", help="write to this regular file (whole or not at all)")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv", "xlsx"]),
               help="default: table, or the output file's extension")
-def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header_row, team, output,
+def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header_row, sources, team, output,
                  output_format) -> None:
     """Evaluate the same data under two versions of the policies (files, folders or REV:PATH):
     what changed in the policy, and who changes grade, rank or bonus."""
@@ -739,13 +760,10 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     from perfrules.diff import UnknownTeam, Version, build_diff, evaluate_versions
     from perfrules.diff_outputs import document_text, write_xlsx
     from perfrules.engine.run import EvaluationFailed, InvalidArgument
-    from perfrules.files import OutputProblem, input_files, output_path, write_text
+    from perfrules.files import OutputProblem, input_files, write_text
 
     if output is not None:
-        try:
-            output_path(output, input_files(old, new, data))
-        except OutputProblem as problem:
-            raise UsageProblem(str(problem)) from None
+        _output_not_over(output, input_files(old, new, data))
     output_format = "table" if output_format is None and output is None else _output_format(output, output_format)
     sides = [(argument, *_loaded_policies(argument)) for argument in (old, new)]
     for _, policies, _ in sides:
@@ -756,13 +774,13 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     (_, old_policies, old_warnings), (_, new_policies, new_warnings) = sides
     versions = Version(old, old_policies), Version(new, new_policies)
     try:
-        with _data_file(data, encoding, sheet, header_row) as (path, _, reading):
+        with _data_file(data, encoding, sheet, header_row, sources, output) as (path, _, reading):
             evaluated, digest = evaluate_versions(*versions, path, data, list(dict.fromkeys(periods)) or [None],
                                                   **reading)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
-        _data_problems([problem.render() for problem in failure.problems])
+        _data_problems(_rendered(failure.problems, data))
     warnings = list(dict.fromkeys(old_warnings + new_warnings + versions[0].warnings + versions[1].warnings))
     for line in dict.fromkeys(versions[0].warnings + versions[1].warnings):
         click.echo(line, err=True)

@@ -59,6 +59,17 @@ class PolicyOrigin:
         """The sha256 alone of :meth:`provenance`, without looking at the repository's history."""
         raise NotImplementedError
 
+    def exists(self) -> bool:
+        """Whether the path names something (a file or a folder)."""
+        raise NotImplementedError
+
+    def is_folder(self) -> bool:
+        raise NotImplementedError
+
+    def neighbours(self, suffix: str) -> list[str]:
+        """The names of the files beside this one ending in ``suffix`` (for "did you mean")."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class DiskFile(PolicyOrigin):
@@ -88,6 +99,21 @@ class DiskFile(PolicyOrigin):
 
     def sha256(self, text: str) -> str:
         return file_sha256(self.file, fallback=text.encode("utf-8"))
+
+    def exists(self) -> bool:
+        try:
+            return self.file.exists()
+        except OSError:  # a name too long for the file system names nothing
+            return False
+
+    def is_folder(self) -> bool:
+        try:
+            return self.file.is_dir()
+        except OSError:
+            return False
+
+    def neighbours(self, suffix: str) -> list[str]:
+        return [file.name for file in self.file.parent.glob(f"*{suffix}")]
 
 
 @dataclass(frozen=True)
@@ -120,6 +146,15 @@ class RevisionFile(PolicyOrigin):
     def sha256(self, text: str) -> str:
         return hashlib.sha256(self._bytes()).hexdigest()
 
+    def exists(self) -> bool:
+        return self.revision.entry(self.file) is not None
+
+    def is_folder(self) -> bool:
+        return self.revision.is_folder(self.file)
+
+    def neighbours(self, suffix: str) -> list[str]:
+        return [file.name for file in self.revision.files(self.file.parent, suffix)]
+
 
 class ReadFrom:
     """For a file read from an ``origin``: its display name and path (on disk, or in its revision)."""
@@ -135,29 +170,42 @@ class ReadFrom:
         return self.origin.path
 
 
-def policy_origins(arguments: list[str], cwd: Path | None = None) -> list[PolicyOrigin]:
+def policy_origins(arguments: list[str | PolicyOrigin], cwd: Path | None = None) -> list[PolicyOrigin]:
     """Each argument as origins of policy files: a folder (on disk or in a revision) stands
-    for its ``*.perf`` files; each file once, in the order given."""
-    from perfrules.git_revision import looks_like_revision
-
+    for its ``*.perf`` files, an origin for itself; each file once, in the order given."""
     found: list[PolicyOrigin] = []
     for argument in arguments:
-        path = Path(argument)
-        try:
-            on_disk = path.exists() or path.is_symlink()
-        except OSError as error:  # a name too long for the file system, for one
-            raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
-        if not on_disk and looks_like_revision(argument):
+        if isinstance(argument, PolicyOrigin):
+            found.append(argument)
+        elif _names_revision(argument):
             found.extend(_revision_origins(argument, cwd))
         else:
             found.extend(DiskFile(file, display) for file, display in policy_paths([argument]))
+    return _each_origin_once(found)
+
+
+def _each_origin_once(found: list[PolicyOrigin]) -> list[PolicyOrigin]:
     unique: dict[object, PolicyOrigin] = {}
     for origin in found:
         unique.setdefault(origin.identity, origin)
     return list(unique.values())
 
 
-def _revision_origins(argument: str, cwd: Path | None) -> list[RevisionFile]:
+def _names_revision(argument: str) -> bool:
+    """``REV:PATH`` that is not a path on disk as written."""
+    from perfrules.git_revision import looks_like_revision
+
+    path = Path(argument)
+    try:
+        on_disk = path.exists() or path.is_symlink()
+    except OSError as error:  # a name too long for the file system, for one
+        raise PathProblem(f"{argument}: cannot be read: {error.strerror or error}") from None
+    return not on_disk and looks_like_revision(argument)
+
+
+def _revision_path(argument: str, cwd: Path | None):
+    """``REV:PATH`` as (the revision, REV as written, PATH from the repository's top, where it
+    is said in messages); an unknown revision or a path outside the repository is a PathProblem."""
     from perfrules.git_revision import RevisionProblem, open_revision
 
     text, _, written = argument.partition(":")
@@ -171,18 +219,33 @@ def _revision_origins(argument: str, cwd: Path | None) -> list[RevisionFile]:
         path = revision.path_in_tree(written, cwd or Path.cwd())
     except RevisionProblem as problem:
         raise PathProblem(f"{argument}: {problem}") from None
-    where = f"revision {text} (commit {revision.commit[:12]})"
+    return revision, text, path, f"revision {text} (commit {revision.commit[:12]})"
+
+
+def _revision_origins(argument: str, cwd: Path | None) -> list[RevisionFile]:
+    def policy(path: PurePosixPath, argument: str) -> None:
+        if is_test_file(path):
+            raise _test_file_problem(argument)
+
+    return _revision_files(argument, cwd, lambda revision, folder: [
+        file for file in revision.files(folder, ".perf") if not is_test_file(file)],
+        lambda where: f"the folder holds no *.perf policy files in {where}", policy)
+
+
+def _revision_files(argument: str, cwd: Path | None, listed, none_found, check_file) -> list[RevisionFile]:
+    """``REV:PATH`` as files of the revision: a folder's as ``listed(revision, folder)`` gives
+    them (none: ``none_found(where)`` says what it lacks), or the file after ``check_file``."""
+    revision, text, path, where = _revision_path(argument, cwd)
     if revision.is_folder(path):
-        files = [file for file in revision.files(path, ".perf") if not is_test_file(file)]
+        files = listed(revision, path)
         if not files:
-            raise PathProblem(f"{argument}: the folder holds no *.perf policy files in {where}")
-        return [RevisionFile(revision, file, f"{text}:{file.as_posix()}") for file in files]
-    if revision.entry(path) is None:
-        shown = path.as_posix() or "."
-        raise PathProblem(f"{argument}: '{shown}' is not in {where}")
-    if is_test_file(path):
-        raise _test_file_problem(argument, in_revision=True)
-    return [RevisionFile(revision, path, f"{text}:{path.as_posix()}")]
+            raise PathProblem(f"{argument}: {none_found(where)}")
+    elif revision.entry(path) is None:
+        raise PathProblem(f"{argument}: '{path.as_posix() or '.'}' is not in {where}")
+    else:
+        check_file(path, argument)
+        files = [path]
+    return [RevisionFile(revision, file, f"{text}:{file.as_posix()}") for file in files]
 
 
 TEST_FILE_SUFFIX = ".test.perf"
@@ -193,9 +256,8 @@ def is_test_file(path: Path | PurePosixPath) -> bool:
     return path.name.endswith(TEST_FILE_SUFFIX)
 
 
-def _test_file_problem(argument: str, in_revision: bool = False) -> PathProblem:
-    hint = "perfrules test runs test files on disk" if in_revision else f"perfrules test {argument} runs it"
-    return PathProblem(f"{argument}: this is a policy test file, not a policy (hint: {hint})")
+def _test_file_problem(argument: str) -> PathProblem:
+    return PathProblem(f"{argument}: this is a policy test file, not a policy (hint: perfrules test {argument} runs it)")
 
 
 def policy_paths(arguments: list[str]) -> list[tuple[Path, str]]:
@@ -227,6 +289,20 @@ def each_once(found: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
     for path, display in found:
         unique.setdefault(Path(os.path.realpath(path)), (path, display))  # a link loop resolves without raising
     return list(unique.values())
+
+
+def origins_under(arguments: list[str], suffix: str, none_found: str,
+                  check_file=lambda path, argument: None, cwd: Path | None = None) -> list[PolicyOrigin]:
+    """As :func:`files_under`, each argument also ``REV:PATH``: a file of a git revision, or a
+    folder of it standing for every ``*SUFFIX`` file under it (hidden subfolders aside)."""
+    found: list[PolicyOrigin] = []
+    for argument in arguments:
+        if _names_revision(argument):
+            found += _revision_files(argument, cwd, lambda revision, folder: revision.files_below(folder, suffix),
+                                     lambda where: f"in {where}, {none_found}", check_file)
+        else:
+            found += [DiskFile(file, display) for file, display in files_under([argument], suffix, none_found, check_file)]
+    return _each_origin_once(found)
 
 
 def files_under(arguments: list[str], suffix: str, none_found: str,

@@ -64,7 +64,7 @@ class PolicySet:
         return self.sources.get(display)
 
 
-def load_policies(arguments: list[str]) -> PolicySet:
+def load_policies(arguments: list[str | PolicyOrigin]) -> PolicySet:
     from perfrules.check import CheckedPolicy, analyse_policy, check_policy_set
     from perfrules.inheritance import PolicyFiles, inherit
 

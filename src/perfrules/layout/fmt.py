@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,8 @@ from lark import Lark
 
 from perfrules.diagnostics import Diagnostic, Severity
 from perfrules.layout.printer import canonical_layout, lex
-from perfrules.origins import files_under
-from perfrules.source import SourceFile, read_policy
+from perfrules.origins import PathProblem, files_under
+from perfrules.source import MAX_POLICY_BYTES, SourceFile, read_policy, read_source
 
 BOM = b"\xef\xbb\xbf"
 SUFFIX = ".perf"
@@ -104,7 +105,7 @@ def kind_of(path: Path) -> SourceKind:
 class FileLayout:
     """One file: its bytes, and the bytes of its canonical layout (``None`` when it has errors)."""
 
-    path: Path
+    path: Path | None  # None: standard input
     display: str
     original: bytes = b""
     text: str = ""  # as the parser reads it (line breaks `\n`, no byte-order mark)
@@ -126,14 +127,40 @@ class FileLayout:
 
 def layout_file(path: Path, display: str) -> FileLayout:
     """Read, parse and lay out one file; never raises for what the file holds."""
-    result = FileLayout(path, display)
-    source, problem = read_policy(path, display)
+    return _laid_out(FileLayout(path, display), read_policy(path, display), lambda: _raw_bytes(path),
+                     lambda _: kind_of(path))
+
+
+STDIN = "<stdin>"  # how `perfrules fmt -` names what it reads, in diagnostics and diffs
+_TEST_FILE_START = re.compile(r"(?:\s|#[^\n]*)*tests\b")
+
+
+def layout_stdin(stream) -> FileLayout:
+    """What ``perfrules fmt -`` reads (an editor's buffer): a test file when its first word
+    is ``tests`` (language.md §15), else a policy; at most 10 MB, as a file."""
+    data = stream.read(MAX_POLICY_BYTES + 1)
+
+    def read() -> bytes:
+        if len(data) > MAX_POLICY_BYTES:
+            raise OSError("standard input holds more than 10 MB; a policy file holds at most 10 MB")
+        return data
+
+    def kind(source: SourceFile) -> SourceKind:
+        tested = [kind for kind in KINDS if kind is not POLICY]
+        return tested[0] if tested and _TEST_FILE_START.match(source.text) else POLICY
+
+    return _laid_out(FileLayout(None, STDIN), read_source(read, STDIN), lambda: data, kind)
+
+
+def _laid_out(result: FileLayout, read: tuple[SourceFile | None, Diagnostic | None], original: Callable[[], bytes],
+              kind_for: Callable[[SourceFile], SourceKind]) -> FileLayout:
+    source, problem = read
     if problem is not None:
         result.diagnostics = [problem]
         return result
     result.text = source.text
-    result.original = _raw_bytes(path)
-    kind = kind_of(path)
+    result.original = original()
+    kind = kind_for(source)
     tree, diagnostics = kind.parse(source)
     result.diagnostics = diagnostics
     if tree is None or any(item.severity is Severity.ERROR for item in diagnostics):
@@ -186,6 +213,9 @@ def _same_tree(first: object | None, second: object) -> bool:
 def fmt_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     """Each argument as (path, display); a folder stands for every ``*.perf`` file under it
     (policies and test files), outside hidden folders (``.git``, ``.venv``), in path order."""
+    if "-" in arguments:
+        raise PathProblem("-: standard input is formatted on its own (perfrules fmt -); give the files to another "
+                          "perfrules fmt")
     return files_under(arguments, SUFFIX, f"the folder holds no *{SUFFIX} files")
 
 

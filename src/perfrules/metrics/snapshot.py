@@ -12,7 +12,7 @@ returned half: a :class:`Snapshot` or :class:`SnapshotFailed`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -80,6 +80,11 @@ class Snapshot:
     @property
     def metrics(self) -> list[MetricModel]:
         return self.model.metrics
+
+    def read_files(self) -> list[Path]:
+        """The raw exports and the roster it was computed from: no output of the run may replace them."""
+        model = self.model
+        return [source.path for source in model.sources] + ([model.roster.path] if model.roster else [])
 
     def row(self, agent: str, period: str) -> SnapshotRow | None:
         return next((row for row in self.rows if row.agent_id == agent and row.period == period), None)
@@ -277,6 +282,15 @@ def _unplaced_rows(opened, index: int, table: str) -> list[DataProblem]:
                                                     "(to skip such rows on purpose, add `where COLUMN is known` to the source)",
                                     row, column.header, order=0))
     return problems
+
+
+def located_in_snapshot(problem: DataProblem, definitions: str) -> DataProblem:
+    """A problem the evaluation found in the snapshot computed from ``definitions``, located by
+    the snapshot's row (``defs.perfm: snapshot row 3: ...``, the row ``perfrules metrics``
+    writes it on), never as ``defs.perfm:3``, which reads as a line of the definitions."""
+    if problem.file != definitions or problem.row is None:
+        return problem
+    return replace(problem, file=f"{definitions}: snapshot row {problem.row}", row=None)
 
 
 def _no_role(model: MetricsModel, agent: str) -> DataProblem:

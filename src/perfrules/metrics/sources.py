@@ -159,10 +159,13 @@ class OpenedSources:
 
     def _open_source(self, index: int, source: SourceModel) -> tuple[SourceInput, Path]:
         path = source.path
-        if not path.is_file():
-            raise DataFileProblem("no such file" if not path.exists() else "this is not a regular file",
-                                  f"source {source.name} of {self.model.file} (line {source.node.span.line}); "
-                                  f"give another path with --source {source.name}=PATH")
+        try:
+            wrong = None if path.is_file() else "no such file" if not path.exists() else "this is not a regular file"
+        except OSError as error:  # a name too long for the file system, for one
+            wrong = f"cannot be read: {error.strerror or error}"
+        if wrong is not None:
+            raise DataFileProblem(wrong, f"source {source.name} of {self.model.file} (line {source.node.span.line}); "
+                                         f"give another path with --source {source.name}=PATH")
         kind = source_format(path)
         if kind != "csv":
             raw = read_table(self.connection, path, source.display, f"s{index}_raw", sheet=source.sheet)

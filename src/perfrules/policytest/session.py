@@ -1,7 +1,8 @@
 """One ``perfrules test`` run: find the test files, load the policies they test, check, run, count.
 
-Each test file is read like a policy (:func:`perfrules.source.read_policy`), parsed with its
-own grammar and checked against the checked model of the policy it names, which is loaded,
+Each test file is read like a policy, from disk or from a git revision (``REV:PATH``,
+:mod:`perfrules.origins`), parsed with its own grammar and checked against the checked model
+of the policy it names (next to it: in the same revision for a test file of one), which is loaded,
 merged and checked exactly as ``perfrules check`` would (its diagnostics are reported as
 its own, and a policy with errors runs no test).  A folder stands for every
 ``*.test.perf`` under it (hidden folders such as ``.git`` aside).  Coverage is gathered per
@@ -10,19 +11,17 @@ policy over every test of every file that tests it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import PurePath
 
 from perfrules.diagnostics import Diagnostic, Severity, did_you_mean, sorted_unique
-from perfrules.origins import files_under
+from perfrules.origins import PolicyOrigin, origins_under
 from perfrules.policytest import nodes
 from perfrules.policytest.check import check_tests
 from perfrules.policytest.coverage import DecisionLine, decision_lines
 from perfrules.policytest.parser import parse_tests
 from perfrules.policytest.run import Outcome, run_tests
-from perfrules.source import read_policy
 from perfrules.workspace import (
     TEST_FILE_SUFFIX,
     LoadedPolicy,
@@ -68,25 +67,27 @@ class TestRun:
         return len(self.outcomes) - self.passed
 
 
-def test_file_paths(arguments: list[str]) -> list[tuple[Path, str]]:
-    """Each argument as (path, display); a folder stands for every ``*.test.perf`` under it."""
-    def named(path: Path, argument: str) -> None:
+def test_file_origins(arguments: list[str]) -> list[PolicyOrigin]:
+    """Each argument (a file, a folder or ``REV:PATH``) as where its test files are read from;
+    a folder stands for every ``*.test.perf`` under it."""
+    def named(path: PurePath, argument: str) -> None:
         if not is_test_file(path):
             raise PathProblem(f"{argument}: a test file is named NAME{TEST_FILE_SUFFIX} (hint: perfrules check "
                               f"checks a policy)")
 
-    return files_under(arguments or ["."], TEST_FILE_SUFFIX, f"the folder holds no *{TEST_FILE_SUFFIX} test files "
-                       f"(hint: a policy's tests go in NAME{TEST_FILE_SUFFIX})", named)
+    return origins_under(arguments or ["."], TEST_FILE_SUFFIX, f"the folder holds no *{TEST_FILE_SUFFIX} test files "
+                         f"(hint: a policy's tests go in NAME{TEST_FILE_SUFFIX})", named)
 
 
 def run_test_files(arguments: list[str], today: date | None = None, execute: bool = True) -> TestRun:
     """Read, check and (unless ``execute`` is False: ``perfrules check``) run the test files."""
     run = TestRun()
-    policies: dict[str, tuple[PolicySet | None, str]] = {}  # by real path: the set, or why it cannot be used
+    policies: dict[object, tuple[PolicySet | None, str]] = {}  # by identity: the set, or why it cannot be used
     diagnostics: list[Diagnostic] = []
-    for path, display in test_file_paths(arguments):
+    for origin in test_file_origins(arguments):
+        display = origin.display
         run.files.append(display)
-        source, problem = read_policy(path, display)
+        source, problem = origin.read()
         if problem is not None:
             diagnostics.append(problem)
             continue
@@ -95,7 +96,7 @@ def run_test_files(arguments: list[str], today: date | None = None, execute: boo
         diagnostics += parsed.diagnostics
         if parsed.policy is None:
             continue
-        loaded, found = _policy_under_test(parsed.policy, path, display, policies, run)
+        loaded, found = _policy_under_test(parsed.policy, origin, policies, run)
         diagnostics += found
         if loaded is None:
             continue
@@ -112,33 +113,33 @@ def run_test_files(arguments: list[str], today: date | None = None, execute: boo
     return run
 
 
-def _policy_under_test(tests: nodes.TestFile, path: Path, display: str, policies: dict,
+def _policy_under_test(tests: nodes.TestFile, origin: PolicyOrigin, policies: dict,
                        run: TestRun) -> tuple[LoadedPolicy | None, list[Diagnostic]]:
-    """The checked policy a test file names; else the PR901 that says why it cannot be used
-    (the policy's own diagnostics are reported once, with the first file that tests it)."""
+    """The checked policy a test file names, read next to it (in the same revision for a test
+    file of one); else the PR901 that says why it cannot be used (the policy's own diagnostics
+    are reported once, with the first file that tests it)."""
     name = tests.policy.value
     where = tests.policy.span
 
     def unusable(message: str, hint: str | None = None) -> list[Diagnostic]:
-        return [Diagnostic("PR901", message, where, hint, display)]
+        return [Diagnostic("PR901", message, where, hint, origin.display)]
 
     if not name.endswith(".perf") or name.endswith(TEST_FILE_SUFFIX):
         return None, unusable(f"\"{name}\" is not a policy file", 'name the policy this file tests: tests for "policy.perf"')
-    policy_path = path.parent / name
-    policy_display = os.path.normpath(os.path.join(os.path.dirname(display), name))
-    if policy_path.is_dir():  # load_policies would take the folder's first policy
-        return None, unusable(f"{policy_display} is a folder, not a policy file",
+    policy = origin.parent(name)
+    if policy.is_folder():  # load_policies would take the folder's first policy
+        return None, unusable(f"{policy.display} is a folder, not a policy file",
                               f'name one policy of it: tests for "{name}/policy.perf"')
-    key = os.path.realpath(policy_path)
+    key = policy.identity
     new = key not in policies
     if new:
         try:
-            policies[key] = (load_policies([policy_display if Path(policy_display).exists() else str(policy_path)]), "")
+            policies[key] = (load_policies([policy]), "") if policy.exists() else (None, f"no policy file {policy.display}")
         except PathProblem:
-            policies[key] = (None, f"no policy file {policy_display}")
+            policies[key] = (None, f"no policy file {policy.display}")
     policy_set, missing = policies[key]
     if policy_set is None:
-        siblings = [file.name for file in path.parent.glob("*.perf") if not is_test_file(file)]
+        siblings = [file for file in policy.neighbours(".perf") if not file.endswith(TEST_FILE_SUFFIX)]
         return None, unusable(missing, did_you_mean(name, siblings, quote='"') or "the path is relative to the test file")
     found = policy_set.diagnostics if new else []
     if new:
