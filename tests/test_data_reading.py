@@ -279,3 +279,48 @@ def test_duckdbs_line_numbers_count_the_title_rows_left_out(run_cli, tmp_path):
     result = evaluate_text(run_cli, tmp_path, text, "--header-row", "3")
     assert result.exit_code == 3
     assert result.stderr.startswith("data.csv: the CSV file cannot be read: CSV Error on Line: 6: ")
+
+
+# ---- the direct route: typed cells straight from DuckDB's reader ------------------------------------
+
+
+@pytest.mark.parametrize("name, text, options, direct", [
+    ("plain.csv", HEADER + ROW.format(id="A1", name="x"), {}, True),
+    ("bom.csv", "\ufeff" + HEADER + ROW.format(id="A1", name="x"), {}, True),
+    ("given.csv", HEADER + ROW.format(id="A1", name="x"), {"encoding": "utf8"}, True),
+    ("title.csv", "考核表\n" + HEADER + ROW.format(id="A1", name="x"), {"header_row": 2}, False),
+    ("blank.csv", HEADER + "\n" + ROW.format(id="A1", name="x"), {}, False),
+    ("gb.csv", HEADER + ROW.format(id="A1", name="张三"), {"encoding": "gb18030"}, False),
+    ("unnamed.csv", HEADER.replace("\n", ",\n") + ROW.format(id="A1", name="x").replace("\n", ",\n"), {}, False),
+])
+def test_which_files_are_typed_straight_from_the_reader(tmp_path, name, text, options, direct):
+    """Plain UTF-8 CSV goes the direct route; title rows, empty lines (which DuckDB skips and a
+    spreadsheet counts), other encodings and unnamed columns go the exact route."""
+    from perfrules.data.reading import read_table
+    from perfrules.engine.run import open_connection
+
+    path = tmp_path / name
+    path.write_bytes(text.encode(options.get("encoding", "utf-8").replace("utf8", "utf-8")))
+    raw = read_table(open_connection(), path, name, "raw_cells", direct=True, **options)
+    assert raw.numbered is not direct
+
+
+def test_rows_read_directly_are_numbered_like_a_spreadsheet(tmp_path):
+    """A name with a line break in its quoted cell is one row: numbers are records, not lines."""
+    from perfrules.engine.run import evaluate_files
+    from perfrules.workspace import load_policies
+
+    rows = ROW.format(id="A1", name='"two\nlines"') + ROW.format(id="A2", name="x") + ROW.format(id="A3", name="y")
+    (tmp_path / "data.csv").write_text(HEADER + rows, encoding="utf-8")
+    policies = load_policies([str(POLICIES / "after_sales_agent.perf")]).evaluated
+    evaluation = evaluate_files(policies, tmp_path / "data.csv", "data.csv", streamed=True)
+    table = evaluation.runs[0].typed_table
+    assert evaluation.connection.execute(f"SELECT _agent, _row FROM {table} ORDER BY _row").fetchall() == [
+        ("A1", 2), ("A2", 3), ("A3", 4)]
+
+
+def test_a_problem_found_directly_is_worded_by_the_exact_route(run_cli, tmp_path):
+    """The direct route has no cell texts: the exact route reads again and says each problem."""
+    rows = ROW.format(id="A1", name="x") + ROW.format(id="A2", name="y").replace("96%", "九成")
+    assert_problems(evaluate_text(run_cli, tmp_path, HEADER + rows),
+                    "data.csv:3: column resolution_rate: '九成' is not a percent")
