@@ -161,13 +161,14 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
     from perfrules.diagnostics import render_text, sorted_unique, to_json
     from perfrules.metrics import is_definitions
     from perfrules.metrics.snapshot import load_definitions
+    from perfrules.policytest.session import add_checked_test_files, is_test_argument
     from perfrules.workspace import PathProblem, load_policies
 
     definitions = [path for path in paths if is_definitions(path)]  # metric definitions (*.perfm)
     try:
         others = [path for path in paths if not is_definitions(path)]
-        policies = load_policies([path for path in others if not _is_test_file(path)])
-        _add_test_files(policies, [path for path in others if _is_test_file(path)])
+        policies = load_policies([path for path in others if not is_test_argument(path)])
+        add_checked_test_files(policies, [path for path in others if is_test_argument(path)])
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
     for path in definitions:
@@ -192,28 +193,6 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
         click.echo(_summary(len(policies.files) + len(definitions), policies.error_count, policies.warning_count,
                             len(policies.test_files)), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
-
-
-def _is_test_file(path: str) -> bool:
-    """A test file named on the command line: on disk, or ``REV:PATH`` (read by :func:`_add_test_files`)."""
-    from pathlib import Path
-
-    from perfrules.workspace import is_test_file
-
-    return is_test_file(Path(path)) and not Path(path).is_dir()
-
-
-def _add_test_files(policies, paths: list[str]) -> None:
-    """Check the test files named (with the policies they test, not run) into ``policies``."""
-    if not paths:
-        return
-    from perfrules.diagnostics import sorted_unique
-    from perfrules.policytest.session import run_test_files
-
-    tests = run_test_files(paths, execute=False)
-    policies.test_files = tests.files
-    policies.diagnostics = sorted_unique(policies.diagnostics + tests.diagnostics)
-    policies.sources.update(tests.sources)
 
 
 def _print_results(text: str) -> None:
