@@ -21,13 +21,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from perfrules.engine.run import OUTCOME_GUARD, Evaluation, PolicyRun, outcome_guard
 from perfrules.engine.plan import KPI_STATUSES
-from perfrules.engine.standing import TARGET_STATUSES
+from perfrules.engine.run import OUTCOME_GUARD, Evaluation, PolicyRun, outcome_guard
 from perfrules.engine.sql import identifier, text_literal
+from perfrules.engine.standing import TARGET_STATUSES
 from perfrules.files import terminate_cleanly, write_atomically, write_text
 from perfrules.values import SECONDS_PER_UNIT, one_line
-
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -123,7 +122,7 @@ def _plans_column(plans) -> str:
     return one_of(joined, {text: text for text in combinations})
 
 
-def cell_text(text: str) -> str:
+def formula_safe_text(text: str) -> str:
     """What a spreadsheet cell shows for ``text`` (:func:`formula_safe`, in Python)."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
@@ -137,7 +136,7 @@ def one_of(sql: str, shown: dict[str, str | None]) -> str:
     the file holds the text itself.  A value ``shown`` does not list fails the cast loudly
     (an internal error), never a blank or a wrong label.
     """
-    texts = {value: cell_text(text) if text is not None else None for value, text in shown.items()}
+    texts = {value: formula_safe_text(text) if text is not None else None for value, text in shown.items()}
     relabelled = " ".join(f"WHEN {text_literal(value)} THEN {text_literal(text) if text is not None else 'NULL'}"
                           for value, text in texts.items() if text != value)
     if relabelled:

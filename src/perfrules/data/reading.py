@@ -14,7 +14,6 @@ whole columns, so that every bad cell can be reported with its row and column.
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import re
 import tempfile
@@ -128,10 +127,12 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
         headers, body, preview = _xlsx_rows(path, sheet, header_row)
         return _load_rows(connection, table, display, headers, body, encoding=None, header_row=header_row,
                           preview=preview)
+    from perfrules.data.json_rows import json_rows, jsonl_rows
+
     if kind == "json":
-        return _load_rows(connection, table, display, *_json_rows(path), encoding="utf-8")
+        return _load_rows(connection, table, display, *json_rows(path), encoding="utf-8")
     if kind == "jsonl":
-        return _load_rows(connection, table, display, *_jsonl_rows(path), encoding="utf-8")
+        return _load_rows(connection, table, display, *jsonl_rows(path), encoding="utf-8")
     return _read_parquet(connection, path, display, table)
 
 
@@ -560,11 +561,11 @@ def cell_text(value) -> str | None:
         return value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    text = _without_surrogates(str(value))
+    text = without_surrogates(str(value))
     return text if text.strip() != "" else None
 
 
-def _without_surrogates(text: str) -> str:
+def without_surrogates(text: str) -> str:
     """JSON may escape a lone surrogate (``\\ud800``), which no UTF-8 text can hold: U+FFFD."""
     return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in text) else text
 
@@ -642,79 +643,6 @@ def _column_name(headers: list[str], index: int, header_row: bool) -> str:
     if not header_row and index < len(headers) and headers[index]:
         return f"column {headers[index]}"
     return describe_column(index)
-
-
-def _json_rows(path: Path):
-    try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
-    except UnicodeDecodeError:
-        raise DataFileProblem("the JSON file is not UTF-8") from None
-    except json.JSONDecodeError as error:
-        raise DataFileProblem(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
-    except (ValueError, ArithmeticError, RecursionError) as error:  # thousands of digits, 1e99999999999999999999, deep nesting
-        raise DataFileProblem(f"the JSON file cannot be read: {_json_limit(error)}") from None
-    if not isinstance(document, list) or not all(isinstance(item, dict) for item in document):
-        raise DataFileProblem("the JSON file must hold a list of objects, one per agent and period")
-    return _objects_to_rows(document, start=1)
-
-
-def _jsonl_rows(path: Path):
-    objects = []
-    numbers = []
-    problems = []
-    with path.open("r", encoding="utf-8-sig") as handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line, parse_float=Decimal)
-                except json.JSONDecodeError as error:
-                    problems.append(f"line {number}: {error.msg}")
-                    continue
-                except (ValueError, ArithmeticError, RecursionError) as error:
-                    problems.append(f"line {number}: {_json_limit(error)}")
-                    continue
-                if not isinstance(item, dict):
-                    problems.append(f"line {number}: not an object")
-                    continue
-                objects.append(item)
-                numbers.append(number)
-        except UnicodeDecodeError:
-            raise DataFileProblem("the JSON Lines file is not UTF-8") from None
-    if problems:
-        raise DataFileProblem("broken JSON Lines: " + "; ".join(problems))
-    headers, rows = _objects_to_rows(objects, start=1)
-    return headers, [(numbers[index], cells) for index, (_, cells) in enumerate(rows)]
-
-
-def _json_limit(error: Exception) -> str:
-    if isinstance(error, RecursionError):
-        return "it is nested too deeply"
-    if isinstance(error, ArithmeticError):
-        return "a number's exponent is too large"
-    return "a number has too many digits"
-
-
-def _objects_to_rows(objects: list[dict], start: int):
-    headers: list[str] = []
-    seen: set[str] = set()
-    for item in objects:
-        for key in item:
-            if key not in seen:
-                seen.add(key)
-                headers.append(key)
-    names = [_without_surrogates(header) for header in headers]
-    rows = []
-    for index, item in enumerate(objects, start=start):
-        cells = []
-        for key in headers:
-            value = item.get(key)
-            if isinstance(value, (dict, list)):
-                value = json.dumps(value, ensure_ascii=False, default=float)  # fractions are Decimals
-            cells.append(cell_text(value))
-        rows.append((index, cells))
-    return names, rows
 
 
 def load_cells(connection, table: str, display: str, headers: list[str], rows) -> RawTable:

@@ -15,11 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perfrules import ast
-from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
 import duckdb
 
-from perfrules.data.reading import ROW_COLUMN, DataFileProblem, ExactReadingNeeded, RawTable, header_row_hint
+from perfrules import ast
+from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
+from perfrules.data.reading import (
+    ROW_COLUMN,
+    DataFileProblem,
+    ExactReadingNeeded,
+    RawTable,
+    header_row_hint,
+)
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 from perfrules.values import PERIOD_EXAMPLES, one_line, percent_text

@@ -23,10 +23,23 @@ import duckdb
 
 from perfrules import ast
 from perfrules.check.model import KpiModel
-from perfrules.data.reading import (DataArgumentProblem, DataFileProblem, ExactReadingNeeded, RawTable, load_cells,
-                                    read_table, release_table)
-from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems, mixed_percent_warnings, period_sql,
-                                     prepare_rows)
+from perfrules.data.reading import (
+    DataArgumentProblem,
+    DataFileProblem,
+    ExactReadingNeeded,
+    RawTable,
+    load_cells,
+    read_table,
+    release_table,
+)
+from perfrules.data.validate import (
+    DataProblem,
+    UnreadableRows,
+    file_problems,
+    mixed_percent_warnings,
+    period_sql,
+    prepare_rows,
+)
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
 from perfrules.files import spill_folder
@@ -263,7 +276,9 @@ def _policy_runs(evaluation: Evaluation, streamed: bool) -> list[PolicyRun]:
             problems.extend(_outcome_problems(connection, run, data_display))
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
-    from perfrules.engine.standing import add_standing  # it reads this module's PolicyRun
+    from perfrules.engine.standing import (
+        add_standing,  # it reads this module's PolicyRun
+    )
 
     for run in runs:
         try:
