@@ -119,3 +119,19 @@ def test_utf8_bom_is_accepted(run_cli, tmp_path):
     (tmp_path / "bom.perf").write_bytes(b"\xef\xbb\xbf" + AGENT.encode("utf-8"))
     result = run_cli("check", "bom.perf", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
+
+
+def test_check_of_a_policy_loads_neither_duckdb_nor_pydantic():
+    """`check` runs in editors and pre-commit hooks on every save: start-up must stay light
+    (docs/performance.md, under 0.3 s). DuckDB, pydantic and the metrics compiler are for
+    evaluation, test files and *.perfm only."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom perfrules.cli import main\ntry:\n    main(['check', sys.argv[1]])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(name for name in ('duckdb', 'pydantic', 'perfrules.metrics.snapshot', 'jinja2') "
+            "if name in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code, str(POLICIES / "after_sales_agent.perf")],
+                           capture_output=True, text=True, check=True)
+    assert found.stdout.strip().splitlines()[-1] == "[]", found.stdout + found.stderr

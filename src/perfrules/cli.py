@@ -160,18 +160,22 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
     checked as a test file) and metric definitions (*.perfm)."""
     from perfrules.diagnostics import render_text, sorted_unique, to_json
     from perfrules.metrics import is_definitions
-    from perfrules.metrics.snapshot import load_definitions
-    from perfrules.policytest.session import add_checked_test_files, is_test_argument
+    from perfrules.origins import is_test_argument
     from perfrules.workspace import PathProblem, load_policies
 
     definitions = [path for path in paths if is_definitions(path)]  # metric definitions (*.perfm)
     try:
         others = [path for path in paths if not is_definitions(path)]
         policies = load_policies([path for path in others if not is_test_argument(path)])
-        add_checked_test_files(policies, [path for path in others if is_test_argument(path)])
+        if any(is_test_argument(path) for path in others):  # DuckDB and pydantic only then
+            from perfrules.policytest.session import add_checked_test_files
+
+            add_checked_test_files(policies, [path for path in others if is_test_argument(path)])
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
     for path in definitions:
+        from perfrules.metrics.snapshot import load_definitions
+
         if not os.path.isfile(path):
             raise UsageProblem(f"{path}: no such file")
         loaded = load_definitions(path)

@@ -256,6 +256,11 @@ def is_test_file(path: Path | PurePosixPath) -> bool:
     return path.name.endswith(TEST_FILE_SUFFIX)
 
 
+def is_test_argument(argument: str) -> bool:
+    """A test file named on the command line (``check``): on disk, or ``REV:PATH``."""
+    return is_test_file(Path(argument)) and not Path(argument).is_dir()
+
+
 def _test_file_problem(argument: str) -> PathProblem:
     return PathProblem(f"{argument}: this is a policy test file, not a policy (hint: perfrules test {argument} runs it)")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 from perfrules.diagnostics import Diagnostic, Severity, did_you_mean, sorted_unique
 from perfrules.origins import PolicyOrigin, origins_under
@@ -79,16 +79,9 @@ def test_file_origins(arguments: list[str]) -> list[PolicyOrigin]:
                          f"(hint: a policy's tests go in NAME{TEST_FILE_SUFFIX})", named)
 
 
-def is_test_argument(path: str) -> bool:
-    """A test file named on the command line (``check``): on disk, or ``REV:PATH``."""
-    return is_test_file(Path(path)) and not Path(path).is_dir()
-
-
 def add_checked_test_files(policies, paths: list[str]) -> None:
     """Check the test files named (with the policies they test, not run) into ``policies``
     (a :class:`perfrules.workspace.LoadedPolicies`)."""
-    if not paths:
-        return
     tests = run_test_files(paths, execute=False)
     policies.test_files = tests.files
     policies.diagnostics = sorted_unique(policies.diagnostics + tests.diagnostics)
