@@ -182,6 +182,9 @@ def _revision_origins(argument: str, cwd: Path | None) -> list[RevisionFile]:
         raise PathProblem(f"{argument}: '{shown}' is not in {where}")
     if is_test_file(path):
         raise _test_file_problem(argument, in_revision=True)
+    problem = revision.not_a_file(path)
+    if problem is not None:  # named on the command line: a command-line mistake, as on disk
+        raise PathProblem(f"{argument}: {problem}")
     return [RevisionFile(revision, path, f"{text}:{path.as_posix()}")]
 
 
