@@ -24,7 +24,7 @@ from perfrules.data.validate import (DataProblem, UnreadableRows, file_problems,
                                      prepare_rows)
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
-from perfrules.files import spill_folder
+from perfrules.files import spill_folder, temporary_folder_full
 from perfrules.provenance import sha256_file
 from perfrules.values import metric_value_text, period_end, period_kind, plain
 from perfrules.workspace import LoadedPolicy
@@ -187,6 +187,8 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
         try:
             connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
         except duckdb.Error as error:  # an arithmetic overflow the plan could not turn into a missing value
+            if temporary_folder_full(error):  # not the data's fault: cli.py says so
+                raise
             message = str(error).strip().splitlines()[0]
             raise EvaluationFailed([DataProblem(
                 data_display, f"policy \"{loaded.policy.name.value}\" cannot be evaluated on this data: {message}")]) from None
@@ -206,6 +208,8 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
         try:
             evaluation.warnings.extend(add_standing(connection, run, data_display))
         except duckdb.Error as error:  # a goal that overflows in some period of the data
+            if temporary_folder_full(error):  # not the data's fault: cli.py says so
+                raise
             message = str(error).strip().splitlines()[0]
             raise EvaluationFailed([DataProblem(
                 data_display, f"the targets of policy \"{run.policy.name.value}\" cannot be evaluated on this data: "
