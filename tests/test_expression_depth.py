@@ -44,7 +44,7 @@ def value(kind: str, depth: int, leaf: str) -> str:
     if kind == "divide":
         return f"{leaf} / " + "1 / " * (depth - 1) + "1"
     if kind == "minus":
-        return "- " * depth + leaf
+        return "(" + "- " * depth + leaf + ")"  # brackets: a line may not start with a sign (it continues the last)
     if kind == "max":
         return "max(" * depth + leaf + f", {leaf})" * depth
     if kind == "clamp":
@@ -68,7 +68,6 @@ def policy(kind: str, depth: int) -> str:
     metric c: count higher is better
     metric pay: money
     kpi "rule" weight 20% {{
-        measure c
         {deep_condition} => 100
         else => 0
     }}
