@@ -161,3 +161,28 @@ def test_lets_are_written_out_so_a_chain_of_lets_is_as_deep_as_one_expression(ru
             f"written out; perfrules can evaluate at most {MAX_EXPRESSION_DEPTH}") in result.stderr
     assert "make the chain shorter" in result.stderr
     assert line >= 4
+
+
+@pytest.mark.parametrize("command", [
+    ("check", "policy.perf"), ("evaluate", "policy.perf", "data.csv"), ("fmt", "--check", "policy.perf"),
+    ("fmt", "policy.perf"), ("diff", "policy.perf", "policy.perf", "data.csv"), ("test", "policy.test.perf"),
+])
+def test_ten_thousand_levels_give_the_located_message_in_every_command(run_cli, tmp_path, command):
+    """tests/cases/check/pr116-nested-10000-deep: `max(` 10,000 deep, refused before anything recurses."""
+    from conftest import CASES
+
+    case = CASES / "check" / "pr116-nested-10000-deep"
+    (tmp_path / "policy.perf").write_bytes((case / "policy.perf").read_bytes())
+    (tmp_path / "policy.test.perf").write_text('tests for "policy.perf" {\n}\n', encoding="utf-8")
+    (tmp_path / "data.csv").write_text(DATA, encoding="utf-8")
+    result = run_cli(*command, cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    located = ("policy.perf:6:9: error PR116: this expression is nested 10001 levels deep; "
+               f"perfrules can evaluate at most {MAX_EXPRESSION_DEPTH}")
+    if command[0] != "test":
+        assert result.stderr.count("error PR116") == (2 if command[0] == "diff" else 1)  # diff: the old and the new
+        assert result.stderr.startswith(located), result.stderr[:500]
+    else:
+        assert "error PR901: policy.perf has 1 error, so its tests cannot run" in result.stderr
+    assert max(len(line) for line in result.stderr.splitlines()) < 400
