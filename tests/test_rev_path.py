@@ -322,3 +322,19 @@ def test_test_files_in_a_revision_are_not_policies(history, run_cli):
     assert result.exit_code == 2
     assert result.stderr == ("perfrules: error: HEAD:policies/agent.test.perf: this is a policy test file, not a "
                              "policy (hint: perfrules test HEAD:policies/agent.test.perf runs it)\n")
+
+
+def test_a_symbolic_link_named_in_a_revision_is_a_command_line_mistake(history, run_cli):
+    """Named on the command line, a link in the revision is no policy file (exit 2, like a test file),
+    and the message names what it points to; every command that takes policies says the same."""
+    repo = history["repo"]
+    (repo / "link.perf").symlink_to("policies/agent.perf")
+    commit(repo, "a link")
+    expected = ("perfrules: error: HEAD:link.perf: it is a symbolic link to 'policies/agent.perf' in revision HEAD, "
+                "not a policy file (hint: name the file it points to, HEAD:policies/agent.perf)\n")
+    for command in (("check", "HEAD:link.perf"), ("evaluate", "HEAD:link.perf", "data.csv"),
+                    ("diff", "HEAD:link.perf", "policies/agent.perf", "data.csv")):
+        result = run_cli(*command, cwd=repo)
+        assert (result.exit_code, result.stderr, result.stdout) == (2, expected, ""), command
+    followed = run_cli("check", "HEAD:policies/agent.perf", cwd=repo)
+    assert followed.exit_code == 0, followed.stderr

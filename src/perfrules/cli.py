@@ -65,6 +65,12 @@ class Perfrules(click.Group):
             _silence_output()
             sys.exit(EXIT_BROKEN_PIPE)
         except Exception as error:  # noqa: BLE001 - the one place that turns a bug into exit 4
+            from perfrules.files import temporary_folder_full
+
+            full = temporary_folder_full(error)
+            if full is not None:  # DuckDB's words about its spill folder: the machine, not a bug
+                click.echo(f"perfrules: error: {full}", err=True)
+                sys.exit(EXIT_DATA)
             if ctx.params.get("debug"):
                 traceback.print_exc()
             click.echo(f"perfrules: {bug_message(error)}", err=True)

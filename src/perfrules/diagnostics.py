@@ -72,6 +72,7 @@ CODES: dict[str, Code] = _catalogue(
     Code("PR113", E, "empty block"),
     Code("PR114", E, "KPI reads several values without `measure`"),
     Code("PR115", E, "metric option given twice or contradicting"),
+    Code("PR116", E, "expression nested too deeply"),
     # PR2xx: types and units
     Code("PR201", E, "percent compared with a plain number"),
     Code("PR202", E, "duration compared with a plain number"),
@@ -195,6 +196,9 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+SHOWN_LINE, SHOWN_BEFORE = 200, 40  # characters of a long source line shown, and before the span
+
+
 def render_text(diagnostic: Diagnostic, source_text: str | None) -> str:
     """``file:line:col: severity CODE: message``, the source line, a caret line, a hint."""
     span = diagnostic.span
@@ -219,9 +223,14 @@ def render_text(diagnostic: Diagnostic, source_text: str | None) -> str:
             def shown(text: str) -> str:
                 return one_line(text, keep="\t").expandtabs(4)
 
-            lines.append("    " + shown(stripped.rstrip()))
-            caret_offset = _display_width(shown(stripped[:start]))
-            caret_width = max(_display_width(shown(stripped[start:end])), 1)
+            # A very long line (a generated policy, a policy on one line) shows a window around the span.
+            code = stripped.rstrip()
+            first = 0 if len(code) <= SHOWN_LINE else max(0, min(start - SHOWN_BEFORE, len(code) - SHOWN_LINE))
+            last = first + SHOWN_LINE
+            before, after = ("…" if first else ""), ("…" if last < len(code) else "")
+            lines.append("    " + before + shown(code[first:last]) + after)
+            caret_offset = _display_width(before + shown(stripped[first:start]))
+            caret_width = max(_display_width(shown(stripped[start:min(end, last)])), 1)
             lines.append("    " + " " * caret_offset + "^" * caret_width)
     if diagnostic.hint:
         lines.append(one_line(f"  hint: {diagnostic.hint}"))

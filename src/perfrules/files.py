@@ -286,6 +286,25 @@ def spill_folder() -> Path | None:
     return _spill_root[0] / f"db{next(_spill_numbers)}"
 
 
+def temporary_folder_full(error: BaseException) -> str | None:
+    """One sentence when ``error`` is DuckDB finding the temporary folder full while it moves
+    data there (the spill folder above), else None.
+
+    DuckDB says so in two ways (texts recorded in tests/test_temporary_folder_full.py): when
+    the folder had too little free space from the start, an out-of-memory error naming
+    ``max_temp_directory_size`` (it caps the folder at the space free when it starts); when
+    the disk fills while it writes, an I/O error "No space left on device".
+    """
+    text = str(error)
+    if not ("max_temp_directory_size" in text or "No space left on device" in text):
+        return None
+    if not _spill_root or ("max_temp_directory_size" not in text and str(_spill_root[0]) not in text):
+        return None  # not the spill folder: an output file's disk, reported where it is written
+    folder = _spill_root[0].parent
+    return (f"the temporary folder {folder} is full: evaluating this data needs room there for what does not fit "
+            f"in memory (hint: free some space in {folder}, or set TMPDIR to a folder on a larger disk)")
+
+
 # ---- SIGTERM ---------------------------------------------------------------------------------------
 
 

@@ -100,19 +100,30 @@ class Revision:
                 found += self.files_below(folder / name, suffix)
         return sorted(found)
 
+    def not_a_file(self, path: PurePosixPath) -> str | None:
+        """Why an entry of the revision that is no folder is not a file to read (a symbolic link,
+        naming what it points to, or a submodule), or None for a regular file."""
+        found = self.entry(path)
+        if found is None or found[0] & 0o170000 in (FILE_MODE, TREE_MODE):
+            return None
+        if found[0] & 0o170000 == LINK_MODE:
+            target = os.fsdecode(self.repository.object_store[found[1]].as_raw_string())
+            pointed = (path.parent / target).as_posix()
+            return (f"it is a symbolic link to '{target}' in revision {self.text}, not a policy file "
+                    f"(hint: name the file it points to, {self.text}:{pointed})")
+        return f"it is not a file in revision {self.text} (a submodule)"
+
     def read(self, path: PurePosixPath, limit: int) -> bytes:
         """The bytes of a file of the revision; OSError with a sentence when it cannot be read."""
         found = self.entry(path)
         if found is None:
             raise FileNotFoundError(f"not in revision {self.text} (commit {self.commit[:12]})")
         mode, object_id = found
-        kind = mode & 0o170000
-        if kind == TREE_MODE:
+        if mode & 0o170000 == TREE_MODE:
             raise IsADirectoryError(str(path))
-        if kind == LINK_MODE:
-            raise OSError(f"it is a symbolic link in revision {self.text}; name the file it points to")
-        if kind != FILE_MODE:
-            raise OSError(f"it is not a file in revision {self.text} (a submodule)")
+        problem = self.not_a_file(path)
+        if problem is not None:
+            raise OSError(problem)
         blob = self.repository.object_store[object_id]
         data = blob.as_raw_string()
         if len(data) > limit:

@@ -244,6 +244,9 @@ def _revision_files(argument: str, cwd: Path | None, listed, none_found, check_f
         raise PathProblem(f"{argument}: '{path.as_posix() or '.'}' is not in {where}")
     else:
         check_file(path, argument)
+        problem = revision.not_a_file(path)
+        if problem is not None:  # named on the command line: a command-line mistake, as on disk
+            raise PathProblem(f"{argument}: {problem}")
         files = [path]
     return [RevisionFile(revision, file, f"{text}:{file.as_posix()}") for file in files]
 

@@ -231,13 +231,16 @@ def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
     """DuckDB's COPY to ``path``; its I/O errors (a full disk) become OSError like Python's own."""
     import duckdb
 
+    from perfrules.files import temporary_folder_full
+
     try:
         evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
     except duckdb.Error as error:
+        if temporary_folder_full(error):
+            raise  # the temporary folder, not the output's: said by the command line's one boundary
         evaluation.check_streamed()  # EvaluationFailed: a problem of the data stopped the writing
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise OSError(f"DuckDB could not write the CSV file: {reason}") from None
-
 
 
 def flat_rows(evaluation: Evaluation, which: str = "all", batch: int = 4096) -> tuple[list[str], Iterator[tuple]]:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from perfrules import ast
@@ -481,12 +481,9 @@ def parse_policy(source: SourceFile, parser: Lark | None = None, builder: type =
     policy = None
     try:
         tree = parser.parse(source.text, on_error=on_error)
-        if not syntax:
+        if not syntax and not report_deep_expressions(tree, sink):
             policy = builder(sink, source.path).transform(tree)
             report_huge_numbers(parser, source.text, sink)
-    except RecursionError:
-        sink.report("PR001", "this policy is nested too deeply to read (an expression hundreds of levels deep)",
-                    Span(1, 1, 1, 2, 0, 1), "split the expression into several `let` values")
     except UnexpectedInput as error:
         if not syntax:  # raised without passing through on_error
             syntax.append(explain(error, SyntaxContext(source.text, parser)).diagnostic)
@@ -505,6 +502,37 @@ def parse_policy(source: SourceFile, parser: Lark | None = None, builder: type =
         Diagnostic(item.code, item.message, item.span, item.hint, source.path) for item in sink.items
     ]
     return ParseResult(policy, diagnostics)
+
+
+# The parse-tree rules that are a level of an expression (:func:`perfrules.check.depth.expression_depth`).
+EXPRESSION_LEVELS = frozenset({"or_op", "and_op", "not_op", "compare", "arithmetic", "signed", "call", "kpi_is",
+                               "rank_condition"})
+
+
+def report_deep_expressions(tree: Tree, sink: DiagnosticSink) -> bool:
+    """PR116 for each expression nested deeper than evaluation can go, before any code
+    recurses through it (the tree is walked with a stack); True if there was one."""
+    from perfrules.check.depth import MAX_EXPRESSION_DEPTH, report_too_deep
+
+    deepest: dict[int, tuple[int, Tree]] = {}
+    stack: list[tuple[Tree, int, Tree | None]] = [(tree, 0, None)]
+    while stack:
+        node, depth, outermost = stack.pop()
+        if node.data in EXPRESSION_LEVELS and not _unary_plus(node):
+            depth += 1
+            outermost = outermost or node
+            if depth > deepest.get(id(outermost), (0, None))[0]:
+                deepest[id(outermost)] = (depth, outermost)
+        stack.extend((child, depth, outermost) for child in node.children if isinstance(child, Tree))
+    too_deep = [(depth, node) for depth, node in deepest.values() if depth > MAX_EXPRESSION_DEPTH]
+    for depth, node in too_deep:
+        report_too_deep(sink, depth, meta_span(node.meta), through_lets=False)
+    return bool(too_deep)
+
+
+def _unary_plus(node: Tree) -> bool:
+    """``+x``: the builder drops the sign, so it is no level."""
+    return node.data == "signed" and node.children[0].children[0].type == "PLUS"
 
 
 LARGEST_NUMBER = Decimal("999999999999")

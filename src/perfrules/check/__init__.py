@@ -1,7 +1,7 @@
 """The check stage: named passes over a parsed policy, every problem collected.
 
 ``analyse_policy`` runs the passes in order (structure, names, ``let`` cycles,
-expressions, scoring, signs) on one policy; each pass reports into the same sink, so one
+nesting depth, expressions, scoring, signs) on one policy; each pass reports into the same sink, so one
 run lists every problem of a file.  What the passes learn is kept in the checked
 :class:`~perfrules.check.model.PolicyModel` that every later layer reads.  ``check_policy_set`` adds what only shows
 across files.  Passes never raise for a bad policy: a mistake is a diagnostic.
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from perfrules import ast
 from perfrules.check.cycles import check_let_cycles
+from perfrules.check.depth import check_depth
 from perfrules.check.expressions import check_expressions
 from perfrules.check.model import PolicyModel, build_model
 from perfrules.check.policyset import CheckedPolicy, check_policy_set
@@ -40,14 +41,16 @@ def analyse_policy(policy: ast.Policy, file: str, text: str,
         check_structure(policy, sink)
         symbols = collect_symbols(policy, sink)
         check_let_cycles(symbols, sink)
+        check_depth(policy, symbols, sink)
         kinds = check_expressions(policy, symbols, sink)
         check_scoring(policy, symbols, sink)
         check_signs(policy, symbols, sink)
         check_relevance(policy, symbols, sink)
         model = build_model(file, {**(inherited or {}), file: text}, policy, symbols, kinds)
-    except RecursionError:
-        sink.report("PR001", "this policy is nested too deeply to check (a chain of hundreds of `let` values)",
-                    policy.name.span, "shorten the chain of definitions")
+    except RecursionError:  # a chain of lets too long for the passes: PR116 has said so, else say it here
+        if not any(item.code == "PR116" for item in sink.items):
+            sink.report("PR116", "this policy is nested too deeply to check (a chain of hundreds of `let` values)",
+                        policy.name.span, "shorten the chain of definitions")
     return model, [_located(item, file) for item in sink.items]
 
 

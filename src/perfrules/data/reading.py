@@ -288,6 +288,10 @@ def _load_csv(connection, source: Path, table: str, width: int, delimiter: str) 
         connection.execute(f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM {_csv_reader('?', width, '?')}",
                            [str(source), delimiter])
     except Exception as error:  # DuckDB reports CSV structure errors with their line
+        from perfrules.files import temporary_folder_full
+
+        if temporary_folder_full(error):  # not the file's fault: cli.py says so
+            raise
         raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
 
 

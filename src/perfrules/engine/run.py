@@ -42,7 +42,7 @@ from perfrules.data.validate import (
 )
 from perfrules.engine.plan import Plan, compile_plan
 from perfrules.engine.sql import install_macros
-from perfrules.files import spill_folder
+from perfrules.files import spill_folder, temporary_folder_full
 from perfrules.provenance import sha256_file
 from perfrules.values import metric_value_text, period_end, period_kind, plain
 from perfrules.workspace import LoadedPolicy
@@ -262,6 +262,8 @@ def _policy_runs(evaluation: Evaluation, streamed: bool) -> list[PolicyRun]:
         try:
             connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {plan.sql(typed, chosen)}")
         except duckdb.Error as error:  # an arithmetic overflow the plan could not turn into a missing value
+            if temporary_folder_full(error):  # not the data's fault: cli.py says so
+                raise
             message = str(error).strip().splitlines()[0]
             raise EvaluationFailed([DataProblem(
                 data_display, f"policy \"{loaded.policy.name.value}\" cannot be evaluated on this data: {message}")]) from None
@@ -284,6 +286,8 @@ def _policy_runs(evaluation: Evaluation, streamed: bool) -> list[PolicyRun]:
         try:
             evaluation.warnings.extend(add_standing(connection, run, data_display))
         except duckdb.Error as error:  # a goal that overflows in some period of the data
+            if temporary_folder_full(error):  # not the data's fault: cli.py says so
+                raise
             message = str(error).strip().splitlines()[0]
             raise EvaluationFailed([DataProblem(
                 data_display, f"the targets of policy \"{run.policy.name.value}\" cannot be evaluated on this data: "
