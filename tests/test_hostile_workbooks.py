@@ -56,9 +56,13 @@ def rewrite(path: Path, part: str, change) -> None:
 
 
 def run_child(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    """``perfrules ARGS`` in a child process with 2 GB of address space at most."""
+    """``perfrules ARGS`` in a child process with 2 GB of data at most.
+
+    RLIMIT_DATA, not RLIMIT_AS: pyarrow's mimalloc and glibc's per-thread arenas reserve about
+    1 GB of address space they never touch, so an address-space cap of 2 GB failed at random
+    (MemoryError) on a run that used 160 MB; the data limit counts what is really allocated."""
     env = dict(os.environ, PYTHONPATH=str(Path(perfrules.__file__).parents[1]))
-    code = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+    code = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_DATA, (2 << 30, 2 << 30)); "
             "sys.argv = ['perfrules', *sys.argv[1:]]; runpy.run_module('perfrules', run_name='__main__')")
     return subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=60, check=False)
