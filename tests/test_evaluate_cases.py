@@ -205,16 +205,23 @@ def test_every_case_has_its_hand_arithmetic():
         assert expect_lines(case), case.name
 
 
-def test_only_policies_without_targets_or_awards_are_streamed():
-    """The comparison above would pass if nothing streamed: the route each policy takes."""
+def test_policies_with_and_without_targets_or_awards_are_streamed():
+    """The comparison above would pass if nothing streamed: the route each policy takes.  A
+    policy with targets and awards streams its plan too; their columns are a narrow table
+    joined to it, which the summary does not read."""
     from perfrules.engine.run import evaluate_files
+    from perfrules.outputs import flat_query
     from perfrules.workspace import load_policies
 
-    for name, streamable in (("within-team", True), ("extends-targets-and-awards", False)):
+    for name, standing in (("within-team", False), ("extends-targets-and-awards", True)):
         case = EVALUATE / name
         policy = case / "policy.perf" if (case / "policy.perf").is_file() else case / "policies"
         policies = load_policies([str(policy)]).evaluated
         data = case / case_command(case)[2]
-        streamed = evaluate_files(policies, data, data.name, streamed=True).runs
-        assert [run.checked for run in streamed] == [not streamable] * len(streamed), name
+        evaluation = evaluate_files(policies, data, data.name, streamed=True)
+        assert [run.checked for run in evaluation.runs] == [False] * len(evaluation.runs), name
+        assert [run.table.endswith("_standing") for run in evaluation.runs] == [standing] * len(evaluation.runs)
+        assert [run.plan_results.endswith("_plan") for run in evaluation.runs] == [True] * len(evaluation.runs)
+        assert "_standing" not in flat_query(evaluation, "summary")
+        assert (" FROM result_0_plan_standing" in flat_query(evaluation, "all")) == standing
         assert all(run.checked for run in evaluate_files(policies, data, data.name).runs)

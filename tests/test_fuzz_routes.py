@@ -4,8 +4,9 @@ Two shortcuts make ``perfrules evaluate`` fast at a million agents (docs/perform
 
 - **direct reading**: a plain UTF-8 CSV file is typed straight from DuckDB's reader, and read
   again the exact way as soon as anything looks wrong (``perfrules.data.reading._direct_csv``);
-- **streamed CSV**: to CSV, a policy without targets or awards is written straight from its
-  plan, stopped by a guard at a row with a problem (``perfrules.engine.run._policy_runs``).
+- **streamed CSV**: to CSV, a policy is written straight from its plan (with its targets'
+  and awards' columns joined from a narrow table), stopped by a guard at a row with a
+  problem (``perfrules.engine.run._policy_runs``).
 
 Each must be invisible: on the random tables of ``test_fuzz_data`` (valid and invalid cells,
 duplicates, roles, periods, every file format and encoding), the exit code, stdout and
@@ -27,8 +28,7 @@ from test_fuzz_data import (AFTER_SALES, AFTER_SALES_COLUMNS, AFTER_SALES_ROLES,
 
 __all__ = ["workdir"]  # the module-scoped fixture, imported for pytest
 
-# The bundled policy has targets and awards, which are always stored: the spec's example (the
-# same metrics, no targets or awards) is the one that streams.
+# The spec's example: the bundled policy's metrics without its targets and awards.
 SPEC_EXAMPLE = CASES / "evaluate" / "spec-complete-example" / "policy.perf"
 
 
@@ -92,3 +92,19 @@ def test_streamed_csv_is_the_stored_csv(workdir, table, how):
        how=file_formats())
 def test_streamed_csv_of_three_policies_is_the_stored_csv(workdir, streamable, table, how):
     both_ways(workdir, streamable, BOTH_COLUMNS, table, how, "--format", "csv")
+
+
+@settings(max_examples=examples(30), **FUZZ_SETTINGS)
+@given(table=st.one_of(tables(AFTER_SALES_COLUMNS, AFTER_SALES_ROLES), tables_with_blanks()), how=file_formats(),
+       columns=st.sampled_from(["all", "summary"]))
+def test_streamed_csv_with_targets_and_awards_is_the_stored_csv(workdir, table, how, columns):
+    """The bundled policy: targets with baselines of earlier periods, an award over three periods
+    and one within team; the summary reads the plan alone."""
+    both_ways(workdir, AFTER_SALES, AFTER_SALES_COLUMNS, table, how, "--format", "csv", "--columns", columns)
+
+
+@settings(max_examples=examples(20), **FUZZ_SETTINGS)
+@given(table=tables(BOTH_COLUMNS, AFTER_SALES_ROLES + QUARTER_ROLES + YEAR_ROLES, kinds=BOTH_KINDS),
+       how=file_formats())
+def test_streamed_csv_of_three_policies_with_targets_and_awards_is_the_stored_csv(workdir, table, how):
+    both_ways(workdir, workdir / "both", BOTH_COLUMNS, table, how, "--format", "csv")

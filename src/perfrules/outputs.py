@@ -187,13 +187,16 @@ def _sha(loaded) -> str:
 
 
 def flat_query(evaluation: Evaluation, which: str = "all") -> str:
+    def source(run: PolicyRun) -> str:  # the summary has no column of targets or awards
+        return run.plan_results if which == "summary" else run.table
+
     if len(evaluation.runs) == 1:
         (run,) = evaluation.runs
-        return f"SELECT {_selects(run, which)} FROM {run.table} ORDER BY rank NULLS LAST, agent_id"
+        return f"SELECT {_selects(run, which)} FROM {source(run)} ORDER BY rank NULLS LAST, agent_id"
     parts = []
     for order, run in enumerate(evaluation.runs):
         selects = _selects(run, which)
-        parts.append(f"SELECT {order} AS __policy, rank AS __rank, {selects} FROM {run.table}")
+        parts.append(f"SELECT {order} AS __policy, rank AS __rank, {selects} FROM {source(run)}")
     union = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
     return f"SELECT * EXCLUDE (__policy, __rank) FROM ({union}) ORDER BY __policy, __rank NULLS LAST, agent_id"
 

@@ -74,6 +74,14 @@ class PolicyRun:
     # False: ``table`` is a view of the plan, read once by a writer that stops at a problem
     # (:func:`outcome_guard`); its outcome has not been checked yet.
     checked: bool = True
+    # The plan's results without the columns of targets and awards, which ``table`` adds when
+    # the policy has them (engine/standing.py); empty: ``table`` itself.
+    plan_table: str = ""
+
+    @property
+    def plan_results(self) -> str:
+        """The table (or view) of the plan's own columns: all that `--columns summary` reads."""
+        return self.plan_table or self.table
 
     @property
     def policy(self) -> ast.Policy:
@@ -228,11 +236,12 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
                             policies=policies, wanted=wanted)
     release_table(connection, raw)  # from here on everything reads the typed `rows`
     if streamed:
+        warnings = list(evaluation.warnings)
         try:
             evaluation.runs = _policy_runs(evaluation, streamed=True)
             return evaluation
-        except EvaluationFailed:
-            pass  # the stored route says what is wrong, in its order and words
+        except EvaluationFailed:  # the stored route says what is wrong, in its order and words
+            evaluation.warnings = warnings
     evaluation.runs = _policy_runs(evaluation, streamed=False)
     return evaluation
 
@@ -241,8 +250,8 @@ def _policy_runs(evaluation: Evaluation, streamed: bool) -> list[PolicyRun]:
     """Each policy's run over its rows of the period: stored as a table, checked, targets and
     awards added; or, ``streamed``, a view of the plan that the writer checks as it goes.
 
-    Targets and awards read the results of earlier periods and of the whole table, so a
-    policy with them is always stored.
+    Targets and awards read the results of earlier periods and of the whole table: they are
+    a narrow table joined to either (engine/standing.py), computed before anything is written.
     """
     connection, data_display, wanted = evaluation.connection, evaluation.data_display, evaluation.wanted
     runs = []
@@ -252,7 +261,7 @@ def _policy_runs(evaluation: Evaluation, streamed: bool) -> list[PolicyRun]:
         if chosen is None:
             continue
         plan = compile_plan(loaded.model)
-        if streamed and not loaded.model.targets and not loaded.model.awards:
+        if streamed:
             table = f"result_{index}_plan"
             connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {plan.sql(typed, chosen)}")
             if connection.execute(f"SELECT count(*) FROM {typed} WHERE _period = ?", [chosen]).fetchone()[0]:
