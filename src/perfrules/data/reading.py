@@ -208,9 +208,7 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
         if encoding is None and detect_encoding(path) != "utf-8":
             return None
         _check_utf8(path)
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        preview = _csv_preview(path, delimiter, header_row)
-        headers = _csv_headers(preview, delimiter, header_row)
+        delimiter, preview, headers = _csv_layout(path, path, header_row)
         if "" in headers or _has_blank_lines(path):
             return None
         _check_headers(headers, header_row, preview, set())
@@ -219,6 +217,14 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
     connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} "
                        f"FROM {_csv_reader(text_literal(str(path)), len(headers), text_literal(delimiter))}")
     return RawTable(table, tuple(headers), display, None, "utf-8", header_row, preview, numbered=False)
+
+
+def _csv_layout(source: Path, path: Path, header_row: int) -> tuple[str, tuple[tuple[str, ...], ...], list[str]]:
+    """The delimiter (a tab for ``.tsv``, by ``path``'s name), the preview rows and the headers of
+    the UTF-8 CSV file ``source``: how both routes, direct and exact, open a CSV file."""
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    preview = _csv_preview(source, delimiter, header_row)
+    return delimiter, preview, _csv_headers(preview, delimiter, header_row)
 
 
 def _csv_reader(source: str, width: int, delimiter: str) -> str:
@@ -241,9 +247,7 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
         else:
             _check_utf8(path)
             source = path
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        preview = _csv_preview(source, delimiter, header_row)
-        headers = _csv_headers(preview, delimiter, header_row)
+        delimiter, preview, headers = _csv_layout(source, path, header_row)
         skipped = 0  # lines above the header row, for DuckDB's line numbers
         if header_row > 1:  # from here on, the file's first record is the header row
             made, skipped = _copy_from_record(source, delimiter, header_row)
