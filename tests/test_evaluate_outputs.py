@@ -353,3 +353,33 @@ def test_the_achievability_warning_needs_someone_the_target_applies_to(tmp_path,
     assert result.stderr == ('target "资深客服季度提升" of policy "售后客服月度考核": no agent of its roles reached '
                              "resolution_rate >= 97% in any period of the data; the best value seen is 96% "
                              "(is the goal achievable?)\n")
+
+
+@pytest.mark.parametrize("folder_of_two", [False, True], ids=["one policy", "two policies"])
+def test_csv_and_xlsx_rows_are_in_the_json_order_when_an_id_is_made_formula_safe(run_cli, good, folder_of_two):
+    # Three agents with the same values tie on rank 1; the JSON orders them by id as read
+    # ("5" < "=X" < "A1"); the CSV cell of "=X" is "'=X", which would sort first if the CSV
+    # were ordered by the cell written.
+    rows = list(csv.reader(io.StringIO((good / "data.csv").read_text(encoding="utf-8"))))
+    header, first = rows[0], rows[1]
+    tied = [[agent, *first[1:]] for agent in ("A1", "=X", "5")]
+    with (good / "data.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *tied])
+    policy = "policy.perf"
+    if folder_of_two:  # a second policy ahead of it, for another role: the union's order
+        (good / "policies").mkdir()
+        shutil.move(good / "policy.perf", good / "policies" / "b.perf")
+        other = (good / "policies" / "b.perf").read_text(encoding="utf-8")
+        (good / "policies" / "a.perf").write_text(other.replace("roles agent, senior_agent", "roles lead")
+                                                  .replace("售后客服月度考核", "组长考核"), encoding="utf-8")
+        policy = "policies"
+    document = json.loads(run_cli("evaluate", policy, "data.csv", cwd=good).stdout)
+    assert [result["agent_id"] for result in document["results"]] == ["5", "=X", "A1"]
+    written = run_cli("evaluate", policy, "data.csv", "--format", "csv", "--columns", "summary", cwd=good)
+    assert written.exit_code == 0, written.stderr
+    assert [line.split(",")[0] for line in written.stdout.splitlines()] == ["agent_id", "5", "'=X", "A1"]
+    from openpyxl import load_workbook
+
+    assert run_cli("evaluate", policy, "data.csv", "-o", "out.xlsx", cwd=good).exit_code == 0
+    sheet = load_workbook(good / "out.xlsx", read_only=True).worksheets[0]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["agent_id", "5", "'=X", "A1"]

@@ -192,13 +192,16 @@ def flat_query(evaluation: Evaluation, which: str = "all") -> str:
 
     if len(evaluation.runs) == 1:
         (run,) = evaluation.runs
-        return f"SELECT {_selects(run, which)} FROM {source(run)} ORDER BY rank NULLS LAST, agent_id"
+        return f"SELECT {_selects(run, which)} FROM {source(run)} ORDER BY rank NULLS LAST, _agent"
+    # Sorted by the agent's id as read, like the JSON results, not by the cell written (an id
+    # made formula-safe, '=X, would otherwise sort before 5).
     parts = []
     for order, run in enumerate(evaluation.runs):
         selects = _selects(run, which)
-        parts.append(f"SELECT {order} AS __policy, rank AS __rank, {selects} FROM {source(run)}")
+        parts.append(f"SELECT {order} AS __policy, rank AS __rank, _agent AS __agent, {selects} FROM {source(run)}")
     union = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
-    return f"SELECT * EXCLUDE (__policy, __rank) FROM ({union}) ORDER BY __policy, __rank NULLS LAST, agent_id"
+    return (f"SELECT * EXCLUDE (__policy, __rank, __agent) FROM ({union}) "
+            f"ORDER BY __policy, __rank NULLS LAST, __agent")
 
 
 def _selects(run: PolicyRun, which: str) -> str:
