@@ -7,7 +7,8 @@ day.  An award (§14) holds when its condition held in the evaluated period and 
 of the N−1 periods of the policy's kind just before it, each evaluated with the same
 plan on that period's rows.  :func:`add_standing` computes both in DuckDB, exactly like
 the rest of the plan (``pr_div`` for progress), and replaces the run's result table by
-a view that adds these columns to it (joined by row from a narrow table):
+one with these columns added (a stored run), or by a view joining a narrow table of them
+to the plan by row (a streamed run, written once to CSV):
 
 - ``tT_G_baseline``, ``tT_G_met``, ``tT_G_progress``, ``tT_G_expected``, ``tT_G_status``
   for goal line G of target T, and ``tT_status`` (its worst line; NULL when the target
@@ -61,22 +62,33 @@ def add_standing(connection, run: PolicyRun, data_display: str) -> list[str]:
         warnings += _unreached(connection, run, values)
     for index, award in enumerate(model.awards):
         warnings += _award(connection, run, index, award, periods, data_display, levels, joins)
-    # Narrow: the row's id, what the later levels read of the result, and the new columns; the
-    # run's table becomes a view joining them to the (wide) result by row, so that the result's
-    # forty-odd columns are not copied (at a million agents that copy took longer than the plan).
-    read = ["r._row", "r._role"] + [f"r.t{index}_{number}_{part}" for index, number, _, _ in target_columns(model)
-                                    for part in ("value", "goal")]
-    query = f"SELECT {', '.join(read + levels[0])} FROM {run.table} r {' '.join(joins)}"
+    standing = f"{run.table}_standing"
+    if run.checked:
+        # Stored (JSON, XLSX, the table, packets read it again and again): one table of every column.
+        query = _levelled(f"SELECT r.*, {', '.join(levels[0])} FROM {run.table} r {' '.join(joins)}", levels)
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {standing} AS {query}")
+    else:
+        # Streamed (a CSV written once from the plan): a narrow table of the row's id and the new
+        # columns, joined to the plan by row in a view, so that the plan's forty-odd columns are
+        # never stored (at a million agents that copy took longer than the plan).
+        read = ["r._row", "r._role"] + [f"r.t{index}_{number}_{part}" for index, number, _, _ in target_columns(model)
+                                        for part in ("value", "goal")]
+        query = _levelled(f"SELECT {', '.join(read + levels[0])} FROM {run.table} r {' '.join(joins)}", levels)
+        added = [column.rsplit(" AS ", 1)[1] for level in levels for column in level]
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE {standing}_columns AS SELECT _row, {', '.join(added)} "
+                           f"FROM ({query})")
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW {standing} AS SELECT r.*, s.* EXCLUDE (_row) "
+                           f"FROM {run.table} r JOIN {standing}_columns s ON s._row = r._row")
+    run.plan_table, run.table = run.table, standing
+    return warnings
+
+
+def _levelled(query: str, levels) -> str:
+    """``query`` with the columns of levels 1 and 2 added, each level reading the one before by name."""
     for level in levels[1:]:
         if level:
             query = f"SELECT *, {', '.join(level)} FROM ({query})"
-    added = [column.rsplit(" AS ", 1)[1] for level in levels for column in level]
-    standing = f"{run.table}_standing"
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {standing}_columns AS SELECT _row, {', '.join(added)} FROM ({query})")
-    connection.execute(f"CREATE OR REPLACE TEMP VIEW {standing} AS SELECT r.*, s.* EXCLUDE (_row) "
-                       f"FROM {run.table} r JOIN {standing}_columns s ON s._row = r._row")
-    run.plan_table, run.table = run.table, standing
-    return warnings
+    return query
 
 
 # ---- targets ------------------------------------------------------------------------------------
