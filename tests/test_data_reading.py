@@ -61,6 +61,30 @@ def test_an_unclosed_quote_keeps_duckdbs_message(run_cli, tmp_path):
     assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 2
 
 
+def test_an_unclosed_quote_says_what_duckdb_found_not_the_data(run_cli, tmp_path):
+    text = HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name='"x' + "张" * 5000)
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert result.exit_code == 3
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("data.csv: the CSV file cannot be read: CSV Error on Line: 3: ") and "张" not in first, first
+
+
+@pytest.mark.parametrize("size, line", [(3_000_000, 4), (40_000_000, 2)], ids=["3 MB", "40 MB"])
+def test_a_line_longer_than_two_megabytes_is_refused_with_its_line(run_cli, tmp_path, size, line):
+    # DuckDB refuses a line beyond its max_line_size with the line's number; a line beyond its
+    # reading buffer stops its parallel reader without one: perfrules finds the line itself.
+    rows = [ROW.format(id=f"A{index}", name="x") for index in range(1, 4)]
+    rows[line - 2] = ROW.format(id="A9", name="x" * size)
+    result = evaluate_text(run_cli, tmp_path, HEADER + "".join(rows))
+    assert_problems(result, f"data.csv: the CSV file cannot be read: CSV Error on Line: {line}: the line is longer "
+                            "than 2,000,000 bytes, the most a row may have")
+
+
+def test_a_header_longer_than_pythons_csv_field_limit_is_refused_with_its_row(run_cli, tmp_path):
+    result = evaluate_text(run_cli, tmp_path, HEADER.replace("base_salary", "名" * 200_000) + ROW.format(id="A1", name="x"))
+    assert_problems(result, "data.csv:1: a cell is longer than 131,072 characters")
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 @pytest.mark.parametrize("first", ["\r\n", "\n"])
 def test_mixed_crlf_and_lf_line_endings(run_cli, tmp_path, first, encoding):

@@ -231,7 +231,8 @@ def _csv_reader(source: str, width: int, delimiter: str) -> str:
     """DuckDB's reader of a CSV file as text cells ``c0``, ``c1``...: strict, nothing guessed."""
     columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
     return (f"read_csv({source}, header = true, columns = {columns}, delim = {delimiter}, quote = '\"', "
-            f"escape = '\"', auto_detect = false, strict_mode = true, null_padding = false)")
+            f"escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, "
+            f"max_line_size = {MAX_LINE_BYTES})")
 
 
 def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, header_row: int) -> RawTable:
@@ -296,7 +297,7 @@ def _load_csv(connection, source: Path, table: str, width: int, delimiter: str) 
 
         if temporary_folder_full(error):  # not the file's fault: cli.py says so
             raise
-        raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error))}") from None
+        raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error), source)}") from None
 
 
 def _number_rows(connection, table: str, rows: int, header_row: int, numbers: list[int] | None) -> None:
@@ -419,14 +420,42 @@ def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int,
     return DataFileProblem("the CSV file cannot be read")  # pragma: no cover - DuckDB failed only once
 
 
-def _csv_error(text: str) -> str:
-    """DuckDB's CSV error in a line: where it is and what is wrong."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    where = next((line for line in lines if line.startswith("Invalid Input Error") or "CSV Error" in line), lines[0] if lines else text)
-    what = next((line for line in lines[1:] if not line.startswith(("Original Line", "Possible Solution", "*"))
-                 and "CSV Error" not in line), "")
-    where = where.replace("Invalid Input Error: ", "")
-    return f"{where}: {what}" if what else where
+# The longest line DuckDB's reader takes (its max_line_size, set explicitly): a longer row is
+# no review's data (a whole document pasted into a cell) and is refused with its line.
+MAX_LINE_BYTES = 2_000_000
+
+
+def _csv_error(text: str, source: Path | None = None) -> str:
+    """DuckDB's CSV error in a line: ``CSV Error on Line: N: what is wrong``.
+
+    DuckDB writes the line's place, then the line itself (which may span several lines and
+    be megabytes long), then what is wrong, then its suggestions: the explanation is the last
+    line before the suggestions, never the data."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    found = re.search(r"CSV Error on Line: (\d+)", text)
+    if "Maximum line size" in text or "does not support a full read" in text:
+        # A line longer than the reader's buffer stops the parallel reader without a line number.
+        number = found.group(1) if found else _first_long_line(source)
+        where = f"CSV Error on Line: {number}" if number else "CSV Error"
+        return f"{where}: the line is longer than {MAX_LINE_BYTES:,} bytes, the most a row may have"
+    if not found:
+        return next((line for line in lines if line), text).replace("Invalid Input Error: ", "")
+    end = next((index for index, line in enumerate(lines) if line.startswith(("Possible", "file = "))), len(lines))
+    start = next(index for index, line in enumerate(lines) if "CSV Error on Line" in line)
+    what = next((line for line in reversed(lines[start + 1:end]) if line and not line.startswith("Original Line")), "")
+    where = f"CSV Error on Line: {found.group(1)}"
+    return f"{where}: {what}" if what and len(what) <= 500 else where
+
+
+def _first_long_line(source: Path | None) -> int | None:
+    """The number of the file's first line longer than MAX_LINE_BYTES (None: none, or no file)."""
+    if source is None:
+        return None
+    with source.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):  # a long line is read whole: it was already refused
+            if len(line.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+                return number
+    return None
 
 
 PREVIEW_ROWS = 20
@@ -451,6 +480,9 @@ def _csv_preview(path: Path, delimiter: str, header_row: int) -> tuple[tuple[str
     except csv.Error as error:
         if len(records) >= header_row:  # the rows below the headers only give hints: DuckDB reads them
             return tuple(records)
+        if "field larger than field limit" in str(error):  # Python's csv module: 131,072 characters
+            raise DataFileProblem(f"a cell is longer than {csv.field_size_limit():,} characters",
+                                  row=len(records) + 1) from None
         raise DataFileProblem(f"the first rows cannot be read as CSV: {error}") from None
 
 
