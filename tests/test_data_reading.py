@@ -348,3 +348,9 @@ def test_a_problem_found_directly_is_worded_by_the_exact_route(run_cli, tmp_path
     rows = ROW.format(id="A1", name="x") + ROW.format(id="A2", name="y").replace("96%", "九成")
     assert_problems(evaluate_text(run_cli, tmp_path, HEADER + rows),
                     "data.csv:3: column resolution_rate: '九成' is not a percent")
+
+
+def test_a_bad_cell_of_megabytes_is_quoted_by_its_start_and_length(run_cli, tmp_path):
+    text = HEADER + ROW.format(id="A1", name="x").replace(",90%,20,", ",9O" + "x" * 1_500_000 + ",20,")
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert_problems(result, "data.csv:2: column csat: '9O" + "x" * 98 + "… (1,500,002 characters)' is not a percent")

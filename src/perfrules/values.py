@@ -79,6 +79,16 @@ def one_line(text: str, keep: str = "") -> str:
     return _CONTROL.sub(lambda match: match.group(0) if match.group(0) in keep else _escaped(match), text)
 
 
+# The longest cell text a message quotes whole; a longer one is cut, with its length.
+MOST_QUOTED = 100
+
+
+def quoted_cell(text: str) -> str:
+    """A cell's text as a message quotes it: whole, or its first MOST_QUOTED characters and its
+    length (a cell of megabytes must not become a message of megabytes)."""
+    return text if len(text) <= MOST_QUOTED else f"{text[:MOST_QUOTED]}… ({len(text):,} characters)"
+
+
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 

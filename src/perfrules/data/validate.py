@@ -28,7 +28,7 @@ from perfrules.data.reading import (
 )
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
-from perfrules.values import PERIOD_EXAMPLES, one_line, percent_text
+from perfrules.values import PERIOD_EXAMPLES, one_line, percent_text, quoted_cell
 
 REQUIRED = ("agent_id", "period", "role")
 OPTIONAL = ("name", "team", "supervisor")
@@ -52,7 +52,7 @@ class DataProblem:
         escaped (``\\n``), so that each problem stays on its own line."""
         place = self.file if self.row is None else f"{self.file}:{self.row}"
         where = f" column {self.column}:" if self.column is not None else ""
-        shown = f" '{self.text}'" if self.text is not None else ""
+        shown = f" '{quoted_cell(self.text)}'" if self.text is not None else ""
         return one_line(f"{place}:{where}{shown} {self.message}")
 
     def sort_key(self) -> tuple:

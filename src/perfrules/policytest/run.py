@@ -24,7 +24,7 @@ from perfrules.policytest.check import ROW_FIELDS, CheckedTests, is_fraction_of_
 from perfrules.policytest.coverage import covered_lines
 from perfrules.result_model import AgentResult
 from perfrules.results import iter_results
-from perfrules.values import duration_text, percent_text, plain, round_half_up
+from perfrules.values import duration_text, percent_text, plain, quoted_cell, round_half_up
 from perfrules.workspace import LoadedPolicy
 
 KEY_COLUMNS = ["agent_id", "period", *ROW_FIELDS]
@@ -123,7 +123,7 @@ class _Test:
                 general.append(problem.message)
             else:
                 message = problem.message if problem.column is None else \
-                    f"column {problem.column}: '{problem.text}' {problem.message}"
+                    f"column {problem.column}: '{quoted_cell(problem.text)}' {problem.message}"
                 failing.setdefault(row.agent.value, []).append(message)
         first = (general or [message for messages in failing.values() for message in messages])[0]
         named = {expectation.agent.value for expectation in self.test.expectations}
