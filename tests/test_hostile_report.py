@@ -96,6 +96,33 @@ def test_colliding_agents_get_separate_packets(run_cli, tmp_path):
     assert "team" in pdf_text(out / PERIOD / next(n for n in names if n.startswith("team-summary~")))
 
 
+def test_a_name_of_twenty_thousand_characters_is_cut_on_the_page(tmp_path):
+    # Laid out whole, this name filled forty pages and took WeasyPrint many minutes (a hang, to
+    # the user); a page shows 60 characters of an id, name, team or supervisor, and a long word
+    # wraps inside its table cell.  The file name still comes from the whole id and name.
+    folder = with_agents(tmp_path / "data", {"A001": ("A001", "张" * 20_000), "A002": ("B" * 3_000, "李四")})
+    rows = (folder / "data.csv").read_text(encoding="utf-8").replace(",T1,", "," + "T" * 5_000 + ",", 1)
+    (folder / "data.csv").write_text(rows, encoding="utf-8")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "perfrules", "report", "policy.perf", "data.csv", "-o", str(out)],
+                            cwd=folder, env=ENV, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    from pypdf import PdfReader
+
+    from test_report import compact, pdf_text
+
+    packet = next((out / PERIOD).glob("A001-*.pdf"))
+    assert compact("张" * 60 + "… (A001)") in compact(pdf_text(packet))
+    assert compact("T" * 60 + "…") in compact(pdf_text(packet))
+    summary = pdf_text(out / PERIOD / "team-summary.pdf")
+    assert compact("(" + "B" * 60 + "…)") in compact(summary) and "张" * 61 not in compact(summary)
+    plain = tmp_path / "plain"
+    subprocess.run([sys.executable, "-m", "perfrules", "report", "policy.perf", "data.csv", "-o", str(plain)],
+                   cwd=GOOD, env=ENV, capture_output=True, timeout=120, check=True)
+    assert len(PdfReader(out / PERIOD / "team-summary.pdf").pages) == len(PdfReader(plain / PERIOD / "team-summary.pdf").pages)
+    assert len(PdfReader(packet).pages) == len(PdfReader(plain / PERIOD / "A001-张三.pdf").pages)
+
+
 # ---- all or nothing ----------------------------------------------------------------------------------
 
 

@@ -735,6 +735,7 @@ def test_agreed_actions_in_english_say_how_the_kpi_moved(small, run_cli, tmp_pat
     result = run_cli("report", str(small["policy"]), str(small["data"]), "-o", str(out), "--agent", "A001",
                      "--notes", str(notes), "--lang", "en")
     assert result.exit_code == 0, result.output
+    assert result.stderr == f"wrote 1 PDF file to {out}\n"  # one agent: no team summary
     # 85% in 2026-10 → 88.8% in 2026-11
     assert_has(pdf_text(out / PERIOD / "A001-张三.pdf"),
                "Agreed last time Coach two colleagues 响应时间: 85% last period → 88.8% this period, better")

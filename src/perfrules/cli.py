@@ -698,7 +698,7 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
                                   progress=sys.stderr.isatty())
     except ReportProblem as problem:
         raise UsageProblem(str(problem)) from None
-    click.echo(f"wrote {len(written)} PDF files to {output}", err=True)
+    click.echo(f"wrote {len(written)} PDF file{'s' if len(written) != 1 else ''} to {output}", err=True)
 
 
 @main.command()

@@ -86,7 +86,22 @@ MOST_QUOTED = 100
 def quoted_cell(text: str) -> str:
     """A cell's text as a message quotes it: whole, or its first MOST_QUOTED characters and its
     length (a cell of megabytes must not become a message of megabytes)."""
-    return text if len(text) <= MOST_QUOTED else f"{text[:MOST_QUOTED]}… ({len(text):,} characters)"
+    return text if len(text) <= MOST_QUOTED else f"{shortened(text, MOST_QUOTED)} ({len(text):,} characters)"
+
+
+# The most characters of an id, name, team or supervisor a review packet's page shows: a name
+# of 20,000 characters laid out over forty pages took WeasyPrint minutes.
+MOST_SHOWN = 60
+
+
+def page_text(text: str | None) -> str | None:
+    """A text of the data as a packet's page shows it: cut after MOST_SHOWN characters."""
+    return shortened(text, MOST_SHOWN) if text is not None else None
+
+
+def shortened(text: str, most: int) -> str:
+    """``text``, or its first ``most`` characters and an ellipsis when it is longer."""
+    return text if len(text) <= most else text[:most] + "…"
 
 
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:

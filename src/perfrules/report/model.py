@@ -28,8 +28,7 @@ from perfrules.texts import sentence, texts
 from perfrules.result_model import AgentResult, KpiResult, PlanDue, PolicyStamp
 from perfrules.results import build_results, missing_reason
 from perfrules.report.standing import AgentStanding, Standing, TeamStanding
-from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, percent_text, plain, round_half_up
-
+from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, page_text as shown, percent_text, plain, round_half_up
 
 
 def display_value(metric: ast.Metric | None, value, language: str) -> str:
@@ -101,6 +100,7 @@ class AgentPacket:
     """Everything one agent's review packet prints."""
 
     language: str
+    file_stem: str  # the PDF's name: the whole id and name, which the page may show cut (MOST_SHOWN)
     agent_id: str
     name: str
     role: str
@@ -268,8 +268,9 @@ class _RunReport:
             if note.kind in KINDS:
                 swot[note.kind].append(sentence(self.language, "note_line", note=self.t["note"], text=note.text))
         return AgentPacket(
-            language=self.language, agent_id=agent, name=result.name or agent, role=result.role,
-            team=result.team, supervisor=result.supervisor, period=result.period, policy=self.policy,
+            language=self.language, file_stem=f"{agent}-{result.name or agent}", agent_id=shown(agent),
+            name=shown(result.name or agent), role=result.role, team=shown(result.team),
+            supervisor=shown(result.supervisor), period=result.period, policy=self.policy,
             score=_two(result.score), base_score=_two(result.base_score), grade=result.grade or "—",
             rank=f"{result.rank} / {result.rank_of}" if result.rank is not None else "—",
             bonus_total=_money(result.bonus_total),
@@ -413,7 +414,7 @@ class _RunReport:
             scores = [result.score for result in members if result.score is not None]
             volume = [plain(sum((result.metrics.get(floor.count) or Decimal(0) for result in members), Decimal(0)))
                       for floor in volumes]
-            averages.append({"team": team or self.t["all_teams"], "count": len(members), "values": cells,
+            averages.append({"team": shown(team) or self.t["all_teams"], "count": len(members), "values": cells,
                              "score": _two(sum(scores, Decimal(0)) / len(scores)) if scores else "—",
                              "volume": volume, "small": team is not None and len(members) < MIN_GROUP})
         notes = [sentence(self.language, "small_team", count=MIN_GROUP)] if any(row["small"] for row in averages) else []
@@ -424,15 +425,15 @@ class _RunReport:
             language=self.language, period=self.run.period, policy=self.policy,
             grade_chart=charts.bar_chart("", grades, counts),
             standing=self.standing.team(),
-            leaderboard=[{"rank": result.rank, "agent_id": result.agent_id, "name": result.name or "",
-                          "team": result.team or "", "score": _two(result.score), "grade": result.grade or "",
+            leaderboard=[{"rank": result.rank, "agent_id": shown(result.agent_id), "name": shown(result.name) or "",
+                          "team": shown(result.team) or "", "score": _two(result.score), "grade": result.grade or "",
                           "bonus": _money(result.bonus_total), "veto": result.veto.name if result.veto else ""}
                          for result in self.results],
             teams=teams, kpi_names=[kpi.name for kpi in self.model.kpis], kpi_averages=averages,
-            vetoes=[{"agent_id": result.agent_id, "name": result.name or "", "veto": result.veto.name}
+            vetoes=[{"agent_id": shown(result.agent_id), "name": shown(result.name) or "", "veto": result.veto.name}
                     for result in self.results if result.veto],
             bonus_total=_money(sum((result.bonus_total for result in self.results), Decimal(0))),
-            with_plans=[{"agent_id": result.agent_id, "name": result.name or "",
+            with_plans=[{"agent_id": shown(result.agent_id), "name": shown(result.name) or "",
                          "plans": ", ".join(plan.name for plan in result.plans)}
                         for result in self.results if result.plans],
             generated=self.generated,

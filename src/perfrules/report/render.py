@@ -76,7 +76,7 @@ def safe_file_name(text: str, suffix: str = "", reserved: str | None = None) -> 
 
 
 def packet_path(packet: AgentPacket) -> str:
-    name = safe_file_name(f"{packet.agent_id}-{packet.name}", ".pdf", reserved=SUMMARY_STEM)
+    name = safe_file_name(packet.file_stem, ".pdf", reserved=SUMMARY_STEM)
     return f"{safe_file_name(packet.period)}/{name}"
 
 

@@ -21,7 +21,7 @@ from perfrules import ast
 from perfrules.check.model import PolicyModel
 from perfrules.result_model import AgentResult, GoalResult
 from perfrules.texts import sentence, texts
-from perfrules.values import duration_words, percent_text, round_half_up
+from perfrules.values import duration_words, page_text as shown, percent_text, round_half_up
 
 # The order of the statuses in the team summary: those judged, best first, then those that
 # cannot be judged yet (no baseline or start day) or at all (no value).
@@ -183,8 +183,8 @@ class Standing:
                          total=len(statuses), goal=goal)
 
     def _holder(self, result: AgentResult) -> str:
-        who = f"{result.name} ({result.agent_id})" if result.name else result.agent_id
-        return f"{who} · {result.team}" if result.team else who
+        who = f"{shown(result.name)} ({shown(result.agent_id)})" if result.name else shown(result.agent_id)
+        return f"{who} · {shown(result.team)}" if result.team else who
 
 
 def _percents(progress: Decimal | None, expected: Decimal | None) -> tuple[str | None, str | None]:
