@@ -332,6 +332,22 @@ def test_notes_with_markup_print_literally(run_cli, tmp_path):
     assert "<b>x</b>" in text and "{{7*7}}" in text and "root:" not in text
 
 
+def test_a_note_of_twenty_thousand_characters_runs_on_over_the_pages_whole(tmp_path):
+    # In the two-by-two grid a note this long took WeasyPrint many minutes (2,000 characters:
+    # 12 s), and a grid's box cannot continue on the next page: the boxes stack instead.
+    notes = tmp_path / "notes.csv"
+    notes.write_text("agent_id,kind,text\nA001,strength,【始】" + "沟通很好。" * 4_000 + "【完】\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "perfrules", "report", "policy.perf", "data.csv", "-o", str(out),
+                             "--notes", str(notes), "--agent", "A001"],
+                            cwd=GOOD, env=ENV, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    from test_report import compact, pdf_text
+
+    text = compact(pdf_text(out / PERIOD / "A001-张三.pdf"))
+    assert "【始】沟通很好。" in text and "沟通很好。【完】" in text and text.count("沟通很好。") >= 3_990
+
+
 def test_report_on_a_full_disk_is_exit_2_and_leaves_the_folder_as_it_was(tmp_path):
     from test_hostile_writes import assert_one_line_error, fill, perfrules, small_tmpfs
 

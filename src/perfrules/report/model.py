@@ -31,6 +31,10 @@ from perfrules.report.standing import AgentStanding, Standing, TeamStanding
 from perfrules.values import DURATION_WORDS, SECONDS_PER_UNIT, page_text as shown, percent_text, plain, round_half_up
 
 
+# The most characters the SWOT boxes hold laid out two by two (AgentPacket.swot_stacked).
+SWOT_GRID_MOST = 800
+
+
 def display_value(metric: ast.Metric | None, value, language: str) -> str:
     """A metric value as people read it: 92.5%, 8.5 分钟, 8,000.00, 3."""
     if value is None:
@@ -124,6 +128,10 @@ class AgentPacket:
     generated: str
     trend_periods: int = 0
     facts: list[str] = field(default_factory=list)  # this period's facts: a red line hit, KPIs without data
+    # The four SWOT boxes one below the other instead of two by two: long notes in WeasyPrint's
+    # grid took seconds per packet (2,000 characters: 12 s), and a box of a grid cannot run on
+    # to the next page.
+    swot_stacked: bool = False
     rank_note: str | None = None  # why the rank does not count (a red line hit)
     bonus_note: str | None = None
     last_actions: list[dict] = field(default_factory=list)  # agreed last time (--notes kind action), and how the KPI moved
@@ -283,6 +291,7 @@ class _RunReport:
             trends=self._trend_charts(agent),
             trend_periods=len(self.history[0]),
             swot={kind: swot[kind] for kind in KINDS},
+            swot_stacked=sum(len(line) for kind in KINDS for line in swot[kind]) > SWOT_GRID_MOST,
             facts=swot["fact"],
             rank_note=self.t["veto_rank"] if result.veto else None,
             bonus_note=self.t["veto_bonus"] if result.veto and result.bonus_total == 0 else None,
