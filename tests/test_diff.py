@@ -296,3 +296,18 @@ def test_data_may_be_metric_definitions(run_cli, tmp_path):
         "agent_id,name,team,period,old_score,old_grade,old_rank,old_bonus_total,"
         "new_score,new_grade,new_rank,new_bonus_total,bonus_delta\n"
         "A1,,,2026-11,92.00,优秀,1,1000.00,80.00,良好,1,300.00,-700.00\n")), result.stderr
+
+
+def test_a_name_longer_than_an_xlsx_cell_is_cut_with_a_warning(run_cli, tmp_path):
+    for name in ("old.perf", "new.perf"):
+        shutil.copy(CASE / name, tmp_path / name)
+    (tmp_path / "data.csv").write_text((CASE / "data.csv").read_text(encoding="utf-8").replace("周九", "周" * 40_000),
+                                       encoding="utf-8")
+    target = tmp_path / "diff.xlsx"
+    result = run_diff(run_cli, "-o", str(target), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    rows = list(load_workbook(target)["agents"].iter_rows(values_only=True))
+    (number, name), = [(number, row[1]) for number, row in enumerate(rows, start=1) if row[1] and "周周" in row[1]]
+    assert (len(name), name[-2:]) == (32_767, "周…")
+    assert (f"{target}: sheet agents, row {number}, column name: 40,000 characters, more than the 32,767 an XLSX "
+            "cell holds: cut there, ending in '…' (the CSV and JSON keep the whole text)\n") in result.stderr

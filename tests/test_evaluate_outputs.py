@@ -383,3 +383,20 @@ def test_csv_and_xlsx_rows_are_in_the_json_order_when_an_id_is_made_formula_safe
     assert run_cli("evaluate", policy, "data.csv", "-o", "out.xlsx", cwd=good).exit_code == 0
     sheet = load_workbook(good / "out.xlsx", read_only=True).worksheets[0]
     assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["agent_id", "5", "'=X", "A1"]
+
+
+def test_a_text_longer_than_an_xlsx_cell_is_cut_there_with_a_warning(run_cli, good):
+    from openpyxl import load_workbook
+
+    text = (good / "data.csv").read_text(encoding="utf-8")
+    (good / "data.csv").write_text(text.replace("张三", "张" * 40_000).replace(",T1,", "," + "T" * 40_001 + ",", 1),
+                                   encoding="utf-8")
+    result = evaluate(run_cli, good, "-o", "out.xlsx")
+    assert result.exit_code == 0, result.stderr
+    cut = "characters, more than the 32,767 an XLSX cell holds: cut there, ending in '…' (the CSV and JSON keep the whole text)"
+    assert result.stderr == (f"out.xlsx: row 2, column name: 40,000 {cut}\n"
+                             f"out.xlsx: row 2, column team: 40,001 {cut}\n"
+                             "wrote out.xlsx (1 policy)\n")
+    row = next(load_workbook(good / "out.xlsx", read_only=True).worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert (len(row[1]), row[1][-2:]) == (32_767, "张…")
+    assert len(evaluate(run_cli, good, "--format", "csv").stdout.splitlines()[1]) > 80_000  # the CSV keeps them whole

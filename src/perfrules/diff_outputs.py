@@ -21,7 +21,7 @@ from pathlib import Path
 
 from perfrules.diff_model import DiffDocument, Outcome
 from perfrules.files import write_atomically
-from perfrules.outputs import FORMULA_STARTS, _xlsx_cell
+from perfrules.outputs import FORMULA_STARTS, _xlsx_cell, cut_warnings
 from perfrules.values import one_line
 
 AGENT_COLUMNS = ("agent_id", "name", "team", "period", "old_score", "old_grade", "old_rank", "old_bonus_total",
@@ -83,15 +83,18 @@ def render_csv(document: DiffDocument) -> str:
     return buffer.getvalue()
 
 
-def write_xlsx(document: DiffDocument, target: Path) -> None:
+def write_xlsx(document: DiffDocument, target: Path) -> list[str]:
+    """Write the diff as XLSX; return a warning for each text cut to fit a cell."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     agents = workbook.create_sheet("agents")
     agents.append([_xlsx_cell(agents, header) for header in AGENT_COLUMNS])
     formats = {column: "#,##0.00" if column in MONEY else "0.00" for column in (*MONEY, *SCORES)}
-    for row in agent_rows(document):
-        agents.append([_xlsx_cell(agents, _unrunnable(value), None, formats.get(column))
+    cut: list[str] = []
+    for number, row in enumerate(agent_rows(document), start=2):
+        agents.append([_xlsx_cell(agents, _unrunnable(value), None, formats.get(column), cut,
+                                  f"sheet agents, row {number}, column {column}")
                        for column, value in zip(AGENT_COLUMNS, row)])
     summary = workbook.create_sheet("summary")
     for row in summary_rows(document):
@@ -101,6 +104,7 @@ def write_xlsx(document: DiffDocument, target: Path) -> None:
     workbook.save(buffer)
     with write_atomically(target) as temporary:
         temporary.write_bytes(buffer.getvalue())
+    return cut_warnings(target, cut)
 
 
 def summary_rows(document: DiffDocument) -> list[tuple]:

@@ -265,26 +265,45 @@ def flat_rows(evaluation: Evaluation, which: str = "all", batch: int = 4096) -> 
     return headers, rows()
 
 
-def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> None:
+def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> list[str]:
+    """Write the flattened results as XLSX; return a warning for each text cut to fit a cell."""
     headers, rows = flat_rows(evaluation, which)
     formats = xlsx_formats(evaluation)
     columns = [formats.get(header, (None, None)) for header in headers]
+    cut: list[str] = []
     with write_atomically(target) as temporary:
-        failure = _quietly(_write_workbook, temporary, headers, rows, columns)
+        failure = _quietly(_write_workbook, temporary, headers, rows, columns, cut)
         if failure is not None:
             raise failure
+    return cut_warnings(target, cut)
 
 
-def _write_workbook(path: Path, headers: list[str], rows: Iterator[tuple], columns: list) -> None:
+def _write_workbook(path: Path, headers: list[str], rows: Iterator[tuple], columns: list, cut: list[str]) -> None:
     """The workbook saved straight to ``path`` (a million rows make a few hundred MB: not in memory)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("results")
     sheet.append([_xlsx_cell(sheet, header) for header in headers])
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value, *column) for value, column in zip(row, columns)])
+    for number, row in enumerate(rows, start=2):
+        sheet.append([_xlsx_cell(sheet, value, *column, cut=cut, place=f"row {number}, column {header}")
+                      for header, value, column in zip(headers, row, columns)])
     workbook.save(path)
+
+
+# The most characters an XLSX cell holds (Excel's limit); a longer text is cut, with a warning.
+XLSX_CELL_MOST = 32_767
+MOST_CUT_WARNINGS = 10
+
+
+def cut_warnings(target: Path, cut: list[str]) -> list[str]:
+    """One line per text cut to fit its cell (the first MOST_CUT_WARNINGS, then how many more)."""
+    lines = [f"{target}: {place}: {length} characters, more than the {XLSX_CELL_MOST:,} an XLSX cell holds: "
+             f"cut there, ending in '…' (the CSV and JSON keep the whole text)"
+             for place, length in (entry.rsplit("|", 1) for entry in cut[:MOST_CUT_WARNINGS])]
+    if len(cut) > MOST_CUT_WARNINGS:
+        lines.append(f"{target}: {len(cut) - MOST_CUT_WARNINGS:,} more texts were cut to fit their cells")
+    return lines
 
 
 def _quietly(write, *arguments) -> OSError | None:
@@ -340,8 +359,10 @@ def xlsx_formats(evaluation: Evaluation) -> dict[str, tuple[Decimal | None, str]
     return formats
 
 
-def _xlsx_cell(sheet, value, scale: Decimal | None = None, number_format: str | None = None):
-    """A string cell (never a formula; control characters escaped) or a number (with its format)."""
+def _xlsx_cell(sheet, value, scale: Decimal | None = None, number_format: str | None = None,
+               cut: list[str] | None = None, place: str = ""):
+    """A string cell (never a formula; control characters escaped; cut to XLSX_CELL_MOST characters,
+    noted in ``cut`` as ``place|length``) or a number (with its format)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -354,7 +375,12 @@ def _xlsx_cell(sheet, value, scale: Decimal | None = None, number_format: str | 
         return float(value)
     if not isinstance(value, str):
         return value
-    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub(lambda match: one_line(match.group(0)), value))
+    text = ILLEGAL_CHARACTERS_RE.sub(lambda match: one_line(match.group(0)), value)
+    if len(text) > XLSX_CELL_MOST:  # openpyxl would cut it silently
+        if cut is not None:
+            cut.append(f"{place}|{len(text):,}")
+        text = text[:XLSX_CELL_MOST - 1] + "…"
+    cell = WriteOnlyCell(sheet, text)
     cell.data_type = "s"
     return cell
 
