@@ -25,6 +25,7 @@ import pytest
 
 import perfrules.cli  # noqa: F401 - the recursion limit the commands run with, for the in-process checks
 from perfrules.check.depth import MAX_EXPRESSION_DEPTH
+from conftest import CASES
 from test_hostile_writes import perfrules
 
 SHAPES = ("and", "or", "not", "alternating", "sum", "lets")
@@ -166,3 +167,46 @@ def swot_holds(policy_path, data_path) -> dict[str, list[bool]]:
     policies = load_policies([str(policy_path)])
     evaluation = evaluate_files(policies.evaluated, data_path, "data.csv")
     return {result.agent_id: result.swot_holds for result in build_results(evaluation).results}
+
+
+# ---- metric definitions (.perfm): the same check (PR116) and the same cut ---------------------------
+
+METRICS_CASE = CASES / "metrics" / "aggregates"
+
+
+def metrics_with(tmp_path, where: str, share: str) -> None:
+    """The definitions of tests/cases/metrics/aggregates with the source's filter and one share
+    condition replaced."""
+    text = (METRICS_CASE / "defs.perfm").read_text(encoding="utf-8")
+    text = text.replace('where outcome == "OK"', f"where {where}").replace(
+        "metric within_60s: percent = share where wait <= 60s", f"metric within_60s: percent = share where {share}")
+    (tmp_path / "defs.perfm").write_text(text, encoding="utf-8")
+    (tmp_path / "calls.csv").write_bytes((METRICS_CASE / "calls.csv").read_bytes())
+
+
+def test_deep_metric_conditions_compute_in_seconds_to_the_same_snapshot(tmp_path):
+    depth = MAX_EXPRESSION_DEPTH
+    kept = '(outcome == "OK" or wait > 99999s)'  # alternating: the same rows as outcome == "OK"
+    where = "(" * (depth - 2) + kept + "".join(
+        ' and outcome == "OK")' if step % 2 else " or wait > 99999s)" for step in range(depth - 2))
+    share = "not " * (depth - 2) + "wait <= 60s"  # an even number of `not`
+    metrics_with(tmp_path, 'outcome == "OK"', "wait <= 60s")
+    plain = perfrules("metrics", "defs.perfm", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    metrics_with(tmp_path, where, share)
+    deep = perfrules("metrics", "defs.perfm", cwd=tmp_path, timeout=90)
+    assert deep.returncode == 0, deep.stderr[-2000:]
+    assert deep.stdout == plain.stdout
+    assert "A1,2026-11,agent,,,,4,2,50%,3," in deep.stdout  # tests/cases/metrics/aggregates/notes.md
+
+
+def test_metric_conditions_too_deep_are_pr116_located_and_without_lets(tmp_path):
+    metrics_with(tmp_path, "wait > 1s and " * MAX_EXPRESSION_DEPTH + "wait > 1s", "wait <= 60s")
+    result = perfrules("metrics", "defs.perfm", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"defs.perfm:11:15: error PR116: this expression is nested "
+                                    f"{MAX_EXPRESSION_DEPTH + 1} levels deep; perfrules can evaluate at most "
+                                    f"{MAX_EXPRESSION_DEPTH}\n"), result.stderr[:300]
+    assert "  hint: write it less deeply, for example a long run of `and`, `or` or `+` in groups: " \
+           "`(a and b) and (c and d)` is 2 levels, `a and b and c and d` is 3\n" in result.stderr
+    assert result.stderr.count("error PR116") == 1 and "Traceback" not in result.stderr

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 
 from perfrules import ast
 from perfrules.check.model import rank_key
-from perfrules.engine.sql import StageValues, decimal_literal, divide, text_literal, times
+from perfrules.engine.sql import DepthCut, StageValues, decimal_literal, divide, text_literal, times
 
 COMPARISONS = {">=": ">=", "<=": "<=", ">": ">", "<": "<", "==": "=", "!=": "<>"}
-# An expression this many levels deep becomes a column of its own (see ExpressionCompiler.compile).
-COLUMN_DEPTH = 8
 # Conditions whose SQL is never NULL already: `condition` does not wrap them again.
 NEVER_MISSING = (ast.Compare, ast.Logical, ast.Not, ast.KpiIs, ast.RankCondition)
 
@@ -49,7 +47,7 @@ class ExpressionCompiler:
         self.scope = scope
         self._names = itertools.count()
         self.values = StageValues(self._names)
-        self._depth_below = 0  # the depth of the SQL compiled so far under the node being compiled
+        self._cut = DepthCut()
 
     def new_stage(self) -> StageValues:
         """Start a stage of the plan: the values collected from here on are its own."""
@@ -80,20 +78,9 @@ class ExpressionCompiler:
         return expression
 
     def compile(self, expression: ast.Expression) -> str:
-        """The SQL of ``expression``; every :data:`COLUMN_DEPTH` levels, a column of the stage.
-
-        DuckDB's common-subexpression pass takes time polynomial of a high degree in the depth
-        of one SQL expression (a condition alternating 140 `and` and `or`: 30 s), so a deep
-        expression is cut into values computed once, layer after layer (:class:`StageValues`):
-        no SQL expression of the plan is more than a few levels deep, however deep the policy's.
-        """
-        outer, self._depth_below = self._depth_below, 0
-        sql = getattr(self, "_" + type(expression).__name__)(expression)
-        depth = self._depth_below + 1
-        if depth >= COLUMN_DEPTH:
-            sql, depth = self.values.once(sql), 0
-        self._depth_below = max(outer, depth)
-        return sql
+        """The SQL of ``expression``; a deep one cut into values of the stage (:class:`DepthCut`)."""
+        handler = getattr(self, "_" + type(expression).__name__)
+        return self._cut.build(lambda: handler(expression), self.values, str, str)
 
     def _NumberLiteral(self, node: ast.NumberLiteral) -> str:
         return decimal_literal(node.value)
