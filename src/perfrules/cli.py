@@ -235,8 +235,9 @@ def _checked_policies(path: str):
     return policies, warnings
 
 
-def _loaded_policies(path: str):
-    """Load and check the policies (a file, a folder or REV:PATH) and print their diagnostics."""
+def _loaded_policies(path: str, printed: set[str] | None = None):
+    """Load and check the policies (a file, a folder or REV:PATH) and print their diagnostics;
+    ``printed``: the diagnostics printed before (diff's other version), not printed again."""
     from perfrules.diagnostics import render_text
     from perfrules.workspace import PathProblem, load_policies
 
@@ -244,9 +245,13 @@ def _loaded_policies(path: str):
         policies = load_policies([path])
     except PathProblem as problem:
         raise UsageProblem(str(problem)) from None
+    printed = set() if printed is None else printed
     for item in policies.diagnostics:
-        click.echo(render_text(item, policies.source_text(item.file)), err=True)
-        click.echo("", err=True)
+        text = render_text(item, policies.source_text(item.file))
+        if text not in printed:
+            printed.add(text)
+            click.echo(text, err=True)
+            click.echo("", err=True)
     warnings = [
         f"{item.file}:{item.span.line}:{item.span.column}: warning {item.code}: {item.message}"
         for item in policies.diagnostics
@@ -757,7 +762,8 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     if output is not None:
         _output_not_over(output, input_files(old, new, data))
     output_format = "table" if output_format is None and output is None else _output_format(output, output_format)
-    sides = [(argument, *_loaded_policies(argument)) for argument in (old, new)]
+    printed: set[str] = set()  # the same file as both versions: each diagnostic once
+    sides = [(argument, *_loaded_policies(argument, printed)) for argument in (old, new)]
     for _, policies, _ in sides:
         if policies.error_count:
             _nothing_evaluated(policies)

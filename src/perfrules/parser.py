@@ -509,9 +509,10 @@ EXPRESSION_LEVELS = frozenset({"or_op", "and_op", "not_op", "compare", "arithmet
                                "rank_condition"})
 
 
-def report_deep_expressions(tree: Tree, sink: DiagnosticSink) -> bool:
+def report_deep_expressions(tree: Tree, sink: DiagnosticSink, has_lets: bool = True) -> bool:
     """PR116 for each expression nested deeper than evaluation can go, before any code
-    recurses through it (the tree is walked with a stack); True if there was one."""
+    recurses through it (the tree is walked with a stack); True if there was one.  Metric
+    definitions share the rule names and the check (``has_lets=False``: they have no `let`)."""
     from perfrules.check.depth import MAX_EXPRESSION_DEPTH, report_too_deep
 
     deepest: dict[int, tuple[int, Tree]] = {}
@@ -526,7 +527,7 @@ def report_deep_expressions(tree: Tree, sink: DiagnosticSink) -> bool:
         stack.extend((child, depth, outermost) for child in node.children if isinstance(child, Tree))
     too_deep = [(depth, node) for depth, node in deepest.values() if depth > MAX_EXPRESSION_DEPTH]
     for depth, node in too_deep:
-        report_too_deep(sink, depth, meta_span(node.meta), through_lets=False)
+        report_too_deep(sink, depth, meta_span(node.meta), through_lets=False, has_lets=has_lets)
     return bool(too_deep)
 
 

@@ -27,18 +27,20 @@ _LEAVES = (ast.NumberLiteral, ast.PercentLiteral, ast.DurationLiteral, ast.Strin
            ast.ScoreValue, ast.GradeValue, ast.RankValue)
 
 
-def report_too_deep(sink: DiagnosticSink, depth: int, span: ast.Span, through_lets: bool) -> None:
-    """PR116 for an expression ``depth`` levels deep (``through_lets``: only because of its lets)."""
+def report_too_deep(sink: DiagnosticSink, depth: int, span: ast.Span, through_lets: bool, has_lets: bool = True) -> None:
+    """PR116 for an expression ``depth`` levels deep (``through_lets``: only because of its lets;
+    ``has_lets``: the language has `let`, a policy's does, metric definitions' not)."""
     if through_lets:
         sink.report("PR116", f"this expression is nested {depth} levels deep once the `let` values it uses are "
                     f"written out; perfrules can evaluate at most {MAX_EXPRESSION_DEPTH}", span,
                     "each `let` is written out where it is used, so a chain of `let` values nests like one "
                     "expression: make the chain shorter")
         return
+    lets = "; `let` values do not help, each is written out where it is used" if has_lets else ""
     sink.report("PR116", f"this expression is nested {depth} levels deep; perfrules can evaluate at most "
                 f"{MAX_EXPRESSION_DEPTH}", span,
                 "write it less deeply, for example a long run of `and`, `or` or `+` in groups: `(a and b) and (c and d)` "
-                "is 2 levels, `a and b and c and d` is 3; `let` values do not help, each is written out where it is used")
+                f"is 2 levels, `a and b and c and d` is 3{lets}")
 
 
 def check_depth(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink) -> None:

@@ -19,7 +19,7 @@ from perfrules import ast
 from perfrules.check.model import AdjustModel, BonusModel, KpiModel, PolicyModel, Rule, rank_key
 from perfrules.data.validate import KEYS
 from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff
-from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, text_literal
+from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, sum_of, text_literal
 
 # `valued` is read by each ranking's counts and sizes and by the join back: computed once.
 MATERIALIZE = {"valued": "MATERIALIZED "}
@@ -252,9 +252,9 @@ def _score_stage(policy: ast.Policy, kpis: tuple[KpiModel, ...], adjusts: tuple[
                          f"AS {plan.prefix}_weighted" for plan in kpis)
     weighted_stage = f"SELECT {values.star()}{', ' + weighted if weighted else ''} FROM {values.source('pointed')}"
     values = compiler.new_stage()
-    weighted_sum = " + ".join(f"{plan.prefix}_weighted" for plan in kpis)
-    weights = " + ".join(f"{plan.prefix}_weight" for plan in kpis)
-    columns = [f"{compiler.divide(f'({weighted_sum})', f'({weights})')} AS base_score"]
+    weighted_sum = sum_of([f"{plan.prefix}_weighted" for plan in kpis])
+    weights = sum_of([f"{plan.prefix}_weight" for plan in kpis])
+    columns = [f"{compiler.divide(weighted_sum, weights)} AS base_score"]
     totals = []
     for plan in adjusts:
         raw_terms = []
@@ -267,11 +267,11 @@ def _score_stage(policy: ast.Policy, kpis: tuple[KpiModel, ...], adjusts: tuple[
                 value = f"CASE WHEN {compiler.condition(line.condition)} THEN {amount} ELSE {ZERO} END"
             columns.append(f"{value} AS a{plan.index}_{number}")
             raw_terms.append(f"a{plan.index}_{number}")
-        raw = " + ".join(raw_terms) if raw_terms else ZERO
+        raw = sum_of(raw_terms) if raw_terms else ZERO
         total = raw if plan.limit is None else _clamp(raw, decimal_literal(plan.limit.low), decimal_literal(plan.limit.high))
         columns.append(f"{total} AS a{plan.index}_total")
         totals.append(f"a{plan.index}_total")
-    score = " + ".join(["base_score", *totals])
+    score = sum_of(["base_score", *totals])
     limit = policy.first(ast.ScoreLimit)
     if limit is not None:
         score = _clamp(score, decimal_literal(limit.limit.low), decimal_literal(limit.limit.high))

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Callable, TypeVar
 
 SCALE = 6
 DECIMAL_TYPE = f"DECIMAL(18, {SCALE})"
 _ONE = 10 ** SCALE
+COLUMN_DEPTH = 8  # an expression this many levels deep becomes a column (DepthCut)
+T = TypeVar("T")
 
 MICRO = f"CAST('{Decimal(1).scaleb(-SCALE)}' AS DECIMAL({SCALE + 1}, {SCALE}))"  # one millionth
 
@@ -83,6 +86,21 @@ def decimal_literal(value: Decimal | int) -> str:
     return f"CAST('{text}' AS {DECIMAL_TYPE})"
 
 
+def sum_of(terms: list[str]) -> str:
+    """``a + b + c + …`` as a balanced tree of additions, ``((a + b) + (c + d))``.
+
+    DuckDB refuses SQL nested more than 1,000 deep and ``+`` written out is nested once per
+    term: a policy of 1,000 KPIs, or 3,000 adjustment lines, would not run.  Balanced, the
+    nesting is the logarithm (12 levels for 3,000 terms).  Nothing changes in the numbers:
+    each addition of decimals is exact and one digit wider than its operands, so no order
+    can overflow, and a missing term makes the sum missing in any order.
+    """
+    if len(terms) == 1:
+        return terms[0]
+    middle = (len(terms) + 1) // 2
+    return f"({sum_of(terms[:middle])} + {sum_of(terms[middle:])})"
+
+
 def times(left: str, right: str) -> str:
     return f"pr_times({left}, {right})"
 
@@ -139,6 +157,31 @@ class StageValues:
     def star(self) -> str:
         """``*`` without the values: what the stage passes on."""
         return f"* EXCLUDE ({', '.join(self._layer_of)})" if self._layer_of else "*"
+
+
+class DepthCut:
+    """Cuts a deep expression into values computed once, every :data:`COLUMN_DEPTH` levels.
+
+    DuckDB's common-subexpression pass takes time polynomial of a high degree in the depth of
+    one SQL expression (a condition alternating 140 `and` and `or`: 30 s; 400, as `check`
+    allows: hours), so a compiler builds each node of an expression through :meth:`build`,
+    which counts the levels below it and turns the node into a column of the stage's
+    :class:`StageValues` (a layer computed before it) when they reach COLUMN_DEPTH: no SQL
+    expression is then more than a few levels deep, however deep the policy's.
+    """
+
+    def __init__(self):
+        self._below = 0  # the depth of what was built so far under the node being built
+
+    def build(self, make: Callable[[], T], values: StageValues, sql_of: Callable[[T], str],
+              named: Callable[[str], T]) -> T:
+        outer, self._below = self._below, 0
+        built = make()
+        depth = self._below + 1
+        if depth >= COLUMN_DEPTH:
+            built, depth = named(values.once(sql_of(built))), 0
+        self._below = max(outer, depth)
+        return built
 
 
 def install_macros(connection) -> None:

@@ -17,11 +17,12 @@ from zero at the sixth decimal), a median is the mean of the two middle values
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from perfrules import ast
 from perfrules.data.cells import cell_may_be_bad, cleaned, typed_value
-from perfrules.engine.sql import DECIMAL_TYPE, identifier, text_literal
+from perfrules.engine.sql import DECIMAL_TYPE, DepthCut, StageValues, identifier, text_literal
 from perfrules.metrics import nodes
 from perfrules.metrics.check import ColumnModel, MetricModel, MetricsModel, SourceModel
 from perfrules.metrics.sql import (Agg, Cast, Col, Fragment, IsNull, Join, Lit, Node, Not, Op, Query, Relation, Select,
@@ -97,6 +98,13 @@ class SourceQuery:
         self.model, self.source, self.index, self.given = model, source, index, given
         self.value_of = {column.name: f"v{number}" for number, column in enumerate(source.used())}
         self.prefix = f"s{index}_"
+        # deep conditions cut into values computed before `prepared` (DepthCut): read them
+        # through `over` wherever a condition or value of the definitions is computed
+        self.values, self._cut = StageValues(itertools.count()), DepthCut()
+
+    def over(self, relation: str) -> str:
+        """``relation`` with the values the conditions and values compiled so far read."""
+        return self.values.source(relation)
 
     def value(self, column: ColumnModel) -> Col:
         return Col(self.value_of[column.name])
@@ -172,7 +180,7 @@ class SourceQuery:
                 items.append((counted, f"w{number}"))
             if metric.value is not None:
                 items.append((self.expression(metric.value), f"x{number}"))
-        return Select(tuple(items), Relation(identifier(rows)))
+        return Select(tuple(items), Relation(self.over(identifier(rows))))
 
     def grouped(self, prepared: str, metrics: list[tuple[int, MetricModel]]) -> Select:
         bad = Agg("sum", Col("_bad")) if self.source.latest else Agg("count", None, Col("_bad"))
@@ -223,6 +231,10 @@ class SourceQuery:
         return self.expression(expression)
 
     def expression(self, expression) -> Node:
+        """The SQL tree of ``expression``; a deep one cut into values (:class:`DepthCut`)."""
+        return self._cut.build(lambda: self._expression(expression), self.values, lambda node: node.sql(), Fragment)
+
+    def _expression(self, expression) -> Node:
         if isinstance(expression, ast.Reference):
             return self.value(self._column(expression.name))
         if isinstance(expression, ast.DurationLiteral):

@@ -18,7 +18,7 @@ from lark.exceptions import LarkError, UnexpectedInput, VisitError
 from perfrules import ast
 from perfrules.diagnostics import Diagnostic, DiagnosticSink
 from perfrules.metrics import nodes
-from perfrules.parser import AstBuilder, report_huge_numbers
+from perfrules.parser import AstBuilder, report_deep_expressions, report_huge_numbers
 from perfrules.parser_tables import OPTIONS
 from perfrules.resources import resource_dir
 from perfrules.source import FILE_START, SourceFile
@@ -180,8 +180,9 @@ def parse_definitions(source: SourceFile) -> tuple[nodes.Definitions | None, lis
     definitions = None
     try:
         tree = parser.parse(source.text)
-        definitions = DefinitionsBuilder(sink, source.path).transform(tree)
-        report_huge_numbers(parser, source.text, sink)
+        if not report_deep_expressions(tree, sink, has_lets=False):  # PR116, as in a policy: before anything recurses
+            definitions = DefinitionsBuilder(sink, source.path).transform(tree)
+            report_huge_numbers(parser, source.text, sink)
     except UnexpectedInput as error:
         context = SyntaxContext(source.text, parser)
         diagnostic = explain(error, context).diagnostic

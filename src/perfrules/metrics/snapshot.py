@@ -275,7 +275,7 @@ def _unplaced_rows(opened, index: int, table: str) -> list[DataProblem]:
     numbered = query.typed(carry=("__row",))
     problems = []
     for row, has_agent in opened.connection.execute(
-            f"SELECT __row, {agent} IS NOT NULL FROM ({numbered.sql()}) WHERE {keep} "
+            f"SELECT __row, {agent} IS NOT NULL FROM {query.over(f'({numbered.sql()})')} WHERE {keep} "
             f"AND ({agent} IS NULL OR {period} IS NULL) ORDER BY __row LIMIT {MAX_PROBLEMS_PER_SOURCE}").fetchall():
         column = source.period if has_agent else source.agent
         problems.append(DataProblem(source.display, "is empty or unknown, but the filters keep this row "
