@@ -60,7 +60,8 @@ def run_child(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
     RLIMIT_DATA, not RLIMIT_AS: pyarrow's mimalloc and glibc's per-thread arenas reserve about
     1 GB of address space they never touch, so an address-space cap of 2 GB failed at random
-    (MemoryError) on a run that used 160 MB; the data limit counts what is really allocated."""
+    (MemoryError) on a run that used 160 MB; the data limit counts writable private memory,
+    not reserved address space, and a real blow-up past 2 GB still hits it."""
     env = dict(os.environ, PYTHONPATH=str(Path(perfrules.__file__).parents[1]))
     code = ("import resource, runpy, sys; resource.setrlimit(resource.RLIMIT_DATA, (2 << 30, 2 << 30)); "
             "sys.argv = ['perfrules', *sys.argv[1:]]; runpy.run_module('perfrules', run_name='__main__')")

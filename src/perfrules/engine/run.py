@@ -8,9 +8,10 @@ the outcome for what the spec makes an error at evaluation (a missing value with
 is returned half: either an :class:`Evaluation` or :class:`EvaluationFailed` with
 every problem.  Two shortcuts keep a million agents fast and change no outcome: a plain
 CSV file is typed straight from the reader (read again the exact way at any problem), and
-``streamed`` (evaluate to CSV) leaves a policy without targets or awards as a view of its
-plan that the writer checks row by row (:func:`outcome_guard`), the stored route saying
-every problem when a row has one (:meth:`Evaluation.check_streamed`).
+``streamed`` (evaluate to CSV) leaves each policy as a view of its plan (its targets' and
+awards' columns joined from a narrow table) that the writer checks row by row
+(:func:`outcome_guard`), the stored route saying every problem when a row has one
+(:meth:`Evaluation.check_streamed`).
 """
 
 from __future__ import annotations
