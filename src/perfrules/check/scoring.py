@@ -29,6 +29,10 @@ def check_scoring(policy: ast.Policy, symbols: Symbols, sink: DiagnosticSink) ->
     _bonus_ranges(policy, sink)
 
 
+# The most KPI weights PR401 writes out; a longer sum shows its first ones and how many there are.
+MOST_TERMS_SHOWN = 12
+
+
 def _weights(policy: ast.Policy, sink: DiagnosticSink) -> None:
     kpis = policy.kpis
     if not kpis or policy.is_base:  # a base's KPIs are weighed in each policy that extends it
@@ -36,7 +40,10 @@ def _weights(policy: ast.Policy, sink: DiagnosticSink) -> None:
     total = sum((kpi.weight for kpi in kpis), Decimal(0))
     if total == 1:
         return
-    terms = " + ".join(percent_text(kpi.weight) for kpi in kpis)
+    shown = [percent_text(kpi.weight) for kpi in kpis[:MOST_TERMS_SHOWN]]
+    if len(kpis) > MOST_TERMS_SHOWN:  # hundreds of weights would make a line of many screens
+        shown.append(f"… ({len(kpis)} weights in all)")
+    terms = " + ".join(shown)
     difference = percent_text(abs(1 - total))
     direction = "raise" if total < 1 else "lower"
     sink.report(
