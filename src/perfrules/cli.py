@@ -477,10 +477,8 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, sour
             text = outputs.write_csv(evaluation, target, columns)
             _print_warnings(evaluation)
         elif output_format == "xlsx":
-            from perfrules.values import one_line
-
             for line in outputs.write_xlsx(evaluation, target, columns):
-                click.echo(one_line(line), err=True)
+                click.echo(line, err=True)
         elif output_format == "json":  # streamed: memory stays flat however many agents
             from perfrules.results import build_results, iter_results  # pydantic: not for CSV and XLSX
 
@@ -790,10 +788,8 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     text = None if output_format == "xlsx" else document_text(document, output_format)
     try:
         if output_format == "xlsx":
-            from perfrules.values import one_line
-
             for line in write_xlsx(document, target):
-                click.echo(one_line(line), err=True)
+                click.echo(line, err=True)
         elif target is not None:
             write_text(target, text)
     except OutputProblem as problem:

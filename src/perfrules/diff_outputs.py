@@ -91,7 +91,7 @@ def write_xlsx(document: DiffDocument, target: Path) -> list[str]:
     agents = workbook.create_sheet("agents")
     agents.append([_xlsx_cell(agents, header) for header in AGENT_COLUMNS])
     formats = {column: "#,##0.00" if column in MONEY else "0.00" for column in (*MONEY, *SCORES)}
-    cut: list[str] = []
+    cut: list[tuple[str, int]] = []
     for number, row in enumerate(agent_rows(document), start=2):
         agents.append([_xlsx_cell(agents, _unrunnable(value), None, formats.get(column), cut,
                                   f"sheet agents, row {number}, column {column}")

@@ -26,7 +26,7 @@ from perfrules.engine.run import OUTCOME_GUARD, Evaluation, PolicyRun, outcome_g
 from perfrules.engine.sql import identifier, text_literal
 from perfrules.engine.standing import TARGET_STATUSES
 from perfrules.files import terminate_cleanly, write_atomically, write_text
-from perfrules.values import SECONDS_PER_UNIT, one_line
+from perfrules.values import SECONDS_PER_UNIT, one_line, shortened
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -270,7 +270,7 @@ def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> list
     headers, rows = flat_rows(evaluation, which)
     formats = xlsx_formats(evaluation)
     columns = [formats.get(header, (None, None)) for header in headers]
-    cut: list[str] = []
+    cut: list[tuple[str, int]] = []
     with write_atomically(target) as temporary:
         failure = _quietly(_write_workbook, temporary, headers, rows, columns, cut)
         if failure is not None:
@@ -278,7 +278,8 @@ def write_xlsx(evaluation: Evaluation, target: Path, which: str = "all") -> list
     return cut_warnings(target, cut)
 
 
-def _write_workbook(path: Path, headers: list[str], rows: Iterator[tuple], columns: list, cut: list[str]) -> None:
+def _write_workbook(path: Path, headers: list[str], rows: Iterator[tuple], columns: list,
+                    cut: list[tuple[str, int]]) -> None:
     """The workbook saved straight to ``path`` (a million rows make a few hundred MB: not in memory)."""
     from openpyxl import Workbook
 
@@ -296,14 +297,15 @@ XLSX_CELL_MOST = 32_767
 MOST_CUT_WARNINGS = 10
 
 
-def cut_warnings(target: Path, cut: list[str]) -> list[str]:
-    """One line per text cut to fit its cell (the first MOST_CUT_WARNINGS, then how many more)."""
-    lines = [f"{target}: {place}: {length} characters, more than the {XLSX_CELL_MOST:,} an XLSX cell holds: "
+def cut_warnings(target: Path, cut: list[tuple[str, int]]) -> list[str]:
+    """One line per text cut to fit its cell (the first MOST_CUT_WARNINGS, then how many more),
+    each kept on one line (a column's name comes from the policy)."""
+    lines = [f"{target}: {place}: {length:,} characters, more than the {XLSX_CELL_MOST:,} an XLSX cell holds: "
              f"cut there, ending in '…' (the CSV and JSON keep the whole text)"
-             for place, length in (entry.rsplit("|", 1) for entry in cut[:MOST_CUT_WARNINGS])]
+             for place, length in cut[:MOST_CUT_WARNINGS]]
     if len(cut) > MOST_CUT_WARNINGS:
         lines.append(f"{target}: {len(cut) - MOST_CUT_WARNINGS:,} more texts were cut to fit their cells")
-    return lines
+    return [one_line(line) for line in lines]
 
 
 def _quietly(write, *arguments) -> OSError | None:
@@ -360,9 +362,9 @@ def xlsx_formats(evaluation: Evaluation) -> dict[str, tuple[Decimal | None, str]
 
 
 def _xlsx_cell(sheet, value, scale: Decimal | None = None, number_format: str | None = None,
-               cut: list[str] | None = None, place: str = ""):
+               cut: list[tuple[str, int]] | None = None, place: str = ""):
     """A string cell (never a formula; control characters escaped; cut to XLSX_CELL_MOST characters,
-    noted in ``cut`` as ``place|length``) or a number (with its format)."""
+    noted in ``cut`` as (place, length)) or a number (with its format)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -378,8 +380,8 @@ def _xlsx_cell(sheet, value, scale: Decimal | None = None, number_format: str | 
     text = ILLEGAL_CHARACTERS_RE.sub(lambda match: one_line(match.group(0)), value)
     if len(text) > XLSX_CELL_MOST:  # openpyxl would cut it silently
         if cut is not None:
-            cut.append(f"{place}|{len(text):,}")
-        text = text[:XLSX_CELL_MOST - 1] + "…"
+            cut.append((place, len(text)))
+        text = shortened(text, XLSX_CELL_MOST - 1)
     cell = WriteOnlyCell(sheet, text)
     cell.data_type = "s"
     return cell
