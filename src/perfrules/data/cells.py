@@ -88,6 +88,17 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
     return f"coalesce({plain_number}, CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END)"
 
 
+def number_value(metric_type: str, unit: str | None, number: str) -> str:
+    """SQL for the exact value of a cell that DuckDB's reader typed as DECIMAL(18, 6) (``number``):
+    what :func:`typed_value` makes of the same text, which its plain cast reads the same way."""
+    if metric_type == "duration":
+        return times(number, decimal_literal(UNIT_SECONDS.get(unit or "s", 1)))
+    return number
+
+
+NUMERIC_TYPES = ("percent", "duration", "count", "number", "money")
+
+
 def _extract(text: str, pattern: str, group: int) -> str:
     return f"regexp_extract({text}, {text_literal('^' + pattern + '$')}, {group})"
 

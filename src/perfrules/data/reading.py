@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from perfrules.engine.sql import text_literal
+from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 
 ROW_COLUMN = "__row"
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -61,6 +61,11 @@ class ExactReadingNeeded(Exception):
     explain: read the file again the exact way, which says everything that is wrong."""
 
 
+class TextReadingNeeded(ExactReadingNeeded):
+    """DuckDB's reader refused a cell of a column it was to type as a number (``92%``, ``10min``,
+    ``n/a``, a cell of spaces): read the file directly again, every cell as text."""
+
+
 class DataArgumentProblem(DataFileProblem):
     """The command line names a data file, an encoding or a sheet that is not there."""
 
@@ -80,6 +85,10 @@ class RawTable:
     # False: ``table`` is a view that reads the file itself (read_table's ``direct``); its rows
     # have no numbers (``__row`` is NULL) until they are typed, in file order.
     numbered: bool = True
+    # Headers whose cells DuckDB's reader typed as DECIMAL(18, 6) (read_table's ``numbers``): their
+    # cells are numbers already, read as ``TRY_CAST(cell AS DECIMAL(18, 6))`` reads them.
+    decimals: frozenset[str] = frozenset()
+    lines: int | None = None  # of the file, when read directly: one a row, if no cell holds a line break
 
     def cell(self, header: str) -> str:
         """The SQL column of the cells under ``header`` (headers match exactly)."""
@@ -97,13 +106,16 @@ def data_format(path: Path) -> str:
 
 
 def read_table(connection, path: Path, display: str, table: str, encoding: str | None = None,
-               sheet: str | None = None, header_row: int = 1, direct: bool = False) -> RawTable:
+               sheet: str | None = None, header_row: int = 1, direct: bool = False,
+               numbers: frozenset[str] = frozenset()) -> RawTable:
     """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem.
 
     ``header_row``: the row of the headers (1-based) in a CSV or XLSX file whose first rows
     hold a title; the rows above it are left out.  ``direct``: for a plain UTF-8 CSV file,
     ``table`` may be a view that reads the file when the cells are typed (see
-    :func:`_direct_csv`), saving a copy of every cell as text.
+    :func:`_direct_csv`), saving a copy of every cell as text; there DuckDB's reader types the
+    columns of ``numbers`` (headers that only numeric metrics read) whose first rows hold plain
+    decimals, and a cell it cannot read fails the typing (:class:`TextReadingNeeded`).
     """
     try:
         found = path.is_file(), path.is_dir(), path.exists()
@@ -120,7 +132,7 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
     if header_row != 1 and kind not in ("csv", "xlsx"):
         raise DataArgumentProblem("--header-row applies only to CSV and .xlsx files")
     if kind == "csv":
-        if direct and (raw := _direct_csv(connection, path, display, table, encoding, header_row)) is not None:
+        if direct and (raw := _direct_csv(connection, path, display, table, encoding, header_row, numbers)) is not None:
             return raw
         return _read_csv(connection, path, display, table, encoding, header_row)
     if kind == "xlsx":
@@ -192,7 +204,7 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
 
 
 def _direct_csv(connection, path: Path, display: str, table: str, encoding: str | None,
-                header_row: int) -> RawTable | None:
+                header_row: int, numbers: frozenset[str] = frozenset()) -> RawTable | None:
     """The view ``table`` over a UTF-8 CSV file whose headers are fine, or None.
 
     Most files evaluated are plain UTF-8 CSV with one header row and no empty lines; for
@@ -201,6 +213,11 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
     title rows, empty lines, which DuckDB skips and a spreadsheet counts, headers to
     complain about) is left to the exact route, which also takes over when the typed rows
     show a problem: it alone has every cell's text and row number for the messages.
+
+    The columns of ``numbers`` whose preview cells are all plain decimals are typed by the
+    reader itself, as ``TRY_CAST(cell AS DECIMAL(18, 6))`` would type them (the same values,
+    the same cells refused: tests/test_decimal_reader.py); a cell it cannot read stops the
+    typing, and the file is read directly again as text (docs/evaluation.md 4.6).
     """
     if header_row != 1 or (encoding is not None and ENCODINGS.get(encoding.lower()) != "utf-8"):
         return None
@@ -209,14 +226,28 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
             return None
         _check_utf8(path)
         delimiter, preview, headers = _csv_layout(path, path, header_row)
-        if "" in headers or _has_blank_lines(path):
+        lines = _lines(path)
+        if "" in headers or lines is None:
             return None
         _check_headers(headers, header_row, preview, set())
     except (DataFileProblem, OSError):
         return None  # the exact route says it
-    connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} "
-                       f"FROM {_csv_reader(text_literal(str(path)), len(headers), text_literal(delimiter))}")
-    return RawTable(table, tuple(headers), display, None, "utf-8", header_row, preview, numbered=False)
+    decimals = frozenset(header for header in numbers if headers.count(header) == 1
+                         and all(plain_decimal(row[headers.index(header)]) for row in preview[1:] if len(row) == len(headers)))
+    reader = _csv_reader(text_literal(str(path)), len(headers), text_literal(delimiter),
+                         {headers.index(header) for header in decimals})
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} FROM {reader}")
+    return RawTable(table, tuple(headers), display, None, "utf-8", header_row, preview, numbered=False,
+                    decimals=decimals, lines=lines)
+
+
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def plain_decimal(cell: str) -> bool:
+    """Whether a (trimmed) preview cell is empty or a plain decimal like ``0.9235`` or ``-12``: a
+    column of them is typed by DuckDB's reader (:func:`_direct_csv`)."""
+    return cell == "" or PLAIN_DECIMAL.fullmatch(cell) is not None
 
 
 def _csv_layout(source: Path, path: Path, header_row: int) -> tuple[str, tuple[tuple[str, ...], ...], list[str]]:
@@ -227,9 +258,11 @@ def _csv_layout(source: Path, path: Path, header_row: int) -> tuple[str, tuple[t
     return delimiter, preview, _csv_headers(preview, delimiter, header_row)
 
 
-def _csv_reader(source: str, width: int, delimiter: str) -> str:
-    """DuckDB's reader of a CSV file as text cells ``c0``, ``c1``...: strict, nothing guessed."""
-    columns = "{" + ", ".join(f"'c{index}': 'VARCHAR'" for index in range(width)) + "}"
+def _csv_reader(source: str, width: int, delimiter: str, decimals: set[int] = frozenset()) -> str:
+    """DuckDB's reader of a CSV file as cells ``c0``, ``c1``...: strict, nothing guessed; text, but
+    DECIMAL(18, 6) for the columns of ``decimals``."""
+    columns = "{" + ", ".join(f"'c{index}': '{DECIMAL_TYPE if index in decimals else 'VARCHAR'}'"
+                              for index in range(width)) + "}"
     return (f"read_csv({source}, header = true, columns = {columns}, delim = {delimiter}, quote = '\"', "
             f"escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, "
             f"max_line_size = {MAX_LINE_BYTES})")
@@ -326,14 +359,21 @@ def _number_rows(connection, table: str, rows: int, header_row: int, numbers: li
 def _has_blank_lines(path: Path) -> bool:
     """Whether some line is empty (cheap: a byte search; a line break inside a quoted cell may
     also answer yes, which only costs the exact count of :func:`_record_numbers`)."""
+    return _lines(path) is None
+
+
+def _lines(path: Path) -> int | None:
+    """How many lines the file has, or None when one of them is empty (see :func:`_has_blank_lines`)."""
     tail = b"\n"  # the file's start is the start of a line
+    lines = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             joined = tail + chunk
             if b"\n\n" in joined or b"\n\r\n" in joined:
-                return True
+                return None
+            lines += chunk.count(b"\n")
             tail = joined[-2:]
-    return False
+    return lines + (not tail.endswith(b"\n"))
 
 
 def _record_numbers(source: Path, delimiter: str, header_row: int) -> list[int]:

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import duckdb
 
 from perfrules import ast
-from perfrules.data.cells import cell_error, cell_may_be_bad, cleaned, typed_value
+from perfrules.data.cells import NUMERIC_TYPES, cell_error, cell_may_be_bad, cleaned, number_value, typed_value
 from perfrules.data.reading import (
     ROW_COLUMN,
     DataFileProblem,
     ExactReadingNeeded,
+    TextReadingNeeded,
     RawTable,
     header_row_hint,
 )
@@ -143,9 +144,16 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
             f"FROM (SELECT {keys}{middle} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}))"
         )
     except duckdb.Error:
+        if direct and raw.decimals:  # a cell the reader cannot type as a number, or any of the below
+            raise TextReadingNeeded() from None
         if direct:  # a CSV structure the reader refuses, bytes that are not UTF-8: the exact route says which
             raise ExactReadingNeeded() from None
         raise
+    # DuckDB's reader with number columns has returned no rows at all, and no error, for a file with a
+    # line longer than its buffer: so its rows are counted against the file's lines (a file whose
+    # cells hold line breaks is then read as text, as it would be without number columns).
+    if direct and raw.decimals and connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0] != raw.lines - 1:
+        raise TextReadingNeeded()
     # Rows read straight from the file are numbered by their place in it (insertion order is file
     # order; the direct route takes only files without title rows or empty lines).
     numbers = f" REPLACE (CAST(rowid + {raw.header_row + 1} AS BIGINT) AS _row)" if direct else ""
@@ -285,14 +293,16 @@ class _MetricTyping:
                 self.values.append(f"CAST(NULL AS {NULL_OF_TYPE.get(metric.type.text, DECIMAL_TYPE)}) AS {value_name}")
                 continue
             cell = raw.cell(metric.column)
-            value = typed_value(metric.type.text, metric.unit, cell)
+            read_as_number = metric.column in raw.decimals  # typed by DuckDB's reader
+            value = (number_value if read_as_number else typed_value)(metric.type.text, metric.unit, cell)
             self.values += [f"{guard(value)} AS {value_name}", f"{cell} AS {raw_name}"]
             flags.append(cell_may_be_bad(metric.type.text, value_name, raw_name))
             if cell_error(metric.type.text, "value", "text") != "NULL":
                 self.checks.append((number, metric.column, cleaned(cell), value))
             if metric.type.text == "percent":
                 self.spelling_names.append(f"{prefix}s{number}")
-                self.spellings.append(f"suffix({cleaned(cell)}, '%') AS {prefix}s{number}")
+                spelled = "false" if read_as_number else f"suffix({cleaned(cell)}, '%')"  # a number has no `%`
+                self.spellings.append(f"{spelled} AS {prefix}s{number}")
         self.columns.append(f"coalesce({' OR '.join(flags) or 'false'}, false) AS _bad_{index}")
 
     def problems(self, connection) -> list[DataProblem]:
@@ -403,3 +413,11 @@ def policy_metrics(policy: ast.Policy) -> list[ast.Metric]:
     for metric in policy.metrics:
         seen.setdefault(metric.name.text, metric)
     return list(seen.values())
+
+
+def number_columns(policies: list[ast.Policy]) -> frozenset[str]:
+    """The columns that only numeric metrics read (no key column): DuckDB's reader may type them
+    as numbers (:func:`perfrules.data.reading.read_table`'s ``numbers``)."""
+    metrics = [metric for policy in policies for metric in policy_metrics(policy)]
+    other = {metric.column for metric in metrics if metric.type.text not in NUMERIC_TYPES}
+    return frozenset(metric.column for metric in metrics) - other - set(REQUIRED) - set(OPTIONAL)

@@ -29,6 +29,7 @@ from perfrules.data.reading import (
     DataFileProblem,
     ExactReadingNeeded,
     RawTable,
+    TextReadingNeeded,
     load_cells,
     read_table,
     release_table,
@@ -38,6 +39,7 @@ from perfrules.data.validate import (
     UnreadableRows,
     file_problems,
     mixed_percent_warnings,
+    number_columns,
     period_sql,
     prepare_rows,
 )
@@ -184,17 +186,20 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
     """``streamed``: the results are written once, in order, straight from the plan (``evaluate``
     to CSV): see :func:`_policy_runs`; the writer calls :meth:`Evaluation.check_streamed` when it
     is stopped."""
+    arguments = (policies, data_path, data_display, period, encoding, sheet, header_row, tolerated_roles, streamed)
     try:
-        return _evaluate_file(policies, data_path, data_display, period, encoding, sheet, header_row,
-                              tolerated_roles, streamed, direct=True)
+        try:
+            numbers = number_columns([loaded.policy for loaded in policies])
+            return _evaluate_file(*arguments, direct=True, numbers=numbers)
+        except TextReadingNeeded:  # a cell the reader could not type as a number: read every cell as text
+            return _evaluate_file(*arguments, direct=True)
     except ExactReadingNeeded:  # something to say about the data: read it again, the exact way
-        return _evaluate_file(policies, data_path, data_display, period, encoding, sheet, header_row,
-                              tolerated_roles, streamed, direct=False)
+        return _evaluate_file(*arguments, direct=False)
 
 
 def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None,
                    encoding: str | None, sheet: str | None, header_row: int, tolerated_roles: frozenset[str],
-                   streamed: bool, direct: bool) -> Evaluation:
+                   streamed: bool, direct: bool, numbers: frozenset[str] = frozenset()) -> Evaluation:
     connection = open_connection()
     try:
         wanted = _normalise_period(connection, period) if period is not None else None
@@ -202,7 +207,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
             raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
         try:
             raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet,
-                             header_row=header_row, direct=direct)
+                             header_row=header_row, direct=direct, numbers=numbers)
         except DataArgumentProblem as problem:
             raise InvalidArgument(f"{data_display}: {problem.text()}") from None
         except DataFileProblem as problem:
