@@ -217,7 +217,7 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
     The columns of ``numbers`` whose preview cells are all plain decimals are typed by the
     reader itself, as ``TRY_CAST(cell AS DECIMAL(18, 6))`` would type them (the same values,
     the same cells refused: tests/test_decimal_reader.py); a cell it cannot read stops the
-    typing, and the file is read directly again as text (docs/evaluation.md 4.6).
+    typing, and the file is read directly again as text (docs/evaluation.md 4.4).
     """
     if header_row != 1 or (encoding is not None and ENCODINGS.get(encoding.lower()) != "utf-8"):
         return None
