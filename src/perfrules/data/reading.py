@@ -14,10 +14,12 @@ whole columns, so that every bad cell can be reported with its row and column.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -88,7 +90,8 @@ class RawTable:
     # Headers whose cells DuckDB's reader typed as DECIMAL(18, 6) (read_table's ``numbers``): their
     # cells are numbers already, read as ``TRY_CAST(cell AS DECIMAL(18, 6))`` reads them.
     decimals: frozenset[str] = frozenset()
-    lines: int | None = None  # of the file, when read directly: one a row, if no cell holds a line break
+    # Read directly: the file's lines (one a row, when no cell holds a line break) and sha256.
+    scan: FileScan | None = field(default=None, compare=False)
 
     def cell(self, header: str) -> str:
         """The SQL column of the cells under ``header`` (headers match exactly)."""
@@ -210,9 +213,10 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
     Most files evaluated are plain UTF-8 CSV with one header row and no empty lines; for
     them the typed rows are made straight from DuckDB's reader, in file order, and numbered
     after (:func:`perfrules.data.validate.prepare_rows`).  Anything else (another encoding,
-    title rows, empty lines, which DuckDB skips and a spreadsheet counts, headers to
-    complain about) is left to the exact route, which also takes over when the typed rows
-    show a problem: it alone has every cell's text and row number for the messages.
+    title rows, headers to complain about) is left to the exact route, which also takes over
+    when the typed rows show a problem, or when the file has empty lines, which DuckDB skips
+    and a spreadsheet counts (the :class:`FileScan` finds them while DuckDB types the rows):
+    it alone has every cell's text and row number for the messages.
 
     The columns of ``numbers`` whose preview cells are all plain decimals are typed by the
     reader itself, as ``TRY_CAST(cell AS DECIMAL(18, 6))`` would type them (the same values,
@@ -226,8 +230,7 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
             return None
         _check_utf8(path)
         delimiter, preview, headers = _csv_layout(path, path, header_row)
-        lines = _lines(path)
-        if "" in headers or lines is None:
+        if "" in headers:
             return None
         _check_headers(headers, header_row, preview, set())
     except (DataFileProblem, OSError):
@@ -238,7 +241,7 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
                          {headers.index(header) for header in decimals})
     connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} FROM {reader}")
     return RawTable(table, tuple(headers), display, None, "utf-8", header_row, preview, numbered=False,
-                    decimals=decimals, lines=lines)
+                    decimals=decimals, scan=FileScan(path))
 
 
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -362,18 +365,52 @@ def _has_blank_lines(path: Path) -> bool:
     return _lines(path) is None
 
 
-def _lines(path: Path) -> int | None:
-    """How many lines the file has, or None when one of them is empty (see :func:`_has_blank_lines`)."""
+def _lines(path: Path, digest=None) -> int | None:
+    """How many lines the file has, or None when one of them is empty (see :func:`_has_blank_lines`);
+    ``digest`` (a hashlib object), when given, is fed the whole file on the way."""
     tail = b"\n"  # the file's start is the start of a line
-    lines = 0
+    lines, blank = 0, False
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
+            if digest is not None:
+                digest.update(chunk)
             joined = tail + chunk
-            if b"\n\n" in joined or b"\n\r\n" in joined:
-                return None
+            if not blank and (b"\n\n" in joined or b"\n\r\n" in joined):
+                if digest is None:
+                    return None
+                blank = True
             lines += chunk.count(b"\n")
             tail = joined[-2:]
-    return lines + (not tail.endswith(b"\n"))
+    return None if blank else lines + (not tail.endswith(b"\n"))
+
+
+class FileScan:
+    """A data file's lines (None when one is empty) and sha256, read in a thread of their own.
+
+    The direct route needs both, and reading a file of a million agents for them takes 0.2 s;
+    started before DuckDB types the rows, the thread reads while DuckDB works (hashlib and the
+    file reads release the GIL, and DuckDB holds none), and :meth:`result` waits for it."""
+
+    def __init__(self, path: Path):
+        self._result: tuple[int | None, str] | None = None
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._scan, args=(path,), name="perfrules-file-scan", daemon=True)
+        self._thread.start()
+
+    def _scan(self, path: Path) -> None:
+        digest = hashlib.sha256()
+        try:
+            self._result = (_lines(path, digest), digest.hexdigest())
+        except OSError as error:
+            self._error = error
+
+    def result(self) -> tuple[int | None, str]:
+        """(lines, sha256); raises the OSError that stopped the reading."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
 def _record_numbers(source: Path, delimiter: str, header_row: int) -> list[int]:

@@ -149,11 +149,18 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
         if direct:  # a CSV structure the reader refuses, bytes that are not UTF-8: the exact route says which
             raise ExactReadingNeeded() from None
         raise
-    # DuckDB's reader with number columns has returned no rows at all, and no error, for a file with a
-    # line longer than its buffer: so its rows are counted against the file's lines (a file whose
-    # cells hold line breaks is then read as text, as it would be without number columns).
-    if direct and raw.decimals and connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0] != raw.lines - 1:
-        raise TextReadingNeeded()
+    if direct:
+        try:
+            lines, _ = raw.scan.result()
+        except OSError:
+            raise ExactReadingNeeded() from None
+        if lines is None:  # empty lines, which DuckDB skips: the rows' numbers are not their places
+            raise ExactReadingNeeded()
+        # DuckDB's reader with number columns has returned no rows at all, and no error, for a file
+        # with a line longer than its buffer: so its rows are counted against the file's lines (a
+        # file whose cells hold line breaks is then read as text, as it is without number columns).
+        if raw.decimals and connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0] != lines - 1:
+            raise TextReadingNeeded()
     # Rows read straight from the file are numbered by their place in it (insertion order is file
     # order; the direct route takes only files without title rows or empty lines).
     numbers = f" REPLACE (CAST(rowid + {raw.header_row + 1} AS BIGINT) AS _row)" if direct else ""

@@ -212,8 +212,8 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
             raise InvalidArgument(f"{data_display}: {problem.text()}") from None
         except DataFileProblem as problem:
             raise EvaluationFailed(file_problems(data_display, problem)) from None
-        try:
-            digest = sha256_file(data_path)
+        try:  # a file read directly is hashed as DuckDB types its rows (reading.FileScan)
+            digest = None if raw.scan is not None else sha256_file(data_path)
         except OSError as error:
             raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
         return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles, streamed)
@@ -244,6 +244,8 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
         raise EvaluationFailed(unreadable.problems) from None
     if problems:
         raise EvaluationFailed(sorted(problems, key=DataProblem.sort_key))
+    if digest is None and raw.scan is not None:
+        _, digest = raw.scan.result()  # prepare_rows has had it: no OSError now
     evaluation = Evaluation(connection, data_display, data_sha256=digest,
                             warnings=mixed_percent_warnings(connection, raw, policy_nodes),
                             policies=policies, wanted=wanted)
