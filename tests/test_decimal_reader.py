@@ -19,16 +19,31 @@ from pathlib import Path
 from unittest import mock
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
-from perfrules.data import reading
-from perfrules.data.cells import NUMERIC_TYPES, cell_error, cell_may_be_bad, number_value, typed_value
-from perfrules.engine.run import open_connection
-from test_fuzz_data import (AFTER_SALES, AFTER_SALES_COLUMNS, AFTER_SALES_ROLES, FUZZ_SETTINGS, examples,
-                            file_formats, run_evaluate, tables, workdir)
+from test_fuzz_data import (
+    AFTER_SALES,
+    AFTER_SALES_COLUMNS,
+    AFTER_SALES_ROLES,
+    FUZZ_SETTINGS,
+    examples,
+    file_formats,
+    run_evaluate,
+    tables,
+    workdir,
+)
 from test_fuzz_routes import both_ways, outcome
+
+from perfrules.data import reading
+from perfrules.data.cells import (
+    NUMERIC_TYPES,
+    cell_error,
+    cell_may_be_bad,
+    number_value,
+    typed_value,
+)
+from perfrules.engine.run import open_connection
 
 __all__ = ["workdir"]  # the module-scoped fixture, imported for pytest
 

@@ -18,13 +18,20 @@ from dataclasses import dataclass
 import duckdb
 
 from perfrules import ast
-from perfrules.data.cells import NUMERIC_TYPES, cell_error, cell_may_be_bad, cleaned, number_value, typed_value
+from perfrules.data.cells import (
+    NUMERIC_TYPES,
+    cell_error,
+    cell_may_be_bad,
+    cleaned,
+    number_value,
+    typed_value,
+)
 from perfrules.data.reading import (
     ROW_COLUMN,
     DataFileProblem,
     ExactReadingNeeded,
-    TextReadingNeeded,
     RawTable,
+    TextReadingNeeded,
     header_row_hint,
 )
 from perfrules.diagnostics import did_you_mean
