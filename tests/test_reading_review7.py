@@ -6,14 +6,23 @@ route's new row count (lines against rows) sees it, but then reads the file as t
 such count, and the exact route has none either.  A user must get the same refusal as for a 3 MB
 line (docs/evaluation.md 4.4), never results without that agent.
 
+The receipt's ``data_sha256`` is now read by a thread that starts before DuckDB reads the rows: a
+file replaced in between (same number of lines) is evaluated as it is now, but the receipt names the
+file as it was (f7002dc hashed the file after the view was made, before DuckDB read it, and agreed).
+
 Ctrl-C while DuckDB runs a query surfaces as ``RuntimeError: Query interrupted``, which cli.py
 reports as a bug (exit 4), where docs/evaluation.md says exit 130, ``perfrules: interrupted``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import signal
 from unittest import mock
+
+from perfrules.data import reading
 
 from test_cli_errors import perfrules
 from test_decimal_reader import plain_file, with_cell
@@ -33,6 +42,32 @@ def test_a_40_mb_last_line_is_refused_not_dropped(tmp_path):
     for code, stdout, stderr in (fast, exact):
         assert (code, stderr) == (3, TOO_LONG.format(line=31)), f"{stdout.count(chr(10)) - 1} agents written"
         assert stdout == ""
+
+
+def test_the_receipt_names_the_file_that_was_evaluated(tmp_path):
+    """The file is replaced (base_salary 6000 -> 7000, same lines) after the direct route has set up
+    its reading and before DuckDB reads it: the results use 7000, so must the receipt's sha256 (or
+    the run must refuse a file that changed while it was read)."""
+    original = ("\n".join(plain_file(30)) + "\n").encode()
+    replaced = original.replace(b",6000\n", b",7000\n")
+    direct_csv = reading._direct_csv
+
+    def then_replace(*arguments, **keywords):
+        raw = direct_csv(*arguments, **keywords)
+        if raw is not None:
+            raw.scan.result()  # the scan has read the file as it was
+            (tmp_path / "new.csv").write_bytes(replaced)
+            os.replace(tmp_path / "new.csv", tmp_path / "data.csv")
+        return raw
+
+    with mock.patch.object(reading, "_direct_csv", then_replace):
+        result = run_evaluate(tmp_path, AFTER_SALES, "data.csv", original, "--format", "json")
+    if result.exit_code == 3:
+        return  # refused: fine
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["results"][0]["bonus_total"] == 1400.0  # 20 % of 7000: the replaced file was evaluated
+    assert document["data_sha256"] == hashlib.sha256(replaced).hexdigest()
 
 
 # A query that runs for minutes, started in prepare_rows on the evaluation's own connection; the
