@@ -221,9 +221,9 @@ def test_the_reader_forced_on_every_number_column_is_the_exact_reading(workdir, 
         both_ways(workdir, AFTER_SALES, AFTER_SALES_COLUMNS, table, how)
 
 
-def test_a_name_with_a_line_break_is_read_as_text(workdir):
+def test_a_name_with_a_line_break_is_read_the_exact_way(workdir):
     """A quoted cell that holds a line break makes the file's lines more than its rows: the reader's
-    rows cannot be counted against the lines, so the file is read as text (and still evaluated)."""
+    rows cannot be counted against the lines, so the file is read the exact way (and still evaluated)."""
     lines = with_cell(plain_file(30), 5, "name", '"客服\n第二行"')
     code, stdout, stderr = evaluate_both_ways(workdir, lines)
     assert (code, stderr) == (0, "")

@@ -90,3 +90,22 @@ def test_ctrl_c_while_duckdb_runs_a_query():
                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     stdout, stderr = process.communicate(timeout=120)
     assert (process.returncode, stdout, stderr) == (130, "", "perfrules: interrupted\n")
+
+
+def test_a_file_changed_while_the_exact_route_reads_it_is_refused(tmp_path):
+    """Read the exact way (a GB18030 file), the file is saved again between its reading and its
+    sha256: the receipt could not name the bytes evaluated, so the run refuses, exit 3."""
+    from perfrules.engine import run as engine
+
+    original = ("\n".join(plain_file(30)) + "\n").encode("gb18030")
+    hashed = engine.sha256_file
+
+    def saved_again_then_hashed(path):
+        path.write_bytes(original.replace(b",6000\n", b",7000\n"))
+        return hashed(path)
+
+    with mock.patch.object(engine, "sha256_file", saved_again_then_hashed):
+        result = run_evaluate(tmp_path, AFTER_SALES, "data.csv", original, "--format", "csv")
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == ("data.csv: changed while it was being read; evaluate it again once it is saved\n"
+                             "1 data problem: nothing was written\n")

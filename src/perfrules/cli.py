@@ -67,6 +67,8 @@ class Perfrules(click.Group):
         except Exception as error:  # noqa: BLE001 - the one place that turns a bug into exit 4
             from perfrules.files import temporary_folder_full
 
+            if _query_interrupted(error):
+                _interrupted()
             full = temporary_folder_full(error)
             if full is not None:  # DuckDB's words about its spill folder: the machine, not a bug
                 click.echo(f"perfrules: error: {full}", err=True)
@@ -82,6 +84,15 @@ def _interrupted() -> None:
         click.echo("", err=True)  # past the terminal's ^C
     click.echo("perfrules: interrupted", err=True)
     sys.exit(EXIT_INTERRUPTED)
+
+
+def _query_interrupted(error: BaseException) -> bool:
+    """Whether DuckDB stopped a query for Ctrl-C: it turns the KeyboardInterrupt into a
+    ``RuntimeError: Query interrupted`` (or, from ``interrupt()``, an InterruptException)."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(error, getattr(duckdb, "InterruptException", ())):
+        return True
+    return isinstance(error, RuntimeError) and str(error).startswith("Query interrupted")
 
 
 def bug_message(error: BaseException) -> str:

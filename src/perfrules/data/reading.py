@@ -305,10 +305,14 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
                 _load_csv(connection, source, table, len(headers), delimiter)
             except DataFileProblem:
                 raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
+        counted = count_lines(source)
+        if counted.too_long and (long_line := _first_long_line(source)) is not None:  # dropped, not refused
+            raise DataFileProblem(f"the CSV file cannot be read: CSV Error on Line: {long_line + skipped}: "
+                                  f"the line is longer than {MAX_LINE_BYTES:,} bytes, the most a row may have")
         _check_headers(headers, header_row, preview, _filled_columns(connection, f"{table}_cells", headers))
         ((rows,),) = connection.execute(f"SELECT count(*) FROM {table}_cells").fetchall()
         _number_rows(connection, table, rows, header_row,
-                     _record_numbers(source, delimiter, header_row) if _has_blank_lines(source) else None)
+                     _record_numbers(source, delimiter, header_row) if counted.blank else None)
         return RawTable(table, tuple(headers), display, rows, wanted, header_row, preview)
     finally:
         for temporary in temporaries:
@@ -361,58 +365,87 @@ def _number_rows(connection, table: str, rows: int, header_row: int, numbers: li
     )
 
 
-def _has_blank_lines(path: Path) -> bool:
-    """Whether some line is empty (cheap: a byte search; a line break inside a quoted cell may
-    also answer yes, which only costs the exact count of :func:`_record_numbers`)."""
-    return _lines(path) is None
+@dataclass(frozen=True)
+class LineCount:
+    """What one pass over a file's bytes says of its lines (:func:`count_lines`)."""
+
+    lines: int  # the last one counts without its line break
+    blank: bool  # one of them is empty (a line break inside a quoted cell may also say so)
+    too_long: bool  # one is longer than MAX_LINE_BYTES (with its CR, if any)
 
 
-def _lines(path: Path, digest=None) -> int | None:
-    """How many lines the file has, or None when one of them is empty (see :func:`_has_blank_lines`);
-    ``digest`` (a hashlib object), when given, is fed the whole file on the way."""
+def count_lines(path: Path, digest=None) -> LineCount:
+    """The file's lines, whether one is empty and whether one is too long for DuckDB's reader:
+    DuckDB 2.0 drops a last line longer than its 32 MB buffer without a word, so perfrules
+    looks for long lines itself.  ``digest`` (a hashlib object), when given, is fed the file.
+
+    A line longer than MAX_LINE_BYTES (2 MB) spans two 1 MB pieces at least: it is the run of
+    bytes from a piece's last line break to a later piece's first one (or the file's end)."""
     tail = b"\n"  # the file's start is the start of a line
-    lines, blank = 0, False
+    lines, blank, too_long, run = 0, False, False, 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             if digest is not None:
                 digest.update(chunk)
             joined = tail + chunk
-            if not blank and (b"\n\n" in joined or b"\n\r\n" in joined):
-                if digest is None:
-                    return None
-                blank = True
+            blank = blank or b"\n\n" in joined or b"\n\r\n" in joined
+            first = chunk.find(b"\n")
+            if first < 0:
+                run += len(chunk)
+            else:
+                too_long = too_long or run + first > MAX_LINE_BYTES
+                run = len(chunk) - chunk.rfind(b"\n") - 1
             lines += chunk.count(b"\n")
             tail = joined[-2:]
-    return None if blank else lines + (not tail.endswith(b"\n"))
+    return LineCount(lines + (not tail.endswith(b"\n")), blank, too_long or run > MAX_LINE_BYTES)
 
 
 class FileScan:
-    """A data file's lines (None when one is empty) and sha256, read in a thread of their own.
+    """A data file's lines (:class:`LineCount`) and sha256, read in a thread of their own.
 
     The direct route needs both, and reading a file of a million agents for them takes 0.2 s;
     started before DuckDB types the rows, the thread reads while DuckDB works (hashlib and the
     file reads release the GIL, and DuckDB holds none), and :meth:`result` waits for it."""
 
     def __init__(self, path: Path):
-        self._result: tuple[int | None, str] | None = None
+        self._path = path
+        self._result: tuple[LineCount, str] | None = None
         self._error: OSError | None = None
+        try:
+            self._state: tuple | None = file_state(path)
+        except OSError:  # gone already: the scan's own error says so
+            self._state = None
         self._thread = threading.Thread(target=self._scan, args=(path,), name="perfrules-file-scan", daemon=True)
         self._thread.start()
 
     def _scan(self, path: Path) -> None:
         digest = hashlib.sha256()
         try:
-            self._result = (_lines(path, digest), digest.hexdigest())
+            self._result = (count_lines(path, digest), digest.hexdigest())
         except OSError as error:
             self._error = error
 
-    def result(self) -> tuple[int | None, str]:
-        """(lines, sha256); raises the OSError that stopped the reading."""
+    def result(self) -> tuple[LineCount, str]:
+        """(its lines, sha256); raises the OSError that stopped the reading."""
         self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._result is not None
         return self._result
+
+    def changed(self) -> bool:
+        """Whether the file is no longer the one scanned (replaced, written to): then the rows
+        DuckDB read and the sha256 of the receipt may not be of the same bytes."""
+        try:
+            return self._state is None or file_state(self._path) != self._state
+        except OSError:
+            return True
+
+
+def file_state(path: Path) -> tuple[int, int, int, int]:
+    """What changes when a file is replaced or written to: its device, inode, size and mtime."""
+    found = os.stat(path)
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def _record_numbers(source: Path, delimiter: str, header_row: int) -> list[int]:

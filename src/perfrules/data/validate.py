@@ -158,16 +158,17 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
         raise
     if direct:
         try:
-            lines, _ = raw.scan.result()
+            counted, _ = raw.scan.result()
         except OSError:
             raise ExactReadingNeeded() from None
-        if lines is None:  # empty lines, which DuckDB skips: the rows' numbers are not their places
+        # Empty lines, which DuckDB skips (the rows' numbers are then not their places), and lines
+        # longer than its buffer, which it may drop without a word (the last one), or return no rows
+        # at all for (with number columns): the exact route says what is wrong, or reads the file.
+        # So do rows that are not one a line (a quoted cell with a line break; DuckDB is right there).
+        # A file that changed while it was read: the exact route reads it again (and checks it).
+        if counted.blank or counted.too_long or raw.scan.changed() or \
+                connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0] != counted.lines - 1:
             raise ExactReadingNeeded()
-        # DuckDB's reader with number columns has returned no rows at all, and no error, for a file
-        # with a line longer than its buffer: so its rows are counted against the file's lines (a
-        # file whose cells hold line breaks is then read as text, as it is without number columns).
-        if raw.decimals and connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0] != lines - 1:
-            raise TextReadingNeeded()
     # Rows read straight from the file are numbered by their place in it (insertion order is file
     # order; the direct route takes only files without title rows or empty lines).
     numbers = f" REPLACE (CAST(rowid + {raw.header_row + 1} AS BIGINT) AS _row)" if direct else ""

@@ -30,6 +30,7 @@ from perfrules.data.reading import (
     ExactReadingNeeded,
     RawTable,
     TextReadingNeeded,
+    file_state,
     load_cells,
     read_table,
     release_table,
@@ -206,6 +207,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
         if period is not None and wanted is None:
             raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
         try:
+            state = _file_state(data_path)  # the receipt's sha256 must be of the bytes evaluated
             raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet,
                              header_row=header_row, direct=direct, numbers=numbers)
         except DataArgumentProblem as problem:
@@ -214,12 +216,24 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
             raise EvaluationFailed(file_problems(data_display, problem)) from None
         try:  # a file read directly is hashed as DuckDB types its rows (reading.FileScan)
             digest = None if raw.scan is not None else sha256_file(data_path)
+            changed = raw.scan is None and (state is None or file_state(data_path) != state)
         except OSError as error:
             raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
+        if changed:
+            raise EvaluationFailed([DataProblem(data_display, "changed while it was being read; evaluate it again "
+                                                              "once it is saved")])
         return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles, streamed)
     except BaseException:
         connection.close()  # its temporary tables and spill files go with it
         raise
+
+
+def _file_state(path: Path) -> tuple | None:
+    """The file's :func:`file_state`, or None when it cannot be read (read_table then says why)."""
+    try:
+        return file_state(path)
+    except OSError:
+        return None
 
 
 def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[tuple[int, list[str | None]]],
