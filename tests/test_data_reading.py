@@ -364,3 +364,29 @@ def test_a_bad_cell_of_megabytes_is_quoted_by_its_start_and_length(run_cli, tmp_
     text = HEADER + ROW.format(id="A1", name="x").replace(",90%,20,", ",9O" + "x" * 1_500_000 + ",20,")
     result = evaluate_text(run_cli, tmp_path, text)
     assert_problems(result, "data.csv:2: column csat: '9O" + "x" * 98 + "… (1,500,002 characters)' is not a percent")
+
+
+def test_a_utf8_file_with_a_row_in_gb18030_is_refused_not_garbled(run_cli, tmp_path):
+    """Read whole as GB18030, the UTF-8 names would come out garbled (客服 as 瀹㈡湇) with exit 0."""
+    rows = [ROW.format(id=f"A{index}", name=f"客服{index}") for index in range(30)]
+    data = HEADER.encode() + b"".join(row.encode("gb18030" if index == 24 else "utf-8") for index, row in enumerate(rows))
+    (tmp_path / "data.csv").write_bytes(data)
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert_problems(result, "data.csv:26: this row is not UTF-8, but the rows before it are: the file mixes two "
+                            "encodings (hint: save the whole file again as 'CSV UTF-8', since a row pasted from another "
+                            "file keeps its encoding; if the file is GB18030, pass --encoding gb18030)")
+
+
+def test_a_gb18030_file_of_many_chinese_names_is_read_as_gb18030(run_cli, tmp_path):
+    """Some GB18030 lines are valid UTF-8 by chance: a GB18030 file is still told from a mixed one."""
+    import random
+
+    chance = random.Random(7)
+    common = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文"
+    names = ["".join(chance.choice(common) for _ in range(chance.randint(1, 3))) for _ in range(3000)]
+    text = HEADER + "".join(ROW.format(id=f"A{index}", name=name) for index, name in enumerate(names))
+    (tmp_path / "data.csv").write_bytes(text.encode("gb18030"))
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    read = {item["agent_id"]: item["name"] for item in json.loads(result.stdout)["results"]}
+    assert read == {f"A{index}": name for index, name in enumerate(names)}

@@ -200,12 +200,60 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
             raise DataArgumentProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
         return _read_csv_as(connection, path, display, table, wanted, header_row)
     wanted = detect_encoding(path)
+    if wanted == "gb18030":
+        _refuse_mixed_encodings(path)
     try:
         return _read_csv_as(connection, path, display, table, wanted, header_row)
     except DataFileProblem as problem:
         if wanted == "utf-8" and "not utf-8 encoded" in problem.message.lower():
+            _refuse_mixed_encodings(path)
             return _read_csv_as(connection, path, display, table, "gb18030", header_row)
         raise
+
+
+MIXED_SAMPLE = 10_000  # lines beyond ASCII looked at to tell a mixed file from a GB18030 one
+
+
+def _refuse_mixed_encodings(path: Path) -> None:
+    """Raise when a file that is not all UTF-8 looks like UTF-8 text with rows in another
+    encoding (a row pasted from a GB18030 file): read as GB18030, its UTF-8 Chinese would come
+    out garbled, names and teams silently wrong.
+
+    Of its first MIXED_SAMPLE lines beyond ASCII, three or more and twice as many as the others
+    are valid UTF-8: a GB18030 file's lines are valid UTF-8 only by chance (about one line of
+    Chinese names in 18), a UTF-8 file's all are, but for the pasted rows.  A file with fewer
+    Chinese lines is read as GB18030, as before.  ``--encoding`` skips this."""
+    valid, invalid, first_invalid, number = 0, 0, None, 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                valid += 1
+            except UnicodeDecodeError:
+                invalid += 1
+                first_invalid = first_invalid or number
+            if valid + invalid >= MIXED_SAMPLE:
+                break
+    if valid and first_invalid is None:  # the sample is UTF-8: the break comes later
+        first_invalid = _first_line_not_utf8(path, number)
+    if valid >= 3 and valid >= 2 * invalid and first_invalid is not None:
+        raise DataFileProblem(
+            "this row is not UTF-8, but the rows before it are: the file mixes two encodings",
+            "save the whole file again as 'CSV UTF-8', since a row pasted from another file keeps its "
+            "encoding; if the file is GB18030, pass --encoding gb18030", row=first_invalid)
+
+
+def _first_line_not_utf8(path: Path, after: int) -> int | None:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number > after and not line.isascii():
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+    return None
 
 
 def _direct_csv(connection, path: Path, display: str, table: str, encoding: str | None,
