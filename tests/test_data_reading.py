@@ -390,3 +390,13 @@ def test_a_gb18030_file_of_many_chinese_names_is_read_as_gb18030(run_cli, tmp_pa
     assert result.exit_code == 0, result.stderr
     read = {item["agent_id"]: item["name"] for item in json.loads(result.stdout)["results"]}
     assert read == {f"A{index}": name for index, name in enumerate(names)}
+
+
+@pytest.mark.parametrize("ending", ["\n\r", "\n\r" + ROW.format(id="A3", name="z")], ids=["at the end", "before a row"])
+def test_a_carriage_return_on_its_own_is_named_with_its_line(run_cli, tmp_path, ending):
+    """DuckDB's words for it name no line ("The CSV Parser state machine reached an invalid state")."""
+    text = HEADER + ROW.format(id="A1", name="x") + ROW.format(id="A2", name="y").rstrip("\n") + ending
+    result = evaluate_text(run_cli, tmp_path, text)
+    assert_problems(result, "data.csv: the CSV file cannot be read: CSV Error on Line: 4: a carriage return (CR) "
+                            "stands alone there, without the line feed that ends a line; save the file again as CSV, "
+                            "or remove that character")

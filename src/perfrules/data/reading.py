@@ -598,6 +598,10 @@ def _csv_error(text: str, source: Path | None = None) -> str:
         number = found.group(1) if found else _first_long_line(source)
         where = f"CSV Error on Line: {number}" if number else "CSV Error"
         return f"{where}: the line is longer than {MAX_LINE_BYTES:,} bytes, the most a row may have"
+    if not found and "reached an invalid state" in text and (number := _lone_carriage_return(source)):
+        # DuckDB names no line for it: a CR without its LF (a line ending cut in two) is what it was.
+        return (f"CSV Error on Line: {number}: a carriage return (CR) stands alone there, without the line "
+                f"feed that ends a line; save the file again as CSV, or remove that character")
     if not found:
         return next((line for line in lines if line), text).replace("Invalid Input Error: ", "")
     end = next((index for index, line in enumerate(lines) if line.startswith(("Possible", "file = "))), len(lines))
@@ -605,6 +609,26 @@ def _csv_error(text: str, source: Path | None = None) -> str:
     what = next((line for line in reversed(lines[start + 1:end]) if line and not line.startswith("Original Line")), "")
     where = f"CSV Error on Line: {found.group(1)}"
     return f"{where}: {what}" if what and len(what) <= 500 else where
+
+
+def _lone_carriage_return(source: Path | None) -> int | None:
+    """The line of the file's first CR that no LF follows (None: none, or no file)."""
+    if source is None:
+        return None
+    line, carried = 1, b""
+    with source.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            joined = carried + chunk
+            end = len(joined) - 1 if joined.endswith(b"\r") else len(joined)  # its LF may come next
+            found = _LONE_CR.search(joined, 0, end)
+            if found:
+                return line + joined.count(b"\n", 0, found.start())
+            line += joined.count(b"\n", 0, end)
+            carried = joined[end:]
+    return line if carried else None
+
+
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def _first_long_line(source: Path | None) -> int | None:
