@@ -223,21 +223,18 @@ def _refuse_mixed_encodings(path: Path) -> None:
     are valid UTF-8: a GB18030 file's lines are valid UTF-8 only by chance (about one line of
     Chinese names in 18), a UTF-8 file's all are, but for the pasted rows.  A file with fewer
     Chinese lines is read as GB18030, as before.  ``--encoding`` skips this."""
-    valid, invalid, first_invalid, number = 0, 0, None, 0
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.isascii():
-                continue
-            try:
-                line.decode("utf-8")
-                valid += 1
-            except UnicodeDecodeError:
-                invalid += 1
-                first_invalid = first_invalid or number
-            if valid + invalid >= MIXED_SAMPLE:
-                break
+    valid, invalid, first_invalid = 0, 0, None
+    lines = _lines_beyond_ascii(path)
+    for number, is_utf8 in lines:
+        if is_utf8:
+            valid += 1
+        else:
+            invalid += 1
+            first_invalid = first_invalid or number
+        if valid + invalid >= MIXED_SAMPLE:
+            break
     if valid and first_invalid is None:  # the sample is UTF-8: the break comes later
-        first_invalid = _first_line_not_utf8(path, number)
+        first_invalid = next((number for number, is_utf8 in lines if not is_utf8), None)
     if valid >= 3 and valid >= 2 * invalid and first_invalid is not None:
         raise DataFileProblem(
             "this row is not UTF-8, but the rows before it are: the file mixes two encodings",
@@ -245,15 +242,18 @@ def _refuse_mixed_encodings(path: Path) -> None:
             "encoding; if the file is GB18030, pass --encoding gb18030", row=first_invalid)
 
 
-def _first_line_not_utf8(path: Path, after: int) -> int | None:
+def _lines_beyond_ascii(path: Path):
+    """(line number, whether it is UTF-8) for each line of the file with a byte beyond ASCII."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            if number > after and not line.isascii():
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError:
-                    return number
-    return None
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, False
+            else:
+                yield number, True
 
 
 def _direct_csv(connection, path: Path, display: str, table: str, encoding: str | None,
@@ -459,10 +459,7 @@ class FileScan:
         self._path = path
         self._result: tuple[LineCount, str] | None = None
         self._error: OSError | None = None
-        try:
-            self._state: tuple | None = file_state(path)
-        except OSError:  # gone already: the scan's own error says so
-            self._state = None
+        self._state = file_state(path)  # None: gone already, which the scan's own error says
         self._thread = threading.Thread(target=self._scan, args=(path,), name="perfrules-file-scan", daemon=True)
         self._thread.start()
 
@@ -484,15 +481,16 @@ class FileScan:
     def changed(self) -> bool:
         """Whether the file is no longer the one scanned (replaced, written to): then the rows
         DuckDB read and the sha256 of the receipt may not be of the same bytes."""
-        try:
-            return self._state is None or file_state(self._path) != self._state
-        except OSError:
-            return True
+        return self._state is None or file_state(self._path) != self._state
 
 
-def file_state(path: Path) -> tuple[int, int, int, int]:
-    """What changes when a file is replaced or written to: its device, inode, size and mtime."""
-    found = os.stat(path)
+def file_state(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when a file is replaced or written to: its device, inode, size and mtime
+    (None when it cannot be read: whoever reads it says why)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
     return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 

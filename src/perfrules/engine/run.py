@@ -8,8 +8,8 @@ the outcome for what the spec makes an error at evaluation (a missing value with
 is returned half: either an :class:`Evaluation` or :class:`EvaluationFailed` with
 every problem.  Two shortcuts keep a million agents fast and change no outcome: a plain
 CSV file is typed straight from the reader (read again the exact way at any problem), and
-``streamed`` (evaluate to CSV) leaves each policy as a view of its plan (its targets' and
-awards' columns joined from a narrow table) that the writer checks row by row
+``streamed`` (evaluate to CSV) leaves each policy as a view of its plan (with its targets'
+and awards' columns) that the writer checks row by row
 (:func:`outcome_guard`), the stored route saying every problem when a row has one
 (:meth:`Evaluation.check_streamed`).
 """
@@ -207,7 +207,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
         if period is not None and wanted is None:
             raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
         try:
-            state = _file_state(data_path)  # the receipt's sha256 must be of the bytes evaluated
+            state = file_state(data_path)  # the receipt's sha256 must be of the bytes evaluated
             raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet,
                              header_row=header_row, direct=direct, numbers=numbers)
         except DataArgumentProblem as problem:
@@ -226,14 +226,6 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
     except BaseException:
         connection.close()  # its temporary tables and spill files go with it
         raise
-
-
-def _file_state(path: Path) -> tuple | None:
-    """The file's :func:`file_state`, or None when it cannot be read (read_table then says why)."""
-    try:
-        return file_state(path)
-    except OSError:
-        return None
 
 
 def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[tuple[int, list[str | None]]],
