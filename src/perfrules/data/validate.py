@@ -136,20 +136,11 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
         # reads every row before it says what is missing.
         raise ExactReadingNeeded() if direct else UnreadableRows(problems)
     guarded = len(policies) > 1 or bool(tolerated_roles)
-    typings = [_MetricTyping(raw, policy, index, guarded=guarded) for index, policy in enumerate(policies)]
+    typings = [MetricTyping(raw, policy, index, guarded=guarded) for index, policy in enumerate(policies)]
     keys = KEYS
-    middle = "".join(", " + item for typing in typings for item in typing.values)
-    outer = "".join(", " + item for typing in typings for item in typing.columns)
-    if direct:  # how each percent cell is written, for the mixed-spelling warning (there is no text later)
-        middle += "".join(", " + item for typing in typings for item in typing.spellings)
-        outer += "".join(f", {name}" for typing in typings for name in typing.spelling_names)
-    # Values and one cheap flag per row; the messages are only worked out when a flag is set
-    # (a flag may be set for a cell of spaces, which the exact check then finds fine).
     try:
-        connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE rows_typed AS SELECT {keys}{outer} "
-            f"FROM (SELECT {keys}{middle} FROM (SELECT {key_columns(raw)}, * FROM {raw.table}))"
-        )
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE rows_typed AS "
+                           f"{typed_rows(raw, typings, usual_period(connection, raw))}")
     except duckdb.Error:
         if direct and raw.decimals:  # a cell the reader cannot type as a number, or any of the below
             raise TextReadingNeeded() from None
@@ -185,16 +176,51 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
     return problems
 
 
-def key_columns(raw: RawTable) -> str:
-    """The identifying columns of a row, cleaned: _row, _agent, _period (normalised), ..."""
+def typed_rows(raw: RawTable, typings: list[MetricTyping], usual: tuple[str, str] | None = None) -> str:
+    """The SELECT of every row's keys, each policy's typed metrics and its flag ``_bad_N``, in one
+    scan of ``raw.table`` (read directly: with how each percent cell is written, for the
+    mixed-spelling warning, as there is no text later).  Values and one cheap flag per row; the
+    messages are only worked out when a flag is set (a flag may be set for a cell of spaces,
+    which the exact check then finds fine).  ``usual``: see :func:`key_columns`."""
+    middle = "".join(", " + item for typing in typings for item in typing.values)
+    outer = "".join(", " + item for typing in typings for item in typing.columns)
+    if not raw.numbered:
+        middle += "".join(", " + item for typing in typings for item in typing.spellings)
+        outer += "".join(f", {name}" for typing in typings for name in typing.spelling_names)
+    return (f"SELECT {KEYS}{outer} FROM (SELECT {KEYS}{middle} "
+            f"FROM (SELECT {key_columns(raw, usual)}, * FROM {raw.table}))")
+
+
+def key_columns(raw: RawTable, usual_period: tuple[str, str] | None = None) -> str:
+    """The identifying columns of a row, cleaned: _row, _agent, _period (normalised), ...
+
+    ``usual_period``: (a period cell as written, its period), from :func:`usual_period`: a cell
+    written the same way is that period without the normalising's string functions (most files
+    hold one period, written one way; 0.1 s of a million agents)."""
     optional = ", ".join(
         f"{cleaned(raw.cell(column)) if column in raw.headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
         for column in OPTIONAL
     )
+    period = period_sql(raw.cell("period"))
+    if usual_period is not None:
+        written, normalised = usual_period
+        period = (f"CASE WHEN CAST({raw.cell('period')} AS VARCHAR) = {text_literal(written)} "
+                  f"THEN {text_literal(normalised)} ELSE {period} END")
     return (
         f"{ROW_COLUMN} AS _row, {cleaned(raw.cell('agent_id'))} AS _agent, "
-        f"{period_sql(raw.cell('period'))} AS _period, {cleaned(raw.cell('role'))} AS _role, {optional}"
+        f"{period} AS _period, {cleaned(raw.cell('role'))} AS _role, {optional}"
     )
+
+
+def usual_period(connection, raw: RawTable) -> tuple[str, str] | None:
+    """(the period cell of the file's first row, as written, and its period), or None when the
+    file's first row has none that is valid (see :func:`key_columns`)."""
+    first = raw.preview[raw.header_row] if len(raw.preview) > raw.header_row else ()  # the row below the headers
+    if "period" not in raw.headers or len(first) != len(raw.headers):
+        return None
+    written = first[raw.headers.index("period")]  # trimmed: what `cleaned` makes of the cell
+    (normalised,) = connection.execute(f"SELECT {period_sql('given')} FROM (SELECT ? AS given)", [written]).fetchone()
+    return (written, normalised) if normalised is not None else None
 
 
 def role_filter(policy: ast.Policy) -> str:
@@ -280,7 +306,7 @@ def _duplicates(connection, raw: RawTable) -> list[DataProblem]:
 NULL_OF_TYPE = {"text": "VARCHAR", "bool": "BOOLEAN"}
 
 
-class _MetricTyping:
+class MetricTyping:
     """How one policy's metric cells are typed in ``rows``, and the problems of those cells.
 
     Each cell is parsed once, in the scan that builds ``rows``; the same scan sets a
