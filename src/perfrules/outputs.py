@@ -222,31 +222,41 @@ def write_csv(evaluation: Evaluation, target: Path | None, which: str = "all") -
             return header
         write_text(target, header)
         return None
-    query = flat_query(evaluation, which)
     if target is None:
         with terminate_cleanly(), tempfile.TemporaryDirectory(prefix="perfrules-") as folder:  # private, removed on SIGTERM
             path = Path(folder) / "results.csv"
-            _copy(evaluation, query, path)
+            _copy(evaluation, which, path)
             return path.read_text(encoding="utf-8")
     with write_atomically(target) as temporary:
-        _copy(evaluation, query, temporary)
+        _copy(evaluation, which, temporary)
     return None
 
 
-def _copy(evaluation: Evaluation, query: str, path: Path) -> None:
-    """DuckDB's COPY to ``path``; its I/O errors (a full disk) become OSError like Python's own."""
+def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
+    """DuckDB's COPY of the flattened results to ``path``; its I/O errors (a full disk) become
+    OSError like Python's own.  What the single pass wrote is written again the stored way
+    when its query stopped or its rows do not add up (engine/single_pass.py)."""
     import duckdb
 
     from perfrules.files import temporary_folder_full
 
-    try:
-        evaluation.connection.execute(f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')")
-    except duckdb.Error as error:
-        if temporary_folder_full(error):
-            raise  # the temporary folder, not the output's: said by the command line's one boundary
-        evaluation.check_streamed()  # EvaluationFailed: a problem of the data stopped the writing
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise OSError(f"DuckDB could not write the CSV file: {reason}") from None
+    while True:
+        query = flat_query(evaluation, which)
+        try:
+            (written,) = evaluation.connection.execute(
+                f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')").fetchone()
+        except duckdb.Error as error:
+            if temporary_folder_full(error) or isinstance(error, duckdb.InterruptException):
+                raise  # the machine or Ctrl-C, not the data: said by the command line's one boundary
+            if evaluation.single_pass is not None:
+                evaluation.redo_stored()  # EvaluationFailed: the data's problems, every one
+                continue
+            evaluation.check_streamed()  # EvaluationFailed: a problem of the data stopped the writing
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise OSError(f"DuckDB could not write the CSV file: {reason}") from None
+        if evaluation.written(written):
+            return
+        evaluation.redo_stored()
 
 
 def flat_rows(evaluation: Evaluation, which: str = "all", batch: int = 4096) -> tuple[list[str], Iterator[tuple]]:

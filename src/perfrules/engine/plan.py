@@ -70,8 +70,15 @@ class Plan:
         return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT *{exclude} FROM {self.stages[-1][0]}"
 
 
-def compile_plan(model: PolicyModel) -> Plan:
-    """Compile a policy that checked without errors."""
+# What stops a plan compiled with ``agents_once`` (engine/single_pass.py) at an agent's second row.
+AGENT_TWICE = "perfrules: an agent has more than one row"
+
+
+def compile_plan(model: PolicyModel, agents_once: bool = False) -> Plan:
+    """Compile a policy that checked without errors.
+
+    ``agents_once``: the query stops (``error()``) when an agent has more than one row, which
+    the stored route's checks have ruled out before the plan runs; the single pass has not."""
     policy, symbols = model.policy, model.symbols
     metric_columns = {metric.name.text: f"m{index}" for index, metric in enumerate(model.metrics)}
     stages: list[tuple[str, str]] = []
@@ -113,7 +120,7 @@ def compile_plan(model: PolicyModel) -> Plan:
     scope.score = "score"
 
     ranks = [RankPlan(index, condition) for index, condition in enumerate(model.rank_conditions)]
-    stages.extend(_rank_stages(ranks, compiler))
+    stages.extend(_rank_stages(ranks, compiler, agents_once))
     scope.rank = "rank"
     for plan in ranks:
         scope.rank_conditions[rank_key(plan.condition)] = (f"r{plan.index}_position", f"r{plan.index}_size")
@@ -283,7 +290,7 @@ def _score_stage(policy: ast.Policy, kpis: tuple[KpiModel, ...], adjusts: tuple[
 # ---- ranks ---------------------------------------------------------------------------------------
 
 
-def _rank_stages(ranks: list[RankPlan], compiler: ExpressionCompiler) -> list[tuple[str, str]]:
+def _rank_stages(ranks: list[RankPlan], compiler: ExpressionCompiler, agents_once: bool) -> list[tuple[str, str]]:
     """Positions and group sizes by histogram: ``valued`` adds each ranking's value to the rows,
     ``ranked`` joins back each value's position among the distinct values.
 
@@ -292,6 +299,8 @@ def _rank_stages(ranks: list[RankPlan], compiler: ExpressionCompiler) -> list[tu
     ``within team``), finds each distinct value's position with a window over those counts
     (1 + how many are strictly better: ``rank()``), and the rows find theirs with a hash
     join.  Missing values get no position; sizes count only the values present (spec §9).
+    ``agents_once``: the size of the scores' ranking also counts the agents (by a hash: two
+    that collide only send the file to the stored route, which compares them).
     """
     stage_values = compiler.new_stage()
     values, joins, columns = [], [], []
@@ -307,6 +316,10 @@ def _rank_stages(ranks: list[RankPlan], compiler: ExpressionCompiler) -> list[tu
         if within_team:
             sizes = f"SELECT _team AS __team, count({value}) AS __size FROM valued GROUP BY _team"
             joins.append(f"LEFT JOIN ({sizes}) {name}_sizes ON valued._team IS NOT DISTINCT FROM {name}_sizes.__team")
+        elif agents_once and name == "__by_score":
+            size = (f"CASE WHEN count(*) <> count(DISTINCT hash(_agent)) THEN CAST(error({text_literal(AGENT_TWICE)}) "
+                    f"AS BIGINT) ELSE count({value}) END")
+            joins.append(f"CROSS JOIN (SELECT {size} AS __size FROM valued) {name}_sizes")
         else:
             joins.append(f"CROSS JOIN (SELECT count({value}) AS __size FROM valued) {name}_sizes")
         return f"{name}.__position", f"{name}_sizes.__size"

@@ -132,6 +132,27 @@ class Evaluation:
     warnings: list[str] = field(default_factory=list)  # about the data, one line each
     policies: list[LoadedPolicy] = field(default_factory=list)
     wanted: str | None = None  # the period asked for (--period), else each policy's latest
+    # Taken by the single pass (engine/single_pass.py): a SinglePass, until its rows are written whole.
+    single_pass: object | None = None
+
+    def written(self, rows: int) -> bool:
+        """Whether the ``rows`` rows a streamed run's writer wrote are its whole result (they
+        are, except when the single pass's do not add up: then :meth:`redo_stored`)."""
+        if self.single_pass is None:
+            return True
+        digest = self.single_pass.whole(rows)
+        if digest is None:
+            return False
+        self.data_sha256, self.single_pass = digest, None
+        return True
+
+    def redo_stored(self) -> None:
+        """Evaluate the data again the stored way (the single pass stopped at a row, or its rows
+        did not add up) and become that evaluation; raises EvaluationFailed with every problem."""
+        stored = self.single_pass.stored_way()
+        self.connection.close()
+        self.connection, self.runs, self.warnings = stored.connection, stored.runs, stored.warnings
+        self.data_sha256, self.single_pass = stored.data_sha256, None
 
     def check_streamed(self) -> None:
         """Raise :class:`EvaluationFailed` with every problem when a streamed run has one (its
@@ -183,24 +204,36 @@ def open_connection():
 
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
                    encoding: str | None = None, sheet: str | None = None, header_row: int = 1,
-                   tolerated_roles: frozenset[str] = frozenset(), streamed: bool = False) -> Evaluation:
+                   tolerated_roles: frozenset[str] = frozenset(), streamed: bool = False,
+                   single_pass: bool = True) -> Evaluation:
     """``streamed``: the results are written once, in order, straight from the plan (``evaluate``
     to CSV): see :func:`_policy_runs`; the writer calls :meth:`Evaluation.check_streamed` when it
-    is stopped."""
+    is stopped.  A streamed CSV file may be evaluated by the single pass (engine/single_pass.py),
+    unless ``single_pass`` is False: the writer then checks :meth:`Evaluation.written`."""
     arguments = (policies, data_path, data_display, period, encoding, sheet, header_row, tolerated_roles, streamed)
+
+    def stored_way() -> Evaluation:  # the single pass stopped, or its rows did not add up
+        try:
+            return evaluate_files(*arguments, single_pass=False)
+        except InvalidArgument:  # the file is gone since the single pass read it
+            raise EvaluationFailed([DataProblem(data_display, "changed while it was being read; evaluate it "
+                                                              "again once it is saved")]) from None
+
+    way = stored_way if streamed and single_pass else None
     try:
         try:
             numbers = number_columns([loaded.policy for loaded in policies])
-            return _evaluate_file(*arguments, direct=True, numbers=numbers)
+            return _evaluate_file(*arguments, direct=True, numbers=numbers, stored_way=way)
         except TextReadingNeeded:  # a cell the reader could not type as a number: read every cell as text
-            return _evaluate_file(*arguments, direct=True)
+            return _evaluate_file(*arguments, direct=True, stored_way=way)
     except ExactReadingNeeded:  # something to say about the data: read it again, the exact way
         return _evaluate_file(*arguments, direct=False)
 
 
 def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None,
                    encoding: str | None, sheet: str | None, header_row: int, tolerated_roles: frozenset[str],
-                   streamed: bool, direct: bool, numbers: frozenset[str] = frozenset()) -> Evaluation:
+                   streamed: bool, direct: bool, numbers: frozenset[str] = frozenset(),
+                   stored_way: Callable[[], Evaluation] | None = None) -> Evaluation:
     connection = open_connection()
     try:
         wanted = _normalise_period(connection, period) if period is not None else None
@@ -222,7 +255,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
         if changed:
             raise EvaluationFailed([DataProblem(data_display, "changed while it was being read; evaluate it again "
                                                               "once it is saved")])
-        return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles, streamed)
+        return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles, streamed, stored_way)
     except BaseException:
         connection.close()  # its temporary tables and spill files go with it
         raise
@@ -239,10 +272,17 @@ def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[t
 
 def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,
                    digest: str | None = None, tolerated_roles: frozenset[str] = frozenset(),
-                   streamed: bool = False) -> Evaluation:
+                   streamed: bool = False, stored_way: Callable[[], Evaluation] | None = None) -> Evaluation:
     """Validate the text cells of ``raw`` and evaluate each policy on its rows of the period
-    (``streamed``: see :func:`_policy_runs`)."""
+    (``streamed``: see :func:`_policy_runs`; with a ``stored_way``, maybe by the single pass)."""
     data_display = raw.display
+    if stored_way is not None:
+        from perfrules.engine.single_pass import SinglePass, single_pass_run  # it reads this module's classes
+
+        run = single_pass_run(connection, raw, policies, wanted, tolerated_roles)
+        if run is not None:
+            return Evaluation(connection, data_display, [run], policies=policies, wanted=wanted,
+                              single_pass=SinglePass(raw.scan, raw.header_row, stored_way))
     policy_nodes = [loaded.policy for loaded in policies]
     try:
         problems = prepare_rows(connection, raw, policy_nodes, tolerated_roles)  # diff: the other version's roles

@@ -1,0 +1,172 @@
+"""The single pass (engine/single_pass.py) says exactly what the stored route says, or leaves it to it.
+
+A plain CSV file evaluated by one policy without targets or awards, to CSV, is typed, checked,
+evaluated and written by one DuckDB query.  Each test below runs ``perfrules evaluate --format csv``
+twice, with the single pass and without it (``single_pass_run`` returning None: the stored route
+with the direct reading and the streamed writer), and asserts the same exit code, stdout and stderr
+(the CSV written, or every problem); and whether the single pass was taken, and whether it gave
+the file back to the stored route (``redo_stored``), so that each case tests what it says.
+
+The file: 30 agents of 2026-11 (``plain_file``, row r holds agent A{r-2:03d}), evaluated by the
+spec's example policy (tests/cases/evaluate/spec-complete-example).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from unittest import mock
+
+import pytest
+from test_decimal_reader import plain_file, with_cell
+from test_fuzz_data import AFTER_SALES, run_evaluate
+from test_fuzz_routes import SPEC_EXAMPLE, outcome
+
+from perfrules.engine import run as engine
+from perfrules.engine import single_pass
+
+CSV = ("--format", "csv")
+
+
+def evaluate_twice(folder, lines: list[str], *options: str, policy=SPEC_EXAMPLE, newline: str = "\n"):
+    """(outcome with the single pass, whether it was taken, whether it redid the stored way), and
+    the outcome without it; asserted equal."""
+    data = (newline.join(lines) + newline).encode("utf-8")
+    taken, redone = [], []
+    choose, redo = single_pass.single_pass_run, engine.Evaluation.redo_stored
+
+    def spied_choose(*arguments, **keywords):
+        run = choose(*arguments, **keywords)
+        taken.append(run is not None)
+        return run
+
+    def spied_redo(evaluation):
+        redone.append(True)
+        return redo(evaluation)
+
+    with mock.patch.object(single_pass, "single_pass_run", spied_choose), \
+            mock.patch.object(engine.Evaluation, "redo_stored", spied_redo):
+        fast = outcome(run_evaluate(folder, policy, "data.csv", data, *CSV, *options))
+    with mock.patch.object(single_pass, "single_pass_run", return_value=None):
+        stored = outcome(run_evaluate(folder, policy, "data.csv", data, *CSV, *options))
+    assert fast == stored
+    return fast, any(taken), bool(redone)
+
+
+def test_a_clean_file_is_written_by_the_single_pass(tmp_path):
+    (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, plain_file(30))
+    assert (code, stderr, taken, redone) == (0, "", True, False)
+    lines = stdout.splitlines()
+    assert lines[0].startswith("agent_id,name,role,team,period,policy,")
+    assert len(lines) == 31 and lines[1].startswith("A000,客服0,agent,T1,2026-11,售后客服月度考核,")
+
+
+def test_the_summary_and_crlf_lines_too(tmp_path):
+    (code, stdout, _), taken, redone = evaluate_twice(tmp_path, plain_file(30), "--columns", "summary",
+                                                      newline="\r\n")
+    assert (code, taken, redone) == (0, True, False)
+    assert stdout.splitlines()[:2] == ["agent_id,period,policy,score,grade,rank,rank_of,veto,bonus_total",
+                                       "A000,2026-11,售后客服月度考核,102.00,优秀,1,30,,1200.00"]  # 100 + 2 per commendation; all tie
+
+
+# (what is wrong, the row it is on and its new cell, the stderr every route gives)
+STOPPED = {
+    "an agent's second row": (12, "agent_id", "A003",
+                              "data.csv:12: column agent_id: agent A003 has another row for period 2026-11 (row 5)\n"
+                              "1 data problem: nothing was written\n"),
+    "a bad count after the first rows": (28, "qa_commendations", "abc",
+                                         "data.csv:28: column qa_commendations: 'abc' is not a whole number\n"
+                                         "1 data problem: nothing was written\n"),
+    "a bad count in the first rows": (3, "qa_commendations", "1.5",
+                                      "data.csv:3: column qa_commendations: '1.5' is not a whole number\n"
+                                      "1 data problem: nothing was written\n"),
+    "an empty agent id": (20, "agent_id", "",
+                          "data.csv:20: column agent_id: the cell is empty\n1 data problem: nothing was written\n"),
+    "a role no policy covers": (9, "role", "manager", None),
+    "a missing value without `when missing`": (15, "resolution_rate", "", None),
+}
+
+
+@pytest.mark.parametrize("case", STOPPED)
+def test_a_row_the_stored_route_refuses_stops_the_single_pass(tmp_path, case):
+    row, column, cell, stderr = STOPPED[case]
+    (code, stdout, said), taken, redone = evaluate_twice(tmp_path, with_cell(plain_file(30), row, column, cell))
+    assert (code, stdout, taken, redone) == (3, "", True, True)
+    if stderr is not None:
+        assert said == stderr
+    else:
+        assert said.startswith(f"data.csv:{row}: ") and said.endswith("1 data problem: nothing was written\n")
+
+
+def test_rows_of_another_period_go_the_stored_way(tmp_path):
+    """The first row's period is the single pass's; a later period in row 17 stops it, and the
+    stored route evaluates the latest period (2026-12: A015 alone)."""
+    (code, stdout, _), taken, redone = evaluate_twice(tmp_path, with_cell(plain_file(30), 17, "period", "2026-12"))
+    assert (code, taken, redone) == (0, True, True)
+    assert [line.split(",")[0] for line in stdout.splitlines()] == ["agent_id", "A015"]
+
+
+@pytest.mark.parametrize("period, taken", [("2026-11", True), ("2026/11", True), ("2026-10", False)])
+def test_a_period_asked_for(tmp_path, period, taken):
+    (code, stdout, stderr), was_taken, redone = evaluate_twice(tmp_path, plain_file(30), "--period", period)
+    assert (was_taken, redone) == (taken, False)
+    if period == "2026-10":
+        assert (code, stderr) == (3, "data.csv: no rows for period 2026-10\n1 data problem: nothing was written\n")
+    else:
+        assert (code, len(stdout.splitlines())) == (0, 31)
+
+
+def test_a_period_written_another_way_is_the_same_period(tmp_path):
+    """`2026年11月` in row 10 is 2026-11 like the first row's `2026-11`: no stop, one period."""
+    (code, stdout, _), taken, redone = evaluate_twice(tmp_path, with_cell(plain_file(30), 10, "period", "2026年11月"))
+    assert (code, taken, redone, len(stdout.splitlines())) == (0, True, False, 31)
+
+
+@pytest.mark.parametrize("layout", ["an empty line", "a quoted line break", "a lone header"])
+def test_rows_that_do_not_add_up_go_the_stored_way(tmp_path, layout):
+    """Rows that are not one a line: DuckDB reads them right, but the single pass cannot count them."""
+    lines = plain_file(30)
+    if layout == "an empty line":
+        lines = [*lines[:10], "", *lines[10:]]
+    elif layout == "a quoted line break":
+        lines = with_cell(lines, 8, "name", '"客服\n六"')
+    else:
+        lines = lines[:1]
+    (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, lines)
+    assert (code, stderr) == (0, "")
+    assert (taken, redone) == ((False, False) if layout == "a lone header" else (True, True))
+    assert len(list(csv.reader(io.StringIO(stdout)))) == (1 if layout == "a lone header" else 31)
+
+
+def test_a_40_mb_last_line_is_refused_not_dropped(tmp_path):
+    """DuckDB drops a last line over 32 MB without a word: the rows written are one short."""
+    lines = with_cell(plain_file(30), 31, "name", "x" * 40_000_000)
+    (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, lines)
+    assert (code, stdout, taken, redone) == (3, "", True, True)
+    assert stderr == ("data.csv: the CSV file cannot be read: CSV Error on Line: 31: the line is longer than "
+                      "2,000,000 bytes, the most a row may have\n1 data problem: nothing was written\n")
+
+
+def test_a_file_changed_while_it_was_read_is_read_again(tmp_path):
+    with mock.patch("perfrules.data.reading.FileScan.changed", return_value=True):
+        data = ("\n".join(plain_file(30)) + "\n").encode()
+        with mock.patch.object(engine.Evaluation, "redo_stored", autospec=True,
+                               side_effect=engine.Evaluation.redo_stored) as redo:
+            code, stdout, _ = outcome(run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", data, *CSV))
+    assert redo.call_count == 1
+    # The stored route's direct reading also sees the change and reads the exact way, which says it.
+    assert (code, stdout.count("\n")) == (0, 31)
+
+
+def test_where_the_single_pass_is_not_taken(tmp_path):
+    """Targets and awards (the bundled policy), several policies, a percent column read as text."""
+    lines = plain_file(30)
+    assert evaluate_twice(tmp_path, lines, policy=AFTER_SALES)[1:] == (False, False)
+    both = tmp_path / "both"
+    both.mkdir()
+    for name in ("a.perf", "b.perf"):
+        (both / name).write_text(SPEC_EXAMPLE.read_text(encoding="utf-8").replace(
+            "售后客服月度考核", f"考核{name[0]}"), encoding="utf-8")
+    assert evaluate_twice(tmp_path, lines, policy=both)[1:] == (False, False)
+    percent = with_cell(lines, 5, "csat", "91%")  # in the first rows: the column is read as text
+    assert evaluate_twice(tmp_path, percent)[1:] == (False, False)
