@@ -40,9 +40,9 @@ def evaluate_twice(folder, lines: list[str], *options: str, policy=SPEC_EXAMPLE,
         taken.append(run is not None)
         return run
 
-    def spied_redo(evaluation):
-        redone.append(True)
-        return redo(evaluation)
+    def spied_redo(evaluation, *arguments):
+        redone.append(arguments)
+        return redo(evaluation, *arguments)
 
     with mock.patch.object(single_pass, "single_pass_run", spied_choose), \
             mock.patch.object(engine.Evaluation, "redo_stored", spied_redo):
@@ -50,6 +50,7 @@ def evaluate_twice(folder, lines: list[str], *options: str, policy=SPEC_EXAMPLE,
     with mock.patch.object(single_pass, "single_pass_run", return_value=None):
         stored = outcome(run_evaluate(folder, policy, "data.csv", data, *CSV, *options))
     assert fast == stored
+    evaluate_twice.redone = redone
     return fast, any(taken), bool(redone)
 
 
@@ -170,3 +171,15 @@ def test_where_the_single_pass_is_not_taken(tmp_path):
     assert evaluate_twice(tmp_path, lines, policy=both)[1:] == (False, False)
     percent = with_cell(lines, 5, "csat", "91%")  # in the first rows: the column is read as text
     assert evaluate_twice(tmp_path, percent)[1:] == (False, False)
+
+
+def test_a_late_percent_sign_is_read_as_text_at_once(tmp_path):
+    """Row 29's `92%` in a column the reader types as numbers (its first rows are bare decimals)
+    stops the single pass; the stored way then reads every cell as text without trying the
+    reader's typing again, and warns of the column's two spellings as the exact route does."""
+    (code, stdout, stderr), taken, redone = evaluate_twice(
+        tmp_path, with_cell(plain_file(30), 29, "reply_within_10min", "92%"))
+    assert (code, taken, evaluate_twice.redone) == (0, True, [(True,)])
+    assert stderr == ("data.csv: warning: column reply_within_10min mixes percent cells (row 29: '92%') with bare "
+                      "numbers (row 2: '0.95', read as 95%); write every cell the same way\n")
+    assert len(stdout.splitlines()) == 31

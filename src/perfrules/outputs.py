@@ -248,8 +248,8 @@ def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
         except duckdb.Error as error:
             if temporary_folder_full(error) or isinstance(error, duckdb.InterruptException):
                 raise  # the machine or Ctrl-C, not the data: said by the command line's one boundary
-            if evaluation.single_pass is not None:
-                evaluation.redo_stored()  # EvaluationFailed: the data's problems, every one
+            if evaluation.single_pass is not None:  # EvaluationFailed: the data's problems, every one
+                evaluation.redo_stored(isinstance(error, duckdb.ConversionException) and "CSV Error" in str(error))
                 continue
             evaluation.check_streamed()  # EvaluationFailed: a problem of the data stopped the writing
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__

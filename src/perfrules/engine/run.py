@@ -146,10 +146,12 @@ class Evaluation:
         self.data_sha256, self.single_pass = digest, None
         return True
 
-    def redo_stored(self) -> None:
+    def redo_stored(self, reader_refused: bool = False) -> None:
         """Evaluate the data again the stored way (the single pass stopped at a row, or its rows
-        did not add up) and become that evaluation; raises EvaluationFailed with every problem."""
-        stored = self.single_pass.stored_way()
+        did not add up) and become that evaluation; raises EvaluationFailed with every problem.
+        ``reader_refused``: DuckDB's reader refused a cell it typed as a number (a late `92%`):
+        the stored way reads every cell as text at once (it would, after refusing it again)."""
+        stored = self.single_pass.stored_way(reader_refused)
         self.connection.close()
         self.connection, self.runs, self.warnings = stored.connection, stored.runs, stored.warnings
         self.data_sha256, self.single_pass = stored.data_sha256, None
@@ -205,27 +207,30 @@ def open_connection():
 def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None = None,
                    encoding: str | None = None, sheet: str | None = None, header_row: int = 1,
                    tolerated_roles: frozenset[str] = frozenset(), streamed: bool = False,
-                   single_pass: bool = True) -> Evaluation:
+                   single_pass: bool = True, as_text: bool = False) -> Evaluation:
     """``streamed``: the results are written once, in order, straight from the plan (``evaluate``
     to CSV): see :func:`_policy_runs`; the writer calls :meth:`Evaluation.check_streamed` when it
     is stopped.  A streamed CSV file may be evaluated by the single pass (engine/single_pass.py),
-    unless ``single_pass`` is False: the writer then checks :meth:`Evaluation.written`."""
+    unless ``single_pass`` is False: the writer then checks :meth:`Evaluation.written`.
+    ``as_text``: no column is typed by DuckDB's reader (it refused a cell already)."""
     arguments = (policies, data_path, data_display, period, encoding, sheet, header_row, tolerated_roles, streamed)
 
-    def stored_way() -> Evaluation:  # the single pass stopped, or its rows did not add up
+    def stored_way(as_text: bool) -> Evaluation:  # the single pass stopped, or its rows did not add up
         try:
-            return evaluate_files(*arguments, single_pass=False)
+            return evaluate_files(*arguments, single_pass=False, as_text=as_text)
         except InvalidArgument:  # the file is gone since the single pass read it
             raise EvaluationFailed([DataProblem(data_display, "changed while it was being read; evaluate it "
                                                               "again once it is saved")]) from None
 
     way = stored_way if streamed and single_pass else None
     try:
-        try:
-            numbers = number_columns([loaded.policy for loaded in policies])
-            return _evaluate_file(*arguments, direct=True, numbers=numbers, stored_way=way)
-        except TextReadingNeeded:  # a cell the reader could not type as a number: read every cell as text
-            return _evaluate_file(*arguments, direct=True, stored_way=way)
+        if not as_text:
+            try:
+                numbers = number_columns([loaded.policy for loaded in policies])
+                return _evaluate_file(*arguments, direct=True, numbers=numbers, stored_way=way)
+            except TextReadingNeeded:  # a cell the reader could not type as a number: read every cell as text
+                pass
+        return _evaluate_file(*arguments, direct=True, stored_way=way)
     except ExactReadingNeeded:  # something to say about the data: read it again, the exact way
         return _evaluate_file(*arguments, direct=False)
 
@@ -233,7 +238,7 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
 def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: str, period: str | None,
                    encoding: str | None, sheet: str | None, header_row: int, tolerated_roles: frozenset[str],
                    streamed: bool, direct: bool, numbers: frozenset[str] = frozenset(),
-                   stored_way: Callable[[], Evaluation] | None = None) -> Evaluation:
+                   stored_way: Callable[[bool], Evaluation] | None = None) -> Evaluation:
     connection = open_connection()
     try:
         wanted = _normalise_period(connection, period) if period is not None else None
@@ -272,7 +277,7 @@ def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[t
 
 def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,
                    digest: str | None = None, tolerated_roles: frozenset[str] = frozenset(),
-                   streamed: bool = False, stored_way: Callable[[], Evaluation] | None = None) -> Evaluation:
+                   streamed: bool = False, stored_way: Callable[[bool], Evaluation] | None = None) -> Evaluation:
     """Validate the text cells of ``raw`` and evaluate each policy on its rows of the period
     (``streamed``: see :func:`_policy_runs`; with a ``stored_way``, maybe by the single pass)."""
     data_display = raw.display

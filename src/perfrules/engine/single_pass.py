@@ -51,7 +51,7 @@ class SinglePass:
 
     scan: FileScan
     header_row: int
-    stored_way: Callable[[], Evaluation]
+    stored_way: Callable[[bool], Evaluation]  # True: every cell read as text (the reader refused one)
 
     def whole(self, written: int) -> str | None:
         """The data's sha256 when the ``written`` rows are every row of the file, else None."""
