@@ -152,13 +152,13 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
             counted, _ = raw.scan.result()
         except OSError:
             raise ExactReadingNeeded() from None
-        # Empty lines, which DuckDB skips (the rows' numbers are then not their places), and lines
-        # longer than its buffer, which it may drop without a word (the last one), or return no rows
-        # at all for (with number columns): the exact route says what is wrong, or reads the file.
-        # So do rows that are not one a line (a quoted cell with a line break; DuckDB is right there).
-        # A file that changed while it was read: the exact route reads it again (and checks it).
-        if counted.blank or counted.too_long or raw.scan.changed() or \
-                connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0] != counted.lines - 1:
+        # Empty lines, which DuckDB skips (the rows' numbers are then not their places; there are
+        # fewer rows than lines), and lines longer than its buffer, which it may drop without a
+        # word (the last one), or return no rows at all for (with number columns): the exact route
+        # says what is wrong, or reads the file. So do rows that are not one a line (a quoted cell
+        # with a line break; DuckDB is right there) and a file that changed while it was read.
+        if counted.too_long or raw.scan.changed() or \
+                not counted.one_a_row(connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0]):
             raise ExactReadingNeeded()
     # Rows read straight from the file are numbered by their place in it (insertion order is file
     # order; the direct route takes only files without title rows or empty lines).

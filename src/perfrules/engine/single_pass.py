@@ -59,7 +59,7 @@ class SinglePass:
             counted, digest = self.scan.result()
         except OSError:
             return None
-        if counted.blank or counted.too_long or self.scan.changed() or written != counted.lines - self.header_row:
+        if counted.too_long or self.scan.changed() or not counted.one_a_row(written, self.header_row):
             return None
         return digest
 
