@@ -285,7 +285,10 @@ def _evaluate(policies_path: str, data: str, period: str | None, encoding: str |
     policies, warnings = _checked_policies(policies_path)
     _something_evaluates(policies, policies_path)
     with _data_file(data, encoding, sheet, header_row, sources, output) as (path, snapshot, reading):
-        evaluation = _evaluate_file(policies, path, data, period, also, streamed=streamed, **reading)
+        # A snapshot's file is gone once written: not for the single pass, which reads its file
+        # as the CSV is written (engine/single_pass.py).
+        evaluation = _evaluate_file(policies, path, data, period, also, streamed=streamed,
+                                    single_pass=snapshot is None, **reading)
     if snapshot is not None:
         evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
     return evaluation, warnings + evaluation.warnings
@@ -322,11 +325,13 @@ def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: i
         yield path, snapshot, {}
 
 
-def _evaluate_file(policies, path, display: str, period, also, streamed: bool = False, **reading):
+def _evaluate_file(policies, path, display: str, period, also, streamed: bool = False, single_pass: bool = True,
+                   **reading):
     from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
 
     try:
-        evaluation = evaluate_files(policies.evaluated, path, display, period=period, streamed=streamed, **reading)
+        evaluation = evaluate_files(policies.evaluated, path, display, period=period, streamed=streamed,
+                                    single_pass=single_pass, **reading)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
