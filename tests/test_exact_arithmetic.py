@@ -117,6 +117,8 @@ def test_whole_number_operands_of_integer_type(connection, pairs):
     ("999999999999", "0.5", "499999999999.5", "None"),   # the quotient does not fit
     ("1000000", "1000000", "None", "1"),                 # the product does not fit
     ("5", "0", "0", "None"),                             # a division by zero is missing
+    ("0.123456", "1", "0.123456", "0.123456"),           # a division by 1 (all weights counted)
+    ("-999999999999.999999", "1", "-999999999999.999999", "-999999999999.999999"),
 ])
 def test_worked_examples(connection, left, right, product, quotient):
     row = connection.execute(
@@ -125,11 +127,19 @@ def test_worked_examples(connection, left, right, product, quotient):
     assert [str(value.normalize()) if value is not None else "None" for value in row] == [product, quotient]
 
 
+def test_a_division_by_1_rounds_a_wider_operand_like_any_division(connection):
+    """A sum of more than six decimals is rounded half away from zero, as pr_div rounds."""
+    row = connection.execute("SELECT pr_div(CAST('1.2345675' AS DECIMAL(20, 7)), 1), "
+                             "pr_div(CAST('-1.2345665' AS DECIMAL(20, 7)), CAST(1 AS DECIMAL(18, 6)))").fetchone()
+    assert row == (Decimal("1.234568"), Decimal("-1.234567"))
+
+
 @pytest.mark.parametrize("left, right, product, quotient", [
     ("1999999999998", "0.1", "199999999999.8", "19999999999980"),  # the quotient does not fit: missing
     ("1999999999998", "10", "None", "199999999999.8"),
     ("1100000000000", "0", "0", "None"),
     ("10000000000000000000000000", "10000000000000000000000000", "None", "1"),  # beyond 38 digits: missing
+    ("1999999999998", "1", "None", "None"),  # a division by 1 that does not fit: missing
 ])
 def test_operands_beyond_decimal_18_6(connection, left, right, product, quotient):
     """A sum in the plan can pass 999,999,999,999.999999; only a result that does not fit is missing."""

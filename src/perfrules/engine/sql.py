@@ -42,8 +42,9 @@ MACROS = (
     # times faster than on HUGEINTs: |a| and |b| below 10^6 (a·10^12 and b·10^6 are then
     # exact BIGINTs and 2·a·10^12 + b·10^6 cannot overflow), and a whole b (a·10^6 ÷ b).
     # Other operands are widened to 38 digits; a result beyond DECIMAL(18, 6) becomes NULL
-    # (missing, reported as such) rather than an overflow error.
-    f"CREATE OR REPLACE TEMP MACRO pr_div(a, b) AS CASE "
+    # (missing, reported as such) rather than an overflow error.  A division by 1 (a base
+    # score whose weights are all counted) is a's rounding, which the cast does the same way.
+    f"CREATE OR REPLACE TEMP MACRO pr_div(a, b) AS CASE WHEN b = 1 THEN TRY_CAST(a AS {DECIMAL_TYPE}) "
     f"WHEN abs(a) < {_ONE} AND abs(b) < {_ONE} THEN pr_from_micro(pr_round_div_positive("
     f"pr_micro(CAST(a AS {DECIMAL_TYPE})) * {_ONE} * sign(b), abs(pr_micro(CAST(NULLIF(b, 0) AS {DECIMAL_TYPE}))))) "
     f"WHEN abs(a) < {_ONE ** 2} AND abs(b) < {_ONE ** 2} AND b = trunc(b) THEN pr_from_micro(pr_round_div_positive("
