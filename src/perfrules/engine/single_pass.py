@@ -84,9 +84,11 @@ def single_pass_run(connection, raw: RawTable, policies: list[LoadedPolicy], wan
     stop = (f"_bad_0 OR _agent IS NULL OR _role IS NULL OR NOT ({role_filter(policy)}) "
             f"OR _period IS DISTINCT FROM {text_literal(period)}")
     metrics = "".join(f", p0_m{number} AS m{number}" for number in range(len(typing.metrics)))
+    # Past the stop every row's period is the one evaluated: a constant, carried by no stage.
     connection.execute(
-        f"CREATE OR REPLACE TEMP VIEW typed_0 AS SELECT {KEYS}{metrics} FROM ({typed_rows(raw, [typing], usual)}) "
-        f"WHERE CASE WHEN {stop} THEN CAST(error({text_literal(ROW_STOP)}) AS BOOLEAN) ELSE true END")
+        f"CREATE OR REPLACE TEMP VIEW typed_0 AS SELECT * REPLACE ({text_literal(period)} AS _period) FROM "
+        f"(SELECT {KEYS}{metrics} FROM ({typed_rows(raw, [typing], usual)}) "
+        f"WHERE CASE WHEN {stop} THEN CAST(error({text_literal(ROW_STOP)}) AS BOOLEAN) ELSE true END)")
     plan = compile_plan(model, agents_once=True)
     connection.execute(f"CREATE OR REPLACE TEMP VIEW result_0_plan AS {plan.sql('typed_0', period)}")
     return PolicyRun(loaded, plan, period, "result_0_plan", "typed_0", checked=False)
