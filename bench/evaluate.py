@@ -44,6 +44,7 @@ the machine).
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -709,6 +710,10 @@ def main(argv: list[str] | None = None) -> int:
     formats = [name for name in args.formats.split(",") if name]
     sizes = args.rows or [100_000, 1_000_000]
     os.environ["PYTHONPATH"] = str((args.source / "src").resolve())
+    # Run from bytecode, as an installed perfrules does (pip compiles it at install), like the
+    # peers' duckdb: with PYTHONDONTWRITEBYTECODE set (this machine sets it) every run would
+    # compile every module of the source tree again (0.06-0.1 s a run; docs/performance.md).
+    compileall.compile_dir(str(args.source / "src" / "perfrules"), quiet=1)
 
     print("== machine")
     print("   " + machine())

@@ -187,16 +187,18 @@ def typed_rows(raw: RawTable, typings: list[MetricTyping], usual: tuple[str, str
     if not raw.numbered:
         middle += "".join(", " + item for typing in typings for item in typing.spellings)
         outer += "".join(f", {name}" for typing in typings for name in typing.spelling_names)
+    roles = sorted({role.text for typing in typings for role in typing.policy.roles})
     return (f"SELECT {KEYS}{outer} FROM (SELECT {KEYS}{middle} "
-            f"FROM (SELECT {key_columns(raw, usual)}, * FROM {raw.table}))")
+            f"FROM (SELECT {key_columns(raw, usual, roles)}, * FROM {raw.table}))")
 
 
-def key_columns(raw: RawTable, usual_period: tuple[str, str] | None = None) -> str:
+def key_columns(raw: RawTable, usual_period: tuple[str, str] | None = None, roles: list[str] | None = None) -> str:
     """The identifying columns of a row, cleaned: _row, _agent, _period (normalised), ...
 
     ``usual_period``: (a period cell as written, its period), from :func:`usual_period`: a cell
     written the same way is that period without the normalising's string functions (most files
-    hold one period, written one way; 0.1 s of a million agents)."""
+    hold one period, written one way; 0.1 s of a million agents).  Likewise a role cell that is
+    one of ``roles`` as written (a role is a name without spaces: cleaning leaves it as it is)."""
     optional = ", ".join(
         f"{cleaned(raw.cell(column)) if column in raw.headers else 'CAST(NULL AS VARCHAR)'} AS _{column}"
         for column in OPTIONAL
@@ -206,9 +208,13 @@ def key_columns(raw: RawTable, usual_period: tuple[str, str] | None = None) -> s
         written, normalised = usual_period
         period = (f"CASE WHEN CAST({raw.cell('period')} AS VARCHAR) = {text_literal(written)} "
                   f"THEN {text_literal(normalised)} ELSE {period} END")
+    role = cleaned(raw.cell("role"))
+    if roles:
+        cell = f"CAST({raw.cell('role')} AS VARCHAR)"
+        role = f"CASE WHEN {cell} IN ({', '.join(text_literal(name) for name in roles)}) THEN {cell} ELSE {role} END"
     return (
         f"{ROW_COLUMN} AS _row, {cleaned(raw.cell('agent_id'))} AS _agent, "
-        f"{period} AS _period, {cleaned(raw.cell('role'))} AS _role, {optional}"
+        f"{period} AS _period, {role} AS _role, {optional}"
     )
 
 
