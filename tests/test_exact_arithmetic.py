@@ -187,3 +187,18 @@ def test_nested_formulas_compile_to_sql_of_linear_size():
         expected = expected / Decimal("1.5") if level % 2 else expected * Decimal("1.2")
         expected = expected.quantize(MILLIONTH, rounding=ROUND_HALF_UP)
     assert points == min(Decimal(100), expected)
+
+
+@pytest.mark.parametrize("text", ["0.005", "-0.005", "0.004999", "12.345", "-12.345", "999999999999.994999",
+                                  "999999999999.995", "-999999999999.995", "1000000000000.005", "-1234567890123.455",
+                                  "99999999999999.994999", "-99999999999999.995"])
+def test_two_decimals_rounds_like_round(connection, text):
+    """The CSV's two-decimal numbers (perfrules.outputs.two_decimals) of a DECIMAL(20, 6), below
+    10^12 and above: the same value and the 64-bit type, halves away from zero."""
+    from perfrules.outputs import two_decimals
+
+    sql = two_decimals("x", {"x": 14})
+    value, kind, expected = connection.execute(
+        f"SELECT {sql}, typeof({sql}), round(x, 2) FROM (SELECT CAST(? AS DECIMAL(20, 6)) AS x)", [text]).fetchone()
+    assert (value, kind) == (expected, "DECIMAL(18,2)")
+    assert value == Decimal(text).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")

@@ -42,21 +42,23 @@ def formula_safe(sql: str) -> str:
 SUMMARY_COLUMNS = ("agent_id", "period", "policy", "score", "grade", "rank", "rank_of", "veto", "bonus_total")
 
 
-def flat_columns(run: PolicyRun, which: str = "all") -> list[tuple[str, str]]:
+def flat_columns(run: PolicyRun, which: str = "all", digits: dict[str, int] | None = None) -> list[tuple[str, str]]:
     """(header, SQL) pairs of one policy's flattened result: one row per agent.
 
     ``which="summary"`` keeps the :data:`SUMMARY_COLUMNS` (cli.md ``--columns summary``).
     Beside each KPI's level and status codes stand their labels as the policy's language
-    says them (``优秀``, ``已计分``), for HR reading the file in a spreadsheet.
+    says them (``优秀``, ``已计分``), for HR reading the file in a spreadsheet.  ``digits``:
+    the digits before the point of the result's DECIMAL columns (:func:`decimal_digits`),
+    for numbers of two decimals computed and written as 64-bit decimals where they fit.
     """
-    columns = _all_columns(run)
+    columns = _all_columns(run, digits or {})
     if which == "summary":
         by_header = dict(columns)
         return [(header, by_header[header]) for header in SUMMARY_COLUMNS]
     return columns
 
 
-def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
+def _all_columns(run: PolicyRun, digits: dict[str, int]) -> list[tuple[str, str]]:
     from perfrules.texts import texts
 
     model = run.plan.model
@@ -78,23 +80,27 @@ def _all_columns(run: PolicyRun) -> list[tuple[str, str]]:
             (f"kpi:{name}:value", f"CAST({prefix}_value AS DOUBLE)"),
             (f"kpi:{name}:level", one_of(f"{prefix}_level", {level: level for level in labels})),
             (f"kpi:{name}:level_label", one_of(f"{prefix}_level", labels)),
-            (f"kpi:{name}:points", f"round({prefix}_points, 2)"),
+            (f"kpi:{name}:points", two_decimals(f"{prefix}_points", digits)),
             (f"kpi:{name}:status", one_of(f"{prefix}_status", {status: status for status in KPI_STATUSES})),
             (f"kpi:{name}:status_label", one_of(f"{prefix}_status", {"missing": None, "unmatched": None, **status_labels})),
         ]
-    columns.append(("base_score", "round(base_score, 2)"))
+    columns.append(("base_score", two_decimals("base_score", digits)))
     for adjust in model.adjusts:
-        columns.append((f"adjust:{adjust.node.name.value}:points", f"round(a{adjust.index}_total, 2)"))
-    columns += [("score", "round(score, 2)"), ("rank", "rank"), ("rank_of", "rank_of")]
+        columns.append((f"adjust:{adjust.node.name.value}:points", two_decimals(f"a{adjust.index}_total", digits)))
+    columns += [("score", two_decimals("score", digits)), ("rank", "rank"), ("rank_of", "rank_of")]
     veto_names = " ".join(f"WHEN {veto.ordinal} THEN {text_literal(veto.node.name.value)}" for veto in model.vetoes)
     veto = (one_of(f"CASE veto_rule {veto_names} END", {veto.node.name.value: veto.node.name.value for veto in model.vetoes})
             if model.vetoes else "CAST(NULL AS VARCHAR)")
     columns.append(("veto", veto))
     columns.append(("grade", one_of("grade", {grade: grade for grade in grades})))
-    for index, bonus in enumerate(model.bonuses):
-        columns.append((f"bonus:{bonus.name}:amount", f"b{index}_amount"))
-    total = " + ".join(f"coalesce(b{index}_amount, 0)" for index in range(len(model.bonuses))) or "0"
-    columns.append(("bonus_total", f"CAST({total} AS DECIMAL(38, 2))"))
+    amounts = [f"b{index}_amount" for index in range(len(model.bonuses))]
+    for bonus, amount in zip(model.bonuses, amounts):  # rounded to cents by the plan
+        narrow = digits.get(amount, WIDE) <= NARROW
+        columns.append((f"bonus:{bonus.name}:amount", f"CAST({amount} AS DECIMAL(18, 2))" if narrow else amount))
+    total = " + ".join(f"coalesce({amount}, 0)" for amount in amounts) or "0"
+    # A sum of N amounts has at most len(str(N)) digits more than the widest.
+    widest = max((digits.get(amount, WIDE) for amount in amounts), default=0) + len(str(len(amounts)))
+    columns.append(("bonus_total", f"CAST({total} AS DECIMAL({18 if widest <= NARROW else 38}, 2))"))
     columns.append(("plans", _plans_column(model.plans)))
     columns += _standing_columns(model, words)
     columns.append(("policy_sha256", constant(_sha(run.loaded))))
@@ -186,27 +192,57 @@ def _sha(loaded) -> str:
     return loaded.origin.sha256(loaded.source.text)
 
 
+# A DECIMAL with at most NARROW digits before the point, rounded to two decimals, fits DECIMAL(18, 2).
+NARROW = 16
+WIDE = 36  # what a DECIMAL(38, 2) may hold: the digits of a column whose type is not known
+
+
+def decimal_digits(connection, table: str) -> dict[str, int]:
+    """The digits before the point of each DECIMAL column of ``table`` (a table or view), as
+    DuckDB typed it when it was made (no query is planned again)."""
+    import re
+
+    found = {}
+    for name, kind in connection.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?",
+                                         [table]).fetchall():
+        if (match := re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", kind)) is not None:
+            found[name] = int(match[1]) - int(match[2])
+    return found
+
+
+def two_decimals(column: str, digits: dict[str, int]) -> str:
+    """``round(column, 2)``, as a DECIMAL(18, 2) where the column's type allows it (a score is a
+    DECIMAL(20, 6): 128-bit decimals round and write at three times the cost of 64-bit ones).
+    A value below 10^12 is rounded as a DECIMAL(18, 6), a larger one by the cast, which rounds
+    half away from zero like ``round``; both are exact."""
+    wide = digits.get(column, WIDE)
+    if wide <= 12 or wide > NARROW:  # a DECIMAL(18, 6) already, or one that may not fit 64 bits
+        return f"round({column}, 2)"
+    return (f"CASE WHEN abs({column}) < 1000000000000 THEN round(CAST({column} AS DECIMAL(18, 6)), 2) "
+            f"ELSE CAST({column} AS DECIMAL(18, 2)) END")
+
+
 def flat_query(evaluation: Evaluation, which: str = "all") -> str:
     def source(run: PolicyRun) -> str:  # the summary has no column of targets or awards
         return run.plan_results if which == "summary" else run.table
 
     if len(evaluation.runs) == 1:
         (run,) = evaluation.runs
-        return f"SELECT {_selects(run, which)} FROM {source(run)} ORDER BY rank NULLS LAST, _agent"
+        return f"SELECT {_selects(run, which, evaluation)} FROM {source(run)} ORDER BY rank NULLS LAST, _agent"
     # Sorted by the agent's id as read, like the JSON results, not by the cell written (an id
     # made formula-safe, '=X, would otherwise sort before 5).
     parts = []
     for order, run in enumerate(evaluation.runs):
-        selects = _selects(run, which)
+        selects = _selects(run, which, evaluation)
         parts.append(f"SELECT {order} AS __policy, rank AS __rank, _agent AS __agent, {selects} FROM {source(run)}")
     union = " UNION ALL BY NAME ".join(f"({part})" for part in parts)
     return (f"SELECT * EXCLUDE (__policy, __rank, __agent) FROM ({union}) "
             f"ORDER BY __policy, __rank NULLS LAST, __agent")
 
 
-def _selects(run: PolicyRun, which: str) -> str:
+def _selects(run: PolicyRun, which: str, evaluation: Evaluation) -> str:
     """The flattened columns of ``run``; a streamed run's rank stops the query at a row with a problem."""
-    columns = flat_columns(run, which)
+    columns = flat_columns(run, which, decimal_digits(evaluation.connection, run.plan_results))
     if not run.checked:
         guarded = (f"CASE WHEN {outcome_guard(run)} THEN CAST(error({text_literal(OUTCOME_GUARD)}) AS BIGINT) "
                    f"ELSE rank END")
