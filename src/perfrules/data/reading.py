@@ -14,15 +14,20 @@ whole columns, so that every bad cell can be reported with its row and column.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import os
 import re
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from perfrules.data.file_scan import (
+    MAX_LINE_BYTES,
+    FileScan,
+    count_lines,
+    first_long_line,
+    lone_carriage_return,
+)
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 
 ROW_COLUMN = "__row"
@@ -265,7 +270,7 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
     after (:func:`perfrules.data.validate.prepare_rows`).  Anything else (another encoding,
     title rows, headers to complain about) is left to the exact route, which also takes over
     when the typed rows show a problem, or when the file has empty lines, which DuckDB skips
-    and a spreadsheet counts (the :class:`FileScan` finds them while DuckDB types the rows):
+    and a spreadsheet counts (fewer rows than the lines :class:`FileScan` counts as DuckDB reads):
     it alone has every cell's text and row number for the messages.
 
     The columns of ``numbers`` whose preview cells are all plain decimals are typed by the
@@ -354,7 +359,7 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
             except DataFileProblem:
                 raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
         counted = count_lines(source)
-        if counted.too_long and (long_line := _first_long_line(source)) is not None:  # dropped, not refused
+        if counted.too_long and (long_line := first_long_line(source)) is not None:  # dropped, not refused
             raise DataFileProblem(f"the CSV file cannot be read: CSV Error on Line: {long_line + skipped}: "
                                   f"the line is longer than {MAX_LINE_BYTES:,} bytes, the most a row may have")
         _check_headers(headers, header_row, preview, _filled_columns(connection, f"{table}_cells", headers))
@@ -412,90 +417,6 @@ def _number_rows(connection, table: str, rows: int, header_row: int, numbers: li
         f"FROM (SELECT rowid AS __i, * FROM {table}_cells) AS cells JOIN {table}_numbers AS numbers "
         f"ON cells.__i = numbers.i ORDER BY numbers.n"
     )
-
-
-@dataclass(frozen=True)
-class LineCount:
-    """What one pass over a file's bytes says of its lines (:func:`count_lines`)."""
-
-    lines: int  # the last one counts without its line break
-    too_long: bool  # one is longer than MAX_LINE_BYTES (with its CR, if any)
-
-    def one_a_row(self, rows: int, header_row: int = 1) -> bool:
-        """Whether DuckDB's ``rows`` below the header row are one a line: not when a line is empty
-        (DuckDB skips it; a spreadsheet counts it) or a quoted cell holds a line break (a record
-        of two lines), as either leaves fewer rows than lines."""
-        return rows == self.lines - header_row
-
-
-def count_lines(path: Path, digest=None) -> LineCount:
-    """The file's lines and whether one is too long for DuckDB's reader:
-    DuckDB 2.0 drops a last line longer than its 32 MB buffer without a word, so perfrules
-    looks for long lines itself.  ``digest`` (a hashlib object), when given, is fed the file.
-
-    A line longer than MAX_LINE_BYTES (2 MB) spans two 1 MB pieces at least: it is the run of
-    bytes from a piece's last line break to a later piece's first one (or the file's end)."""
-    last = b"\n"  # the file's start is the start of a line
-    lines, too_long, run = 0, False, 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            if digest is not None:
-                digest.update(chunk)
-            first = chunk.find(b"\n")
-            if first < 0:
-                run += len(chunk)
-            else:
-                too_long = too_long or run + first > MAX_LINE_BYTES
-                run = len(chunk) - chunk.rfind(b"\n") - 1
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return LineCount(lines + (last != b"\n"), too_long or run > MAX_LINE_BYTES)
-
-
-class FileScan:
-    """A data file's lines (:class:`LineCount`) and sha256, read in a thread of their own.
-
-    The direct route needs both, and reading a file of a million agents for them takes 0.1 s;
-    started before DuckDB types the rows, the thread reads while DuckDB works (hashlib and the
-    file reads release the GIL, and DuckDB holds none), and :meth:`result` waits for it."""
-
-    def __init__(self, path: Path):
-        self._path = path
-        self._result: tuple[LineCount, str] | None = None
-        self._error: OSError | None = None
-        self._state = file_state(path)  # None: gone already, which the scan's own error says
-        self._thread = threading.Thread(target=self._scan, args=(path,), name="perfrules-file-scan", daemon=True)
-        self._thread.start()
-
-    def _scan(self, path: Path) -> None:
-        digest = hashlib.sha256()
-        try:
-            self._result = (count_lines(path, digest), digest.hexdigest())
-        except OSError as error:
-            self._error = error
-
-    def result(self) -> tuple[LineCount, str]:
-        """(its lines, sha256); raises the OSError that stopped the reading."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
-
-    def changed(self) -> bool:
-        """Whether the file is no longer the one scanned (replaced, written to): then the rows
-        DuckDB read and the sha256 of the receipt may not be of the same bytes."""
-        return self._state is None or file_state(self._path) != self._state
-
-
-def file_state(path: Path) -> tuple[int, int, int, int] | None:
-    """What changes when a file is replaced or written to: its device, inode, size and mtime
-    (None when it cannot be read: whoever reads it says why)."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def _record_numbers(source: Path, delimiter: str, header_row: int) -> list[int]:
@@ -584,9 +505,6 @@ def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int,
 
 # The longest line DuckDB's reader takes (its max_line_size, set explicitly): a longer row is
 # no review's data (a whole document pasted into a cell) and is refused with its line.
-MAX_LINE_BYTES = 2_000_000
-
-
 def _csv_error(text: str, source: Path | None = None) -> str:
     """DuckDB's CSV error in a line: ``CSV Error on Line: N: what is wrong``.
 
@@ -597,10 +515,10 @@ def _csv_error(text: str, source: Path | None = None) -> str:
     found = re.search(r"CSV Error on Line: (\d+)", text)
     if "Maximum line size" in text or "does not support a full read" in text:
         # A line longer than the reader's buffer stops the parallel reader without a line number.
-        number = found.group(1) if found else _first_long_line(source)
+        number = found.group(1) if found else first_long_line(source)
         where = f"CSV Error on Line: {number}" if number else "CSV Error"
         return f"{where}: the line is longer than {MAX_LINE_BYTES:,} bytes, the most a row may have"
-    if not found and "reached an invalid state" in text and (number := _lone_carriage_return(source)):
+    if not found and "reached an invalid state" in text and (number := lone_carriage_return(source)):
         # DuckDB names no line for it: a CR without its LF (a line ending cut in two) is what it was.
         return (f"CSV Error on Line: {number}: a carriage return (CR) stands alone there, without the line "
                 f"feed that ends a line; save the file again as CSV, or remove that character")
@@ -611,37 +529,6 @@ def _csv_error(text: str, source: Path | None = None) -> str:
     what = next((line for line in reversed(lines[start + 1:end]) if line and not line.startswith("Original Line")), "")
     where = f"CSV Error on Line: {found.group(1)}"
     return f"{where}: {what}" if what and len(what) <= 500 else where
-
-
-def _lone_carriage_return(source: Path | None) -> int | None:
-    """The line of the file's first CR that no LF follows (None: none, or no file)."""
-    if source is None:
-        return None
-    line, carried = 1, b""
-    with source.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            joined = carried + chunk
-            end = len(joined) - 1 if joined.endswith(b"\r") else len(joined)  # its LF may come next
-            found = _LONE_CR.search(joined, 0, end)
-            if found:
-                return line + joined.count(b"\n", 0, found.start())
-            line += joined.count(b"\n", 0, end)
-            carried = joined[end:]
-    return line if carried else None
-
-
-_LONE_CR = re.compile(rb"\r(?!\n)")
-
-
-def _first_long_line(source: Path | None) -> int | None:
-    """The number of the file's first line longer than MAX_LINE_BYTES (None: none, or no file)."""
-    if source is None:
-        return None
-    with source.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):  # a long line is read whole: it was already refused
-            if len(line.rstrip(b"\r\n")) > MAX_LINE_BYTES:
-                return number
-    return None
 
 
 PREVIEW_ROWS = 20

@@ -24,13 +24,13 @@ import duckdb
 
 from perfrules import ast
 from perfrules.check.model import KpiModel
+from perfrules.data.file_scan import file_state
 from perfrules.data.reading import (
     DataArgumentProblem,
     DataFileProblem,
     ExactReadingNeeded,
     RawTable,
     TextReadingNeeded,
-    file_state,
     load_cells,
     read_table,
     release_table,
@@ -252,7 +252,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
             raise InvalidArgument(f"{data_display}: {problem.text()}") from None
         except DataFileProblem as problem:
             raise EvaluationFailed(file_problems(data_display, problem)) from None
-        try:  # a file read directly is hashed as DuckDB types its rows (reading.FileScan)
+        try:  # a file read directly is hashed as DuckDB types its rows (file_scan.FileScan)
             digest = None if raw.scan is not None else sha256_file(data_path)
             changed = raw.scan is None and (state is None or file_state(data_path) != state)
         except OSError as error:

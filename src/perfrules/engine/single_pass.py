@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from perfrules.data.reading import FileScan, RawTable
+from perfrules.data.file_scan import FileScan
+from perfrules.data.reading import RawTable
 from perfrules.data.validate import (
     KEYS,
     REQUIRED,

@@ -1,0 +1,136 @@
+"""What one pass over a data file's bytes says of it: its lines, its long lines, its sha256.
+
+DuckDB's CSV reader has silent failures (a last line over its 32 MB buffer dropped without
+a word; no rows at all for a file with a 40 MB line when it types numbers), skips empty
+lines that a spreadsheet counts, and names no line for a lone carriage return; so perfrules
+counts a file's lines and looks for long lines itself, in the same read as the sha256 of the
+receipt (:class:`FileScan`, in a thread while DuckDB reads), and finds the line of a long
+line or a lone CR when DuckDB's message lacks it.  :func:`file_state` says whether a file
+changed between two moments of its reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_LINE_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class LineCount:
+    """What one pass over a file's bytes says of its lines (:func:`count_lines`)."""
+
+    lines: int  # the last one counts without its line break
+    too_long: bool  # one is longer than MAX_LINE_BYTES (with its CR, if any)
+
+    def one_a_row(self, rows: int, header_row: int = 1) -> bool:
+        """Whether DuckDB's ``rows`` below the header row are one a line: not when a line is empty
+        (DuckDB skips it; a spreadsheet counts it) or a quoted cell holds a line break (a record
+        of two lines), as either leaves fewer rows than lines."""
+        return rows == self.lines - header_row
+
+
+def count_lines(path: Path, digest=None) -> LineCount:
+    """The file's lines and whether one is too long for DuckDB's reader:
+    DuckDB 2.0 drops a last line longer than its 32 MB buffer without a word, so perfrules
+    looks for long lines itself.  ``digest`` (a hashlib object), when given, is fed the file.
+
+    A line longer than MAX_LINE_BYTES (2 MB) spans two 1 MB pieces at least: it is the run of
+    bytes from a piece's last line break to a later piece's first one (or the file's end)."""
+    last = b"\n"  # the file's start is the start of a line
+    lines, too_long, run = 0, False, 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if digest is not None:
+                digest.update(chunk)
+            first = chunk.find(b"\n")
+            if first < 0:
+                run += len(chunk)
+            else:
+                too_long = too_long or run + first > MAX_LINE_BYTES
+                run = len(chunk) - chunk.rfind(b"\n") - 1
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return LineCount(lines + (last != b"\n"), too_long or run > MAX_LINE_BYTES)
+
+
+class FileScan:
+    """A data file's lines (:class:`LineCount`) and sha256, read in a thread of their own.
+
+    The direct route needs both, and reading a file of a million agents for them takes 0.1 s;
+    started before DuckDB types the rows, the thread reads while DuckDB works (hashlib and the
+    file reads release the GIL, and DuckDB holds none), and :meth:`result` waits for it."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._result: tuple[LineCount, str] | None = None
+        self._error: OSError | None = None
+        self._state = file_state(path)  # None: gone already, which the scan's own error says
+        self._thread = threading.Thread(target=self._scan, args=(path,), name="perfrules-file-scan", daemon=True)
+        self._thread.start()
+
+    def _scan(self, path: Path) -> None:
+        digest = hashlib.sha256()
+        try:
+            self._result = (count_lines(path, digest), digest.hexdigest())
+        except OSError as error:
+            self._error = error
+
+    def result(self) -> tuple[LineCount, str]:
+        """(its lines, sha256); raises the OSError that stopped the reading."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def changed(self) -> bool:
+        """Whether the file is no longer the one scanned (replaced, written to): then the rows
+        DuckDB read and the sha256 of the receipt may not be of the same bytes."""
+        return self._state is None or file_state(self._path) != self._state
+
+
+def file_state(path: Path) -> tuple[int, int, int, int] | None:
+    """What changes when a file is replaced or written to: its device, inode, size and mtime
+    (None when it cannot be read: whoever reads it says why)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def lone_carriage_return(source: Path | None) -> int | None:
+    """The line of the file's first CR that no LF follows (None: none, or no file)."""
+    if source is None:
+        return None
+    line, carried = 1, b""
+    with source.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            joined = carried + chunk
+            end = len(joined) - 1 if joined.endswith(b"\r") else len(joined)  # its LF may come next
+            found = LONE_CR.search(joined, 0, end)
+            if found:
+                return line + joined.count(b"\n", 0, found.start())
+            line += joined.count(b"\n", 0, end)
+            carried = joined[end:]
+    return line if carried else None
+
+
+LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def first_long_line(source: Path | None) -> int | None:
+    """The number of the file's first line longer than MAX_LINE_BYTES (None: none, or no file)."""
+    if source is None:
+        return None
+    with source.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):  # a long line is read whole: it was already refused
+            if len(line.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+                return number
+    return None
