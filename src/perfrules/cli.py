@@ -65,9 +65,9 @@ class Perfrules(click.Group):
             _silence_output()
             sys.exit(EXIT_BROKEN_PIPE)
         except Exception as error:  # noqa: BLE001 - the one place that turns a bug into exit 4
-            from perfrules.files import temporary_folder_full
+            from perfrules.files import query_interrupted, temporary_folder_full
 
-            if _query_interrupted(error):
+            if query_interrupted(error):
                 _interrupted()
             full = temporary_folder_full(error)
             if full is not None:  # DuckDB's words about its spill folder: the machine, not a bug
@@ -84,15 +84,6 @@ def _interrupted() -> None:
         click.echo("", err=True)  # past the terminal's ^C
     click.echo("perfrules: interrupted", err=True)
     sys.exit(EXIT_INTERRUPTED)
-
-
-def _query_interrupted(error: BaseException) -> bool:
-    """Whether DuckDB stopped a query for Ctrl-C: it turns the KeyboardInterrupt into a
-    ``RuntimeError: Query interrupted`` (or, from ``interrupt()``, an InterruptException)."""
-    duckdb = sys.modules.get("duckdb")
-    if duckdb is not None and isinstance(error, getattr(duckdb, "InterruptException", ())):
-        return True
-    return isinstance(error, RuntimeError) and str(error).startswith("Query interrupted")
 
 
 def bug_message(error: BaseException) -> str:

@@ -305,6 +305,19 @@ def temporary_folder_full(error: BaseException) -> str | None:
             f"in memory (hint: free some space in {folder}, or set TMPDIR to a folder on a larger disk)")
 
 
+def query_interrupted(error: BaseException) -> bool:
+    """Whether DuckDB stopped a query for Ctrl-C: it turns the KeyboardInterrupt into a
+    ``RuntimeError: Query interrupted`` (or, from ``interrupt()``, an InterruptException).
+    Never a problem of the data: whoever catches DuckDB's errors to say what is wrong with a
+    file lets it through, and cli.py exits 130."""
+    import sys
+
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(error, getattr(duckdb, "InterruptException", ())):
+        return True
+    return isinstance(error, RuntimeError) and str(error).startswith("Query interrupted")
+
+
 # ---- SIGTERM ---------------------------------------------------------------------------------------
 
 

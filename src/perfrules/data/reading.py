@@ -389,9 +389,9 @@ def _load_csv(connection, source: Path, table: str, width: int, delimiter: str) 
         connection.execute(f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT * FROM {_csv_reader('?', width, '?')}",
                            [str(source), delimiter])
     except Exception as error:  # DuckDB reports CSV structure errors with their line
-        from perfrules.files import temporary_folder_full
+        from perfrules.files import query_interrupted, temporary_folder_full
 
-        if temporary_folder_full(error):  # not the file's fault: cli.py says so
+        if temporary_folder_full(error) or query_interrupted(error):  # not the file's fault: cli.py says so
             raise
         raise DataFileProblem(f"the CSV file cannot be read: {_csv_error(str(error), source)}") from None
 
@@ -728,6 +728,10 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
     except DataFileProblem:
         raise
     except Exception as error:
+        from perfrules.files import query_interrupted
+
+        if query_interrupted(error):  # Ctrl-C, not the file: cli.py says so
+            raise
         raise DataFileProblem(f"the Parquet file cannot be read: {_first_line(str(error))}") from None
     headers = tuple(name for name in names)
     _check_headers(list(headers), filled=_filled_columns(connection, f"{table}_cells", list(headers)))

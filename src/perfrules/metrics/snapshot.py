@@ -21,6 +21,7 @@ from perfrules.metrics.check import DefinitionsChecker, MetricModel, MetricsMode
 from perfrules.metrics.compile import cell_text, compile_query, typed_cell
 from perfrules.data.validate import DataProblem, period_sql
 from perfrules.engine.run import EvaluationFailed
+from perfrules.files import query_interrupted
 
 MAX_PROBLEMS_PER_SOURCE = 100
 
@@ -113,6 +114,8 @@ def build_snapshot(model: MetricsModel, period: str | None = None) -> Snapshot:
             try:
                 found = connection.execute(query.sql).fetchall()
             except Exception as error:  # noqa: BLE001 - a file DuckDB cannot read: say exactly where
+                if query_interrupted(error):  # Ctrl-C, not the file: cli.py says so
+                    raise
                 raise SnapshotFailed(_unreadable(opened, error)) from None
         problems = _problems(opened, found)
         if model.roster is not None:
