@@ -16,7 +16,6 @@ file, which the single pass sends more files to (docs/evaluation.md 4.4: exit 13
 from __future__ import annotations
 
 import contextlib
-
 from pathlib import Path
 from unittest import mock
 
@@ -24,11 +23,14 @@ import pytest
 from test_decimal_reader import HEADER, plain_file, with_cell
 from test_fuzz_data import run_evaluate
 from test_fuzz_routes import SPEC_EXAMPLE, outcome
+from test_hostile_writes import full_disk
 from test_single_pass import CSV, evaluate_twice
 
 from perfrules import outputs
 from perfrules.data import reading
 from perfrules.data.reading import DataFileProblem
+
+__all__ = ["full_disk"]  # the fixture, imported for pytest
 
 LINES = plain_file(30)
 COLUMNS = HEADER.split(",")
@@ -199,3 +201,24 @@ def test_ctrl_c_while_the_exact_route_reads_the_file_is_not_a_data_problem(tmp_p
         assert str(error) == "Query interrupted"
     else:
         pytest.fail("the interrupted query was not reported")
+
+
+# ---- a full disk under -o --------------------------------------------------------------------------
+
+
+def test_a_csv_on_a_full_disk_is_said_as_documented(tmp_path, full_disk):
+    """docs/evaluation.md 4.4: `perfrules: error: cannot write out.csv: No space left on device`,
+    the old file kept, no temporary file left.  Found by this review: the CSV (written by
+    DuckDB's COPY, on either route) says DuckDB's whole message instead, with the temporary
+    file's name and a JSON object: `cannot write …/out.csv: DuckDB could not write the CSV
+    file: IO Error: Async write failed for range [offset=0, size=664]: {"exception_type":"IO",
+    "exception_message":"Could not write file \\"…/tmp_.out.csv.perfrules-695-….tmp\\": No space
+    left on device","errno":"28"}`; and the single pass, taking the COPY's failure for the
+    data's, evaluates the file twice more the stored way before saying so (a million agents:
+    9.1 → 13.2 CPU-s)."""
+    target = full_disk / "out.csv"
+    data = ("\n".join(LINES) + "\n").encode("utf-8")
+    code, stdout, stderr = outcome(run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", data, "-o", str(target)))
+    assert (code, stdout) == (2, "")
+    assert stderr == f"perfrules: error: cannot write {target}: No space left on device\n"
+    assert sorted(path.name for path in full_disk.iterdir()) == ["filler"]
