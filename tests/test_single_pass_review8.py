@@ -10,7 +10,8 @@ that each case tests the path it names.  The files are test_single_pass's 30 age
 
 Then the file is deleted, truncated or replaced between the single pass's plan and its COPY
 (the moment only the single pass has), and a Ctrl-C during the exact route's reading of a CSV
-file, which the single pass sends more files to (docs/evaluation.md 4.4: exit 130).
+file, which the single pass sends more files to (docs/evaluation.md 4.4: exit 130), and a CSV
+written with -o on a full disk (4.4's one line).  These two fail: found by this review.
 """
 
 from __future__ import annotations
