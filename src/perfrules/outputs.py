@@ -285,6 +285,8 @@ def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
         except duckdb.Error as error:
             if temporary_folder_full(error) or isinstance(error, duckdb.InterruptException):
                 raise  # the machine or Ctrl-C, not the data: said by the command line's one boundary
+            if (failed := _write_failure(error)) is not None:
+                raise failed from None  # the output's disk, not the data
             if evaluation.single_pass is not None:  # EvaluationFailed: the data's problems, every one
                 evaluation.redo_stored(isinstance(error, duckdb.ConversionException) and "CSV Error" in str(error))
                 continue
@@ -294,6 +296,22 @@ def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
         if evaluation.written(written):
             return
         evaluation.redo_stored()
+
+
+def _write_failure(error: Exception) -> OSError | None:
+    """DuckDB failing to write the output file (a full disk, an I/O error) as Python's own
+    OSError (``No space left on device``), or None for any other failure.  DuckDB names the
+    temporary file and gives the errno in a JSON text: the user is told of their file's disk."""
+    import errno
+    import os
+    import re
+
+    text = str(error)
+    if "Could not write file" not in text:
+        return None
+    found = re.search(r'"errno":"(\d+)"', text)
+    number = int(found[1]) if found else errno.EIO
+    return OSError(number, os.strerror(number))
 
 
 def flat_rows(evaluation: Evaluation, which: str = "all", batch: int = 4096) -> tuple[list[str], Iterator[tuple]]:
