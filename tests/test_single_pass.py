@@ -123,6 +123,12 @@ def test_a_period_written_another_way_is_the_same_period(tmp_path):
     assert (code, taken, redone, len(stdout.splitlines())) == (0, True, False, 31)
 
 
+def test_empty_lines_at_the_end_are_no_reason_to_read_again(tmp_path):
+    """An editor's extra line breaks at the end: DuckDB skips them and no row's number moves."""
+    (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, [*plain_file(30), "", ""], newline="\r\n")
+    assert (code, stderr, taken, redone, len(stdout.splitlines())) == (0, "", True, False, 31)
+
+
 @pytest.mark.parametrize("layout", ["an empty line", "a quoted line break", "a lone header"])
 def test_rows_that_do_not_add_up_go_the_stored_way(tmp_path, layout):
     """Rows that are not one a line: DuckDB reads them right, but the single pass cannot count them."""

@@ -72,7 +72,7 @@ EDGES = {
     "a count of 20 digits": (with_cell(LINES, 5, "qa_commendations", "99999999999999999999"), (), True, True, 3),
     # the file's layout
     "a byte order mark": (["\ufeff" + LINES[0], *LINES[1:]], (), True, False, 0),
-    "two empty lines at the end": ([*LINES, "", ""], (), True, True, 0),
+    "two empty lines at the end": ([*LINES, "", ""], (), True, False, 0),  # skipped by DuckDB: no row moves
     "a line of commas": ([*LINES[:10], "," * 13, *LINES[10:]], (), True, True, 3),
     "a row with a cell too many": ([*LINES[:10], LINES[10] + ",x", *LINES[11:]], (), True, True, 3),
     "the columns in another order": (reversed_columns(LINES), (), True, False, 0),

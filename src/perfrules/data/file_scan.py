@@ -27,12 +27,14 @@ class LineCount:
 
     lines: int  # the last one counts without its line break
     too_long: bool  # one is longer than MAX_LINE_BYTES (with its CR, if any)
+    empty_at_end: int = 0  # empty lines after the last one that is not (an editor's extra line break)
 
     def one_a_row(self, rows: int, header_row: int = 1) -> bool:
         """Whether DuckDB's ``rows`` below the header row are one a line: not when a line is empty
         (DuckDB skips it; a spreadsheet counts it) or a quoted cell holds a line break (a record
-        of two lines), as either leaves fewer rows than lines."""
-        return rows == self.lines - header_row
+        of two lines), as either leaves fewer rows than lines.  Empty lines at the end are no
+        such line: DuckDB skips them too, and no row after them has its number moved."""
+        return rows == self.lines - header_row - self.empty_at_end
 
 
 def count_lines(path: Path, digest=None) -> LineCount:
@@ -42,10 +44,11 @@ def count_lines(path: Path, digest=None) -> LineCount:
 
     A line longer than MAX_LINE_BYTES (2 MB) spans two 1 MB pieces at least: it is the run of
     bytes from a piece's last line break to a later piece's first one (or the file's end)."""
-    last = b"\n"  # the file's start is the start of a line
+    last = tail = b"\n"  # the file's start is the start of a line
     lines, too_long, run = 0, False, 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
+            tail = chunk
             if digest is not None:
                 digest.update(chunk)
             first = chunk.find(b"\n")
@@ -56,7 +59,10 @@ def count_lines(path: Path, digest=None) -> LineCount:
                 run = len(chunk) - chunk.rfind(b"\n") - 1
             lines += chunk.count(b"\n")
             last = chunk[-1:]
-    return LineCount(lines + (last != b"\n"), too_long or run > MAX_LINE_BYTES)
+    # The line breaks that end the file: the first ends its last line, each other an empty line
+    # (counted in the last piece read only: more of them make the rows seem too few, which is safe).
+    ending = tail[len(tail.rstrip(b"\r\n")):]
+    return LineCount(lines + (last != b"\n"), too_long or run > MAX_LINE_BYTES, max(0, ending.count(b"\n") - 1))
 
 
 class FileScan:
