@@ -11,7 +11,9 @@ CSV file is typed straight from the reader (read again the exact way at any prob
 ``streamed`` (evaluate to CSV) leaves each policy as a view of its plan (with its targets'
 and awards' columns) that the writer checks row by row
 (:func:`outcome_guard`), the stored route saying every problem when a row has one
-(:meth:`Evaluation.check_streamed`).
+(:meth:`Evaluation.check_streamed`).  A third, the single pass (engine/single_pass.py),
+leaves even the typed rows and their checks to the writer's one query, and the writer
+evaluates the stored way when that query stops (:meth:`Evaluation.redo_stored`).
 """
 
 from __future__ import annotations
