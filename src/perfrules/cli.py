@@ -365,7 +365,8 @@ def _metrics_snapshot(definitions: str, period: str | None, sources: dict[str, s
 
     from perfrules.diagnostics import render_text
     from perfrules.engine.run import open_connection
-    from perfrules.metrics.snapshot import SnapshotFailed, build_snapshot, load_definitions, normalised_period
+    from perfrules.data.validate import normalised_period
+    from perfrules.metrics.snapshot import SnapshotFailed, build_snapshot, load_definitions
     from perfrules.values import PERIOD_EXAMPLES, period_kind
 
     if not Path(definitions).exists():

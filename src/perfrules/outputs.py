@@ -275,7 +275,7 @@ def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
     when its query stopped or its rows do not add up (engine/single_pass.py)."""
     import duckdb
 
-    from perfrules.files import temporary_folder_full
+    from perfrules.files import query_interrupted, temporary_folder_full
 
     while True:
         query = flat_query(evaluation, which)
@@ -283,7 +283,7 @@ def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
             (written,) = evaluation.connection.execute(
                 f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')").fetchone()
         except duckdb.Error as error:
-            if temporary_folder_full(error) or isinstance(error, duckdb.InterruptException):
+            if temporary_folder_full(error) or query_interrupted(error):
                 raise  # the machine or Ctrl-C, not the data: said by the command line's one boundary
             if (failed := _write_failure(error)) is not None:
                 raise failed from None  # the output's disk, not the data

@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+# The longest line DuckDB's reader takes (its max_line_size, set explicitly): a longer row is
+# no review's data (a whole document pasted into a cell) and is refused with its line.
 MAX_LINE_BYTES = 2_000_000
 
 

@@ -503,8 +503,6 @@ def _csv_rows_problem(source: Path, delimiter: str, header_row: int, width: int,
     return DataFileProblem("the CSV file cannot be read")  # pragma: no cover - DuckDB failed only once
 
 
-# The longest line DuckDB's reader takes (its max_line_size, set explicitly): a longer row is
-# no review's data (a whole document pasted into a cell) and is refused with its line.
 def _csv_error(text: str, source: Path | None = None) -> str:
     """DuckDB's CSV error in a line: ``CSV Error on Line: N: what is wrong``.
 

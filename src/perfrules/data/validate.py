@@ -102,6 +102,12 @@ def period_sql(raw: str) -> str:
     )
 
 
+def normalised_period(connection, text: str) -> str | None:
+    """The canonical period a cell or ``--period`` written ``text`` names (2026-11, 2026-Q4,
+    2026), or None when it names none."""
+    return connection.execute(f"SELECT {period_sql('given')} FROM (SELECT ? AS given)", [text]).fetchone()[0]
+
+
 class UnreadableRows(Exception):
     """The data lacks agent_id, period or role: no row can be read at all."""
 
@@ -225,7 +231,7 @@ def usual_period(connection, raw: RawTable) -> tuple[str, str] | None:
     if "period" not in raw.headers or len(first) != len(raw.headers):
         return None
     written = first[raw.headers.index("period")]  # trimmed: what `cleaned` makes of the cell
-    (normalised,) = connection.execute(f"SELECT {period_sql('given')} FROM (SELECT ? AS given)", [written]).fetchone()
+    normalised = normalised_period(connection, written)
     return (written, normalised) if normalised is not None else None
 
 

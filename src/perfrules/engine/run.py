@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -42,8 +43,8 @@ from perfrules.data.validate import (
     UnreadableRows,
     file_problems,
     mixed_percent_warnings,
+    normalised_period,
     number_columns,
-    period_sql,
     prepare_rows,
 )
 from perfrules.engine.plan import Plan, compile_plan
@@ -52,6 +53,9 @@ from perfrules.files import spill_folder, temporary_folder_full
 from perfrules.provenance import sha256_file
 from perfrules.values import metric_value_text, period_end, period_kind, plain
 from perfrules.workspace import LoadedPolicy
+
+if TYPE_CHECKING:  # engine/single_pass.py reads this module's classes
+    from perfrules.engine.single_pass import SinglePass
 
 
 class InvalidArgument(Exception):
@@ -134,8 +138,8 @@ class Evaluation:
     warnings: list[str] = field(default_factory=list)  # about the data, one line each
     policies: list[LoadedPolicy] = field(default_factory=list)
     wanted: str | None = None  # the period asked for (--period), else each policy's latest
-    # Taken by the single pass (engine/single_pass.py): a SinglePass, until its rows are written whole.
-    single_pass: object | None = None
+    # Taken by the single pass (engine/single_pass.py), until its rows are written whole.
+    single_pass: SinglePass | None = None
 
     def written(self, rows: int) -> bool:
         """Whether the ``rows`` rows a streamed run's writer wrote are its whole result (they
@@ -221,8 +225,7 @@ def evaluate_files(policies: list[LoadedPolicy], data_path: Path, data_display: 
         try:
             return evaluate_files(*arguments, single_pass=False, as_text=as_text)
         except InvalidArgument:  # the file is gone since the single pass read it
-            raise EvaluationFailed([DataProblem(data_display, "changed while it was being read; evaluate it "
-                                                              "again once it is saved")]) from None
+            raise _changed_while_read(data_display) from None
 
     way = stored_way if streamed and single_pass else None
     try:
@@ -243,7 +246,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
                    stored_way: Callable[[bool], Evaluation] | None = None) -> Evaluation:
     connection = open_connection()
     try:
-        wanted = _normalise_period(connection, period) if period is not None else None
+        wanted = normalised_period(connection, period) if period is not None else None
         if period is not None and wanted is None:
             raise InvalidArgument(f"--period '{period}' is not a period like 2026-11, 2026-Q4 or 2026")
         try:
@@ -260,12 +263,17 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
         except OSError as error:
             raise EvaluationFailed([DataProblem(data_display, f"cannot be read: {error.strerror or error}")]) from None
         if changed:
-            raise EvaluationFailed([DataProblem(data_display, "changed while it was being read; evaluate it again "
-                                                              "once it is saved")])
+            raise _changed_while_read(data_display)
         return evaluate_table(connection, raw, policies, wanted, digest, tolerated_roles, streamed, stored_way)
     except BaseException:
         connection.close()  # its temporary tables and spill files go with it
         raise
+
+
+def _changed_while_read(data_display: str) -> EvaluationFailed:
+    """The data file is not the one whose reading began: its receipt could name other bytes."""
+    return EvaluationFailed([DataProblem(data_display, "changed while it was being read; evaluate it again once "
+                                                       "it is saved")])
 
 
 def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[tuple[int, list[str | None]]],
@@ -274,7 +282,7 @@ def evaluate_rows(policies: list[LoadedPolicy], headers: list[str], rows: list[t
     ``headers``), read exactly as the cells of a data file."""
     connection = open_connection()
     raw = load_cells(connection, "raw_cells", data_display, headers, rows)
-    return evaluate_table(connection, raw, policies, _normalise_period(connection, period))
+    return evaluate_table(connection, raw, policies, normalised_period(connection, period))
 
 
 def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,
@@ -386,10 +394,6 @@ def outcome_guard(run: PolicyRun) -> str:
 def outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:
     """What makes a run's rows impossible to evaluate (see :func:`_outcome_problems`)."""
     return _outcome_problems(connection, run, data_display)
-
-
-def _normalise_period(connection, period: str) -> str | None:
-    return connection.execute(f"SELECT {period_sql('given')} FROM (SELECT ? AS given)", [period]).fetchone()[0]
 
 
 def _outcome_problems(connection, run: PolicyRun, data_display: str) -> list[DataProblem]:

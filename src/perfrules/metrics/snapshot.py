@@ -19,7 +19,7 @@ from pathlib import Path
 from perfrules.diagnostics import Diagnostic, sorted_unique
 from perfrules.metrics.check import DefinitionsChecker, MetricModel, MetricsModel
 from perfrules.metrics.compile import cell_text, compile_query, typed_cell
-from perfrules.data.validate import DataProblem, period_sql
+from perfrules.data.validate import DataProblem
 from perfrules.engine.run import EvaluationFailed
 from perfrules.files import query_interrupted
 
@@ -89,10 +89,6 @@ class Snapshot:
 
     def row(self, agent: str, period: str) -> SnapshotRow | None:
         return next((row for row in self.rows if row.agent_id == agent and row.period == period), None)
-
-
-def normalised_period(connection, period: str) -> str | None:
-    return connection.execute(f"SELECT {period_sql('given')} FROM (SELECT ? AS given)", [period]).fetchone()[0]
 
 
 def build_snapshot(model: MetricsModel, period: str | None = None) -> Snapshot:
