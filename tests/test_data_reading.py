@@ -285,6 +285,59 @@ def test_parquet_whole_numbers_in_float_columns_are_whole(run_cli, tmp_path):
     assert found == [("1001", "7", 0.9), ("1002", None, 0.95)]
 
 
+def test_a_period_number_that_may_be_january_or_october_is_refused(run_cli, tmp_path):
+    # 2026.10 typed into a number cell is the number 2026.1, whose text reads as January: the
+    # workbook cannot say which month was meant, so the row is refused, never guessed. The
+    # number 2026.11, the number 2026.01 (typed with its zero) and the TEXT 2026.1 are one
+    # month each (docs/evaluation.md 2.3).
+    october, november = XLSX_ROW.copy(), XLSX_ROW.copy()
+    october[0], november[0] = 2026.1, 2026.11
+    _workbook(tmp_path / "data.xlsx", [XLSX_HEADERS, ["A1", "x", *november], ["A2", "y", *october],
+                                       ["A3", "z", *october]])
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", cwd=tmp_path)
+    problem = ("column period: the number 2026.1 can be 2026-01 or 2026-10 (a cell typed 2026.10 is stored as the "
+               "number 2026.1) (hint: write the period as text, like 2026-10 or 2026-01)")
+    assert result.exit_code == 3
+    assert result.stderr == f"data.xlsx:3: {problem}\ndata.xlsx:4: {problem}\n2 data problems: nothing was written\n"
+    january = XLSX_ROW.copy()
+    january[0] = 2026.01
+    text_january = XLSX_ROW.copy()
+    text_january[0] = "2026.1"
+    _workbook(tmp_path / "data.xlsx", [XLSX_HEADERS, ["A1", "x", *january], ["A2", "y", *text_january],
+                                       ["A3", "z", *november]])
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.xlsx", "--period", "2026-01",
+                     cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr  # --period before an XLSX file's cells was exit 4 with DuckDB 2.0
+    found = [(item["agent_id"], item["period"]) for item in json.loads(result.stdout)["results"]]
+    assert sorted(found) == [("A1", "2026-01"), ("A2", "2026-01")]
+
+
+def test_period_with_json_rows(run_cli, tmp_path):
+    # DuckDB 2.0 refused to load the rows while the --period query's result was unread (exit 4).
+    row = dict(zip(XLSX_HEADERS, ["A1", "x", *XLSX_ROW]))
+    (tmp_path / "data.json").write_text(json.dumps([row, {**row, "agent_id": "A2", "period": "2026-10"}]),
+                                        encoding="utf-8")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.json", "--period", "2026-10",
+                     cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert [item["agent_id"] for item in json.loads(result.stdout)["results"]] == ["A2"]
+
+
+def test_a_parquet_period_number_that_may_be_january_or_october_is_refused(run_cli, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {name: pa.array([value] * 3) for name, value in zip(XLSX_HEADERS[1:], ["x", *XLSX_ROW])}
+    columns.update(agent_id=pa.array(["A1", "A2", "A3"]), period=pa.array([2026.11, 2026.1, 2026.01]))
+    pq.write_table(pa.table(columns), tmp_path / "data.parquet")
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.parquet", cwd=tmp_path)
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "data.parquet:3: column period: the number 2026.1 can be 2026-01 or 2026-10 (a cell typed 2026.10 is "
+        "stored as the number 2026.1) (hint: write the period as text, like 2026-10 or 2026-01)\n"
+        "1 data problem: nothing was written\n")
+
+
 def test_did_you_mean_compares_names_as_people_see_them():
     from perfrules.diagnostics import did_you_mean
 

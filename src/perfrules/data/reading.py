@@ -408,10 +408,8 @@ def _number_rows(connection, table: str, rows: int, header_row: int, numbers: li
         return
     import pyarrow as pa
 
-    connection.register(f"{table}_numbers_arrow", pa.table({"i": pa.array(range(rows), pa.int64()),
-                                                             "n": pa.array(numbers, pa.int64())}))
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table}_numbers AS SELECT * FROM {table}_numbers_arrow")
-    connection.unregister(f"{table}_numbers_arrow")
+    table_from_arrow(connection, f"{table}_numbers", pa.table({"i": pa.array(range(rows), pa.int64()),
+                                                               "n": pa.array(numbers, pa.int64())}))
     connection.execute(
         f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT cells.* EXCLUDE (__i), numbers.n AS {ROW_COLUMN} "
         f"FROM (SELECT rowid AS __i, * FROM {table}_cells) AS cells JOIN {table}_numbers AS numbers "
@@ -676,6 +674,19 @@ def cell_text(value) -> str | None:
     return text if text.strip() != "" else None
 
 
+# A period cell stored as a NUMBER with one decimal 1: typed 2026.10 (October), a spreadsheet
+# keeps the number 2026.1, whose text reads as January.  The number cannot say which it was.
+AMBIGUOUS_PERIOD_NUMBER = re.compile(r"[0-9]{1,4}\.1")
+
+
+def period_number_problem(text: str, row: int) -> DataFileProblem:
+    """The problem of a period cell that is the number ``text`` (AMBIGUOUS_PERIOD_NUMBER)."""
+    year = text.split(".")[0]
+    return DataFileProblem(
+        f"column period: the number {text} can be {year}-01 or {year}-10 (a cell typed {year}.10 is "
+        f"stored as the number {text})", f"write the period as text, like {year}-10 or {year}-01", row)
+
+
 def without_surrogates(text: str) -> str:
     """JSON may escape a lone surrogate (``\\ud800``), which no UTF-8 text can hold: U+FFFD."""
     return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in text) else text
@@ -696,11 +707,19 @@ def _load_rows(connection, table: str, display: str, headers: list[str], rows, e
     columns = {f"c{i}": pa.array([cells[i] if i < len(cells) else None for _, cells in rows], pa.string())
                for i in range(len(headers))}
     columns[ROW_COLUMN] = pa.array([number for number, _ in rows], pa.int64())
-    arrow_table = pa.table(columns)
-    connection.register(f"{table}_arrow", arrow_table)
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
-    connection.unregister(f"{table}_arrow")
+    table_from_arrow(connection, table, pa.table(columns))
     return RawTable(table, tuple(headers), display, len(rows), encoding, header_row, preview)
+
+
+def table_from_arrow(connection, name: str, arrow_table) -> None:
+    """The temporary table ``name`` holding ``arrow_table``.  DuckDB 2.0 refuses to register an
+    Arrow table while a result of ``execute()`` is unread (a ``fetchone()`` leaves one: the
+    --period query before an XLSX file's cells was exit 4), so that result is run out first."""
+    if hasattr(connection, "complete"):  # DuckDB 2.0 and later
+        connection.complete()
+    connection.register(f"{name}_arrow", arrow_table)
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    connection.unregister(f"{name}_arrow")
 
 
 # ---- Parquet ------------------------------------------------------------------------------------
@@ -732,9 +751,22 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
             raise
         raise DataFileProblem(f"the Parquet file cannot be read: {_first_line(str(error))}") from None
     headers = tuple(name for name in names)
+    _check_period_numbers(connection, table, headers, described)
     _check_headers(list(headers), filled=_filled_columns(connection, f"{table}_cells", list(headers)))
     rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawTable(table, headers, display, rows, None)
+
+
+def _check_period_numbers(connection, table: str, headers, described) -> None:
+    """A float ``period`` column's cells like 2026.1 are refused (period_number_problem)."""
+    if "period" not in headers or described[headers.index("period")][1].upper() not in ("DOUBLE", "FLOAT", "REAL"):
+        return
+    column = f"c{headers.index('period')}"
+    found = connection.execute(
+        f"SELECT {ROW_COLUMN}, {column} FROM {table} WHERE regexp_full_match({column}, ?) ORDER BY {ROW_COLUMN}",
+        [AMBIGUOUS_PERIOD_NUMBER.pattern]).fetchall()
+    if found:
+        raise DataFileProblem.of([period_number_problem(text, row) for row, text in found])
 
 
 def _parquet_text(column: str, kind: str) -> str:

@@ -18,8 +18,10 @@ from perfrules.data.reading import (
     _check_header_row,
     _first_line,
     _trimmed,
+    AMBIGUOUS_PERIOD_NUMBER,
     cell_text,
     describe_column,
+    period_number_problem,
 )
 
 _NOT_OURS = (KeyboardInterrupt, SystemExit, GeneratorExit)  # SIGTERM's Terminated is a SystemExit
@@ -75,6 +77,11 @@ def xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
     problems = [DataFileProblem(f"{_column_name(headers, cell.column, cell.row == header_row)}: {cell.message}",
                                 row=cell.row) for cell in bad_cells if cell.row >= header_row]
     problems += [DataFileProblem(message, row=row) for row, message in checks.merged_problems(merged, header_row)]
+    if "period" in headers:  # a number typed 2026.10 is kept as 2026.1
+        column = headers.index("period")
+        problems += [period_number_problem(text, index) for index, row in enumerate(rows[header_row:], header_row + 1)
+                     if column < len(row) and isinstance(row[column], float)
+                     and AMBIGUOUS_PERIOD_NUMBER.fullmatch(text := cell_text(row[column]))]
     if problems:
         raise DataFileProblem.of(sorted(problems, key=lambda problem: problem.row))
     if not rows:
