@@ -23,7 +23,7 @@ from pathlib import Path
 
 from perfrules.engine.plan import KPI_STATUSES
 from perfrules.engine.run import OUTCOME_GUARD, Evaluation, PolicyRun, outcome_guard
-from perfrules.engine.sql import identifier, text_literal
+from perfrules.engine.sql import enum_literal, enum_type, identifier, text_literal
 from perfrules.engine.standing import TARGET_STATUSES
 from perfrules.files import terminate_cleanly, write_atomically, write_text
 from perfrules.values import SECONDS_PER_UNIT, one_line, shortened
@@ -144,14 +144,16 @@ def one_of(sql: str, shown: dict[str, str | None]) -> str:
     (an internal error), never a blank or a wrong label.
     """
     texts = {value: formula_safe_text(text) if text is not None else None for value, text in shown.items()}
-    relabelled = " ".join(f"WHEN {text_literal(value)} THEN {text_literal(text) if text is not None else 'NULL'}"
-                          for value, text in texts.items() if text != value)
-    if relabelled:
-        sql = f"CASE {sql} {relabelled} ELSE {sql} END"
     members = list(dict.fromkeys(text for text in texts.values() if text is not None))
     if not members:
         return f"CAST({sql} AS VARCHAR)"
-    return f"CAST({sql} AS ENUM({', '.join(text_literal(text) for text in members)}))"
+    kind = enum_type(members)
+    if all(text == value for value, text in texts.items()):
+        return f"CAST({sql} AS {kind})"  # nothing to do when sql is an ENUM of these texts already
+    # Each value's text as a constant of the ENUM: no text is looked up row by row.
+    relabelled = " ".join(f"WHEN {text_literal(value)} THEN {enum_literal(text, members) if text is not None else 'NULL'}"
+                          for value, text in texts.items())
+    return f"CASE {sql} {relabelled} ELSE CAST({sql} AS {kind}) END"
 
 
 def constant(text: str) -> str:

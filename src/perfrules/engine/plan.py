@@ -19,12 +19,15 @@ from perfrules import ast
 from perfrules.check.model import AdjustModel, BonusModel, KpiModel, PolicyModel, Rule, rank_key
 from perfrules.data.validate import KEYS
 from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff
-from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, sum_of, text_literal
+from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, enum_literal, enum_type, sum_of, text_literal
 
 # `valued` is read by each ranking's counts and sizes and by the join back: computed once.
 MATERIALIZE = {"valued": "MATERIALIZED "}
 # What `kN_status` says of a KPI (docs/evaluation.md): missing and unmatched stop the evaluation.
 KPI_STATUSES = ("scored", "excluded", "substituted", "missing", "unmatched")
+# A bonus amount, to the cent, below a trillion like every value (an amount beyond is missing,
+# as the outcome check says): eight bytes a row where DuckDB's sums would widen it to sixteen.
+AMOUNT_TYPE = "DECIMAL(14, 2)"
 ZERO = decimal_literal(0)
 HUNDRED = decimal_literal(100)
 
@@ -64,12 +67,15 @@ class Plan:
         for name, body in self.stages:
             ctes.append(f"{name} AS {MATERIALIZE.get(name, '')}({body})")
         head = ctes[0].replace("__SOURCE__", typed_table).replace("__WHERE__", f"_period = {text_literal(period)}")
+        ctes.insert(1, f"{PERIOD} AS (SELECT {text_literal(period)} AS _period)")
         # Columns only the stages need; leaving them out makes the result table cheaper to store.
         internal = [f"{kpi.prefix}_{suffix}" for kpi in self.model.kpis for suffix in ("rule_points", "rule_level", "weight")]
         exclude = f" EXCLUDE ({', '.join(internal)})" if internal else ""
         return "WITH " + ",\n".join([head, *ctes[1:]]) + f"\nSELECT *{exclude} FROM {self.stages[-1][0]}"
 
 
+# The one-row relation of the period evaluated (Plan.sql's), which `ranked` joins back.
+PERIOD = "period_evaluated"
 # What stops a plan compiled with ``agents_once`` (engine/single_pass.py) at an agent's second row.
 AGENT_TWICE = "perfrules: an agent has more than one row"
 
@@ -192,7 +198,7 @@ def _kpi_rule_outcome(plan: KpiModel, compiler: ExpressionCompiler, symbols) -> 
         match line:
             case ast.KpiRule(outcome=ast.LevelOutcome(level=level)):
                 points_cases.append(f"WHEN {line_number} THEN {decimal_literal(symbols.levels[level.text].points)}")
-                level_cases.append(f"WHEN {line_number} THEN {text_literal(level.text)}")
+                level_cases.append(f"WHEN {line_number} THEN {enum_literal(level.text, symbols.levels)}")
             case ast.KpiRule(outcome=ast.PointsOutcome(points=points)):
                 points_cases.append(f"WHEN {line_number} THEN {decimal_literal(points)}")
             case ast.PointsLinear():
@@ -201,7 +207,7 @@ def _kpi_rule_outcome(plan: KpiModel, compiler: ExpressionCompiler, symbols) -> 
                 points_cases.append(f"WHEN {line_number} THEN {_clamp(compiler.values.once(compiler.compile(expression)), ZERO, HUNDRED)}")
     line = f"{prefix}_rule"
     rule_points = f"CASE {line} {' '.join(points_cases)} END" if points_cases else f"CAST(NULL AS {DECIMAL_TYPE})"
-    rule_level = f"CASE {line} {' '.join(level_cases)} END" if level_cases else "CAST(NULL AS VARCHAR)"
+    rule_level = f"CASE {line} {' '.join(level_cases)} END" if level_cases else _no_level(symbols)
     return f", {rule_points} AS {prefix}_rule_points, {rule_level} AS {prefix}_rule_level"
 
 
@@ -209,32 +215,44 @@ def _kpi_points(plan: KpiModel, symbols) -> str:
     """``kN_points``, ``kN_level``, ``kN_status`` and ``kN_weight`` (0 when excluded)."""
     prefix = plan.prefix
     missing = plan.node.missing
-    substitute_points, substitute_level, missing_status = "NULL", "NULL", "'missing'"
+    substitute_points, substitute_level, missing_status = "NULL", _no_level(symbols), "missing"
     if isinstance(missing, ast.MissingExclude):
-        missing_status = "'excluded'"
+        missing_status = "excluded"
     elif isinstance(missing, ast.MissingLevel):
         substitute_points = decimal_literal(symbols.levels[missing.level.text].points)
-        substitute_level = text_literal(missing.level.text)
-        missing_status = "'substituted'"
+        substitute_level = enum_literal(missing.level.text, symbols.levels)
+        missing_status = "substituted"
     elif isinstance(missing, ast.MissingPoints):
         substitute_points = decimal_literal(missing.points)
-        missing_status = "'substituted'"
+        missing_status = "substituted"
     line = f"{prefix}_rule"
     rule_points, rule_level = f"{prefix}_rule_points", f"{prefix}_rule_level"
     decided = f"{line} > 0 AND {rule_points} IS NOT NULL"
     # A formula or a line can come out missing (a division by zero): treat as a missing KPI.
-    status = (f"CASE WHEN {line} = -1 OR ({line} > 0 AND {rule_points} IS NULL) THEN {missing_status} "
-              f"WHEN {line} = 0 THEN 'unmatched' ELSE 'scored' END")
+    status = (f"CASE WHEN {line} = -1 OR ({line} > 0 AND {rule_points} IS NULL) THEN {_status(missing_status)} "
+              f"WHEN {line} = 0 THEN {_status('unmatched')} ELSE {_status('scored')} END")
     weight = decimal_literal(plan.weight)
+    substituted = "true" if missing_status == "substituted" else "false"
     return (
         f", {status} AS {prefix}_status"
         f", CASE WHEN {decided} THEN {rule_points} "
-        f"WHEN {missing_status} = 'substituted' THEN {substitute_points} END AS {prefix}_points"
+        f"WHEN {substituted} THEN {substitute_points} END AS {prefix}_points"
         f", CASE WHEN {decided} THEN {rule_level} "
-        f"WHEN {missing_status} = 'substituted' THEN {substitute_level} END AS {prefix}_level"
+        f"WHEN {substituted} THEN {substitute_level} END AS {prefix}_level"
         f", CASE WHEN {decided} THEN {weight} "
-        f"WHEN {missing_status} = 'substituted' THEN {weight} ELSE {ZERO} END AS {prefix}_weight"
+        f"WHEN {substituted} THEN {weight} ELSE {ZERO} END AS {prefix}_weight"
     )
+
+
+# Statuses and levels are ENUMs: `valued` holds a million of each, one byte apiece instead of a
+# 16-byte string (the CSV's writing no longer spilled to disk at a million agents: docs/performance.md).
+def _status(status: str) -> str:
+    return enum_literal(status, KPI_STATUSES)
+
+
+def _no_level(symbols) -> str:
+    """A missing level, of the type of the policy's levels (text when it declares none)."""
+    return f"CAST(NULL AS {enum_type(symbols.levels)})" if symbols.levels else "CAST(NULL AS VARCHAR)"
 
 
 def _linear_points(line: ast.PointsLinear, compiler: ExpressionCompiler) -> str:
@@ -337,9 +355,12 @@ def _rank_stages(ranks: list[RankPlan], compiler: ExpressionCompiler, agents_onc
         order = "DESC" if condition.direction == "top" else "ASC"
         at, of = ranking(f"__{prefix}", value, order, condition.within_team)
         columns += [f"{at} AS {prefix}_position", f"{of} AS {prefix}_size"]
-    valued = f"SELECT {stage_values.star()}{''.join(', ' + value for value in values)} FROM {stage_values.source('scored')}"
+    # The period is the same on every row (Plan.sql's): `valued` does not store it a million times.
+    valued = (f"SELECT * EXCLUDE (_period) FROM (SELECT {stage_values.star()}{''.join(', ' + value for value in values)} "
+              f"FROM {stage_values.source('scored')})")
     internal = f" EXCLUDE ({', '.join(value.rsplit(' AS ', 1)[1] for value in values)})" if values else ""
-    ranked = f"SELECT valued.*{internal}, {', '.join(columns)} FROM valued {' '.join(joins)}"
+    ranked = (f"SELECT valued.*{internal}, {PERIOD}._period, {', '.join(columns)} FROM valued {' '.join(joins)} "
+              f"CROSS JOIN {PERIOD}")
     return [("valued", valued), ("ranked", ranked)]
 
 
@@ -380,7 +401,8 @@ def _final_stage(bonuses: tuple[BonusModel, ...], plans: tuple[ast.Plan, ...], s
     amounts = []
     for index, bonus in enumerate(bonuses):
         cases = " ".join(
-            f"WHEN {rule.ordinal} THEN round({_amount(rule.node, compiler)}, 2)" for rule in bonus.rules
+            f"WHEN {rule.ordinal} THEN TRY_CAST(round({_amount(rule.node, compiler)}, 2) AS {AMOUNT_TYPE})"
+            for rule in bonus.rules
         )
         amounts.append(f"CASE b{index}_rule {cases} END AS b{index}_amount")
     for index, plan in enumerate(plans):

@@ -37,7 +37,7 @@ from perfrules.data.validate import (
 )
 from perfrules.engine.plan import compile_plan
 from perfrules.engine.run import Evaluation, PolicyRun
-from perfrules.engine.sql import text_literal
+from perfrules.engine.sql import enum_type, text_literal
 from perfrules.values import period_kind
 from perfrules.workspace import LoadedPolicy
 
@@ -85,9 +85,11 @@ def single_pass_run(connection, raw: RawTable, policies: list[LoadedPolicy], wan
     stop = (f"_bad_0 OR _agent IS NULL OR _role IS NULL OR NOT ({role_filter(policy)}) "
             f"OR _period IS DISTINCT FROM {text_literal(period)}")
     metrics = "".join(f", p0_m{number} AS m{number}" for number in range(len(typing.metrics)))
-    # Past the stop every row's period is the one evaluated: a constant, carried by no stage.
+    # Past the stop every row's period is the one evaluated: a constant, carried by no stage;
+    # and its role one of the policy's: an ENUM (as the CSV writes it), one byte a row.
+    role = f"CAST(_role AS {enum_type(role.text for role in policy.roles)})"
     connection.execute(
-        f"CREATE OR REPLACE TEMP VIEW typed_0 AS SELECT * REPLACE ({text_literal(period)} AS _period) FROM "
+        f"CREATE OR REPLACE TEMP VIEW typed_0 AS SELECT * REPLACE ({text_literal(period)} AS _period, {role} AS _role) FROM "
         f"(SELECT {KEYS}{metrics} FROM ({typed_rows(raw, [typing], usual)}) "
         f"WHERE CASE WHEN {stop} THEN CAST(error({text_literal(ROW_STOP)}) AS BOOLEAN) ELSE true END)")
     plan = compile_plan(model, agents_once=True)

@@ -82,6 +82,17 @@ def text_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def enum_type(members) -> str:
+    """A DuckDB ENUM of the texts ``members`` (at least one): a column of a few known texts
+    is then one small number a row (stored, sorted and compared as such) and reads as text."""
+    return f"ENUM({', '.join(text_literal(text) for text in members)})"
+
+
+def enum_literal(value: str, members) -> str:
+    """``value``, one of ``members``, as a constant of their :func:`enum_type`."""
+    return f"CAST({text_literal(value)} AS {enum_type(members)})"
+
+
 def decimal_literal(value: Decimal | int) -> str:
     text = format(Decimal(value), "f")
     return f"CAST('{text}' AS {DECIMAL_TYPE})"
