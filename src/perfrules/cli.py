@@ -5,13 +5,13 @@ of the spec: 0 success, 1 a policy has errors, 2 the command line is wrong, 3 th
 data is invalid, 4 a bug in perfrules (any unexpected exception: one line, the
 traceback only with ``--debug``).  Ctrl-C exits 130 and a reader closing the pipe
 (``| head``) 141, both without a traceback.  Diagnostics and progress go to stderr,
-results to stdout.  Heavy modules are imported inside the commands so that
-``perfrules check`` starts fast.
+results to stdout.  The policies and data a command evaluates are loaded by
+:mod:`perfrules.command_inputs`, whose refusals the group turns into 2, 1 and 3.  Heavy
+modules are imported inside the commands so that ``perfrules check`` starts fast.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -20,6 +20,7 @@ import traceback
 import click
 
 from perfrules import __version__
+from perfrules import command_inputs as inputs
 
 EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_DATA, EXIT_BUG = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE, as a shell reports them
@@ -42,8 +43,9 @@ class UsageProblem(click.ClickException):
 class Perfrules(click.Group):
     """The command group; it keeps every failure to one line and to the spec's exit codes.
 
-    click's own usage errors become ``perfrules: error: ...`` (exit 2); an unexpected
-    exception anywhere in a command is a bug: exit 4 with one line naming it.
+    click's own usage errors and :mod:`perfrules.command_inputs`' refused arguments become
+    ``perfrules: error: ...`` (exit 2), its policy errors exit 1 and its data problems 3; an
+    unexpected exception anywhere in a command is a bug: exit 4 with one line naming it.
     """
 
     def make_context(self, info_name, args, parent=None, **extra):
@@ -59,6 +61,13 @@ class Perfrules(click.Group):
                 return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException):
             raise
+        except inputs.ArgumentProblem as problem:
+            raise UsageProblem(str(problem)) from None
+        except inputs.PolicyErrors as errors:  # their diagnostics are printed; the summary last
+            click.echo(str(errors), err=True)
+            sys.exit(EXIT_POLICY)
+        except inputs.InvalidData as invalid:
+            _data_problems(invalid.lines)
         except (KeyboardInterrupt, click.Abort):
             _interrupted()
         except BrokenPipeError:
@@ -84,6 +93,14 @@ def _interrupted() -> None:
         click.echo("", err=True)  # past the terminal's ^C
     click.echo("perfrules: interrupted", err=True)
     sys.exit(EXIT_INTERRUPTED)
+
+
+def _data_problems(lines: list[str]) -> None:
+    """Print the problems, one a line, and their count; exit 3."""
+    for line in lines:
+        click.echo(line, err=True)
+    click.echo(f"{len(lines)} data problem{'s' if len(lines) != 1 else ''}: nothing was written", err=True)
+    sys.exit(EXIT_DATA)
 
 
 def bug_message(error: BaseException) -> str:
@@ -166,7 +183,7 @@ def init(folder: str, lang: str) -> None:
 def check(paths: tuple[str, ...], output_format: str) -> None:
     """Parse and check policy files (a folder means every *.perf in it; a *.test.perf named here is
     checked as a test file) and metric definitions (*.perfm)."""
-    from perfrules.diagnostics import render_text, sorted_unique, to_json
+    from perfrules.diagnostics import checked_summary, render_text, sorted_unique, to_json
     from perfrules.metrics import is_definitions
     from perfrules.origins import is_test_argument
     from perfrules.workspace import PathProblem, load_policies
@@ -202,8 +219,8 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
         for item in policies.diagnostics:
             click.echo(render_text(item, policies.source_text(item.file)), err=True)
             click.echo("", err=True)
-        click.echo(_summary(len(policies.files) + len(definitions), policies.error_count, policies.warning_count,
-                            len(policies.test_files)), err=True)
+        click.echo(checked_summary(len(policies.files) + len(definitions), policies.error_count,
+                                   policies.warning_count, len(policies.test_files)), err=True)
     sys.exit(EXIT_POLICY if policies.error_count else EXIT_OK)
 
 
@@ -215,215 +232,6 @@ def _print_results(text: str) -> None:
         write_stdout(text)
     except OutputProblem as problem:
         raise UsageProblem(str(problem)) from None
-
-
-def _summary(files: int, errors: int, warnings: int, test_files: int = 0) -> str:
-    def count(number: int, word: str) -> str:
-        return f"{number} {word}{'' if number == 1 else 's'}"
-
-    checked = f"checked {count(files, 'policy file')}"
-    if test_files:
-        checked += f" and {count(test_files, 'test file')}"
-    if not errors and not warnings:
-        return f"{checked}: no problems"
-    return f"{checked}: {count(errors, 'error')}, {count(warnings, 'warning')}"
-
-
-def _checked_policies(path: str):
-    """Load and check the policies; print their diagnostics; exit 1 on any error."""
-    policies, warnings = _loaded_policies(path)
-    if policies.error_count:
-        _nothing_evaluated(policies)
-    return policies, warnings
-
-
-def _loaded_policies(path: str, printed: set[str] | None = None):
-    """Load and check the policies (a file, a folder or REV:PATH) and print their diagnostics;
-    ``printed``: the diagnostics printed before (diff's other version), not printed again."""
-    from perfrules.diagnostics import render_text
-    from perfrules.workspace import PathProblem, load_policies
-
-    try:
-        policies = load_policies([path])
-    except PathProblem as problem:
-        raise UsageProblem(str(problem)) from None
-    printed = set() if printed is None else printed
-    for item in policies.diagnostics:
-        text = render_text(item, policies.source_text(item.file))
-        if text not in printed:
-            printed.add(text)
-            click.echo(text, err=True)
-            click.echo("", err=True)
-    warnings = [
-        f"{item.file}:{item.span.line}:{item.span.column}: warning {item.code}: {item.message}"
-        for item in policies.diagnostics
-    ]
-    return policies, warnings
-
-
-def _nothing_evaluated(policies) -> None:
-    click.echo(_summary(len(policies.files), policies.error_count, policies.warning_count)
-               + ": nothing was evaluated", err=True)
-    sys.exit(EXIT_POLICY)
-
-
-def _evaluate(policies_path: str, data: str, period: str | None, encoding: str | None, sheet: str | None,
-              header_row: int = 1, also: tuple[str, ...] = (), sources: tuple[str, ...] = (),
-              output: str | None = None, streamed: bool = False):
-    """Evaluate, or print every data problem (and the lines ``also`` has, the notes' problems)
-    and exit 3.  DATA may be metric definitions (docs/metrics.md, :func:`_data_file`).
-    ``streamed`` (evaluate to CSV): the data's warnings are the caller's to print, once written."""
-    policies, warnings = _checked_policies(policies_path)
-    _something_evaluates(policies, policies_path)
-    with _data_file(data, encoding, sheet, header_row, sources, output) as (path, snapshot, reading):
-        # A snapshot's file is gone once written: not for the single pass, which reads its file
-        # as the CSV is written (engine/single_pass.py).
-        evaluation = _evaluate_file(policies, path, data, period, also, streamed=streamed,
-                                    single_pass=snapshot is None, **reading)
-    if snapshot is not None:
-        evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
-    return evaluation, warnings + evaluation.warnings
-
-
-@contextlib.contextmanager
-def _data_file(data: str, encoding: str | None, sheet: str | None, header_row: int, sources: tuple[str, ...] = (),
-               output: str | None = None):
-    """DATA as (the file to evaluate, the snapshot or None, its reading options): the file itself,
-    or the snapshot of metric definitions (their sources overridden by ``--source``), computed
-    from the raw exports, in a private CSV removed afterwards; ``-o output`` never over a raw export."""
-    import tempfile
-    from pathlib import Path
-
-    from perfrules.metrics import is_definitions
-
-    if not is_definitions(data):
-        if sources:
-            raise UsageProblem(f"--source {sources[0]}: DATA {data} is a data file; --source applies to "
-                               f"metric definitions (*.perfm) given as DATA")
-        yield Path(data), None, {"encoding": encoding, "sheet": sheet, "header_row": header_row}
-        return
-    if encoding or sheet or header_row != 1:
-        raise UsageProblem(f"{data}: --encoding, --sheet and --header-row apply to a data file; "
-                           f"metric definitions say them per source")
-    from perfrules.metrics.output import csv_text
-
-    snapshot = _metrics_snapshot(data, None, _source_overrides(sources))
-    if output is not None:
-        _output_not_over(output, snapshot.read_files())
-    with tempfile.TemporaryDirectory(prefix="perfrules-") as folder:
-        path = Path(folder) / "snapshot.csv"
-        path.write_text(csv_text(snapshot, safe=False), encoding="utf-8")
-        yield path, snapshot, {}
-
-
-def _evaluate_file(policies, path, display: str, period, also, streamed: bool = False, single_pass: bool = True,
-                   **reading):
-    from perfrules.engine.run import EvaluationFailed, InvalidArgument, evaluate_files
-
-    try:
-        evaluation = evaluate_files(policies.evaluated, path, display, period=period, streamed=streamed,
-                                    single_pass=single_pass, **reading)
-    except InvalidArgument as problem:
-        raise UsageProblem(str(problem)) from None
-    except EvaluationFailed as failure:
-        _failed(failure, display, also)
-    if not streamed:
-        _print_warnings(evaluation)
-    return evaluation
-
-
-def _failed(failure, display: str, also: tuple[str, ...] = ()) -> None:
-    """Print every problem of the data (and the lines ``also`` has) and exit 3."""
-    _data_problems(_rendered(failure.problems, display) + list(also))
-
-
-def _print_warnings(evaluation) -> None:
-    for line in evaluation.warnings:
-        click.echo(line, err=True)
-
-
-def _rendered(problems, data: str) -> list[str]:
-    """The evaluation's data problems, a line each; in the snapshot of metric definitions, by its row."""
-    from perfrules.metrics import is_definitions
-
-    if is_definitions(data):
-        from perfrules.metrics.snapshot import located_in_snapshot
-
-        problems = [located_in_snapshot(problem, data) for problem in problems]
-    return [problem.render() for problem in problems]
-
-
-def _something_evaluates(policies, policies_path: str) -> None:
-    if not policies.evaluated:
-        raise UsageProblem(f"{policies_path}: only base policies (without `roles`), which evaluate nothing "
-                           f"on their own; evaluate a policy that extends them")
-
-
-def _metrics_snapshot(definitions: str, period: str | None, sources: dict[str, str]):
-    """The snapshot of metric definitions; their diagnostics exit 1, problems of the raw data 3."""
-    from pathlib import Path
-
-    from perfrules.diagnostics import render_text
-    from perfrules.engine.run import open_connection
-    from perfrules.data.validate import normalised_period
-    from perfrules.metrics.snapshot import SnapshotFailed, build_snapshot, load_definitions
-    from perfrules.values import PERIOD_EXAMPLES, period_kind
-
-    if not Path(definitions).exists():
-        raise UsageProblem(f"{definitions}: no such file")
-    loaded = load_definitions(definitions, sources)
-    for item in loaded.diagnostics:
-        click.echo(render_text(item, loaded.text), err=True)
-        click.echo("", err=True)
-    if loaded.error_count:
-        errors = loaded.error_count
-        click.echo(f"checked 1 definitions file: {errors} error{'s' if errors != 1 else ''}: nothing was computed", err=True)
-        sys.exit(EXIT_POLICY)
-    model = loaded.model
-    unknown = sorted(set(sources) - {source.name for source in model.sources} - ({"roster"} if model.roster else set()))
-    if unknown:
-        raise UsageProblem(f"--source {unknown[0]}=...: {definitions} has no source '{unknown[0]}' "
-                           f"(its sources: {', '.join(source.name for source in model.sources)})")
-    wanted = None
-    if period is not None:
-        wanted = normalised_period(open_connection(), period)
-        if wanted is None or period_kind(wanted) != model.period:
-            raise UsageProblem(f"--period '{period}' is not a {model.period} like {PERIOD_EXAMPLES[model.period]} "
-                               f"(the definitions compute {model.period}s)")
-    try:
-        return build_snapshot(model, wanted)
-    except SnapshotFailed as failure:
-        _data_problems([problem.render() for problem in failure.problems])
-
-
-def _source_overrides(sources: tuple[str, ...]) -> dict[str, str]:
-    """``--source NAME=PATH`` (repeated) as {NAME: PATH}; the names are checked against the
-    definitions by :func:`_metrics_snapshot`."""
-    overrides = {}
-    for given in sources:
-        name, equals, path = given.partition("=")
-        if not equals or not name or not path:
-            raise UsageProblem(f"--source {given}: write NAME=PATH, for example --source calls=august.csv")
-        overrides[name] = path
-    return overrides
-
-
-def _output_not_over(output: str, inputs) -> None:
-    """``-o output`` is a regular file and none of the run's ``inputs`` (exit 2 otherwise)."""
-    from perfrules.files import OutputProblem, output_path
-
-    try:
-        output_path(output, inputs)
-    except OutputProblem as problem:
-        raise UsageProblem(str(problem)) from None
-
-
-def _data_problems(lines: list[str]) -> None:
-    """Print the problems, one a line, and their count; exit 3."""
-    for line in lines:
-        click.echo(line, err=True)
-    click.echo(f"{len(lines)} data problem{'s' if len(lines) != 1 else ''}: nothing was written", err=True)
-    sys.exit(EXIT_DATA)
 
 
 SOURCE_OPTION = click.option("--source", "sources", multiple=True, metavar="NAME=PATH",
@@ -469,21 +277,21 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, sour
     from perfrules.files import OutputProblem, input_files, write_chunks, write_text
 
     if output is not None:  # what the path is first (a folder, a device, an input), then its extension
-        _output_not_over(output, input_files(policies, data))
+        inputs.output_not_over(output, input_files(policies, data))
     output_format = _output_format(output, output_format)
     if columns == "summary" and output_format not in ("csv", "xlsx"):
         raise UsageProblem(f"--columns summary applies to CSV and XLSX, not to {output_format} (hint: add --format csv)")
     from perfrules.engine.run import EvaluationFailed
 
     streamed = output_format == "csv"  # written once from the plan, checked as it goes
-    evaluation, warnings = _evaluate(policies, data, period, encoding, sheet, header_row, sources=sources,
-                                     output=output, streamed=streamed)
+    evaluation, warnings = inputs.evaluate(policies, data, period, encoding, sheet, header_row, sources=sources,
+                                           output=output, streamed=streamed)
     target = Path(output) if output else None
     text = chunks = None  # what goes to stdout; written files are never echoed
     try:
         if output_format == "csv":
             text = outputs.write_csv(evaluation, target, columns)
-            _print_warnings(evaluation)
+            inputs.print_warnings(evaluation)
         elif output_format == "xlsx":
             for line in outputs.write_xlsx(evaluation, target, columns):
                 click.echo(line, err=True)
@@ -502,7 +310,7 @@ def evaluate(policies: str, data: str, period, encoding, sheet, header_row, sour
                 write_text(target, text)
                 text = None
     except EvaluationFailed as failure:  # a streamed result stopped at a problem of the data: nothing written
-        _failed(failure, data)
+        _data_problems(inputs.rendered(failure.problems, data))
     except OutputProblem as problem:
         raise UsageProblem(str(problem)) from None
     except OSError as error:  # only files: stdout is written below, outside this handler
@@ -533,13 +341,13 @@ def metrics(definitions: str, output, output_format, period, sources) -> None:
     from perfrules.files import OutputProblem, input_files
     from perfrules.metrics.output import write_snapshot
 
-    overrides = _source_overrides(sources)
+    overrides = inputs.source_overrides(sources)
     if output is not None:
-        _output_not_over(output, input_files(definitions, *overrides.values()))
+        inputs.output_not_over(output, input_files(definitions, *overrides.values()))
     chosen = _output_format(output, output_format) if (output or output_format) else "csv"
-    snapshot = _metrics_snapshot(definitions, period, overrides)
+    snapshot = inputs.metrics_snapshot(definitions, period, overrides)
     if output is not None:  # never over a raw export the definitions read
-        _output_not_over(output, snapshot.read_files())
+        inputs.output_not_over(output, snapshot.read_files())
     try:
         text = write_snapshot(snapshot, Path(output) if output else None, chosen)
     except OutputProblem as problem:
@@ -630,7 +438,7 @@ def explain(policies: str, data: str, agent_id: str, period, encoding, sheet, he
     from perfrules.explain import AgentNotFound, explain_agent
     from perfrules.values import one_line
 
-    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row, sources=sources)
+    evaluation, _ = inputs.evaluate(policies, data, period, encoding, sheet, header_row, sources=sources)
     try:
         text = one_line(explain_agent(evaluation, agent_id, lang), keep="\n")
     except AgentNotFound:
@@ -694,8 +502,8 @@ def report(policies: str, data: str, output: str, period, encoding, sheet, heade
             raise UsageProblem(str(problem)) from None
         except NotesProblem as problem:
             note_problems = problem.problems
-    evaluation, _ = _evaluate(policies, data, period, encoding, sheet, header_row,
-                              also=tuple(problem.render() for problem in note_problems), sources=sources)
+    evaluation, _ = inputs.evaluate(policies, data, period, encoding, sheet, header_row,
+                                    also=tuple(problem.render() for problem in note_problems), sources=sources)
     if supervisor_notes is not None:
         note_problems = note_problems + supervisor_notes.unknown_agents(evaluation.agent_ids(), data) \
             + supervisor_notes.unknown_kpis(kpi_names_by_agent(evaluation))
@@ -766,25 +574,18 @@ def diff_command(old: str, new: str, data: str, periods, encoding, sheet, header
     from perfrules.files import OutputProblem, input_files, write_text
 
     if output is not None:
-        _output_not_over(output, input_files(old, new, data))
+        inputs.output_not_over(output, input_files(old, new, data))
     output_format = "table" if output_format is None and output is None else _output_format(output, output_format)
-    printed: set[str] = set()  # the same file as both versions: each diagnostic once
-    sides = [(argument, *_loaded_policies(argument, printed)) for argument in (old, new)]
-    for _, policies, _ in sides:
-        if policies.error_count:
-            _nothing_evaluated(policies)
-    for argument, policies, _ in sides:
-        _something_evaluates(policies, argument)
-    (_, old_policies, old_warnings), (_, new_policies, new_warnings) = sides
+    (old_policies, old_warnings), (new_policies, new_warnings) = inputs.evaluable_policies(old, new)
     versions = Version(old, old_policies), Version(new, new_policies)
     try:
-        with _data_file(data, encoding, sheet, header_row, sources, output) as (path, _, reading):
+        with inputs.data_file(data, encoding, sheet, header_row, sources, output) as (path, _, reading):
             evaluated, digest = evaluate_versions(*versions, path, data, list(dict.fromkeys(periods)) or [None],
                                                   **reading)
     except InvalidArgument as problem:
         raise UsageProblem(str(problem)) from None
     except EvaluationFailed as failure:
-        _data_problems(_rendered(failure.problems, data))
+        _data_problems(inputs.rendered(failure.problems, data))
     warnings = list(dict.fromkeys(old_warnings + new_warnings + versions[0].warnings + versions[1].warnings))
     for line in dict.fromkeys(versions[0].warnings + versions[1].warnings):
         click.echo(line, err=True)

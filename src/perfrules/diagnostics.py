@@ -252,6 +252,20 @@ def to_json(diagnostic: Diagnostic) -> dict:
     }
 
 
+def checked_summary(files: int, errors: int, warnings: int, test_files: int = 0) -> str:
+    """``checked 2 policy files: 1 error, 0 warnings``: what ``check`` says last, and a command
+    that stops at a policy's errors before ``: nothing was evaluated``."""
+    def count(number: int, word: str) -> str:
+        return f"{number} {word}{'' if number == 1 else 's'}"
+
+    checked = f"checked {count(files, 'policy file')}"
+    if test_files:
+        checked += f" and {count(test_files, 'test file')}"
+    if not errors and not warnings:
+        return f"{checked}: no problems"
+    return f"{checked}: {count(errors, 'error')}, {count(warnings, 'warning')}"
+
+
 def did_you_mean(name: str, candidates, quote: str = "'") -> str | None:
     """``did you mean 'x'?`` for the closest candidate, or None when nothing is close.
 
