@@ -175,8 +175,37 @@ def test_where_the_single_pass_is_not_taken(tmp_path):
         (both / name).write_text(SPEC_EXAMPLE.read_text(encoding="utf-8").replace(
             "售后客服月度考核", f"考核{name[0]}"), encoding="utf-8")
     assert evaluate_twice(tmp_path, lines, policy=both)[1:] == (False, False)
-    percent = with_cell(lines, 5, "csat", "91%")  # in the first rows: the column is read as text
-    assert evaluate_twice(tmp_path, percent)[1:] == (False, False)
+
+
+def signed(lines: list[str]) -> list[str]:
+    """The file with every percent cell written `95%` (as HR's spreadsheets write them)."""
+    return [lines[0]] + [line.replace(",0.95,0.91,", ",95%,91%,").replace(",0.96,", ",96%,") for line in lines[1:]]
+
+
+WARNING = "data.csv: warning: column csat mixes percent cells (row {signed}) with bare numbers (row {bare}, read as {as_}); write every cell the same way\n"
+
+
+def test_percent_cells_written_with_the_sign(tmp_path):
+    """Percent columns read as text (`95%`) are typed by the single pass as long as every non-zero
+    cell is spelled like the first row's; a column that mixes `91%` and bare numbers warns the
+    stored way, so the first cell spelled otherwise stops the single pass (docs/evaluation.md 4.4)."""
+    (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, signed(plain_file(30)))
+    assert (code, stderr, taken, redone, len(stdout.splitlines())) == (0, "", True, False, 31)
+    assert stdout.splitlines()[1].startswith("A000,客服0,agent,T1,2026-11,售后客服月度考核,0.95,excellent,")
+    # A zero is the same either way and warns of nothing: `0` among `91%` cells is no stop.
+    (code, _, stderr), taken, redone = evaluate_twice(tmp_path, with_cell(signed(plain_file(30)), 20, "csat", "0"))
+    assert (code, stderr, taken, redone) == (0, "", True, False)
+    # A bare 0.9 after `91%` cells, and a `91%` after bare cells: stopped, then the stored way's warning.
+    (code, _, stderr), taken, redone = evaluate_twice(tmp_path, with_cell(signed(plain_file(30)), 20, "csat", "0.9"))
+    assert (code, stderr, taken, redone) == (0, WARNING.format(signed="2: '91%'", bare="20: '0.9'", as_="90%"),
+                                             True, True)
+    (code, _, stderr), taken, redone = evaluate_twice(tmp_path, with_cell(plain_file(30), 5, "csat", "91%"))
+    assert (code, stderr, taken, redone) == (0, WARNING.format(signed="5: '91%'", bare="2: '0.91'", as_="91%"),
+                                             True, True)
+    # A first row that does not tell how the column is written (`0%`, empty): the stored way.
+    for first in ("0%", ""):
+        (code, _, stderr), taken, redone = evaluate_twice(tmp_path, with_cell(signed(plain_file(30)), 2, "csat", first))
+        assert (code, stderr, taken, redone) == (0, "", False, False)
 
 
 def test_a_late_percent_sign_is_read_as_text_at_once(tmp_path):

@@ -14,16 +14,19 @@ way, what was written is thrown away and the file is evaluated again the stored 
 (:meth:`Evaluation.redo_stored`), which says what is wrong or writes the same rows.
 
 It is taken only where it says exactly what the stored route says: a CSV file read directly
-(plain UTF-8, one header row), no percent column read as text (no ``92%`` spellings to warn
-about), one policy (its rows are then every row), without targets or awards (they read the
+(plain UTF-8, one header row), one policy (its rows are then every row), without targets or awards (they read the
 other periods of the data), no roles tolerated (``diff``), no ``--period`` other than the
-first row's.
+first row's.  A percent column read as text (``92.5%``) warns when it mixes ``92%`` with bare
+numbers (docs/evaluation.md 2.4), which a query that writes cannot say: a non-zero cell
+spelled otherwise than the first row's stops it, and a first row that does not tell (an
+empty or zero cell) leaves the file to the stored route.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from perfrules.data.file_scan import FileScan
 from perfrules.data.reading import RawTable
@@ -76,14 +79,15 @@ def single_pass_run(connection, raw: RawTable, policies: list[LoadedPolicy], wan
     if model.targets or model.awards or not set(REQUIRED) <= set(raw.headers):
         return None
     typing = MetricTyping(raw, policy, 0, guarded=False)
-    if typing.absent or typing.spelling_names:
+    spellings = _spelled_as_first_row(raw, typing)
+    if typing.absent or spellings is None:
         return None
     usual = usual_period(connection, raw)
     if usual is None or period_kind(usual[1]) != policy.period or wanted not in (None, usual[1]):
         return None
     period = usual[1]
     stop = (f"_bad_0 OR _agent IS NULL OR _role IS NULL OR NOT ({role_filter(policy)}) "
-            f"OR _period IS DISTINCT FROM {text_literal(period)}")
+            f"OR _period IS DISTINCT FROM {text_literal(period)}{spellings}")
     metrics = "".join(f", p0_m{number} AS m{number}" for number in range(len(typing.metrics)))
     # Past the stop every row's period is the one evaluated: a constant, carried by no stage;
     # and its role one of the policy's: an ENUM (as the CSV writes it), one byte a row.
@@ -95,3 +99,22 @@ def single_pass_run(connection, raw: RawTable, policies: list[LoadedPolicy], wan
     plan = compile_plan(model, agents_once=True)
     connection.execute(f"CREATE OR REPLACE TEMP VIEW result_0_plan AS {plan.sql('typed_0', period)}")
     return PolicyRun(loaded, plan, period, "result_0_plan", "typed_0", checked=False)
+
+
+def _spelled_as_first_row(raw: RawTable, typing: MetricTyping) -> str | None:
+    """The stop (``OR ...``, or nothing) at a non-zero cell of a percent column read as text
+    that is not spelled like the first row's (``92%`` or a bare ``0.92``): a column that mixes
+    them warns, the stored way.  None when the first row's cell is empty or zero."""
+    first = raw.preview[raw.header_row] if len(raw.preview) > raw.header_row else ()
+    stops = []
+    for name in typing.spelling_names:  # p0_sN (the cell ends in `%`): metric N's column is read as text
+        number = int(name.rsplit("s", 1)[1])
+        column = typing.metrics[number].column
+        written = first[raw.headers.index(column)] if len(first) == len(raw.headers) else ""
+        try:
+            if written == "" or Decimal(written.removesuffix("%").strip()) == 0:
+                return None
+        except ArithmeticError:  # not a number at all: the stored route says so
+            return None
+        stops.append(f" OR (p0_m{number} <> 0 AND {'NOT ' if written.endswith('%') else ''}{name})")
+    return "".join(stops)
