@@ -30,6 +30,10 @@ UNIT_SECONDS = {
 }
 DURATION_WITH_UNIT = r"(" + NUMBER + r")\s*(" + "|".join(sorted(UNIT_SECONDS, key=len, reverse=True)) + r")"
 MONEY = r"[¥￥$€£]?\s*(" + NUMBER + r")\s*元?"
+# 4,200 or 1,234.50: how a spreadsheet writes most amounts that a plain cast cannot read
+# (the same value as NUMBER's reading of them, without its regular expressions).
+GROUPED = r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
+GROUPED_WHOLE = r"[0-9]{1,3}(,[0-9]{3})+(\.0+)?"
 TRUE_WORDS = ("true", "yes", "y", "t", "1", "是", "对")
 FALSE_WORDS = ("false", "no", "n", "f", "0", "否", "错")
 
@@ -68,6 +72,13 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
     # The common cells are read by a plain cast of the raw text (which allows surrounding
     # spaces); only what that cannot read goes through trimming and regular expressions.
     plain_number = f"TRY_CAST({raw} AS {DECIMAL_TYPE})"
+
+    def grouped(pattern: str, slow: str) -> str:
+        """A cell with a comma (which DuckDB's cast never reads, and a failed TRY_CAST costs
+        0.36 s a million cells) skips the plain cast; GROUPED's cells skip the regexes."""
+        text_of = f"CAST({raw} AS VARCHAR)"
+        return (f"CASE WHEN contains({text_of}, ',') THEN coalesce(CASE WHEN {_matches(text_of, pattern)} "
+                f"THEN {_to_decimal(raw)} END, {slow}) ELSE coalesce({plain_number}, {slow}) END")
     if metric_type == "percent":
         number = _to_decimal(f"rtrim({text}, '%')")
         # 92.5% is read as the decimal 92.5e-2: exact, and cheaper than a multiplication.
@@ -82,10 +93,10 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
     if metric_type == "duration":
         return _duration_value(raw, text, unit)
     if metric_type == "money":
-        return f"coalesce({plain_number}, CASE WHEN {_matches(text, MONEY)} THEN {_to_decimal(_extract(text, MONEY, 1))} END)"
+        return grouped(GROUPED, f"CASE WHEN {_matches(text, MONEY)} THEN {_to_decimal(_extract(text, MONEY, 1))} END")
     if metric_type == "count":
-        return f"coalesce({plain_number}, CASE WHEN {_matches(text, WHOLE)} THEN {_to_decimal(text)} END)"
-    return f"coalesce({plain_number}, CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END)"
+        return grouped(GROUPED_WHOLE, f"CASE WHEN {_matches(text, WHOLE)} THEN {_to_decimal(text)} END")
+    return grouped(GROUPED, f"CASE WHEN {_matches(text, NUMBER)} THEN {_to_decimal(text)} END")
 
 
 def number_value(metric_type: str, unit: str | None, number: str) -> str:
