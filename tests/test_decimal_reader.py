@@ -253,3 +253,24 @@ def test_cells_with_commas_skip_the_cast_and_read_as_the_spelled_way(kind):
         assert typed == expected, (kind, cell)
     assert connection.execute(f"SELECT {cells.typed_value(kind, None, 'x')} FROM (SELECT '4,200' AS x)").fetchone() == (
         Decimal("4200"),)
+
+
+@pytest.mark.parametrize("cell, unit, seconds", [
+    ("00:06:30", None, "390"), ("1:02:03", "min", "3723"), ("100:00:00", None, "360000"), ("00:00:30.5", None, "30.5"),
+    ("277777777:46:39.999999", None, "999999999999.999999"),  # the largest duration there is
+    ("277777777:46:40", None, None), ("999999999999:00:00", None, None),  # beyond DECIMAL(18, 6): a bad cell
+    ("08:30", None, None), ("00:60:00", None, None),
+    ("30s", "min", "30"), ("30sec", None, "30"), ("10min", None, "600"), ("1.5h", None, "5400"), ("2d", None, "172800"),
+    ("2 min", None, "120"), ("30秒", None, "30"), ("10分钟", None, "600"), ("2小时", None, "7200"), ("1天", None, "86400"),
+    ("1,000min", None, "60000"), ("11574074074d", None, None), ("1h30min", None, None),
+    ("8.5", "min", "510"), (" 8.5 ", "min", "510"), ("8.5", None, "8.5"), ("2", "h", "7200"), ("1e3", None, "1000"),
+    ("277777777.777778", "h", None), ("nan", "min", None),
+])
+def test_durations_in_seconds(cell, unit, seconds):
+    """Each spelling of docs/evaluation.md 2.4, in seconds, exact; beyond 999,999,999,999.999999
+    the cell is bad (NULL), never an overflow error (the parts are widened before multiplying)."""
+    from perfrules.data import cells
+
+    value = open_connection().execute(f"SELECT {cells.typed_value('duration', unit, 'x')} FROM (SELECT ? AS x)",
+                                      [cell]).fetchone()[0]
+    assert value == (Decimal(seconds) if seconds is not None else None)

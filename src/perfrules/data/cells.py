@@ -75,10 +75,11 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
 
     def grouped(pattern: str, slow: str) -> str:
         """A cell with a comma (which DuckDB's cast never reads, and a failed TRY_CAST costs
-        0.36 s a million cells) skips the plain cast; GROUPED's cells skip the regexes."""
+        0.36 s a million cells) skips the plain cast; GROUPED's cells skip the regexes.
+        ``slow`` is written once (see _duration_value)."""
         text_of = f"CAST({raw} AS VARCHAR)"
-        return (f"CASE WHEN contains({text_of}, ',') THEN coalesce(CASE WHEN {_matches(text_of, pattern)} "
-                f"THEN {_to_decimal(raw)} END, {slow}) ELSE coalesce({plain_number}, {slow}) END")
+        return (f"coalesce(CASE WHEN NOT contains({text_of}, ',') THEN {plain_number} "
+                f"WHEN {_matches(text_of, pattern)} THEN {_to_decimal(raw)} END, {slow})")
     if metric_type == "percent":
         number = _to_decimal(f"rtrim({text}, '%')")
         # 92.5% is read as the decimal 92.5e-2: exact, and cheaper than a multiplication.
@@ -115,25 +116,32 @@ def _extract(text: str, pattern: str, group: int) -> str:
 
 
 def _duration_value(raw: str, text: str, unit: str | None) -> str:
-    unit_factor = decimal_literal(UNIT_SECONDS.get(unit or "s", 1))
-    # Products go through `times`, which makes a duration beyond DECIMAL(18, 6) NULL (a bad
-    # cell) instead of an overflow error; so does the TRY_CAST of the clock's sum.
-    clock = (
-        f"{times(_to_decimal(_extract(text, CLOCK, 1)), decimal_literal(3600))} "
-        f"+ {times(_to_decimal(_extract(text, CLOCK, 2)), decimal_literal(60))} + {_to_decimal(_extract(text, CLOCK, 3))}"
-    )
-    suffix = _extract(text, DURATION_WITH_UNIT, 6)
-    factor = "CASE " + " ".join(
-        f"WHEN {suffix} = {text_literal(name)} THEN {decimal_literal(seconds)}" for name, seconds in UNIT_SECONDS.items()
-    ) + " END"
-    with_unit = times(_to_decimal(_extract(text, DURATION_WITH_UNIT, 1)), factor)
-    plain = times(_to_decimal(text), unit_factor)
-    fast = times(f"TRY_CAST({raw} AS {DECIMAL_TYPE})", unit_factor)
-    return (
-        f"coalesce({fast}, TRY_CAST(CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
-        f"WHEN {_matches(text, DURATION_WITH_UNIT)} THEN {with_unit} "
-        f"WHEN {_matches(text, NUMBER)} THEN {plain} END AS {DECIMAL_TYPE}))"
-    )
+    """Seconds: a number in the metric's unit, a clock or a number with its unit.  Each factor
+    is whole, so a product is exact and needs no `times`; the TRY_CASTs make a duration beyond
+    DECIMAL(18, 6) NULL (a bad cell) instead of an overflow error.  Every part is written once:
+    DuckDB computes a part written twice for every row, whichever branch of a CASE needs it
+    (a million `00:06:30` cells took 1.5 s; a clock's parts are now `split_part`s)."""
+    def seconds_of(number: str, factor: str) -> str:  # widened first: DECIMAL(18, 6) × 3600 is an overflow error
+        return f"TRY_CAST(CAST({number} AS DECIMAL(38, 6)) * {factor} AS {DECIMAL_TYPE})"
+
+    factor = str(UNIT_SECONDS.get(unit or "s", 1))
+    hours, minutes, seconds = (_to_decimal(f"split_part({text}, ':', {part})") for part in (1, 2, 3))
+    clock = (f"TRY_CAST(CAST({hours} AS DECIMAL(38, 6)) * 3600 + CAST({minutes} AS DECIMAL(38, 6)) * 60 + {seconds} "
+             f"AS {DECIMAL_TYPE})")
+    names = list(UNIT_SECONDS)  # the unit's factor by its position: the unit is extracted once
+    unit_factor = (f"[{', '.join(str(UNIT_SECONDS[name]) for name in names)}]"
+                   f"[list_position([{', '.join(text_literal(name) for name in names)}], "
+                   f"{_extract(text, DURATION_WITH_UNIT, 6)})]")
+    with_unit = seconds_of(_to_decimal(_extract(text, DURATION_WITH_UNIT, 1)), unit_factor)
+    spelled = (f"CASE WHEN {_matches(text, CLOCK)} THEN {clock} "
+               f"WHEN {_matches(text, DURATION_WITH_UNIT)} THEN {with_unit} "
+               f"WHEN {_matches(text, NUMBER)} THEN {seconds_of(_to_decimal(text), factor)} END")
+    # A clock or a number with its unit is no number DuckDB's cast reads: it skips the cast,
+    # whose failure costs as much as the reading (0.36 s a million cells).
+    ends = ", ".join(text_literal(end) for end in sorted({name[-1] for name in names}))
+    plain = seconds_of(f"TRY_CAST({raw} AS {DECIMAL_TYPE})", factor)
+    return (f"coalesce(CASE WHEN NOT (contains(CAST({raw} AS VARCHAR), ':') OR right({text}, 1) IN ({ends})) "
+            f"THEN {plain} END, {spelled})")
 
 
 def cell_may_be_bad(metric_type: str, value: str, raw: str) -> str:
