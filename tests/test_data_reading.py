@@ -338,6 +338,34 @@ def test_a_parquet_period_number_that_may_be_january_or_october_is_refused(run_c
         "1 data problem: nothing was written\n")
 
 
+def test_a_period_number_is_refused_only_in_the_data_evaluated(run_cli, tmp_path):
+    # Only the data's `period` column holds the period evaluated: a notes workbook's or a raw
+    # export's column of that name is any column, read (or not) like before (review 9).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "data.csv").write_text(HEADER + ROW.format(id="A1", name="x"), encoding="utf-8")
+    _workbook(tmp_path / "notes.xlsx", [["agent_id", "kind", "text", "period"], ["A1", "action", "weekly review", 2026.1]])
+    result = run_cli("report", str(POLICIES / "after_sales_agent.perf"), "data.csv", "-o", "packets",
+                     "--notes", "notes.xlsx", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(path.name for path in (tmp_path / "packets" / "2026-11").iterdir()) == ["A1-x.pdf", "team-summary.pdf"]
+    (tmp_path / "calls.perfm").write_text(
+        'metrics "calls" {\n    period month\n    role "agent"\n    source calls "calls.FORMAT" {\n'
+        '        column date: timestamp "YYYY-MM-DD"\n        agent server\n        period by date\n    }\n'
+        '    metric calls_handled: count = count of calls\n}\n', encoding="utf-8")
+    _workbook(tmp_path / "calls.xlsx", [["server", "date", "period"], ["S1", "2026-10-03", 2026.1],
+                                        ["S1", "2026-10-04", 2026.2]])
+    pq.write_table(pa.table({"server": ["S1", "S1"], "date": ["2026-10-03", "2026-10-04"], "period": [2026.1, 2026.2]}),
+                   tmp_path / "calls.parquet")
+    for kind in ("xlsx", "parquet"):
+        text = (tmp_path / "calls.perfm").read_text(encoding="utf-8")
+        (tmp_path / f"calls_{kind}.perfm").write_text(text.replace("FORMAT", kind), encoding="utf-8")
+        result = run_cli("metrics", f"calls_{kind}.perfm", "--format", "csv", cwd=tmp_path)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == "agent_id,period,role,name,team,supervisor,calls_handled\nS1,2026-10,agent,,,,2\n"
+
+
 def test_did_you_mean_compares_names_as_people_see_them():
     from perfrules.diagnostics import did_you_mean
 

@@ -115,7 +115,7 @@ def data_format(path: Path) -> str:
 
 def read_table(connection, path: Path, display: str, table: str, encoding: str | None = None,
                sheet: str | None = None, header_row: int = 1, direct: bool = False,
-               numbers: frozenset[str] = frozenset()) -> RawTable:
+               numbers: frozenset[str] = frozenset(), periods: bool = False) -> RawTable:
     """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem.
 
     ``header_row``: the row of the headers (1-based) in a CSV or XLSX file whose first rows
@@ -124,6 +124,9 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
     :func:`_direct_csv`), saving a copy of every cell as text; there DuckDB's reader types the
     columns of ``numbers`` (headers that only numeric metrics read) whose first rows hold plain
     decimals, and a cell it cannot read fails the typing (:class:`TextReadingNeeded`).
+    ``periods``: the file's ``period`` column holds the periods evaluated (the data file; not a
+    notes file or a raw export, where it is any column): a number there that may be January or
+    October is refused (:func:`period_number_problem`).
     """
     try:
         found = path.is_file(), path.is_dir(), path.exists()
@@ -146,7 +149,7 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
     if kind == "xlsx":
         from perfrules.data.xlsx_rows import xlsx_rows
 
-        headers, body, preview = xlsx_rows(path, sheet, header_row)
+        headers, body, preview = xlsx_rows(path, sheet, header_row, periods)
         return _load_rows(connection, table, display, headers, body, encoding=None, header_row=header_row,
                           preview=preview)
     from perfrules.data.json_rows import json_rows, jsonl_rows
@@ -155,7 +158,7 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
         return _load_rows(connection, table, display, *json_rows(path), encoding="utf-8")
     if kind == "jsonl":
         return _load_rows(connection, table, display, *jsonl_rows(path), encoding="utf-8")
-    return _read_parquet(connection, path, display, table)
+    return _read_parquet(connection, path, display, table, periods)
 
 
 def release_table(connection, raw: RawTable) -> None:
@@ -725,7 +728,7 @@ def table_from_arrow(connection, name: str, arrow_table) -> None:
 # ---- Parquet ------------------------------------------------------------------------------------
 
 
-def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
+def _read_parquet(connection, path: Path, display: str, table: str, periods: bool = False) -> RawTable:
     try:
         described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         names = [name for name, *_ in described]
@@ -751,7 +754,8 @@ def _read_parquet(connection, path: Path, display: str, table: str) -> RawTable:
             raise
         raise DataFileProblem(f"the Parquet file cannot be read: {_first_line(str(error))}") from None
     headers = tuple(name for name in names)
-    _check_period_numbers(connection, table, headers, described)
+    if periods:
+        _check_period_numbers(connection, table, headers, described)
     _check_headers(list(headers), filled=_filled_columns(connection, f"{table}_cells", list(headers)))
     rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return RawTable(table, headers, display, rows, None)

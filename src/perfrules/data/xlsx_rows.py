@@ -27,10 +27,11 @@ from perfrules.data.reading import (
 _NOT_OURS = (KeyboardInterrupt, SystemExit, GeneratorExit)  # SIGTERM's Terminated is a SystemExit
 
 
-def xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
+def xlsx_rows(path: Path, sheet: str | None, header_row: int = 1, periods: bool = False):
     """The headers, the rows below them and the preview of a sheet (the first visible one
     without ``sheet``); formula cells without a saved value, error cells and merged cells are
-    problems with their row (:mod:`perfrules.data.workbook` checks the workbook's safety)."""
+    problems with their row (:mod:`perfrules.data.workbook` checks the workbook's safety);
+    ``periods``: a ``period`` number that may be January or October is one too (see read_table)."""
     from perfrules.data import workbook as checks
 
     try:
@@ -77,7 +78,7 @@ def xlsx_rows(path: Path, sheet: str | None, header_row: int = 1):
     problems = [DataFileProblem(f"{_column_name(headers, cell.column, cell.row == header_row)}: {cell.message}",
                                 row=cell.row) for cell in bad_cells if cell.row >= header_row]
     problems += [DataFileProblem(message, row=row) for row, message in checks.merged_problems(merged, header_row)]
-    if "period" in headers:  # a number typed 2026.10 is kept as 2026.1
+    if periods and "period" in headers:  # a number typed 2026.10 is kept as 2026.1
         column = headers.index("period")
         problems += [period_number_problem(text, index) for index, row in enumerate(rows[header_row:], header_row + 1)
                      if column < len(row) and isinstance(row[column], float)

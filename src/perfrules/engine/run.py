@@ -255,7 +255,7 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
         try:
             state = file_state(data_path)  # the receipt's sha256 must be of the bytes evaluated
             raw = read_table(connection, data_path, data_display, "raw_cells", encoding=encoding, sheet=sheet,
-                             header_row=header_row, direct=direct, numbers=numbers)
+                             header_row=header_row, direct=direct, numbers=numbers, periods=True)
         except DataArgumentProblem as problem:
             raise InvalidArgument(f"{data_display}: {problem.text()}") from None
         except DataFileProblem as problem:
