@@ -52,6 +52,18 @@ def test_duckdb_has_a_memory_limit_and_a_private_spill_folder():
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
 
 
+def test_json_rows_are_held_by_python_first_so_their_csv_keeps_the_lower_limit(tmp_path):
+    import csv
+    import json
+
+    with (GOOD / "data.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (tmp_path / "data.json").write_text(json.dumps(list(csv.DictReader(handle)), ensure_ascii=False),
+                                            encoding="utf-8")
+    loaded = load_policies([str(GOOD / "policy.perf")])
+    evaluation = run.evaluate_files(loaded.files, tmp_path / "data.json", "data.json", streamed=True)
+    assert evaluation.connection.execute("SELECT current_setting('memory_limit')").fetchone() == ("610.3 MiB",)
+
+
 SPILL = """
 import sys
 from perfrules.engine.run import open_connection

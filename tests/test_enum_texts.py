@@ -141,3 +141,27 @@ def test_more_levels_and_roles_than_a_byte_counts(tmp_path):
         ["A4", "r150", "L5", "5.00", "scored", "other", "0.00"],
         ["A5", "r256", "L0", "0.00", "scored", "other", "0.00"],
     ]
+
+
+def test_the_sql_of_many_levels_grows_with_the_rules_not_with_rules_times_levels():
+    """An ENUM type is written out whole wherever it is named: with ENUM constants a policy of 256
+    levels and 100 KPIs of 20 level rules was 4.6 MB of SQL and 1.1 GB to plan (review 9). Past
+    sql.ENUM_CONSTANTS_MOST members the constants are text, so the plan grows with its rules."""
+    from perfrules.check import analyse_policy
+    from perfrules.engine.plan import compile_plan
+    from perfrules.parser import parse_policy
+    from perfrules.source import SourceFile
+
+    def plan_size(count: int) -> int:
+        levels = "\n".join(f"        L{number} = {number % 101}" for number in range(count))
+        rules = "\n".join(f"        calls >= {number} => L{number}" for number in range(20, 0, -1))
+        kpis = "\n".join(f'    kpi "K{k}" weight 1% {{\n{rules}\n        else => L0\n    }}' for k in range(100))
+        text = (f'policy "p" {{\n    version "1"\n    roles agent\n    metric calls: count\n'
+                f'    levels {{\n{levels}\n    }}\n{kpis}\n}}\n')
+        parsed = parse_policy(SourceFile("p.perf", text))
+        model, problems = analyse_policy(parsed.policy, "p.perf", text)
+        assert parsed.diagnostics == [] and [problem for problem in problems if problem.severity == "error"] == []
+        return len(compile_plan(model).sql("typed_0", "2026-11"))
+
+    assert plan_size(256) < 1.2 * plan_size(40)
+    assert plan_size(256) < 1_000_000

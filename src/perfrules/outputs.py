@@ -23,7 +23,7 @@ from pathlib import Path
 
 from perfrules.engine.plan import KPI_STATUSES
 from perfrules.engine.run import OUTCOME_GUARD, Evaluation, PolicyRun, outcome_guard
-from perfrules.engine.sql import enum_literal, enum_type, identifier, text_literal
+from perfrules.engine.sql import ENUM_CONSTANTS_MOST, enum_type, identifier, known_text, text_literal
 from perfrules.engine.standing import TARGET_STATUSES
 from perfrules.files import terminate_cleanly, write_atomically, write_text
 from perfrules.values import SECONDS_PER_UNIT, one_line, shortened
@@ -150,10 +150,12 @@ def one_of(sql: str, shown: dict[str, str | None]) -> str:
     kind = enum_type(members)
     if all(text == value for value, text in texts.items()):
         return f"CAST({sql} AS {kind})"  # nothing to do when sql is an ENUM of these texts already
-    # Each value's text as a constant of the ENUM: no text is looked up row by row.
-    relabelled = " ".join(f"WHEN {text_literal(value)} THEN {enum_literal(text, members) if text is not None else 'NULL'}"
+    # Each value's text as a constant of the ENUM: no text is looked up row by row (for a long
+    # list the constants are text, and the column is cast once).
+    relabelled = " ".join(f"WHEN {text_literal(value)} THEN {known_text(text, members) if text is not None else 'NULL'}"
                           for value, text in texts.items())
-    return f"CASE {sql} {relabelled} ELSE CAST({sql} AS {kind}) END"
+    relabelled = f"CASE {sql} {relabelled} ELSE CAST({sql} AS {kind}) END"
+    return relabelled if len(members) <= ENUM_CONSTANTS_MOST else f"CAST({relabelled} AS {kind})"
 
 
 def constant(text: str) -> str:

@@ -19,7 +19,7 @@ from perfrules import ast
 from perfrules.check.model import AdjustModel, BonusModel, KpiModel, PolicyModel, Rule, rank_key
 from perfrules.data.validate import KEYS
 from perfrules.engine.expressions import ExpressionCompiler, Scope, rank_cutoff
-from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, enum_literal, enum_type, sum_of, text_literal
+from perfrules.engine.sql import DECIMAL_TYPE, decimal_literal, known_text, known_texts_type, sum_of, text_literal
 
 # `valued` is read by each ranking's counts and sizes and by the join back: computed once.
 MATERIALIZE = {"valued": "MATERIALIZED "}
@@ -198,7 +198,7 @@ def _kpi_rule_outcome(plan: KpiModel, compiler: ExpressionCompiler, symbols) -> 
         match line:
             case ast.KpiRule(outcome=ast.LevelOutcome(level=level)):
                 points_cases.append(f"WHEN {line_number} THEN {decimal_literal(symbols.levels[level.text].points)}")
-                level_cases.append(f"WHEN {line_number} THEN {enum_literal(level.text, symbols.levels)}")
+                level_cases.append(f"WHEN {line_number} THEN {known_text(level.text, symbols.levels)}")
             case ast.KpiRule(outcome=ast.PointsOutcome(points=points)):
                 points_cases.append(f"WHEN {line_number} THEN {decimal_literal(points)}")
             case ast.PointsLinear():
@@ -220,7 +220,7 @@ def _kpi_points(plan: KpiModel, symbols) -> str:
         missing_status = "excluded"
     elif isinstance(missing, ast.MissingLevel):
         substitute_points = decimal_literal(symbols.levels[missing.level.text].points)
-        substitute_level = enum_literal(missing.level.text, symbols.levels)
+        substitute_level = known_text(missing.level.text, symbols.levels)
         missing_status = "substituted"
     elif isinstance(missing, ast.MissingPoints):
         substitute_points = decimal_literal(missing.points)
@@ -247,12 +247,12 @@ def _kpi_points(plan: KpiModel, symbols) -> str:
 # Statuses and levels are ENUMs: `valued` holds a million of each, one byte apiece instead of a
 # 16-byte string (the CSV's writing no longer spilled to disk at a million agents: docs/performance.md).
 def _status(status: str) -> str:
-    return enum_literal(status, KPI_STATUSES)
+    return known_text(status, KPI_STATUSES)
 
 
 def _no_level(symbols) -> str:
     """A missing level, of the type of the policy's levels (text when it declares none)."""
-    return f"CAST(NULL AS {enum_type(symbols.levels)})" if symbols.levels else "CAST(NULL AS VARCHAR)"
+    return f"CAST(NULL AS {known_texts_type(symbols.levels)})" if symbols.levels else "CAST(NULL AS VARCHAR)"
 
 
 def _linear_points(line: ast.PointsLinear, compiler: ExpressionCompiler) -> str:

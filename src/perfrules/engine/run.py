@@ -29,6 +29,7 @@ from perfrules import ast
 from perfrules.check.model import KpiModel
 from perfrules.data.file_scan import file_state
 from perfrules.data.reading import (
+    FORMATS,
     DataArgumentProblem,
     DataFileProblem,
     ExactReadingNeeded,
@@ -189,8 +190,9 @@ class Evaluation:
 # Python, the imports and DuckDB's own overhead a million agents stay under 1 GB in every
 # output format (docs/performance.md).
 MEMORY_LIMIT = "640MB"
-# A CSV written by DuckDB's COPY (``streamed``) holds nothing on the Python side: DuckDB may
-# keep more, and a million agents of the example no longer spill their sort to disk.
+# A CSV written by DuckDB's COPY (``streamed``) from a CSV or Parquet file DuckDB reads itself
+# holds nothing on the Python side (XLSX and JSON rows are Python's first): DuckDB may keep
+# more, and a million agents of the example no longer spill their sort to disk.
 STREAMED_MEMORY_LIMIT = "768MB"
 
 
@@ -247,7 +249,8 @@ def _evaluate_file(policies: list[LoadedPolicy], data_path: Path, data_display: 
                    encoding: str | None, sheet: str | None, header_row: int, tolerated_roles: frozenset[str],
                    streamed: bool, direct: bool, numbers: frozenset[str] = frozenset(),
                    stored_way: Callable[[bool], Evaluation] | None = None) -> Evaluation:
-    connection = open_connection(STREAMED_MEMORY_LIMIT if streamed else MEMORY_LIMIT)
+    read_by_duckdb = FORMATS.get(data_path.suffix.lower()) in ("csv", "parquet")
+    connection = open_connection(STREAMED_MEMORY_LIMIT if streamed and read_by_duckdb else MEMORY_LIMIT)
     try:
         wanted = normalised_period(connection, period) if period is not None else None
         if period is not None and wanted is None:
