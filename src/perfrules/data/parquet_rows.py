@@ -1,0 +1,77 @@
+"""Parquet data files as a table of text cells, like the cells of a CSV file.
+
+DuckDB reads the file itself; every value becomes the text a person would have typed (a whole
+number in a float column, as pandas writes ids and teams beside a missing value, without
+decimals: 1001, never 1001.0, as for XLSX), the columns are renamed by position so that no
+name of the file reaches SQL, and a row's number is its position plus 2, as in a CSV file.
+In the data evaluated, a float ``period`` column's 2026.1 is refused: it may be January or October.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from perfrules.data.reading import (
+    AMBIGUOUS_PERIOD_NUMBER,
+    ROW_COLUMN,
+    DataFileProblem,
+    RawTable,
+    _check_headers,
+    _filled_columns,
+    _first_line,
+    period_number_problem,
+)
+
+
+def read_parquet(connection, path: Path, display: str, table: str, periods: bool = False) -> RawTable:
+    try:
+        described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        names = [name for name, *_ in described]
+        # Columns are renamed by position (the alias list), so no name of the file reaches SQL.
+        positions = ", ".join(f"c{index}" for index in range(len(names)))
+        selects = ", ".join(f"{_parquet_text(f'c{index}', kind)} AS c{index}"
+                            for index, (_, kind, *_) in enumerate(described))
+        # Insertion order is file order, so the row's number is rowid + 2 (as for CSV; the
+        # option file_row_number would clash with a column of that name).
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table}_cells AS SELECT {selects} FROM read_parquet(?) AS cells({positions})",
+            [str(path)],
+        )
+        connection.execute(
+            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(rowid + 2 AS BIGINT) AS {ROW_COLUMN} FROM {table}_cells"
+        )
+    except DataFileProblem:
+        raise
+    except Exception as error:
+        from perfrules.files import query_interrupted
+
+        if query_interrupted(error):  # Ctrl-C, not the file: cli.py says so
+            raise
+        raise DataFileProblem(f"the Parquet file cannot be read: {_first_line(str(error))}") from None
+    headers = tuple(name for name in names)
+    if periods:
+        _check_period_numbers(connection, table, headers, described)
+    _check_headers(list(headers), filled=_filled_columns(connection, f"{table}_cells", list(headers)))
+    rows = connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return RawTable(table, headers, display, rows, None)
+
+
+def _check_period_numbers(connection, table: str, headers, described) -> None:
+    """A float ``period`` column's cells like 2026.1 are refused (period_number_problem)."""
+    if "period" not in headers or described[headers.index("period")][1].upper() not in ("DOUBLE", "FLOAT", "REAL"):
+        return
+    column = f"c{headers.index('period')}"
+    found = connection.execute(
+        f"SELECT {ROW_COLUMN}, {column} FROM {table} WHERE regexp_full_match({column}, ?) ORDER BY {ROW_COLUMN}",
+        [AMBIGUOUS_PERIOD_NUMBER.pattern]).fetchall()
+    if found:
+        raise DataFileProblem.of([period_number_problem(text, row) for row, text in found])
+
+
+def _parquet_text(column: str, kind: str) -> str:
+    """A Parquet value as text; a whole number in a float column (ids and teams written by
+    pandas next to a missing value) without decimals: 1001, never 1001.0, as for XLSX."""
+    if kind.upper() in ("DOUBLE", "FLOAT", "REAL"):
+        return (f"CASE WHEN isfinite({column}) AND {column} = trunc({column}) AND abs({column}) < 1e37 "
+                f"THEN CAST(CAST({column} AS HUGEINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END")
+    return f"CAST({column} AS VARCHAR)"
