@@ -244,8 +244,8 @@ def _kpi_points(plan: KpiModel, symbols) -> str:
     )
 
 
-# Statuses and levels are ENUMs: `valued` holds a million of each, one byte apiece instead of a
-# 16-byte string (the CSV's writing no longer spilled to disk at a million agents: docs/performance.md).
+# Statuses and levels are ENUMs (levels as text past sql.ENUM_CONSTANTS_MOST): `valued` holds a
+# million of each, one byte apiece instead of a 16-byte string (docs/performance.md, session 9).
 def _status(status: str) -> str:
     return known_text(status, KPI_STATUSES)
 
