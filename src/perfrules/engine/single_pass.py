@@ -16,10 +16,10 @@ way, what was written is thrown away and the file is evaluated again the stored 
 It is taken only where it says exactly what the stored route says: a CSV file read directly
 (plain UTF-8, one header row), one policy (its rows are then every row), without targets or
 awards (they read the other periods of the data), no roles tolerated (``diff``), no
-``--period`` other than the first row's.  A percent column read as text (``92.5%``) warns when it mixes ``92%`` with bare
-numbers (docs/evaluation.md 2.4), which a query that writes cannot say: a non-zero cell
-spelled otherwise than the first row's stops it, and a first row that does not tell (an
-empty or zero cell) leaves the file to the stored route.
+``--period`` other than the first row's.  A percent column read as text (``92.5%``) warns
+when it mixes ``92%`` with bare numbers (docs/evaluation.md 2.4), which a query that writes
+cannot say: a non-zero cell spelled otherwise than the first row's stops it, and a first
+row that does not tell (an empty or zero cell) leaves the file to the stored route.
 """
 
 from __future__ import annotations
