@@ -57,7 +57,7 @@ def fail_on(monkeypatch, statement_start: str, make_error):
         def __getattr__(self, name):
             return getattr(self.real, name)
 
-    monkeypatch.setattr(run, "open_connection", lambda: Connection(opened()))
+    monkeypatch.setattr(run, "open_connection", lambda *arguments: Connection(opened(*arguments)))
 
 
 def expected_message() -> str:
