@@ -152,9 +152,9 @@ def one_of(sql: str, shown: dict[str, str | None]) -> str:
         return f"CAST({sql} AS {kind})"  # nothing to do when sql is an ENUM of these texts already
     # Each value's text as a constant of the ENUM: no text is looked up row by row (for a long
     # list the constants are text, and the column is cast once).
-    relabelled = " ".join(f"WHEN {text_literal(value)} THEN {known_text(text, members) if text is not None else 'NULL'}"
-                          for value, text in texts.items())
-    relabelled = f"CASE {sql} {relabelled} ELSE CAST({sql} AS {kind}) END"
+    whens = " ".join(f"WHEN {text_literal(value)} THEN {known_text(text, members) if text is not None else 'NULL'}"
+                     for value, text in texts.items())
+    relabelled = f"CASE {sql} {whens} ELSE CAST({sql} AS {kind}) END"
     return relabelled if len(members) <= ENUM_CONSTANTS_MOST else f"CAST({relabelled} AS {kind})"
 
 

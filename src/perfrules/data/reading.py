@@ -102,6 +102,12 @@ class RawTable:
         """The SQL column of the cells under ``header`` (headers match exactly)."""
         return f"c{self.headers.index(header)}"
 
+    def first_row_cell(self, header: str) -> str | None:
+        """The trimmed cell under ``header`` in the row below the headers, from the preview;
+        None when the file has no such row or it is not as wide as the headers."""
+        first = self.preview[self.header_row] if len(self.preview) > self.header_row else ()
+        return first[self.headers.index(header)] if len(first) == len(self.headers) else None
+
 
 def data_format(path: Path) -> str:
     suffix = path.suffix.lower()

@@ -227,10 +227,9 @@ def key_columns(raw: RawTable, usual_period: tuple[str, str] | None = None, role
 def usual_period(connection, raw: RawTable) -> tuple[str, str] | None:
     """(the period cell of the file's first row, as written, and its period), or None when the
     file's first row has none that is valid (see :func:`key_columns`)."""
-    first = raw.preview[raw.header_row] if len(raw.preview) > raw.header_row else ()  # the row below the headers
-    if "period" not in raw.headers or len(first) != len(raw.headers):
+    written = raw.first_row_cell("period") if "period" in raw.headers else None  # trimmed, as `cleaned` makes it
+    if written is None:
         return None
-    written = first[raw.headers.index("period")]  # trimmed: what `cleaned` makes of the cell
     normalised = normalised_period(connection, written)
     return (written, normalised) if normalised is not None else None
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfrules.data.reading import (
+    AMBIGUOUS_PERIOD_NUMBER,
     PREVIEW_ROWS,
     DataArgumentProblem,
     DataFileProblem,
     _check_header_row,
     _first_line,
     _trimmed,
-    AMBIGUOUS_PERIOD_NUMBER,
     cell_text,
     describe_column,
     period_number_problem,

@@ -105,12 +105,12 @@ def _spelled_as_first_row(raw: RawTable, typing: MetricTyping) -> str | None:
     """The stop (``OR ...``, or nothing) at a non-zero cell of a percent column read as text
     that is not spelled like the first row's (``92%`` or a bare ``0.92``): a column that mixes
     them warns, the stored way.  None when the first row's cell is empty or zero."""
-    first = raw.preview[raw.header_row] if len(raw.preview) > raw.header_row else ()
     stops = []
-    for name in typing.spelling_names:  # p0_sN (the cell ends in `%`): metric N's column is read as text
-        number = int(name.rsplit("s", 1)[1])
-        column = typing.metrics[number].column
-        written = first[raw.headers.index(column)] if len(first) == len(raw.headers) else ""
+    for number, metric in enumerate(typing.metrics):
+        name = f"p0_s{number}"  # whether the cell ends in `%`, for a metric whose column is read as text
+        if name not in typing.spelling_names:
+            continue
+        written = raw.first_row_cell(metric.column) or ""
         try:
             if written == "" or Decimal(written.removesuffix("%").strip()) == 0:
                 return None
