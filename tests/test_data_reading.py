@@ -9,6 +9,8 @@ import pytest
 
 from conftest import POLICIES
 
+from perfrules.data.file_scan import count_lines, digits_joined
+
 HEADER = ("agent_id,name,period,role,reply_within_10min,csat,csat_responses,resolution_rate,aht,"
           "qa_commendations,attitude_violations,serious_complaints,base_salary\n")
 ROW = "{id},{name},2026-11,agent,90%,90%,20,96%,8,0,0,0,8000\n"
@@ -481,3 +483,28 @@ def test_a_carriage_return_on_its_own_is_named_with_its_line(run_cli, tmp_path, 
     assert_problems(result, "data.csv: the CSV file cannot be read: CSV Error on Line: 4: a carriage return (CR) "
                             "stands alone there, without the line feed that ends a line; save the file again as CSV, "
                             "or remove that character")
+
+
+@pytest.mark.parametrize("piece, joined", [
+    (b"A1,senior_agent,T1,6000\n", False),  # underscores beside letters
+    (b"reply_within_10min\n", False),
+    (b"A1,agent,6_000\n", True),
+    (b"A1,agent,1e1_0\n", True),
+    (b"_1,1_\n", False),
+    (b"CS_001," * 100 + b"CS_001\n", False),  # many an underscore before a digit: the one search
+    (b"CS_001," * 100 + b"7_5\n", True),
+])
+def test_digits_joined_by_an_underscore(piece, joined):
+    assert digits_joined(piece) is joined
+
+
+@pytest.mark.parametrize("at", [(1 << 20) - 2, (1 << 20) - 1, 1 << 20])
+def test_digits_joined_across_the_pieces_a_file_is_read_in(tmp_path, at):
+    """The scan reads 1 MB pieces: `4_2` split by a piece's end is found."""
+    data = bytearray(b"x" * (at + 10))
+    data[at - 1:at + 2] = b"4_2"
+    (tmp_path / "data.csv").write_bytes(bytes(data))
+    assert count_lines(tmp_path / "data.csv").digits_joined
+    data[at - 1:at + 2] = b"4_x"
+    (tmp_path / "data.csv").write_bytes(bytes(data))
+    assert not count_lines(tmp_path / "data.csv").digits_joined

@@ -43,6 +43,7 @@ from perfrules.data.cells import (
     number_value,
     typed_value,
 )
+from perfrules.data.file_scan import digits_joined
 from perfrules.engine.run import open_connection
 
 __all__ = ["workdir"]  # the module-scoped fixture, imported for pytest
@@ -94,6 +95,12 @@ def compare(texts: list[str], folder: Path) -> int:
     """Assert, for every cell the reader accepts and every numeric typing, the same value and the
     same verdict as perfrules' own typing of its text; return how many cells were accepted."""
     accepted = reader_values(texts, folder)
+    # A cell the reader reads past an underscore (`1_000` as 1000) is never its to type: the
+    # file scan sees the joined digits and the file's cells are read as text, where it is bad.
+    misread = {index for index in accepted if digits_joined(texts[index].encode("utf-8"))}
+    accepted = {index: value for index, value in accepted.items() if index not in misread}
+    if misread:
+        assert_refused([texts[index] for index in misread])
     if not accepted:
         return 0
     connection = open_connection()
@@ -114,11 +121,25 @@ def compare(texts: list[str], folder: Path) -> int:
     return len(accepted)
 
 
+def assert_refused(texts: list[str]) -> None:
+    """Every numeric typing refuses each of ``texts`` (no value, a reason)."""
+    connection = open_connection()
+    connection.execute("CREATE TEMP TABLE cells (t VARCHAR)")
+    connection.executemany("INSERT INTO cells VALUES (?)", [(text,) for text in texts])
+    for kind, unit in TYPINGS:
+        read = connection.execute(f"SELECT t, v, {cell_error(kind, 'v', 't')} FROM (SELECT t, "
+                                  f"{typed_value(kind, unit, 't')} AS v FROM cells)").fetchall()
+        assert all(value is None and reason is not None for _, value, reason in read), (kind, unit, read)
+    connection.close()
+
+
 def test_the_reader_accepts_only_what_perfrules_reads_the_same(tmp_path):
     accepted = compare(SPELLINGS, tmp_path)
     # Not vacuous: the plain decimals are accepted, and the spellings perfrules alone reads are not.
     values = reader_values(SPELLINGS, tmp_path)
-    assert accepted == len(values)
+    joined = [text for text in ("1_000", "1_0.5") if SPELLINGS.index(text) in values]
+    assert joined == ["1_000", "1_0.5"]  # the reader takes them: they are left to the file scan
+    assert accepted == len(values) - len(joined)
     assert values[SPELLINGS.index("0.9235")] == Decimal("0.9235")
     assert values[SPELLINGS.index("")] is None
     assert values[SPELLINGS.index("0.1234565")] == Decimal("0.123457")  # rounded half away from zero, as the cast

@@ -218,3 +218,28 @@ def test_a_late_percent_sign_is_read_as_text_at_once(tmp_path):
     assert stderr == ("data.csv: warning: column reply_within_10min mixes percent cells (row 29: '92%') with bare "
                       "numbers (row 2: '0.95', read as 95%); write every cell the same way\n")
     assert len(stdout.splitlines()) == 31
+
+
+@pytest.mark.parametrize("column, cell, said", [
+    ("base_salary", "6_000", "'6_000' is not an amount of money"),
+    ("qa_commendations", "1e1_0", "'1e1_0' is not a whole number"),
+    ("csat", "0.9_1", "'0.9_1' is not a percent"),
+])
+def test_an_underscore_between_digits_is_refused_not_read_as_a_number(tmp_path, column, cell, said):
+    """DuckDB's reader (and its casts) read `6_000` as 6000 and `1e1_0` as 1e10: a typo paid as
+    another number. The file scan sees the joined digits, the rows written are thrown away and
+    every cell is read as text at once, where the cell is refused with its row."""
+    (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, with_cell(plain_file(30), 27, column, cell))
+    assert (code, stdout, taken, evaluate_twice.redone) == (3, "", True, [(True,)])
+    assert stderr == (f"data.csv:27: column {column}: {said} (an underscore does not group digits: write 1000 or "
+                      f"1,000)\n1 data problem: nothing was written\n")
+
+
+def test_an_underscore_in_a_text_column_changes_nothing(tmp_path):
+    """`T1_2` joins two digits too: the rows are read again as text, and the same file is written."""
+    lines = plain_file(30)
+    (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, with_cell(lines, 5, "team", "T1_2"))
+    assert (code, stderr, taken, evaluate_twice.redone) == (0, "", True, [(True,)])
+    plain, _, _ = evaluate_twice(tmp_path, lines)
+    assert "A003,客服3,agent,T1_2," in stdout
+    assert stdout == plain[1].replace("A003,客服3,agent,T1,", "A003,客服3,agent,T1_2,")

@@ -299,7 +299,7 @@ def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
             raise OSError(f"DuckDB could not write the CSV file: {reason}") from None
         if evaluation.written(written):
             return
-        evaluation.redo_stored()
+        evaluation.redo_stored(evaluation.single_pass.misread_by_reader())
 
 
 def _write_failure(error: Exception) -> OSError | None:

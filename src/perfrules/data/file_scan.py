@@ -30,6 +30,9 @@ class LineCount:
     lines: int  # the last one counts without its line break
     too_long: bool  # one is longer than MAX_LINE_BYTES (with its CR, if any)
     empty_at_end: int = 0  # empty lines after the last one that is not (an editor's extra line break)
+    # An underscore between two digits somewhere (`1_000`): DuckDB's reader takes `1_0` as the
+    # number 10 (so do its casts and Python's Decimal), where perfrules refuses the cell.
+    digits_joined: bool = False
 
     def one_a_row(self, rows: int, header_row: int = 1) -> bool:
         """Whether DuckDB's ``rows`` below the header row are one a line: not when a line is empty
@@ -43,13 +46,15 @@ def count_lines(path: Path, digest=None) -> LineCount:
     """The file's lines and whether one is too long for DuckDB's reader:
     DuckDB 2.0 drops a last line longer than its 32 MB buffer without a word, so perfrules
     looks for long lines itself.  ``digest`` (a hashlib object), when given, is fed the file.
+    It also says whether two digits are joined by an underscore anywhere (:func:`digits_joined`).
 
     A line longer than MAX_LINE_BYTES (2 MB) spans two 1 MB pieces at least: it is the run of
     bytes from a piece's last line break to a later piece's first one (or the file's end)."""
     last = tail = b"\n"  # the file's start is the start of a line
-    lines, too_long, run = 0, False, 0
+    lines, too_long, run, joined = 0, False, 0, False
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
+            joined = joined or digits_joined(chunk) or digits_joined(tail[-2:] + chunk[:2])
             tail = chunk
             if digest is not None:
                 digest.update(chunk)
@@ -64,7 +69,30 @@ def count_lines(path: Path, digest=None) -> LineCount:
     # The line breaks that end the file: the first ends its last line, each other an empty line
     # (counted in the last piece read only: more of them make the rows seem too few, which is safe).
     ending = tail[len(tail.rstrip(b"\r\n")):]
-    return LineCount(lines + (last != b"\n"), too_long or run > MAX_LINE_BYTES, max(0, ending.count(b"\n") - 1))
+    return LineCount(lines + (last != b"\n"), too_long or run > MAX_LINE_BYTES, max(0, ending.count(b"\n") - 1),
+                     joined)
+
+
+UNDERSCORE_DIGIT = re.compile(rb"_[0-9]")
+DIGITS = frozenset(b"0123456789")
+ALL_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def digits_joined(piece: bytes) -> bool:
+    """Whether ``piece`` holds an underscore between two digits, which DuckDB's reading of a
+    number skips (``1_0`` is 10, ``1e1_0`` is 1e10): the cells holding one are read as text.
+
+    Fast for a file of a million agents (a role `senior_agent` on every row costs nothing): an
+    underscore before a digit is looked for by its first byte; when many are found (ids like
+    `CS_001`), the piece is searched once with every digit made a 0."""
+    if b"_" not in piece:
+        return False
+    for count, found in enumerate(UNDERSCORE_DIGIT.finditer(piece, 1)):
+        if count == 64:
+            return b"0_0" in piece.translate(ALL_DIGITS_AS_ZERO)
+        if piece[found.start() - 1] in DIGITS:
+            return True
+    return False
 
 
 class FileScan:

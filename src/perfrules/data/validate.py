@@ -166,6 +166,8 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
         if counted.too_long or raw.scan.changed() or \
                 not counted.one_a_row(connection.execute("SELECT count(*) FROM rows_typed").fetchone()[0]):
             raise ExactReadingNeeded()
+        if counted.digits_joined and raw.decimals:  # `1_0`, which the reader took for 10
+            raise TextReadingNeeded()
     # Rows read straight from the file are numbered by their place in it (insertion order is file
     # order; the direct route takes only files without title rows or empty lines).
     numbers = f" REPLACE (CAST(rowid + {raw.header_row + 1} AS BIGINT) AS _row)" if direct else ""

@@ -153,12 +153,12 @@ class Evaluation:
         self.data_sha256, self.single_pass = digest, None
         return True
 
-    def redo_stored(self, reader_refused: bool = False) -> None:
+    def redo_stored(self, as_text: bool = False) -> None:
         """Evaluate the data again the stored way (the single pass stopped at a row, or its rows
         did not add up) and become that evaluation; raises EvaluationFailed with every problem.
-        ``reader_refused``: DuckDB's reader refused a cell it typed as a number (a late `92%`):
-        the stored way reads every cell as text at once (it would, after refusing it again)."""
-        stored = self.single_pass.stored_way(reader_refused)
+        ``as_text``: the stored way reads every cell as text at once, as it would after DuckDB's
+        reader refused a cell it typed as a number (a late `92%`) or misread one (`1_0`)."""
+        stored = self.single_pass.stored_way(as_text)
         self.connection.close()
         self.connection, self.runs, self.warnings = stored.connection, stored.runs, stored.warnings
         self.data_sha256, self.single_pass = stored.data_sha256, None
@@ -303,7 +303,7 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
         run = single_pass_run(connection, raw, policies, wanted, tolerated_roles)
         if run is not None:
             return Evaluation(connection, data_display, [run], policies=policies, wanted=wanted,
-                              single_pass=SinglePass(raw.scan, raw.header_row, stored_way))
+                              single_pass=SinglePass(raw.scan, raw.header_row, stored_way, bool(raw.decimals)))
     policy_nodes = [loaded.policy for loaded in policies]
     try:
         problems = prepare_rows(connection, raw, policy_nodes, tolerated_roles)  # diff: the other version's roles

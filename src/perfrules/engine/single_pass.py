@@ -56,16 +56,28 @@ class SinglePass:
     scan: FileScan
     header_row: int
     stored_way: Callable[[bool], Evaluation]  # True: every cell read as text (the reader refused one)
+    typed_by_reader: bool = False  # number columns typed by DuckDB's reader (RawTable.decimals)
 
     def whole(self, written: int) -> str | None:
-        """The data's sha256 when the ``written`` rows are every row of the file, else None."""
+        """The data's sha256 when the ``written`` rows are every row of the file, read as
+        perfrules reads them, else None."""
         try:
             counted, digest = self.scan.result()
         except OSError:
             return None
-        if counted.too_long or self.scan.changed() or not counted.one_a_row(written, self.header_row):
+        if counted.too_long or self.scan.changed() or not counted.one_a_row(written, self.header_row) \
+                or self.misread_by_reader():
             return None
         return digest
+
+    def misread_by_reader(self) -> bool:
+        """Whether the reader may have typed a number perfrules refuses: it reads `1_0` as 10.
+        The file is then read again with every cell as text, where such a cell is refused."""
+        try:
+            counted, _ = self.scan.result()
+        except OSError:
+            return False
+        return self.typed_by_reader and counted.digits_joined
 
 
 def single_pass_run(connection, raw: RawTable, policies: list[LoadedPolicy], wanted: str | None,

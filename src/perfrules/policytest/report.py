@@ -112,8 +112,8 @@ def minimum_coverage(text: str | None) -> Decimal | None:
     """``--min-coverage 90`` or ``90%``: a percentage from 0 to 100; ValueError with a sentence."""
     if text is None:
         return None
-    try:
-        value = Decimal(text.strip().removesuffix("%"))
+    try:  # Decimal reads `9_0` as 90: no underscore is taken
+        value = None if "_" in text else Decimal(text.strip().removesuffix("%"))
     except ArithmeticError:
         value = None
     if value is None or not value.is_finite() or not 0 <= value <= 100:
