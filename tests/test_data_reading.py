@@ -397,7 +397,7 @@ def test_duckdbs_line_numbers_count_the_title_rows_left_out(run_cli, tmp_path):
     ("given.csv", HEADER + ROW.format(id="A1", name="x"), {"encoding": "utf8"}, True),
     ("title.csv", "考核表\n" + HEADER + ROW.format(id="A1", name="x"), {"header_row": 2}, False),
     ("blank.csv", HEADER + "\n" + ROW.format(id="A1", name="x"), {}, False),
-    ("gb.csv", HEADER + ROW.format(id="A1", name="张三"), {"encoding": "gb18030"}, False),
+    ("gb.csv", HEADER + ROW.format(id="A1", name="张三"), {"encoding": "gb18030"}, True),  # from a UTF-8 copy
     ("unnamed.csv", HEADER.replace("\n", ",\n") + ROW.format(id="A1", name="x").replace("\n", ",\n"), {}, False),
 ])
 def test_which_files_are_typed_straight_from_the_reader(tmp_path, name, text, options, direct):

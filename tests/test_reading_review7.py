@@ -93,11 +93,11 @@ def test_ctrl_c_while_duckdb_runs_a_query():
 
 
 def test_a_file_changed_while_the_exact_route_reads_it_is_refused(tmp_path):
-    """Read the exact way (a GB18030 file), the file is saved again between its reading and its
-    sha256: the receipt could not name the bytes evaluated, so the run refuses, exit 3."""
+    """Read the exact way (a GB18030 file with a title row), the file is saved again between its
+    reading and its sha256: the receipt could not name the bytes evaluated, so the run refuses, exit 3."""
     from perfrules.engine import run as engine
 
-    original = ("\n".join(plain_file(30)) + "\n").encode("gb18030")
+    original = ("考核表\n" + "\n".join(plain_file(30)) + "\n").encode("gb18030")
     hashed = engine.sha256_file
 
     def saved_again_then_hashed(path):
@@ -105,7 +105,7 @@ def test_a_file_changed_while_the_exact_route_reads_it_is_refused(tmp_path):
         return hashed(path)
 
     with mock.patch.object(engine, "sha256_file", saved_again_then_hashed):
-        result = run_evaluate(tmp_path, AFTER_SALES, "data.csv", original, "--format", "csv")
+        result = run_evaluate(tmp_path, AFTER_SALES, "data.csv", original, "--format", "csv", "--header-row", "2")
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("data.csv: changed while it was being read; evaluate it again once it is saved\n"
                              "1 data problem: nothing was written\n")

@@ -14,7 +14,9 @@ spec's example policy (tests/cases/evaluate/spec-complete-example).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from unittest import mock
 
 import pytest
@@ -154,9 +156,10 @@ def test_a_40_mb_last_line_is_refused_not_dropped(tmp_path):
                       "2,000,000 bytes, the most a row may have\n1 data problem: nothing was written\n")
 
 
-def test_a_file_changed_while_it_was_read_is_read_again(tmp_path):
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_file_changed_while_it_was_read_is_read_again(tmp_path, encoding):
     with mock.patch("perfrules.data.reading.FileScan.changed", return_value=True):
-        data = ("\n".join(plain_file(30)) + "\n").encode()
+        data = ("\n".join(plain_file(30)) + "\n").encode(encoding)
         with mock.patch.object(engine.Evaluation, "redo_stored", autospec=True,
                                side_effect=engine.Evaluation.redo_stored) as redo:
             code, stdout, _ = outcome(run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", data, *CSV))
@@ -243,3 +246,36 @@ def test_an_underscore_in_a_text_column_changes_nothing(tmp_path):
     plain, _, _ = evaluate_twice(tmp_path, lines)
     assert "A003,客服3,agent,T1_2," in stdout
     assert stdout == plain[1].replace("A003,客服3,agent,T1,", "A003,客服3,agent,T1_2,")
+
+
+def test_a_gb18030_file_is_written_by_the_single_pass_from_a_utf8_copy(tmp_path):
+    """Chinese Excel's "CSV" is GB18030: evaluated from a UTF-8 copy (DuckDB reads UTF-8 only), by
+    the single pass, with the same rows as the UTF-8 file; the receipt's sha256 is of the file's
+    own bytes; the copy, in the private temporary folder, is gone once the command is done."""
+    from perfrules import files
+
+    lines = with_cell(plain_file(30), 7, "name", "王小明")
+    text = "\n".join(lines) + "\n"
+    taken, calls = [], single_pass.single_pass_run
+
+    def spied(*arguments, **keywords):
+        run = calls(*arguments, **keywords)
+        taken.append(run is not None)
+        return run
+
+    with mock.patch.object(single_pass, "single_pass_run", spied):
+        chinese = outcome(run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", text.encode("gb18030"), *CSV))
+    assert taken == [True]
+    assert chinese == outcome(run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", text.encode("utf-8"), *CSV))
+    assert "A005,王小明,agent,T1," in chinese[1]
+    receipt = run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", text.encode("gb18030"), "--format", "json")
+    assert json.loads(receipt.stdout)["data_sha256"] == hashlib.sha256(text.encode("gb18030")).hexdigest()
+    assert [path.name for path in files._private_root().glob("*.csv")] == []
+
+
+def test_a_gb18030_file_with_a_bad_byte_says_so_as_before(tmp_path):
+    """A byte that is neither UTF-8 nor GB18030: the copy stops, and the exact route says which byte."""
+    data = ("\n".join(plain_file(30)) + "\n").encode("gb18030").replace("客服9,".encode("gb18030"), b"\x81\x20,")
+    code, stdout, stderr = outcome(run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", data, *CSV))
+    assert (code, stdout) == (3, "")
+    assert stderr.startswith("data.csv: the file is neither UTF-8 nor GB18030 (byte 0x81)")

@@ -256,22 +256,18 @@ def _silence_stdout() -> None:
         pass
 
 
-# ---- a private folder for DuckDB to spill to ------------------------------------------------------
+# ---- a private folder for DuckDB to spill to, and for copies of data files -------------------------
 
 
 _spill_root: list[Path] = []
 _spill_numbers = itertools.count(1)
 
 
-def spill_folder() -> Path | None:
-    """A new, not yet existing folder for one DuckDB database to move data to when its memory
-    is full; None when no temp folder can be made (then nothing is moved to disk).
-
-    Every such folder of a process lies in one private (0700) folder in the temp folder, tagged
-    with the process id: removed when the process ends (also on SIGTERM, which exits through
-    ``SystemExit``), and by a later run (:func:`remove_stale_temporaries`) after a SIGKILL.
-    DuckDB creates the folder only when it needs it; each database gets its own.
-    """
+def _private_root() -> Path | None:
+    """This process's private (0700) folder in the temp folder, tagged with the process id:
+    removed when the process ends (also on SIGTERM, which exits through ``SystemExit``), and by
+    a later run (:func:`remove_stale_temporaries`) after a SIGKILL; None when no temp folder
+    can be made."""
     if not _spill_root:
         import atexit
 
@@ -279,11 +275,33 @@ def spill_folder() -> Path | None:
             directory = Path(tempfile.gettempdir())
             remove_stale_temporaries(directory)
             root = Path(tempfile.mkdtemp(prefix=temporary_prefix("duckdb"), dir=directory))
-        except OSError:  # no usable temp folder: evaluate in memory, as without a limit
+        except OSError:
             return None
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         _spill_root.append(root)
-    return _spill_root[0] / f"db{next(_spill_numbers)}"
+    return _spill_root[0]
+
+
+def spill_folder() -> Path | None:
+    """A new, not yet existing folder (in :func:`_private_root`) for one DuckDB database to move
+    data to when its memory is full; None when no temp folder can be made (then nothing is
+    moved to disk).  DuckDB creates the folder only when it needs it; each database gets its own."""
+    root = _private_root()
+    return None if root is None else root / f"db{next(_spill_numbers)}"
+
+
+def private_file(suffix: str) -> Path | None:
+    """A new empty file in :func:`_private_root` (a copy of a data file holds salaries: no other
+    user may read it, and none outlives the process); None when there is no such folder."""
+    root = _private_root()
+    if root is None:
+        return None
+    try:
+        handle, name = tempfile.mkstemp(suffix=suffix, dir=root)
+    except OSError:
+        return None
+    os.close(handle)
+    return Path(name)
 
 
 def temporary_folder_full(error: BaseException) -> str | None:

@@ -11,10 +11,12 @@ changed between two moments of its reading.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,34 +45,49 @@ class LineCount:
 
 
 def count_lines(path: Path, digest=None) -> LineCount:
-    """The file's lines and whether one is too long for DuckDB's reader:
+    """The file's lines (:class:`LineCounter`).  ``digest`` (a hashlib object), when given, is fed the file."""
+    counter = LineCounter()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if digest is not None:
+                digest.update(chunk)
+            counter.feed(chunk)
+    return counter.result()
+
+
+class LineCounter:
+    """The lines of bytes fed a piece at a time, and whether one is too long for DuckDB's reader:
     DuckDB 2.0 drops a last line longer than its 32 MB buffer without a word, so perfrules
-    looks for long lines itself.  ``digest`` (a hashlib object), when given, is fed the file.
-    It also says whether two digits are joined by an underscore anywhere (:func:`digits_joined`).
+    looks for long lines itself.  It also says whether two digits are joined by an underscore
+    anywhere (:func:`digits_joined`).
 
     A line longer than MAX_LINE_BYTES (2 MB) spans two 1 MB pieces at least: it is the run of
     bytes from a piece's last line break to a later piece's first one (or the file's end)."""
-    last = tail = b"\n"  # the file's start is the start of a line
-    lines, too_long, run, joined = 0, False, 0, False
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            joined = joined or digits_joined(chunk) or digits_joined(tail[-2:] + chunk[:2])
-            tail = chunk
-            if digest is not None:
-                digest.update(chunk)
-            first = chunk.find(b"\n")
-            if first < 0:
-                run += len(chunk)
-            else:
-                too_long = too_long or run + first > MAX_LINE_BYTES
-                run = len(chunk) - chunk.rfind(b"\n") - 1
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    # The line breaks that end the file: the first ends its last line, each other an empty line
-    # (counted in the last piece read only: more of them make the rows seem too few, which is safe).
-    ending = tail[len(tail.rstrip(b"\r\n")):]
-    return LineCount(lines + (last != b"\n"), too_long or run > MAX_LINE_BYTES, max(0, ending.count(b"\n") - 1),
-                     joined)
+
+    def __init__(self) -> None:
+        self._tail = b"\n"  # the file's start is the start of a line
+        self._lines, self._too_long, self._run, self._joined = 0, False, 0, False
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._joined = self._joined or digits_joined(chunk) or digits_joined(self._tail[-2:] + chunk[:2])
+        first = chunk.find(b"\n")
+        if first < 0:
+            self._run += len(chunk)
+        else:
+            self._too_long = self._too_long or self._run + first > MAX_LINE_BYTES
+            self._run = len(chunk) - chunk.rfind(b"\n") - 1
+        self._lines += chunk.count(b"\n")
+        self._tail = chunk
+
+    def result(self) -> LineCount:
+        # The line breaks that end the file: the first ends its last line, each other an empty line
+        # (counted in the last piece read only: more of them make the rows seem too few, which is safe).
+        tail = self._tail
+        ending = tail[len(tail.rstrip(b"\r\n")):]
+        return LineCount(self._lines + (tail[-1:] != b"\n"), self._too_long or self._run > MAX_LINE_BYTES,
+                         max(0, ending.count(b"\n") - 1), self._joined)
 
 
 UNDERSCORE_DIGIT = re.compile(rb"_[0-9]")
@@ -119,7 +136,8 @@ class FileScan:
 
     def result(self) -> tuple[LineCount, str]:
         """(its lines, sha256); raises the OSError that stopped the reading."""
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._result is not None
@@ -129,6 +147,48 @@ class FileScan:
         """Whether the file is no longer the one scanned (replaced, written to): then the rows
         DuckDB read and the sha256 of the receipt may not be of the same bytes."""
         return self._state is None or file_state(self._path) != self._state
+
+
+class Utf8Copy(FileScan):
+    """A UTF-8 copy of a CSV file in GB18030 (Chinese Excel's "CSV"), for DuckDB's reader, which
+    reads UTF-8 only: one pass over the file writes the copy and is its scan, with the lines of
+    the copy (the rows DuckDB reads are the copy's) and the sha256 of the file itself (the
+    receipt's).  :meth:`changed` looks at the file itself.  The copy lies in a private folder
+    (:func:`perfrules.files.private_file`) and is removed when this scan goes, or with that
+    folder at the latest.  A byte that is not GB18030 raises UnicodeDecodeError."""
+
+    def __init__(self, path: Path, encoding: str, copy: Path):
+        self._path, self.copy = path, copy
+        self._thread, self._error = None, None
+        self._state = file_state(path)
+        removal = weakref.finalize(self, _remove, copy)
+        try:
+            self._result = _transcode(path, encoding, copy)
+        except BaseException:
+            removal()
+            raise
+
+
+def _transcode(path: Path, encoding: str, copy: Path) -> tuple[LineCount, str]:
+    digest, counter = hashlib.sha256(), LineCounter()
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with path.open("rb") as source, copy.open("wb") as out:
+        while True:
+            chunk = source.read(1 << 20)
+            digest.update(chunk)
+            text = decoder.decode(chunk, final=not chunk).encode("utf-8")
+            counter.feed(text)
+            out.write(text)
+            if not chunk:
+                break
+    return counter.result(), digest.hexdigest()
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def file_state(path: Path) -> tuple[int, int, int, int] | None:

@@ -24,11 +24,13 @@ from pathlib import Path
 from perfrules.data.file_scan import (
     MAX_LINE_BYTES,
     FileScan,
+    Utf8Copy,
     count_lines,
     first_long_line,
     lone_carriage_return,
 )
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
+from perfrules.files import private_file
 
 ROW_COLUMN = "__row"
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -289,25 +291,35 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
     the same cells refused: tests/test_decimal_reader.py); a cell it cannot read stops the
     typing, and the file is read directly again as text (docs/evaluation.md 4.4).
     """
-    if header_row != 1 or (encoding is not None and ENCODINGS.get(encoding.lower()) != "utf-8"):
+    wanted = ENCODINGS.get(encoding.lower()) if encoding is not None else None
+    if header_row != 1 or (encoding is not None and wanted is None):
         return None
+    scan = None
     try:
-        if encoding is None and detect_encoding(path) != "utf-8":
-            return None
-        _check_utf8(path)
-        delimiter, preview, headers = _csv_layout(path, path, header_row)
+        wanted = wanted or detect_encoding(path)
+        if wanted == "gb18030":  # read from a UTF-8 copy (DuckDB reads UTF-8 only)
+            if encoding is None:
+                _refuse_mixed_encodings(path)
+            if (copy := private_file(".csv")) is None:
+                return None
+            scan = Utf8Copy(path, wanted, copy)
+            source = scan.copy
+        else:
+            _check_utf8(path)
+            source = path
+        delimiter, preview, headers = _csv_layout(source, path, header_row)
         if "" in headers:
             return None
         _check_headers(headers, header_row, preview, set())
-    except (DataFileProblem, OSError):
+    except (DataFileProblem, OSError, UnicodeDecodeError):
         return None  # the exact route says it
     decimals = frozenset(header for header in numbers if headers.count(header) == 1
                          and all(plain_decimal(row[headers.index(header)]) for row in preview[1:] if len(row) == len(headers)))
-    reader = _csv_reader(text_literal(str(path)), len(headers), text_literal(delimiter),
+    reader = _csv_reader(text_literal(str(source)), len(headers), text_literal(delimiter),
                          {headers.index(header) for header in decimals})
     connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} FROM {reader}")
-    return RawTable(table, tuple(headers), display, None, "utf-8", header_row, preview, numbered=False,
-                    decimals=decimals, scan=FileScan(path))
+    return RawTable(table, tuple(headers), display, None, wanted, header_row, preview, numbered=False,
+                    decimals=decimals, scan=scan or FileScan(path))
 
 
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -442,7 +454,7 @@ def _copy_from_record(source: Path, delimiter: str, header_row: int) -> tuple[st
     the number of lines left out."""
     import csv
 
-    handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
+    handle, name = _new_copy()
     with source.open("r", encoding="utf-8-sig", newline="") as text, os.fdopen(
             handle, "w", encoding="utf-8", newline="") as out:
         lines = iter(text.readline, "")
@@ -633,7 +645,7 @@ def _check_utf8(path: Path) -> None:
 
 def _transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str:
     """A UTF-8 copy of the file (``newlines``: with every line ending written as LF)."""
-    handle, name = tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
+    handle, name = _new_copy()
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n" if newlines else "") as out, path.open(
             "r", encoding=encoding, errors="strict", newline=None if newlines else ""
@@ -647,6 +659,16 @@ def _transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str
             "save it as 'CSV UTF-8', or pass --encoding",
         ) from None
     return name
+
+
+def _new_copy() -> tuple[int, str]:
+    """A descriptor open for writing and the name of a new file for a copy of a data file: in
+    perfrules' private temporary folder (:func:`perfrules.files.private_file`: no other user
+    reads it, and none outlives the process), else in the temp folder."""
+    made = private_file(".csv")
+    if made is None:
+        return tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
+    return os.open(made, os.O_WRONLY | os.O_TRUNC), str(made)
 
 
 def _first_line(text: str) -> str:

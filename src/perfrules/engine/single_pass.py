@@ -14,7 +14,7 @@ way, what was written is thrown away and the file is evaluated again the stored 
 (:meth:`Evaluation.redo_stored`), which says what is wrong or writes the same rows.
 
 It is taken only where it says exactly what the stored route says: a CSV file read directly
-(plain UTF-8, one header row), one policy (its rows are then every row), without targets or
+(UTF-8, or GB18030 read from a UTF-8 copy; one header row), one policy (its rows are then every row), without targets or
 awards (they read the other periods of the data), no roles tolerated (``diff``), no
 ``--period`` other than the first row's.  A percent column read as text (``92.5%``) warns
 when it mixes ``92%`` with bare numbers (docs/evaluation.md 2.4), which a query that writes
