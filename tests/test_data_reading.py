@@ -404,7 +404,8 @@ def test_which_files_are_typed_straight_from_the_reader(tmp_path, name, text, op
     """Plain UTF-8 CSV goes the direct route; title rows, empty lines (which DuckDB skips and a
     spreadsheet counts: found as the rows are typed), other encodings and unnamed columns go the
     exact route."""
-    from perfrules.data.reading import ExactReadingNeeded, read_table
+    from perfrules.data.problems import ExactReadingNeeded
+    from perfrules.data.reading import read_table
     from perfrules.data.validate import prepare_rows
     from perfrules.engine.run import open_connection
     from perfrules.workspace import load_policies

@@ -29,7 +29,7 @@ from test_single_pass import CSV, evaluate_twice
 
 from perfrules import outputs
 from perfrules.data import reading
-from perfrules.data.reading import DataFileProblem
+from perfrules.data.problems import DataFileProblem
 
 __all__ = ["full_disk"]  # the fixture, imported for pytest
 

@@ -13,7 +13,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from perfrules.data.reading import DataFileProblem, cell_text, without_surrogates
+from perfrules.data.problems import DataFileProblem
+from perfrules.data.reading import cell_text, without_surrogates
 
 
 def json_rows(path: Path):

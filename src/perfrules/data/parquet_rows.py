@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from perfrules.data.problems import DataFileProblem
 from perfrules.data.reading import (
     AMBIGUOUS_PERIOD_NUMBER,
     ROW_COLUMN,
-    DataFileProblem,
     RawTable,
     _check_headers,
     _filled_columns,

@@ -13,10 +13,8 @@ whole columns, so that every bad cell can be reported with its row and column.
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,54 +27,21 @@ from perfrules.data.file_scan import (
     first_long_line,
     lone_carriage_return,
 )
+from perfrules.data.encodings import (
+    ENCODINGS,
+    check_utf8,
+    detect_encoding,
+    new_copy,
+    refuse_mixed_encodings,
+    transcode_to_utf8,
+)
+from perfrules.data.problems import DataArgumentProblem, DataFileProblem
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 from perfrules.files import private_file
 
 ROW_COLUMN = "__row"
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gb18030": "gb18030",
-             "gbk": "gb18030", "gb2312": "gb18030"}
-
-
-class DataFileProblem(Exception):
-    """The file cannot be read (format, encoding, broken JSON, headers, rows of the wrong
-    length): ``row`` when one row is at fault, ``also`` for the file's further problems."""
-
-    def __init__(self, message: str, hint: str | None = None, row: int | None = None, also=(),
-                 title: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.row = row
-        self.also = tuple(also)
-        self.title = title  # the hint is about title rows (header_row_hint), and names --header-row
-
-    @classmethod
-    def of(cls, problems: list[DataFileProblem]) -> DataFileProblem:
-        """One exception for several problems (the first, with the others in ``also``)."""
-        first = problems[0]
-        return cls(first.message, first.hint, first.row, problems[1:], first.title)
-
-    def each(self) -> tuple[DataFileProblem, ...]:
-        return (self, *self.also)
-
-    def text(self) -> str:
-        return self.message + (f" (hint: {self.hint})" if self.hint else "")
-
-
-class ExactReadingNeeded(Exception):
-    """The direct route (typed cells straight from the file) found something it does not
-    explain: read the file again the exact way, which says everything that is wrong."""
-
-
-class TextReadingNeeded(ExactReadingNeeded):
-    """DuckDB's reader refused a cell of a column it was to type as a number (``92%``, ``10min``,
-    ``n/a``, a cell of spaces): read the file directly again, every cell as text."""
-
-
-class DataArgumentProblem(DataFileProblem):
-    """The command line names a data file, an encoding or a sheet that is not there."""
 
 
 @dataclass(frozen=True)
@@ -188,29 +153,6 @@ def release_table(connection, raw: RawTable) -> None:
 # ---- CSV ---------------------------------------------------------------------------------
 
 
-def detect_encoding(path: Path, limit: int | None = 1 << 22) -> str:
-    """``utf-8`` (with or without BOM) when the file's start decodes as UTF-8, else ``gb18030``.
-
-    Only the first ``limit`` bytes are read: DuckDB checks the rest while it reads the file,
-    and a GB18030 file whose Chinese text comes later is retried as GB18030 then.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    read = 0
-    with path.open("rb") as handle:
-        try:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-                read += len(chunk)
-                if limit is not None and read >= limit:
-                    return "utf-8"
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as error:
-            if limit is not None and read + error.start >= limit - 4:
-                return "utf-8"  # a character cut at the limit, not a wrong encoding
-            return "gb18030"
-    return "utf-8"
-
-
 def _read_csv(connection, path: Path, display: str, table: str, encoding: str | None, header_row: int) -> RawTable:
     if encoding is not None:
         wanted = ENCODINGS.get(encoding.lower())
@@ -219,59 +161,14 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
         return _read_csv_as(connection, path, display, table, wanted, header_row)
     wanted = detect_encoding(path)
     if wanted == "gb18030":
-        _refuse_mixed_encodings(path)
+        refuse_mixed_encodings(path)
     try:
         return _read_csv_as(connection, path, display, table, wanted, header_row)
     except DataFileProblem as problem:
         if wanted == "utf-8" and "not utf-8 encoded" in problem.message.lower():
-            _refuse_mixed_encodings(path)
+            refuse_mixed_encodings(path)
             return _read_csv_as(connection, path, display, table, "gb18030", header_row)
         raise
-
-
-MIXED_SAMPLE = 10_000  # lines beyond ASCII looked at to tell a mixed file from a GB18030 one
-
-
-def _refuse_mixed_encodings(path: Path) -> None:
-    """Raise when a file that is not all UTF-8 looks like UTF-8 text with rows in another
-    encoding (a row pasted from a GB18030 file): read as GB18030, its UTF-8 Chinese would come
-    out garbled, names and teams silently wrong.
-
-    Of its first MIXED_SAMPLE lines beyond ASCII, three or more and twice as many as the others
-    are valid UTF-8: a GB18030 file's lines are valid UTF-8 only by chance (about one line of
-    Chinese names in 18), a UTF-8 file's all are, but for the pasted rows.  A file with fewer
-    Chinese lines is read as GB18030, as before.  ``--encoding`` skips this."""
-    valid, invalid, first_invalid = 0, 0, None
-    lines = _lines_beyond_ascii(path)
-    for number, is_utf8 in lines:
-        if is_utf8:
-            valid += 1
-        else:
-            invalid += 1
-            first_invalid = first_invalid or number
-        if valid + invalid >= MIXED_SAMPLE:
-            break
-    if valid and first_invalid is None:  # the sample is UTF-8: the break comes later
-        first_invalid = next((number for number, is_utf8 in lines if not is_utf8), None)
-    if valid >= 3 and valid >= 2 * invalid and first_invalid is not None:
-        raise DataFileProblem(
-            "this row is not UTF-8, but the rows before it are: the file mixes two encodings",
-            "save the whole file again as 'CSV UTF-8', since a row pasted from another file keeps its "
-            "encoding; if the file is GB18030, pass --encoding gb18030", row=first_invalid)
-
-
-def _lines_beyond_ascii(path: Path):
-    """(line number, whether it is UTF-8) for each line of the file with a byte beyond ASCII."""
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.isascii():
-                continue
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                yield number, False
-            else:
-                yield number, True
 
 
 def _direct_csv(connection, path: Path, display: str, table: str, encoding: str | None,
@@ -299,13 +196,13 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
         wanted = wanted or detect_encoding(path)
         if wanted == "gb18030":  # read from a UTF-8 copy (DuckDB reads UTF-8 only)
             if encoding is None:
-                _refuse_mixed_encodings(path)
+                refuse_mixed_encodings(path)
             if (copy := private_file(".csv")) is None:
                 return None
             scan = Utf8Copy(path, wanted, copy)
             source = scan.copy
         else:
-            _check_utf8(path)
+            check_utf8(path)
             source = path
         delimiter, preview, headers = _csv_layout(source, path, header_row)
         if "" in headers:
@@ -358,9 +255,9 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
 
     try:
         if wanted != "utf-8":
-            source = copy(_transcode_to_utf8(path, wanted))
+            source = copy(transcode_to_utf8(path, wanted))
         else:
-            _check_utf8(path)
+            check_utf8(path)
             source = path
         delimiter, preview, headers = _csv_layout(source, path, header_row)
         skipped = 0  # lines above the header row, for DuckDB's line numbers
@@ -376,7 +273,7 @@ def _read_csv_as(connection, path: Path, display: str, table: str, wanted: str, 
                 raise _csv_rows_problem(source, delimiter, header_row, len(headers), preview, skipped) from None
             # Lines ending in CRLF and in LF alike (a file edited on two systems): read it with
             # every line ending as LF; DuckDB's parser wants one kind.
-            source = copy(_transcode_to_utf8(source, "utf-8", newlines=True))
+            source = copy(transcode_to_utf8(source, "utf-8", newlines=True))
             try:
                 _load_csv(connection, source, table, len(headers), delimiter)
             except DataFileProblem:
@@ -454,7 +351,7 @@ def _copy_from_record(source: Path, delimiter: str, header_row: int) -> tuple[st
     the number of lines left out."""
     import csv
 
-    handle, name = _new_copy()
+    handle, name = new_copy()
     with source.open("r", encoding="utf-8-sig", newline="") as text, os.fdopen(
             handle, "w", encoding="utf-8", newline="") as out:
         lines = iter(text.readline, "")
@@ -634,41 +531,6 @@ def _ordinal(number: int) -> str:
 def describe_column(index: int) -> str:
     """``column C (the 3rd)``."""
     return f"column {column_letter(index)} (the {_ordinal(index + 1)})"
-
-
-def _check_utf8(path: Path) -> None:
-    with path.open("rb") as handle:
-        head = handle.read(3)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise DataFileProblem("the file is UTF-16", "save it from Excel as 'CSV UTF-8' or as CSV (GB18030)")
-
-
-def _transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str:
-    """A UTF-8 copy of the file (``newlines``: with every line ending written as LF)."""
-    handle, name = _new_copy()
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n" if newlines else "") as out, path.open(
-            "r", encoding=encoding, errors="strict", newline=None if newlines else ""
-        ) as source:
-            while chunk := source.read(1 << 20):
-                out.write(chunk)
-    except UnicodeDecodeError as error:
-        os.unlink(name)
-        raise DataFileProblem(
-            f"the file is neither UTF-8 nor {encoding.upper()} (byte 0x{error.object[error.start]:02x})",
-            "save it as 'CSV UTF-8', or pass --encoding",
-        ) from None
-    return name
-
-
-def _new_copy() -> tuple[int, str]:
-    """A descriptor open for writing and the name of a new file for a copy of a data file: in
-    perfrules' private temporary folder (:func:`perfrules.files.private_file`: no other user
-    reads it, and none outlives the process), else in the temp folder."""
-    made = private_file(".csv")
-    if made is None:
-        return tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
-    return os.open(made, os.O_WRONLY | os.O_TRUNC), str(made)
 
 
 def _first_line(text: str) -> str:

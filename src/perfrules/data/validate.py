@@ -26,14 +26,8 @@ from perfrules.data.cells import (
     number_value,
     typed_value,
 )
-from perfrules.data.reading import (
-    ROW_COLUMN,
-    DataFileProblem,
-    ExactReadingNeeded,
-    RawTable,
-    TextReadingNeeded,
-    header_row_hint,
-)
+from perfrules.data.problems import DataFileProblem, ExactReadingNeeded, TextReadingNeeded
+from perfrules.data.reading import ROW_COLUMN, RawTable, header_row_hint
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
 from perfrules.values import PERIOD_EXAMPLES, one_line, percent_text, quoted_cell

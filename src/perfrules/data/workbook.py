@@ -41,7 +41,7 @@ _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 
 
 def _problem(message: str, hint: str | None = None, row: int | None = None):
-    from perfrules.data.reading import DataFileProblem
+    from perfrules.data.problems import DataFileProblem
 
     return DataFileProblem(message, hint, row)
 

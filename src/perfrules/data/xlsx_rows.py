@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from perfrules.data.problems import DataArgumentProblem, DataFileProblem
 from perfrules.data.reading import (
     AMBIGUOUS_PERIOD_NUMBER,
     PREVIEW_ROWS,
-    DataArgumentProblem,
-    DataFileProblem,
     _check_header_row,
     _first_line,
     _trimmed,

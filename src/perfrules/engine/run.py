@@ -28,17 +28,13 @@ import duckdb
 from perfrules import ast
 from perfrules.check.model import KpiModel
 from perfrules.data.file_scan import file_state
-from perfrules.data.reading import (
-    FORMATS,
+from perfrules.data.problems import (
     DataArgumentProblem,
     DataFileProblem,
     ExactReadingNeeded,
-    RawTable,
     TextReadingNeeded,
-    load_cells,
-    read_table,
-    release_table,
 )
+from perfrules.data.reading import FORMATS, RawTable, load_cells, read_table, release_table
 from perfrules.data.validate import (
     DataProblem,
     UnreadableRows,

@@ -255,7 +255,7 @@ class DefinitionsChecker:
         model.unknown = unknown.value if unknown is not None else None
         encoding = node.setting("encoding")
         if encoding is not None:
-            from perfrules.data.reading import ENCODINGS
+            from perfrules.data.encodings import ENCODINGS
 
             if encoding.value.lower() not in ENCODINGS:
                 self.report("PR805", f"unknown encoding '{encoding.value}'", encoding.span, "write utf-8 or gb18030")

@@ -156,7 +156,7 @@ def _snapshot(model: MetricsModel, found, sources: int, period: str | None) -> S
 
 def _unreadable(opened, error: Exception) -> list[DataProblem]:
     """The file DuckDB could not read, read again by perfrules.data.reading for its exact problems."""
-    from perfrules.data.reading import DataFileProblem
+    from perfrules.data.problems import DataFileProblem
     from perfrules.data.validate import file_problems
 
     problems = []
@@ -187,7 +187,7 @@ def _cell_problems(opened, index: int) -> list[DataProblem]:
     from perfrules.data.cells import cell_error
     from perfrules.engine.sql import text_literal
 
-    from perfrules.data.reading import DataFileProblem
+    from perfrules.data.problems import DataFileProblem
     from perfrules.data.validate import file_problems
 
     connection, model = opened.connection, opened.model

@@ -18,7 +18,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from perfrules.data.reading import ENCODINGS, DataFileProblem, data_format, read_table
+from perfrules.data.encodings import ENCODINGS
+from perfrules.data.problems import DataFileProblem
+from perfrules.data.reading import data_format, read_table
 from perfrules.data.validate import DataProblem, file_problems
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.run import EvaluationFailed

@@ -157,7 +157,8 @@ def _table_entries(path: Path, display: str):
     import duckdb
 
     from perfrules.data.cells import cleaned
-    from perfrules.data.reading import ROW_COLUMN, DataFileProblem, read_table
+    from perfrules.data.problems import DataFileProblem
+    from perfrules.data.reading import ROW_COLUMN, read_table
     from perfrules.data.validate import file_problems
 
     connection = duckdb.connect()

@@ -1,0 +1,125 @@
+"""Which encoding a CSV data file is in, and UTF-8 copies of the others for DuckDB's reader.
+
+Excel on a Chinese Windows saves "CSV" in GB18030, "CSV UTF-8" in UTF-8 with a BOM; DuckDB
+reads UTF-8 only.  A file is UTF-8 when its start decodes as UTF-8, else GB18030; a file
+that mixes the two (a row pasted from another file) is refused rather than read with
+garbled names; UTF-16 is refused with a hint.  Copies lie in perfrules' private temporary
+folder (:func:`perfrules.files.private_file`): no other user reads them, none outlives the
+process.  docs/evaluation.md 2.1 ("CSV encodings").
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import tempfile
+from pathlib import Path
+
+from perfrules.data.problems import DataFileProblem
+from perfrules.files import private_file
+
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gb18030": "gb18030",
+             "gbk": "gb18030", "gb2312": "gb18030"}
+
+
+def detect_encoding(path: Path, limit: int | None = 1 << 22) -> str:
+    """``utf-8`` (with or without BOM) when the file's start decodes as UTF-8, else ``gb18030``.
+
+    Only the first ``limit`` bytes are read: DuckDB checks the rest while it reads the file,
+    and a GB18030 file whose Chinese text comes later is retried as GB18030 then.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    read = 0
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+                read += len(chunk)
+                if limit is not None and read >= limit:
+                    return "utf-8"
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            if limit is not None and read + error.start >= limit - 4:
+                return "utf-8"  # a character cut at the limit, not a wrong encoding
+            return "gb18030"
+    return "utf-8"
+
+
+MIXED_SAMPLE = 10_000  # lines beyond ASCII looked at to tell a mixed file from a GB18030 one
+
+
+def refuse_mixed_encodings(path: Path) -> None:
+    """Raise when a file that is not all UTF-8 looks like UTF-8 text with rows in another
+    encoding (a row pasted from a GB18030 file): read as GB18030, its UTF-8 Chinese would come
+    out garbled, names and teams silently wrong.
+
+    Of its first MIXED_SAMPLE lines beyond ASCII, three or more and twice as many as the others
+    are valid UTF-8: a GB18030 file's lines are valid UTF-8 only by chance (about one line of
+    Chinese names in 18), a UTF-8 file's all are, but for the pasted rows.  A file with fewer
+    Chinese lines is read as GB18030, as before.  ``--encoding`` skips this."""
+    valid, invalid, first_invalid = 0, 0, None
+    lines = _lines_beyond_ascii(path)
+    for number, is_utf8 in lines:
+        if is_utf8:
+            valid += 1
+        else:
+            invalid += 1
+            first_invalid = first_invalid or number
+        if valid + invalid >= MIXED_SAMPLE:
+            break
+    if valid and first_invalid is None:  # the sample is UTF-8: the break comes later
+        first_invalid = next((number for number, is_utf8 in lines if not is_utf8), None)
+    if valid >= 3 and valid >= 2 * invalid and first_invalid is not None:
+        raise DataFileProblem(
+            "this row is not UTF-8, but the rows before it are: the file mixes two encodings",
+            "save the whole file again as 'CSV UTF-8', since a row pasted from another file keeps its "
+            "encoding; if the file is GB18030, pass --encoding gb18030", row=first_invalid)
+
+
+def _lines_beyond_ascii(path: Path):
+    """(line number, whether it is UTF-8) for each line of the file with a byte beyond ASCII."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, False
+            else:
+                yield number, True
+
+
+def check_utf8(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(3)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataFileProblem("the file is UTF-16", "save it from Excel as 'CSV UTF-8' or as CSV (GB18030)")
+
+
+def transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str:
+    """A UTF-8 copy of the file (``newlines``: with every line ending written as LF)."""
+    handle, name = new_copy()
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n" if newlines else "") as out, path.open(
+            "r", encoding=encoding, errors="strict", newline=None if newlines else ""
+        ) as source:
+            while chunk := source.read(1 << 20):
+                out.write(chunk)
+    except UnicodeDecodeError as error:
+        os.unlink(name)
+        raise DataFileProblem(
+            f"the file is neither UTF-8 nor {encoding.upper()} (byte 0x{error.object[error.start]:02x})",
+            "save it as 'CSV UTF-8', or pass --encoding",
+        ) from None
+    return name
+
+
+def new_copy() -> tuple[int, str]:
+    """A descriptor open for writing and the name of a new file for a copy of a data file: in
+    perfrules' private temporary folder (:func:`perfrules.files.private_file`: no other user
+    reads it, and none outlives the process), else in the temp folder."""
+    made = private_file(".csv")
+    if made is None:
+        return tempfile.mkstemp(suffix=".csv", prefix="perfrules-")
+    return os.open(made, os.O_WRONLY | os.O_TRUNC), str(made)
