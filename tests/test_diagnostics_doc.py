@@ -23,6 +23,8 @@ DOC = REPO / "docs" / "diagnostics.md"
 
 # Codes whose situation cannot be written as one policy text: shown with ```text blocks.
 NOT_ONE_FILE = {"PR010", "PR501", "PR502", "PR601", "PR602", "PR603"}
+# A test of a policy other than the example (a level named `excluded`): tests/test_policy_tests.py.
+NOT_ONE_FILE |= {"PR907"}
 # An expression hundreds of levels deep: shown abridged (tests/cases/check/pr116-* hold whole files).
 NOT_ONE_FILE |= {"PR116"}
 # Codes of metric definitions (*.perfm, not policies): shown with ```text blocks, their outputs

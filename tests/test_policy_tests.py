@@ -253,3 +253,28 @@ def test_a_policy_name_too_long_for_the_file_system_is_no_policy_file(run_cli, t
         1, "\n0 tests in 1 file: 0 passed, 0 failed; 1 error in test or policy files\n")
     assert result.stderr.startswith(f"x.test.perf:1:11: error PR901: no policy file {name}\n"), result.stderr
     assert result.stderr.endswith("  hint: the path is relative to the test file\n\n"), result.stderr
+
+
+def test_a_level_named_like_a_kpi_state_makes_the_expectation_an_error(tmp_path, run_cli):
+    """`is excluded` against a policy with a level named `excluded`: it would hold for the KPI left
+    out and for the one scored at that level (a test passing for the wrong reason): PR907."""
+    (tmp_path / "levels.perf").write_text(
+        'policy "状态级别" {\n    version "1"\n    roles agent\n    period month\n'
+        '    metric csat: percent "顾客满意度" higher is better\n'
+        '    levels {\n        good "好" = 100\n        excluded "不达标" = 0\n    }\n'
+        '    kpi "顾客满意度" weight 100% {\n        csat >= 90% => good\n        else => excluded\n    }\n}\n',
+        encoding="utf-8")
+    (tmp_path / "levels.test.perf").write_text(
+        'tests for "levels.perf" {\n    period 2026-11\n    given { role = agent  csat = 80% }\n'
+        '    test "不达标" {\n        agent A1 { }\n        expect A1 kpi "顾客满意度" is excluded\n    }\n}\n',
+        encoding="utf-8")
+    result = run_cli("test", "levels.test.perf", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "levels.test.perf:6:34: error PR907: 'excluded' is a level of policy \"状态级别\" and a state of a KPI: "
+        "the expectation would say two things\n"
+        "    expect A1 kpi \"顾客满意度\" is excluded\n"
+        "                                  ^^^^^^^^\n"
+        "  hint: rename the level in the policy (its results, too, show 'excluded' as a level beside the state "
+        "'excluded')\n\n")
+    assert result.stdout == "\n0 tests in 1 file: 0 passed, 0 failed; 1 error in test or policy files\n"

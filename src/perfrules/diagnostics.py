@@ -134,6 +134,7 @@ CODES: dict[str, Code] = _catalogue(
     Code("PR904", E, "value its metric does not allow"),
     Code("PR905", E, "unknown agent in an expectation"),
     Code("PR906", E, "unknown name in a test"),
+    Code("PR907", E, "level named like a KPI state in a test"),
     Code("PR908", E, "given twice in a test file"),
     Code("PR909", E, "invalid period in a test file"),
     Code("PR910", W, "test without expectations"),

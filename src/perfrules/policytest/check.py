@@ -249,6 +249,12 @@ class _Checker:
             if kpi is not None and level.text not in levels:
                 self.sink.report("PR906", f"'{level.text}' is not a level of policy \"{self.model.name}\", nor "
                                           f"excluded or substituted", level.span, did_you_mean(level.text, levels))
+            elif kpi is not None and level.text in KPI_STATES and level.text in self.model.symbols.levels:
+                # `is excluded` would hold for the KPI left out and for the one scored at that level
+                self.sink.report("PR907", f"'{level.text}' is a level of policy \"{self.model.name}\" and a state of "
+                                          f"a KPI: the expectation would say two things", level.span,
+                                 f"rename the level in the policy (its results, too, show '{level.text}' as a "
+                                 f"level beside the state '{level.text}')")
         elif form in ("plan", "no_plan"):
             self._known(expectation.subject, "plan", [plan.name.value for plan in self.model.plans])
         elif form in ("award", "target"):
