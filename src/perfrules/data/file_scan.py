@@ -54,7 +54,7 @@ def count_lines(path: Path, digest=None) -> LineCount:
     lines, too_long, run, joined = 0, False, 0, False
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
-            joined = joined or digits_joined(chunk) or digits_joined(tail[-2:] + chunk[:2])
+            joined = joined or _digits_joined_after(tail, chunk)
             tail = chunk
             if digest is not None:
                 digest.update(chunk)
@@ -92,6 +92,23 @@ def digits_joined(piece: bytes) -> bool:
             return b"0_0" in piece.translate(ALL_DIGITS_AS_ZERO)
         if piece[found.start() - 1] in DIGITS:
             return True
+    return False
+
+
+def _digits_joined_after(tail: bytes, chunk: bytes) -> bool:
+    """Whether ``chunk``, read after ``tail``, holds an underscore between two digits (one
+    that spans the two pieces too)."""
+    return digits_joined(chunk) or digits_joined(tail[-2:] + chunk[:2])
+
+
+def stream_digits_joined(handle) -> bool:
+    """Whether the bytes of the binary file ``handle`` join two digits with an underscore
+    anywhere (:func:`digits_joined`): a file that needs its number columns read as text."""
+    tail = b""
+    while chunk := handle.read(1 << 20):
+        if _digits_joined_after(tail, chunk):
+            return True
+        tail = chunk
     return False
 
 
