@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from conftest import POLICIES
 
-from perfrules.data.file_scan import count_lines, digits_joined
+from perfrules.data.file_scan import count_lines, digits_joined, stream_digits_joined
 
 HEADER = ("agent_id,name,period,role,reply_within_10min,csat,csat_responses,resolution_rate,aht,"
           "qa_commendations,attitude_violations,serious_complaints,base_salary\n")
@@ -506,6 +507,8 @@ def test_digits_joined_across_the_pieces_a_file_is_read_in(tmp_path, at):
     data[at - 1:at + 2] = b"4_2"
     (tmp_path / "data.csv").write_bytes(bytes(data))
     assert count_lines(tmp_path / "data.csv").digits_joined
+    assert stream_digits_joined(io.BytesIO(bytes(data)))  # the scan of a metrics source
     data[at - 1:at + 2] = b"4_x"
     (tmp_path / "data.csv").write_bytes(bytes(data))
     assert not count_lines(tmp_path / "data.csv").digits_joined
+    assert not stream_digits_joined(io.BytesIO(bytes(data)))

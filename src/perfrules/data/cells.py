@@ -55,7 +55,7 @@ def _to_decimal(text: str) -> str:
     return f"TRY_CAST(replace({text}, ',', '') AS {DECIMAL_TYPE})"
 
 
-def _cast(text: str) -> str:
+def number_cast(text: str) -> str:
     """DuckDB's cast of a cell's text to a number, which has not been matched against a
     pattern: not of a text with an underscore, which the cast skips (`1_0` is 10, `1e1_0` is
     1e10: a typo read as another number); such a cell matches no pattern either, and is bad."""
@@ -78,7 +78,7 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
                 f"WHEN lower({text}) IN ({words(FALSE_WORDS)}) THEN false END")
     # The common cells are read by a plain cast of the raw text (which allows surrounding
     # spaces); only what that cannot read goes through trimming and regular expressions.
-    plain_number = _cast(raw)
+    plain_number = number_cast(raw)
 
     def grouped(pattern: str, slow: str) -> str:
         """A cell with a comma (which DuckDB's cast never reads, and a failed TRY_CAST costs
@@ -90,7 +90,7 @@ def typed_value(metric_type: str, unit: str | None, raw: str) -> str:
     if metric_type == "percent":
         number = _to_decimal(f"rtrim({text}, '%')")
         # 92.5% is read as the decimal 92.5e-2: exact, and cheaper than a multiplication.
-        fast_percent = _cast(f"left({raw}, length({raw}) - 1) || 'e-2'")
+        fast_percent = number_cast(f"left({raw}, length({raw}) - 1) || 'e-2'")
         hundredth = decimal_literal(Decimal("0.01"))
         spelled_percent = f"CASE WHEN {_matches(text, PERCENT)} THEN {times(number, hundredth)} END"
         return (
@@ -146,7 +146,7 @@ def _duration_value(raw: str, text: str, unit: str | None) -> str:
     # A clock or a number with its unit is no number DuckDB's cast reads: it skips the cast,
     # whose failure costs as much as the reading (0.36 s a million cells).
     ends = ", ".join(text_literal(end) for end in sorted({name[-1] for name in names}))
-    plain = seconds_of(_cast(raw), factor)
+    plain = seconds_of(number_cast(raw), factor)
     return (f"coalesce(CASE WHEN NOT (contains(CAST({raw} AS VARCHAR), ':') OR right({text}, 1) IN ({ends})) "
             f"THEN {plain} END, {spelled})")
 

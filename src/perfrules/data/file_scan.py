@@ -71,7 +71,7 @@ class LineCounter:
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
-        self._joined = self._joined or digits_joined(chunk) or digits_joined(self._tail[-2:] + chunk[:2])
+        self._joined = self._joined or _digits_joined_after(self._tail, chunk)
         first = chunk.find(b"\n")
         if first < 0:
             self._run += len(chunk)
@@ -109,6 +109,23 @@ def digits_joined(piece: bytes) -> bool:
             return b"0_0" in piece.translate(ALL_DIGITS_AS_ZERO)
         if piece[found.start() - 1] in DIGITS:
             return True
+    return False
+
+
+def _digits_joined_after(tail: bytes, chunk: bytes) -> bool:
+    """Whether ``chunk``, read after ``tail``, holds an underscore between two digits (one
+    that spans the two pieces too)."""
+    return digits_joined(chunk) or digits_joined(tail[-2:] + chunk[:2])
+
+
+def stream_digits_joined(handle) -> bool:
+    """Whether the bytes of the binary file ``handle`` join two digits with an underscore
+    anywhere (:func:`digits_joined`): a file that needs its number columns read as text."""
+    tail = b""
+    while chunk := handle.read(1 << 20):
+        if _digits_joined_after(tail, chunk):
+            return True
+        tail = chunk
     return False
 
 

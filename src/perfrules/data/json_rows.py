@@ -17,11 +17,34 @@ from perfrules.data.problems import DataFileProblem
 from perfrules.data.reading import cell_text, without_surrogates
 
 
+class KeyTwice(Exception):
+    """An object names a key twice: JSON readers keep one of the two values (Python the last),
+    so a cell would silently be one of two (a CSV header written twice is refused likewise)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.message = f"an object holds the key '{without_surrogates(key)}' twice"
+
+
+def _object(pairs: list) -> dict:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        raise KeyTwice(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return found
+
+
+def _loads(text: str):
+    return json.loads(text, parse_float=Decimal, object_pairs_hook=_object)
+
+
 def json_rows(path: Path):
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+        document = _loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise DataFileProblem("the JSON file is not UTF-8") from None
+    except KeyTwice as twice:
+        raise DataFileProblem(twice.message, "give every key of an object its own name") from None
     except json.JSONDecodeError as error:
         raise DataFileProblem(f"broken JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
     except (ValueError, ArithmeticError, RecursionError) as error:  # thousands of digits, 1e99999999999999999999, deep nesting
@@ -41,7 +64,10 @@ def jsonl_rows(path: Path):
                 if not line.strip():
                     continue
                 try:
-                    item = json.loads(line, parse_float=Decimal)
+                    item = _loads(line)
+                except KeyTwice as twice:
+                    problems.append(f"line {number}: {twice.message}")
+                    continue
                 except json.JSONDecodeError as error:
                     problems.append(f"line {number}: {error.msg}")
                     continue

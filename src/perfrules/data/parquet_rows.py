@@ -2,7 +2,8 @@
 
 DuckDB reads the file itself; every value becomes the text a person would have typed (a whole
 number in a float column, as pandas writes ids and teams beside a missing value, without
-decimals: 1001, never 1001.0, as for XLSX), the columns are renamed by position so that no
+decimals: 1001, never 1001.0, as for XLSX; an Arrow duration, which Parquet keeps as a count of
+its unit, as a clock), the columns are renamed by position so that no
 name of the file reaches SQL, and a row's number is its position plus 2, as in a CSV file.
 In the data evaluated, a float ``period`` column's 2026.1 is refused: it may be January or October.
 """
@@ -27,9 +28,10 @@ def read_parquet(connection, path: Path, display: str, table: str, periods: bool
     try:
         described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
         names = [name for name, *_ in described]
+        durations = _duration_units(path, names)
         # Columns are renamed by position (the alias list), so no name of the file reaches SQL.
         positions = ", ".join(f"c{index}" for index in range(len(names)))
-        selects = ", ".join(f"{_parquet_text(f'c{index}', kind)} AS c{index}"
+        selects = ", ".join(f"{_parquet_text(f'c{index}', kind, durations.get(index))} AS c{index}"
                             for index, (_, kind, *_) in enumerate(described))
         # Insertion order is file order, so the row's number is rowid + 2 (as for CSV; the
         # option file_row_number would clash with a column of that name).
@@ -68,9 +70,40 @@ def _check_period_numbers(connection, table: str, headers, described) -> None:
         raise DataFileProblem.of([period_number_problem(text, row) for row, text in found])
 
 
-def _parquet_text(column: str, kind: str) -> str:
+# Nanoseconds in one of each unit of an Arrow duration.
+NANOSECONDS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _duration_units(path: Path, names: list[str]) -> dict[int, str]:
+    """The unit of each column (by position) that Arrow wrote as a duration (pandas' Timedelta):
+    Parquet stores it as a plain INT64, the count of its units, which DuckDB reads as a number
+    (390.5 seconds in milliseconds are 390500: a number of seconds 1000 times too large)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    if schema.names != names:  # not the columns DuckDB reads: no Arrow schema to trust
+        return {}
+    return {index: field.type.unit for index, field in enumerate(schema) if pa.types.is_duration(field.type)}
+
+
+def _clock_text(column: str, unit: str) -> str:
+    """An Arrow duration (a count of ``unit``s) as the clock a duration cell is written in:
+    ``00:06:30.5``, ``-00:06:30``, ``36:00:00`` (reading.cell_text writes an XLSX duration so)."""
+    nanos = f"(abs(CAST({column} AS HUGEINT)) * {NANOSECONDS[unit]})"
+    fraction = f"{nanos} % 1000000000"
+    return (f"CASE WHEN {column} < 0 THEN '-' ELSE '' END || "
+            f"printf('%02d:%02d:%02d', {nanos} // 3600000000000, {nanos} % 3600000000000 // 60000000000, "
+            f"{nanos} % 60000000000 // 1000000000) || "
+            f"CASE WHEN {fraction} = 0 THEN '' ELSE '.' || rtrim(lpad(CAST({fraction} AS VARCHAR), 9, '0'), '0') END")
+
+
+def _parquet_text(column: str, kind: str, duration_unit: str | None = None) -> str:
     """A Parquet value as text; a whole number in a float column (ids and teams written by
-    pandas next to a missing value) without decimals: 1001, never 1001.0, as for XLSX."""
+    pandas next to a missing value) without decimals: 1001, never 1001.0, as for XLSX; an
+    Arrow duration (``duration_unit``) as a clock."""
+    if duration_unit is not None:
+        return _clock_text(column, duration_unit)
     if kind.upper() in ("DOUBLE", "FLOAT", "REAL"):
         return (f"CASE WHEN isfinite({column}) AND {column} = trunc({column}) AND abs({column}) < 1e37 "
                 f"THEN CAST(CAST({column} AS HUGEINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END")

@@ -556,17 +556,23 @@ def cell_text(value) -> str | None:
         return repr(value)
     if isinstance(value, (int, Decimal)):
         return str(value)
-    if isinstance(value, datetime.timedelta):
-        seconds = int(value.total_seconds())
-        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    if isinstance(value, datetime.time):
-        return value.strftime("%H:%M:%S")
+    if isinstance(value, datetime.timedelta):  # a duration cell ([h]:mm:ss): 36:00:00, 00:00:30.5
+        micros = abs(value) // datetime.timedelta(microseconds=1)
+        return ("-" if value < datetime.timedelta(0) else "") + _clock(micros // 1_000_000, micros % 1_000_000)
+    if isinstance(value, datetime.time):  # with its fraction: 30.6 seconds are never 30
+        return _clock(value.hour * 3600 + value.minute * 60 + value.second, value.microsecond)
     if isinstance(value, datetime.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
     text = without_surrogates(str(value))
     return text if text.strip() != "" else None
+
+
+def _clock(seconds: int, micros: int) -> str:
+    """``HH:MM:SS``, and the fraction of a second when there is one (``00:00:30.5``)."""
+    fraction = f".{micros:06d}".rstrip("0") if micros else ""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}{fraction}"
 
 
 # A period cell stored as a NUMBER with one decimal 1: typed 2026.10 (October), a spreadsheet

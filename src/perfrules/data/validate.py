@@ -82,9 +82,11 @@ def period_sql(raw: str) -> str:
     def matches(pattern: str) -> str:
         return f"regexp_full_match({text}, {text_literal(pattern)})"
 
+    # YYYY-MM: six digits and the dash (a cast of the parts would take `+1`, ` 1`, `1.`, `0x12` and
+    # `2_26`, and keep them as the period's text), the month between 01 and 12.
     canonical_month = (
-        f"length({text}) = 7 AND substr({text}, 5, 1) = '-' AND TRY_CAST(left({text}, 4) AS INTEGER) IS NOT NULL "
-        f"AND TRY_CAST(substr({text}, 6, 2) AS INTEGER) BETWEEN 1 AND 12"
+        f"length({text}) = 7 AND substr({text}, 5, 1) = '-' AND translate({text}, '0123456789', '') = '-' "
+        f"AND substr({text}, 6, 2) BETWEEN '01' AND '12'"
     )
     return (
         # Years 0001..9989: a period's end plus a plan's at most 3650 days is still a date.

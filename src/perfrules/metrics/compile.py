@@ -21,7 +21,7 @@ import itertools
 from dataclasses import dataclass
 
 from perfrules import ast
-from perfrules.data.cells import cell_may_be_bad, cleaned, typed_value
+from perfrules.data.cells import cell_may_be_bad, cleaned, number_cast, typed_value
 from perfrules.engine.sql import DECIMAL_TYPE, DepthCut, StageValues, identifier, text_literal
 from perfrules.metrics import nodes
 from perfrules.metrics.check import ColumnModel, MetricModel, MetricsModel, SourceModel
@@ -63,7 +63,7 @@ def typed_cell(column: ColumnModel, text: str) -> str:
         return in_calendar(parsed)
     full = typed_value(column.kind, column.unit, text)
     if column.kind == "duration":
-        number = f"TRY_CAST({text} AS {DECIMAL_TYPE})"
+        number = number_cast(text)  # never of `1_0`, which DuckDB's cast reads as 10
         factor = int(SECONDS_PER_UNIT[column.unit or "s"])
         fast = number if factor == 1 else f"TRY_CAST({number} * {factor} AS {DECIMAL_TYPE})"
         return f"coalesce({fast}, {full})"

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from perfrules.data.encodings import ENCODINGS
+from perfrules.data.file_scan import stream_digits_joined
 from perfrules.data.problems import DataFileProblem
 from perfrules.data.reading import data_format, read_table
 from perfrules.data.validate import DataProblem, file_problems
@@ -51,6 +52,18 @@ def _utf8_start(path: Path, limit: int = 1 << 22) -> bool:
     except UnicodeDecodeError as error:
         return error.start >= len(head) - 4  # a character cut at the limit
     return True
+
+
+def _digits_joined(path: Path) -> bool:
+    """Whether the CSV file holds an underscore between two digits anywhere: DuckDB's reader types
+    `1_0` as the number 10 (`1e1_0` as 1e10), so such a file's cells are all read as text, where
+    the cell is bad (perfrules.data.file_scan.digits_joined)."""
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rb") as handle:
+            return stream_digits_joined(handle)
+    except (OSError, EOFError):
+        return True  # read as text: that reading says what is wrong with the file
 
 
 def plain_utf8_copy(path: Path, encoding: str, folder: str) -> Path:
@@ -144,8 +157,8 @@ class OpenedSources:
                                          [(column.header, f"source {source.name}") for column in source.used()])
             self.inputs.append(given)
             self.readable.append(readable)
-            self.fast.append(native_input(source, readable, given.headers) if given.relation.startswith("read_csv(")
-                             else given)
+            typed_by_reader = given.relation.startswith("read_csv(") and not _digits_joined(readable)
+            self.fast.append(native_input(source, readable, given.headers) if typed_by_reader else given)
         roster = self.model.roster
         if roster is not None:
             try:
