@@ -234,8 +234,8 @@ def test_an_underscore_between_digits_is_refused_not_read_as_a_number(tmp_path, 
     every cell is read as text at once, where the cell is refused with its row."""
     (code, stdout, stderr), taken, redone = evaluate_twice(tmp_path, with_cell(plain_file(30), 27, column, cell))
     assert (code, stdout, taken, evaluate_twice.redone) == (3, "", True, [(True,)])
-    assert stderr == (f"data.csv:27: column {column}: {said} (an underscore does not group digits: write 1000 or "
-                      f"1,000)\n1 data problem: nothing was written\n")
+    assert stderr == (f"data.csv:27: column {column}: {said} (remove the underscore: digits are grouped with commas, "
+                      f"as in 1,000)\n1 data problem: nothing was written\n")
 
 
 def test_an_underscore_in_a_text_column_changes_nothing(tmp_path):

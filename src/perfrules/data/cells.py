@@ -180,7 +180,7 @@ def cell_error(metric_type: str, value: str, raw: str) -> str:
     checks = [f"WHEN {text} IS NULL THEN NULL",
               f"WHEN {value} IS NULL AND {too_large} THEN 'is too large (at most 999,999,999,999)'",
               f"WHEN {value} IS NULL AND regexp_matches({text}, '[0-9]_[0-9]') THEN {unreadable} || "
-              f"{text_literal(' (an underscore does not group digits: write 1000 or 1,000)')}",
+              f"{text_literal(' (remove the underscore: digits are grouped with commas, as in 1,000)')}",
               f"WHEN {value} IS NULL THEN {unreadable}"]
     if metric_type == "percent":
         checks.append(
