@@ -30,6 +30,7 @@ UNIT_SECONDS = {
 }
 DURATION_WITH_UNIT = r"(" + NUMBER + r")\s*(" + "|".join(sorted(UNIT_SECONDS, key=len, reverse=True)) + r")"
 MONEY = r"[¥￥$€£]?\s*(" + NUMBER + r")\s*元?"
+NEGATIVE_DURATION = r"-\s*(" + CLOCK + "|" + DURATION_WITH_UNIT + ")"
 # 4,200 or 1,234.50: how a spreadsheet writes most amounts that a plain cast cannot read
 # (the same value as NUMBER's reading of them, without its regular expressions).
 GROUPED = r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"
@@ -180,8 +181,10 @@ def cell_error(metric_type: str, value: str, raw: str) -> str:
     checks = [f"WHEN {text} IS NULL THEN NULL",
               f"WHEN {value} IS NULL AND {too_large} THEN 'is too large (at most 999,999,999,999)'",
               f"WHEN {value} IS NULL AND regexp_matches({text}, '[0-9]_[0-9]') THEN {unreadable} || "
-              f"{text_literal(' (remove the underscore: digits are grouped with commas, as in 1,000)')}",
-              f"WHEN {value} IS NULL THEN {unreadable}"]
+              f"{text_literal(' (remove the underscore: digits are grouped with commas, as in 1,000)')}"]
+    if metric_type == "duration":  # -00:06:30 (a negative [h]:mm:ss cell of a workbook), -10min
+        checks.append(f"WHEN {value} IS NULL AND {_matches(text, NEGATIVE_DURATION)} THEN 'is negative'")
+    checks.append(f"WHEN {value} IS NULL THEN {unreadable}")
     if metric_type == "percent":
         checks.append(
             f"WHEN {value} > 1 AND {value} <= 100 AND NOT {_matches(text, PERCENT)} "
