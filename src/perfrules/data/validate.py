@@ -172,8 +172,7 @@ def prepare_rows(connection, raw: RawTable, policies: list[ast.Policy],
     problems.extend(_duplicates(connection, raw))
     for typing in typings:
         problems.extend(typing.problems(connection))
-        metrics = "".join(f", p{typing.index}_m{number} AS m{number}" for number in range(len(typing.metrics)))
-        connection.execute(f"CREATE OR REPLACE TEMP VIEW typed_{typing.index} AS SELECT {keys}{metrics} "
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW typed_{typing.index} AS SELECT {keys}{typing.as_metrics()} "
                            f"FROM rows WHERE {role_filter(typing.policy)}")
     if direct and (problems or any(typing.may_mix_spellings(connection) for typing in typings)):
         raise ExactReadingNeeded()
@@ -339,7 +338,7 @@ class MetricTyping:
         flags = []
         headers = set(raw.headers)
         for number, metric in enumerate(self.metrics):
-            value_name, raw_name = f"{prefix}m{number}", f"{prefix}r{number}"
+            value_name, raw_name = self.value_name(number), f"{prefix}r{number}"
             self.columns.append(value_name)
             if metric.column not in headers:
                 self.absent.append(metric)
@@ -356,6 +355,20 @@ class MetricTyping:
                 self.spelling_names.append(f"{prefix}s{number}")
                 self.spellings.append(f"suffix({cleaned(cell)}, '%') AS {prefix}s{number}")
         self.columns.append(f"coalesce({' OR '.join(flags) or 'false'}, false) AS _bad_{index}")
+
+    def value_name(self, number: int) -> str:
+        """The column of the typed value of metric ``number`` (``p0_m3``)."""
+        return f"p{self.index}_m{number}"
+
+    def spelling_name(self, number: int) -> str | None:
+        """The column saying whether the cell of percent metric ``number`` ends in `%`; None when
+        its column is not read as text (a cell typed by the reader has no `%`)."""
+        name = f"p{self.index}_s{number}"
+        return name if name in self.spelling_names else None
+
+    def as_metrics(self) -> str:
+        """``, p0_m0 AS m0, …``: the typed values under the names the plan reads (``m0``…)."""
+        return "".join(f", {self.value_name(number)} AS m{number}" for number in range(len(self.metrics)))
 
     def problems(self, connection) -> list[DataProblem]:
         """Absent metric columns (when the policy has rows) and every bad cell of its rows."""

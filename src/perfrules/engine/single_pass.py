@@ -100,13 +100,12 @@ def single_pass_run(connection, raw: RawTable, policies: list[LoadedPolicy], wan
     period = usual[1]
     stop = (f"_bad_0 OR _agent IS NULL OR _role IS NULL OR NOT ({role_filter(policy)}) "
             f"OR _period IS DISTINCT FROM {text_literal(period)}{spellings}")
-    metrics = "".join(f", p0_m{number} AS m{number}" for number in range(len(typing.metrics)))
     # Past the stop every row's period is the one evaluated: a constant, carried by no stage;
     # and its role one of the policy's: an ENUM (as the CSV writes it), one byte a row.
     role = f"CAST(_role AS {enum_type(role.text for role in policy.roles)})"
     connection.execute(
         f"CREATE OR REPLACE TEMP VIEW typed_0 AS SELECT * REPLACE ({text_literal(period)} AS _period, {role} AS _role) FROM "
-        f"(SELECT {KEYS}{metrics} FROM ({typed_rows(raw, [typing], usual)}) "
+        f"(SELECT {KEYS}{typing.as_metrics()} FROM ({typed_rows(raw, [typing], usual)}) "
         f"WHERE CASE WHEN {stop} THEN CAST(error({text_literal(ROW_STOP)}) AS BOOLEAN) ELSE true END)")
     plan = compile_plan(model, agents_once=True)
     connection.execute(f"CREATE OR REPLACE TEMP VIEW result_0_plan AS {plan.sql('typed_0', period)}")
@@ -119,8 +118,7 @@ def _spelled_as_first_row(raw: RawTable, typing: MetricTyping) -> str | None:
     them warns, the stored way.  None when the first row's cell is empty or zero."""
     stops = []
     for number, metric in enumerate(typing.metrics):
-        name = f"p0_s{number}"  # whether the cell ends in `%`, for a metric whose column is read as text
-        if name not in typing.spelling_names:
+        if (name := typing.spelling_name(number)) is None:
             continue
         written = raw.first_row_cell(metric.column) or ""
         try:
@@ -128,5 +126,5 @@ def _spelled_as_first_row(raw: RawTable, typing: MetricTyping) -> str | None:
                 return None
         except ArithmeticError:  # not a number at all: the stored route says so
             return None
-        stops.append(f" OR (p0_m{number} <> 0 AND {'NOT ' if written.endswith('%') else ''}{name})")
+        stops.append(f" OR ({typing.value_name(number)} <> 0 AND {'NOT ' if written.endswith('%') else ''}{name})")
     return "".join(stops)
