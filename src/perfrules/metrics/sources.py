@@ -27,6 +27,7 @@ from perfrules.data.validate import DataProblem, file_problems
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.run import EvaluationFailed
 from perfrules.engine.sql import text_literal
+from perfrules.files import private_folder
 from perfrules.metrics.check import MetricsModel, SourceModel
 from perfrules.metrics.compile import SourceInput
 
@@ -148,7 +149,9 @@ class OpenedSources:
 
     def __init__(self, connection, model: MetricsModel):
         self.connection, self.model = connection, model
-        self.folder = tempfile.mkdtemp(prefix="perfrules-")
+        # Copies of sources (UTF-8, uncompressed) hold salaries: in the private folder that a later
+        # run empties after a kill (files.private_folder), never one left in /tmp for good.
+        self.folder = str(private_folder())
         self.inputs: list[SourceInput] = []  # every cell text
         self.fast: list[SourceInput] = []  # CSV numbers and timestamps typed by DuckDB's reader
         self.readable: list[Path] = []  # per source: the UTF-8 file DuckDB reads (CSV), else the file
