@@ -512,3 +512,39 @@ def test_digits_joined_across_the_pieces_a_file_is_read_in(tmp_path, at):
     (tmp_path / "data.csv").write_bytes(bytes(data))
     assert not count_lines(tmp_path / "data.csv").digits_joined
     assert not stream_digits_joined(io.BytesIO(bytes(data)))
+
+
+DURATIONS_POLICY = Path(__file__).parent / "cases" / "evaluate" / "data-parquet-duration-columns" / "policy.perf"
+
+
+def _durations_parquet(path: Path, names: list[str]) -> None:
+    """Three key columns and three Arrow duration columns (seconds) named ``names``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_arrays(
+        [pa.array(["D1", "D2"]), pa.array(["agent", "agent"]), pa.array(["2026-11", "2026-11"]),
+         *(pa.array(values, pa.duration("s")) for values in ([390, 720], [45, 90], [1, 2]))],
+        names=["agent_id", "role", "period", *names]), path)
+
+
+def test_parquet_duration_columns_are_clocks_whatever_the_names(run_cli, tmp_path):
+    """DuckDB renames a name written twice in other letter case (`HOLD` is `HOLD_1` to it): the
+    durations were found by name, none matched, and every duration was its count: 390 s `in min`
+    was 390 minutes (exit 0).  They are found by position."""
+    _durations_parquet(tmp_path / "data.parquet", ["aht", "hold", "HOLD"])
+    result = run_cli("evaluate", str(DURATIONS_POLICY), "data.parquet", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    found = sorted((item["agent_id"], [kpi["value"] for kpi in item["kpis"]])
+                   for item in json.loads(result.stdout)["results"])
+    assert found == [("D1", [390.0, 45.0]), ("D2", [720.0, 90.0])]
+
+
+def test_a_parquet_column_name_written_twice_is_refused_as_in_a_csv_file(run_cli, tmp_path):
+    """DuckDB reads `hold`, `hold` as `hold`, `hold_1`: the second was silently left out (and the
+    durations read as counts); like a CSV header written twice, it is a problem."""
+    _durations_parquet(tmp_path / "data.parquet", ["aht", "hold", "hold"])
+    result = run_cli("evaluate", str(DURATIONS_POLICY), "data.parquet", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == ("data.parquet: the header 'hold' appears twice (column E (the 5th) and F) (hint: every "
+                             "column needs its own header)\n1 data problem: nothing was written\n")

@@ -4,7 +4,9 @@ gzipped sources with bad cells, the bounded list of problems, duplicate headers.
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 DEFINITIONS = """metrics "calls" {
@@ -294,3 +296,47 @@ def test_explain_and_diff_locate_a_data_problem_by_the_snapshots_row(run_cli):
         result = run_cli(*args, cwd=case)
         assert (result.exit_code, result.stdout) == (3, "")
         assert result.stderr.endswith("\n\n" + line + "1 data problem: nothing was written\n"), result.stderr
+
+
+# A gzip member whose deflate data starts with a block of the reserved type 3: zlib's
+# "invalid block type", a zlib.error (neither OSError nor EOFError).
+DAMAGED_MEMBER = bytes.fromhex("1f8b08000000000000ff") + b"\x07"
+
+
+@pytest.mark.parametrize("rows", [1, 300_000])
+def test_a_gz_source_with_damaged_compressed_data(tmp_path, run_cli, rows):
+    """Damaged compressed data at the start, or after the first 4 MB (past the look at the file's
+    encoding, where the look for digits joined by an underscore meets it), is a data problem
+    with the file's name, not an internal error (exit 4)."""
+    write(tmp_path, "", "calls.csv.gz")
+    body = "who,day,talk\n" + "A1,2026-11-02,60\n" * rows
+    (tmp_path / "calls.csv.gz").write_bytes(gzip.compress(body.encode("utf-8")) + DAMAGED_MEMBER)
+    result = run_cli("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr == ("calls.csv.gz: cannot be read: Error -3 while decompressing data: invalid block type "
+                             "(hint: a file ending in .gz must be gzip-compressed whole; compress it again)\n"
+                             "1 data problem: nothing was written\n")
+
+
+def test_copies_of_sources_lie_in_the_private_folder(tmp_path, run_cli):
+    """A GB18030 source is read from a UTF-8 copy, which holds every cell: it lies in the process's
+    private folder (removed at exit, and by a later run after a kill), not in a folder of its own
+    in /tmp that a SIGTERM or kill -9 leaves there for good; and it is gone after the run."""
+    from unittest import mock
+
+    from perfrules import files
+    from perfrules.metrics import sources
+
+    (tmp_path / "calls.perfm").write_text(DEFINITIONS, encoding="utf-8")
+    (tmp_path / "calls.csv").write_bytes("who,day,talk\n客服1,2026-11-02,60\n".encode("gb18030"))
+    folders, copy = [], sources.plain_utf8_copy
+
+    def spied(path, encoding, folder):
+        folders.append(Path(folder))
+        return copy(path, encoding, folder)
+
+    with mock.patch.object(sources, "plain_utf8_copy", spied):
+        result = run_cli("metrics", "calls.perfm", "-o", "snapshot.csv", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (0, "wrote snapshot.csv (1 agent row)\n")
+    assert [folder.parent for folder in folders] == [files._private_root()]
+    assert not folders[0].exists()

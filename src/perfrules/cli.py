@@ -357,7 +357,7 @@ def metrics(definitions: str, output, output_format, period, sources) -> None:
     if text is not None:
         _print_results(text)
     else:
-        click.echo(f"wrote {output} ({len(snapshot.rows)} agent rows)", err=True)
+        click.echo(f"wrote {output} ({len(snapshot.rows)} agent row{'s' if len(snapshot.rows) != 1 else ''})", err=True)
 
 
 def _output_format(output: str | None, output_format: str | None) -> str:

@@ -265,9 +265,10 @@ _spill_numbers = itertools.count(1)
 
 def _private_root() -> Path | None:
     """This process's private (0700) folder in the temp folder, tagged with the process id:
-    removed when the process ends (also on SIGTERM, which exits through ``SystemExit``), and by
-    a later run (:func:`remove_stale_temporaries`) after a SIGKILL; None when no temp folder
-    can be made."""
+    removed when the process ends (also on Ctrl-C, and on a SIGTERM while output is written,
+    which exits through ``SystemExit``: :func:`terminate_cleanly`), and by a later run
+    (:func:`remove_stale_temporaries`) after a SIGKILL or a SIGTERM that came before; None when
+    no temp folder can be made."""
     if not _spill_root:
         import atexit
 
@@ -292,7 +293,7 @@ def spill_folder() -> Path | None:
 
 def private_file(suffix: str) -> Path | None:
     """A new empty file in :func:`_private_root` (a copy of a data file holds salaries: no other
-    user may read it, and none outlives the process); None when there is no such folder."""
+    user may read it, and none is left behind for long); None when there is no such folder."""
     root = _private_root()
     if root is None:
         return None
@@ -302,6 +303,13 @@ def private_file(suffix: str) -> Path | None:
         return None
     os.close(handle)
     return Path(name)
+
+
+def private_folder() -> Path:
+    """A new empty folder in :func:`_private_root` for copies of data files (as
+    :func:`private_file`), else a private one in the temp folder; OSError when none can be made."""
+    root = _private_root()
+    return Path(tempfile.mkdtemp(prefix="perfrules-", dir=root))
 
 
 def temporary_folder_full(error: BaseException) -> str | None:

@@ -4,8 +4,8 @@ Excel on a Chinese Windows saves "CSV" in GB18030, "CSV UTF-8" in UTF-8 with a B
 reads UTF-8 only.  A file is UTF-8 when its start decodes as UTF-8, else GB18030; a file
 that mixes the two (a row pasted from another file) is refused rather than read with
 garbled names; UTF-16 is refused with a hint.  Copies lie in perfrules' private temporary
-folder (:func:`perfrules.files.private_file`): no other user reads them, none outlives the
-process.  docs/evaluation.md 2.1 ("CSV encodings").
+folder (:func:`perfrules.files.private_file`): no other user reads them, and one left by a
+killed run is removed by the next.  docs/evaluation.md 2.1 ("CSV encodings").
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str:
 def new_copy() -> tuple[int, str]:
     """A descriptor open for writing and the name of a new file for a copy of a data file: in
     perfrules' private temporary folder (:func:`perfrules.files.private_file`: no other user
-    reads it, and none outlives the process), else in the temp folder."""
+    reads it, and a later run removes one a killed run left), else in the temp folder."""
     made = private_file(".csv")
     if made is None:
         return tempfile.mkstemp(suffix=".csv", prefix="perfrules-")

@@ -1,11 +1,13 @@
-"""What one pass over a data file's bytes says of it: its lines, its long lines, its sha256.
+"""What one pass over a data file's bytes says of it: its lines, its long lines, its sha256,
+and whether an underscore joins two digits (which DuckDB reads as a number: `1_0` is 10).
 
 DuckDB's CSV reader has silent failures (a last line over its 32 MB buffer dropped without
 a word; no rows at all for a file with a 40 MB line when it types numbers), skips empty
 lines that a spreadsheet counts, and names no line for a lone carriage return; so perfrules
 counts a file's lines and looks for long lines itself, in the same read as the sha256 of the
 receipt (:class:`FileScan`, in a thread while DuckDB reads), and finds the line of a long
-line or a lone CR when DuckDB's message lacks it.  :func:`file_state` says whether a file
+line or a lone CR when DuckDB's message lacks it.  A GB18030 file's pass also writes the
+UTF-8 copy DuckDB reads (:class:`Utf8Copy`).  :func:`file_state` says whether a file
 changed between two moments of its reading.
 """
 

@@ -27,8 +27,7 @@ from perfrules.data.reading import (
 def read_parquet(connection, path: Path, display: str, table: str, periods: bool = False) -> RawTable:
     try:
         described = connection.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-        names = [name for name, *_ in described]
-        durations = _duration_units(path, names)
+        names, durations = _arrow_columns(path, [name for name, *_ in described])
         # Columns are renamed by position (the alias list), so no name of the file reaches SQL.
         positions = ", ".join(f"c{index}" for index in range(len(names)))
         selects = ", ".join(f"{_parquet_text(f'c{index}', kind, durations.get(index))} AS c{index}"
@@ -74,17 +73,22 @@ def _check_period_numbers(connection, table: str, headers, described) -> None:
 NANOSECONDS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
-def _duration_units(path: Path, names: list[str]) -> dict[int, str]:
-    """The unit of each column (by position) that Arrow wrote as a duration (pandas' Timedelta):
-    Parquet stores it as a plain INT64, the count of its units, which DuckDB reads as a number
-    (390.5 seconds in milliseconds are 390500: a number of seconds 1000 times too large)."""
+def _arrow_columns(path: Path, described: list[str]) -> tuple[list[str], dict[int, str]]:
+    """The file's own column names, and the unit of each column (by position) that Arrow wrote
+    as a duration (pandas' Timedelta): Parquet stores it as a plain INT64, the count of its
+    units, which DuckDB reads as a number (390.5 seconds in milliseconds are 390500: a number of
+    seconds 1000 times too large).  DuckDB's names (``described``) are the file's but for a name
+    written twice, which it renames (``hold``, ``HOLD`` become ``hold``, ``HOLD_1``): the file's
+    names are the headers, so that a name twice is refused as in a CSV file.  The columns are
+    the file's top-level fields in both, in the same order."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path)
-    if schema.names != names:  # not the columns DuckDB reads: no Arrow schema to trust
-        return {}
-    return {index: field.type.unit for index, field in enumerate(schema) if pa.types.is_duration(field.type)}
+    if len(schema) != len(described):  # not the columns DuckDB reads: no Arrow schema to trust
+        return described, {}
+    return schema.names, {index: field.type.unit for index, field in enumerate(schema)
+                          if pa.types.is_duration(field.type)}
 
 
 def _clock_text(column: str, unit: str) -> str:

@@ -92,7 +92,7 @@ def read_table(connection, path: Path, display: str, table: str, encoding: str |
     """Load ``path`` into ``table`` (text cells and ``__row``); raise DataFileProblem.
 
     ``header_row``: the row of the headers (1-based) in a CSV or XLSX file whose first rows
-    hold a title; the rows above it are left out.  ``direct``: for a plain UTF-8 CSV file,
+    hold a title; the rows above it are left out.  ``direct``: for a UTF-8 or GB18030 CSV file,
     ``table`` may be a view that reads the file when the cells are typed (see
     :func:`_direct_csv`), saving a copy of every cell as text; there DuckDB's reader types the
     columns of ``numbers`` (headers that only numeric metrics read) whose first rows hold plain
@@ -173,12 +173,13 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
 
 def _direct_csv(connection, path: Path, display: str, table: str, encoding: str | None,
                 header_row: int, numbers: frozenset[str] = frozenset()) -> RawTable | None:
-    """The view ``table`` over a UTF-8 CSV file whose headers are fine, or None.
+    """The view ``table`` over a CSV file whose headers are fine, or None.
 
-    Most files evaluated are plain UTF-8 CSV with one header row and no empty lines; for
+    Most files evaluated are UTF-8 CSV (or GB18030, read from a UTF-8 copy that one pass
+    writes and scans: :class:`Utf8Copy`) with one header row and no empty lines; for
     them the typed rows are made straight from DuckDB's reader, in file order, and numbered
-    after (:func:`perfrules.data.validate.prepare_rows`).  Anything else (another encoding,
-    title rows, headers to complain about) is left to the exact route, which also takes over
+    after (:func:`perfrules.data.validate.prepare_rows`).  Anything else (UTF-16, a mix of
+    encodings, title rows, headers to complain about) is left to the exact route, which also takes over
     when the typed rows show a problem, or when the file has empty lines, which DuckDB skips
     and a spreadsheet counts (fewer rows than the lines :class:`FileScan` counts as DuckDB reads):
     it alone has every cell's text and row number for the messages.

@@ -16,6 +16,7 @@ import gzip
 import io
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 
 from perfrules.data.encodings import ENCODINGS
@@ -26,8 +27,14 @@ from perfrules.data.validate import DataProblem, file_problems
 from perfrules.diagnostics import did_you_mean
 from perfrules.engine.run import EvaluationFailed
 from perfrules.engine.sql import text_literal
+from perfrules.files import private_folder
 from perfrules.metrics.check import MetricsModel, SourceModel
 from perfrules.metrics.compile import SourceInput
+
+
+# What reading a (gzipped) file raises when it cannot be read: a damaged compressed stream is
+# a zlib.error (`invalid block type`), neither an OSError nor an EOFError.
+UNREADABLE = (OSError, EOFError, zlib.error)
 
 
 def is_gzip(path: Path) -> bool:
@@ -39,14 +46,20 @@ def source_format(path: Path) -> str:
     return "csv" if is_gzip(path) and path.name.lower()[:-3].endswith((".csv", ".txt")) else data_format(path)
 
 
+def cannot_read(path: Path, error: BaseException) -> DataFileProblem:
+    """The problem of a source that reading stopped with ``error`` (one of :data:`UNREADABLE`)."""
+    return DataFileProblem(f"cannot be read: {getattr(error, 'strerror', None) or error}",
+                           "a file ending in .gz must be gzip-compressed whole; compress it again"
+                           if is_gzip(path) else None)
+
+
 def _utf8_start(path: Path, limit: int = 1 << 22) -> bool:
     opener = gzip.open if is_gzip(path) else open
     try:
         with opener(path, "rb") as handle:
             head = handle.read(limit)
-    except (OSError, EOFError) as error:
-        raise DataFileProblem(f"cannot be read: {getattr(error, 'strerror', None) or error}",
-                              "a file ending in .gz must be gzip-compressed whole; compress it again") from None
+    except UNREADABLE as error:
+        raise cannot_read(path, error) from None
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -62,7 +75,7 @@ def _digits_joined(path: Path) -> bool:
     try:
         with opener(path, "rb") as handle:
             return stream_digits_joined(handle)
-    except (OSError, EOFError):
+    except UNREADABLE:
         return True  # read as text: that reading says what is wrong with the file
 
 
@@ -77,8 +90,8 @@ def plain_utf8_copy(path: Path, encoding: str, folder: str) -> Path:
     except UnicodeDecodeError as error:
         raise DataFileProblem(f"the file is neither UTF-8 nor {encoding.upper()} (byte 0x{error.object[error.start]:02x})",
                               "save it as 'CSV UTF-8', or write `encoding \"gb18030\"` in the source") from None
-    except (OSError, EOFError) as error:
-        raise DataFileProblem(f"cannot be read: {getattr(error, 'strerror', None) or error}") from None
+    except UNREADABLE as error:
+        raise cannot_read(path, error) from None
     return made
 
 
@@ -87,7 +100,7 @@ def _csv_headers(path: Path) -> tuple[str, ...]:
     try:
         with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
             first = next(csv.reader(handle), None)
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as error:
+    except (*UNREADABLE, UnicodeDecodeError, csv.Error) as error:
         raise DataFileProblem(f"the first row cannot be read: {getattr(error, 'strerror', None) or error}") from None
     if not first:
         raise DataFileProblem("the file is empty: the first row must name the columns")
@@ -136,7 +149,9 @@ class OpenedSources:
 
     def __init__(self, connection, model: MetricsModel):
         self.connection, self.model = connection, model
-        self.folder = tempfile.mkdtemp(prefix="perfrules-")
+        # Copies of sources (UTF-8, uncompressed) hold salaries: in the private folder that a later
+        # run empties after a kill (files.private_folder), never one left in /tmp for good.
+        self.folder = str(private_folder())
         self.inputs: list[SourceInput] = []  # every cell text
         self.fast: list[SourceInput] = []  # CSV numbers and timestamps typed by DuckDB's reader
         self.readable: list[Path] = []  # per source: the UTF-8 file DuckDB reads (CSV), else the file
