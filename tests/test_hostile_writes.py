@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -167,6 +168,33 @@ def test_a_later_run_removes_temporaries_of_a_killed_run(run_cli, good):
     result = run_cli("evaluate", "policy.perf", "data.csv", "-o", "out.json", cwd=good)
     assert result.exit_code == 0, result.stderr
     assert not stale.exists() and alive.exists()
+
+
+def test_a_csv_killed_while_duckdb_writes_it_leaves_only_what_the_next_run_removes(tmp_path):
+    """DuckDB's COPY wrote to a `tmp_…` file of its own (mode 0644) beside perfrules' private
+    temporary and renamed it at the end: `kill -9` in between left a file no later run knew.
+    It now writes perfrules' temporary itself (hidden, tagged with the process id)."""
+    from test_decimal_reader import plain_file
+
+    from conftest import POLICIES
+
+    (tmp_path / "data.csv").write_text("\n".join(plain_file(300_000)) + "\n", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "perfrules", "evaluate", str(POLICIES / "after_sales_agent.perf"),
+                                "data.csv", "-o", "out.csv"], cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        while process.poll() is None and not any(path.stat().st_size for path in tmp_path.iterdir()
+                                                 if path.name != "data.csv"):
+            time.sleep(0.002)  # until the CSV's first bytes are written
+    finally:
+        process.kill()
+        process.wait()
+    left = sorted(path.name for path in tmp_path.iterdir() if path.name != "data.csv")
+    assert left and all(name.startswith(f".out.csv.perfrules-{process.pid}-") for name in left), left
+    (tmp_path / "small.csv").write_text("\n".join(plain_file(3)) + "\n", encoding="utf-8")
+    again = perfrules("evaluate", str(POLICIES / "after_sales_agent.perf"), "small.csv", "-o", "out.csv", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data.csv", "out.csv", "small.csv"]
 
 
 # ---- what -o may name ----------------------------------------------------------------------------

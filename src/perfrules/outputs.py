@@ -274,8 +274,9 @@ def write_csv(evaluation: Evaluation, target: Path | None, which: str = "all") -
 
 
 def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
-    """DuckDB's COPY of the flattened results to ``path``; its I/O errors (a full disk) become
-    OSError like Python's own.  What the single pass wrote is written again the stored way
+    """DuckDB's COPY of the flattened results to ``path`` (write_atomically's private temporary:
+    DuckDB's own `tmp_` file beside it, readable by all and unknown to the cleanup of a killed
+    run's temporaries, is not wanted); its I/O errors (a full disk) become OSError like Python's own.  What the single pass wrote is written again the stored way
     when its query stopped or its rows do not add up (engine/single_pass.py)."""
     import duckdb
 
@@ -285,7 +286,7 @@ def _copy(evaluation: Evaluation, which: str, path: Path) -> None:
         query = flat_query(evaluation, which)
         try:
             (written,) = evaluation.connection.execute(
-                f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',')").fetchone()
+                f"COPY ({query}) TO {text_literal(str(path))} (HEADER, DELIMITER ',', USE_TMP_FILE false)").fetchone()
         except duckdb.Error as error:
             if temporary_folder_full(error) or query_interrupted(error):
                 raise  # the machine or Ctrl-C, not the data: said by the command line's one boundary
