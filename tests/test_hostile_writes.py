@@ -197,6 +197,31 @@ def test_a_csv_killed_while_duckdb_writes_it_leaves_only_what_the_next_run_remov
     assert sorted(path.name for path in tmp_path.iterdir()) == ["data.csv", "out.csv", "small.csv"]
 
 
+def test_sigterm_while_a_file_is_read_removes_its_copy(tmp_path):
+    """SIGTERM before any output is written (here while a GB18030 file is copied to UTF-8 for
+    DuckDB) unwinds like SIGTERM while writing: exit 143, the private temporary folder and the
+    copy in it removed. It used to kill the process where it stood, the copy left until a later run."""
+    from test_decimal_reader import plain_file
+
+    from conftest import POLICIES
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    (tmp_path / "data.csv").write_bytes(("\n".join(plain_file(300_000)) + "\n").encode("gb18030"))
+    process = subprocess.Popen([sys.executable, "-m", "perfrules", "evaluate", str(POLICIES / "after_sales_agent.perf"),
+                                "data.csv", "-o", "out.csv"], cwd=tmp_path, env={**ENV, "TMPDIR": str(temporary)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        while process.poll() is None and not any(path.is_file() for path in temporary.rglob("*")):
+            time.sleep(0.002)  # until the copy is begun
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert (process.returncode, stderr) == (143, "perfrules: stopped by SIGTERM; nothing was left half-written\n")
+    assert list(temporary.iterdir()) == [] and sorted(path.name for path in tmp_path.iterdir()) == ["data.csv", "tmp"]
+
+
 # ---- what -o may name ----------------------------------------------------------------------------
 
 

@@ -56,8 +56,10 @@ class Perfrules(click.Group):
             _interrupted()
 
     def invoke(self, ctx: click.Context):
-        try:
-            with _usage_errors_on_one_line():
+        from perfrules.files import terminate_cleanly
+
+        try:  # SIGTERM at any moment unwinds to exit 143: every temporary is removed on the way
+            with _usage_errors_on_one_line(), terminate_cleanly():
                 return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException):
             raise

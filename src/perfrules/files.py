@@ -265,10 +265,9 @@ _spill_numbers = itertools.count(1)
 
 def _private_root() -> Path | None:
     """This process's private (0700) folder in the temp folder, tagged with the process id:
-    removed when the process ends (also on Ctrl-C, and on a SIGTERM while output is written,
-    which exits through ``SystemExit``: :func:`terminate_cleanly`), and by a later run
-    (:func:`remove_stale_temporaries`) after a SIGKILL or a SIGTERM that came before; None when
-    no temp folder can be made."""
+    removed when the process ends (also on Ctrl-C, and on SIGTERM, which the command line turns
+    into ``SystemExit``: :func:`terminate_cleanly`), and by a later run
+    (:func:`remove_stale_temporaries`) after a SIGKILL; None when no temp folder can be made."""
     if not _spill_root:
         import atexit
 
@@ -348,7 +347,7 @@ def query_interrupted(error: BaseException) -> bool:
 
 
 class Terminated(SystemExit):
-    """Raised in the main thread by SIGTERM while output is written: unwinds (cleaning up) to exit 143."""
+    """Raised in the main thread by SIGTERM during a command: unwinds (cleaning up) to exit 143."""
 
 
 @contextmanager
