@@ -129,9 +129,11 @@ class Explainer:
         points = outcome.points
         if outcome.status == "scored":
             shown = _exact_then_rounded(points)
-            level = outcome.level
+            level, rule = outcome.level, kpi.rule(outcome.rule).node
             result = f"{self.level_text(level)} → {shown} {words['points']}" if level else f"{shown} {words['points']}"
-            self.say(f"{self.rule_text(kpi.rule(outcome.rule).node)}  ⇒ {result}", 1)
+            if isinstance(rule, ast.PointsFormula) and points in (0, 100):  # perhaps clamped: say so
+                result = f"{words['formula_clamp']} → {result}"
+            self.say(f"{self.rule_text(rule)}  ⇒ {result}", 1)
         else:
             reason = missing_reason(self.model, kpi, self.result.metrics, self.language)
             if outcome.status == "excluded":
