@@ -317,8 +317,15 @@ def parse(text: str) -> dict:
             facts["bonus_total_terms"] = match.group(1)
         elif match := re.match(r"^(?:奖金合计|Bonus total)\b", line):
             raise AssertionError(f"a bonus total not understood: {line!r}")
-        elif section == "bonus" and (match := re.match(rf"^  ({PERCENT}) × (\S+) ({MONEY}) = ({MONEY})$", line)):
-            facts["bonus"][-1]["share"] = dec(match.group(1)[:-1]) / 100
+        elif section == "bonus" and (match := re.match(rf"^  ({PERCENT}|\(.+\)) × (\S+) ({MONEY}) = ({MONEY})$", line)):
+            share = match.group(1)
+            if tier := re.fullmatch(rf"\(({PERCENT}) − \(({PERCENT}) − ({PERCENT})\) × \((\d+) − 1\) ÷ \((\d+) − 1\)\)", share):
+                # A share six decimals do not hold is written as its formula: worked out exactly here.
+                high, high2, low = (dec(tier.group(i)[:-1]) / 100 for i in (1, 2, 3))
+                assert high == high2, line
+                facts["bonus"][-1]["share"] = high - (high - low) * (int(tier.group(4)) - 1) / (int(tier.group(5)) - 1)
+            else:
+                facts["bonus"][-1]["share"] = dec(share[:-1]) / 100
             facts["bonus"][-1]["of"] = (match.group(2), dec(match.group(3)))
             facts["bonus"][-1]["product"] = dec(match.group(4))
         elif line in ("改进计划:", "Improvement plans:"):

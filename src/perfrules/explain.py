@@ -129,9 +129,11 @@ class Explainer:
         points = outcome.points
         if outcome.status == "scored":
             shown = _exact_then_rounded(points)
-            level = outcome.level
+            level, rule = outcome.level, kpi.rule(outcome.rule).node
             result = f"{self.level_text(level)} → {shown} {words['points']}" if level else f"{shown} {words['points']}"
-            self.say(f"{self.rule_text(kpi.rule(outcome.rule).node)}  ⇒ {result}", 1)
+            if isinstance(rule, ast.PointsFormula) and points in (0, 100):  # perhaps clamped: say so
+                result = f"{words['formula_clamp']} → {result}"
+            self.say(f"{self.rule_text(rule)}  ⇒ {result}", 1)
         else:
             reason = missing_reason(self.model, kpi, self.result.metrics, self.language)
             if outcome.status == "excluded":
@@ -217,8 +219,11 @@ class Explainer:
                 of = rule.amount.of
                 if isinstance(of, ast.Reference) and of.name in self.result.metrics:
                     value = self.result.metrics[of.name]
-                    self.say(f"{percent_text(round_half_up(outcome.share, 6))} × {of.name} "
-                             f"{self.value_text(of.name, value)} = {outcome.amount:.2f}", 1)
+                    # A share that six decimals do not hold (16.6667% for 1/6) is written as its
+                    # formula: 16.6667% × 100000.00 would be 16666.70, not the 16666.67 paid.
+                    share = (percent_text(outcome.share) if round_half_up(outcome.share, 6) == outcome.share
+                             else f"({self.share_formula(rule, outcome)})")
+                    self.say(f"{share} × {of.name} {self.value_text(of.name, value)} = {outcome.amount:.2f}", 1)
         if len(amounts) > 1:
             self.say(f"{words['bonus_total']} = {' + '.join(f'{amount:.2f}' for amount in amounts)} = "
                      f"{self.result.bonus_total:.2f}")
@@ -236,9 +241,15 @@ class Explainer:
         if outcome.tier_size <= 1:
             self.say(f"{percent_text(high)}", 1)
         else:
-            self.say(f"{percent_text(high)} − ({percent_text(high)} − {percent_text(low)}) × "
-                     f"({outcome.tier_position} − 1) ÷ ({outcome.tier_size} − 1) = "
-                     f"{percent_text(round_half_up(outcome.share, 6))}", 1)
+            shown = round_half_up(outcome.share, 6)
+            self.say(f"{self.share_formula(rule, outcome)} {'=' if shown == outcome.share else '≈'} "
+                     f"{percent_text(shown)}", 1)
+
+    @staticmethod
+    def share_formula(rule: ast.BonusRule, outcome) -> str:
+        """B − (B − A) × (position − 1) ÷ (tier − 1), as written with the agent's numbers."""
+        high, low = percent_text(rule.amount.high), percent_text(rule.amount.low)
+        return f"{high} − ({high} − {low}) × ({outcome.tier_position} − 1) ÷ ({outcome.tier_size} − 1)"
 
     def plans(self) -> None:
         if not self.result.plans:

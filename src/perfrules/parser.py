@@ -540,14 +540,20 @@ LARGEST_NUMBER = Decimal("999999999999")
 
 
 def report_huge_numbers(parser: Lark, text: str, sink: DiagnosticSink) -> None:
-    """Numbers beyond what evaluation keeps exactly (a trillion, six decimals) are errors."""
+    """Numbers beyond what evaluation keeps exactly (a trillion, six decimals) are errors.
+
+    A percentage is a fraction with two more decimals (``90.00001%`` is 0.9000001): evaluation
+    would round it to 0.9, so that ``csat >= 90.00001%`` held at exactly 90%.  It may have
+    four decimals."""
     for token in parser.lex(text):
         if token.type in ("NUMBER", "PERCENT", "DURATION"):
             digits = token.value.rstrip("%smindh")
             value = Decimal(digits)
-            if value > LARGEST_NUMBER or (value and value.as_tuple().exponent < -6):
-                sink.report("PR014", f"{token.value} is too large or too precise for perfrules",
-                            token_span(token), "numbers go up to 999,999,999,999 with at most six decimals")
+            places = 4 if token.type == "PERCENT" else 6
+            if value > LARGEST_NUMBER or (value and value.as_tuple().exponent < -places):
+                hint = ("a percentage has at most four decimals (90.1234% is the fraction 0.901234)"
+                        if places == 4 else "numbers go up to 999,999,999,999 with at most six decimals")
+                sink.report("PR014", f"{token.value} is too large or too precise for perfrules", token_span(token), hint)
 
 
 def _error_span(error: VisitError) -> Span:

@@ -192,7 +192,12 @@ def apportion(parts: list[Decimal | None], total: Decimal | None, places: int = 
 
 
 def _adjustments(model: PolicyModel, row: dict, adjust_lines: list[list[Decimal]]) -> list[Adjustment]:
-    """The adjustment lines that gave points, and a limit's correction when it applied."""
+    """The adjustment lines that gave points, and a limit's correction when it applied.
+
+    The correction is what the limit changes in the numbers shown, two decimals each: the
+    block's total shown less its lines shown.  So the entries of a clamped block add up to its
+    total as the CSV shows it: lines of +0.25 and +0.25 limited to +0.375 (shown +0.38) get the
+    correction -0.12, where the exact -0.125, shown -0.13, would make the entries add up to +0.37."""
     entries = []
     for adjust, points_by_line in zip(model.adjusts, adjust_lines):
         name = adjust.node.name.value
@@ -203,7 +208,9 @@ def _adjustments(model: PolicyModel, row: dict, adjust_lines: list[list[Decimal]
         total = row[f"a{adjust.index}_total"]
         if adjust.limit is not None and total is not None and total != raw_total:
             label = reason(model.language, "limit")
-            entries.append(Adjustment(block=name, label=label, points=total - raw_total, line=adjust.limit.span.line))
+            shown_lines = sum((round_half_up(points) for points in points_by_line), Decimal(0))
+            entries.append(Adjustment(block=name, label=label, points=round_half_up(total) - shown_lines,
+                                      line=adjust.limit.span.line))
     return entries
 
 
