@@ -550,7 +550,7 @@ def report_huge_numbers(parser: Lark, text: str, sink: DiagnosticSink) -> None:
             digits = token.value.rstrip("%smindh")
             value = Decimal(digits)
             places = 4 if token.type == "PERCENT" else 6
-            if value > LARGEST_NUMBER or (value and value.as_tuple().exponent < -places):
+            if value > LARGEST_NUMBER or (value and value.normalize().as_tuple().exponent < -places):  # 90.00000% is 90%
                 hint = ("a percentage has at most four decimals (90.1234% is the fraction 0.901234)"
                         if places == 4 else "numbers go up to 999,999,999,999 with at most six decimals")
                 sink.report("PR014", f"{token.value} is too large or too precise for perfrules", token_span(token), hint)
