@@ -1502,3 +1502,29 @@ def test_trend_chart_draws_the_thresholds_and_marks_the_period_under_review():
     assert ">优秀</text>" in svg and ">合格</text>" in svg
     assert regex.search(r"font-weight='bold' fill='#3c4452'>2026-11</text>", svg)
     assert not regex.search(r"font-weight='bold' fill='#3c4452'>2026-10</text>", svg)
+
+
+def test_a_packet_says_why_its_parts_do_not_add_up_to_the_score(tmp_path):
+    """A person adds the base score and the adjustments shown and compares with the score shown.
+    Each is rounded on its own (evaluation.md §6.23), and a score limit cuts the sum: the packet
+    then says so under the adjustments, with the sum the person gets. Agents of the case
+    adjust-limit-entry-in-shown-cents: A2 80.00 + 0.13 + 0.13 = 80.26 beside 80.25; A3 89.75 +
+    0.13 = 89.88 beside 89.87; A1 (80.00 + 0.25 + 0.25 − 0.12) and A4 add up."""
+    case = REPO / "tests" / "cases" / "evaluate" / "adjust-limit-entry-in-shown-cents"
+    shutil.copy(case / "data.csv", tmp_path / "data.csv")
+    text = (case / "policy.perf").read_text(encoding="utf-8")
+    (tmp_path / "policy.perf").write_text(text, encoding="utf-8")
+    limited = tmp_path / "limited"
+    limited.mkdir()
+    (limited / "policy.perf").write_text(text.replace('    grade {', '    score limit 0 to 80.3\n\n    grade {'),
+                                         encoding="utf-8")
+    assert invoke("report", tmp_path / "policy.perf", tmp_path / "data.csv", "-o", tmp_path / "out").exit_code == 0
+    assert invoke("report", limited / "policy.perf", tmp_path / "data.csv", "-o", limited / "out").exit_code == 0
+    note = "以上各项按两位小数显示,相加为 {};总分 {} 由未经四舍五入的数值算出"
+    packets = {agent: pdf_text(tmp_path / "out" / "2026-11" / f"{agent}-{agent}.pdf") for agent in ("A1", "A2", "A3", "A4")}
+    assert_has(packets["A2"], note.format("80.26", "80.25"))
+    assert_has(packets["A3"], note.format("89.88", "89.87"))
+    assert not any(has(packets[agent], "以上各项按两位小数显示") for agent in ("A1", "A4"))
+    # With `score limit 0 to 80.3`: A1's 80.375 is cut to 80.30; A3's 89.87 too.
+    assert_has(pdf_text(limited / "out" / "2026-11" / "A1-A1.pdf"), "基础分加减分合计 80.38,按总分上下限计为 80.30")
+    assert_has(pdf_text(limited / "out" / "2026-11" / "A3-A3.pdf"), "基础分加减分合计 89.87,按总分上下限计为 80.30")

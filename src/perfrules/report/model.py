@@ -134,6 +134,9 @@ class AgentPacket:
     swot_stacked: bool = False
     rank_note: str | None = None  # why the rank does not count (a red line hit)
     bonus_note: str | None = None
+    # Why the base score and the adjustments shown do not add up to the score shown: a score
+    # limit, or cents of rounding (each number is rounded on its own, evaluation.md §6.23).
+    score_note: str | None = None
     last_actions: list[dict] = field(default_factory=list)  # agreed last time (--notes kind action), and how the KPI moved
     appendix: dict = field(default_factory=dict)  # the rules as written and the role code
 
@@ -295,11 +298,25 @@ class _RunReport:
             facts=swot["fact"],
             rank_note=self.t["veto_rank"] if result.veto else None,
             bonus_note=self.t["veto_bonus"] if result.veto and result.bonus_total == 0 else None,
+            score_note=self._score_note(result),
             plans=[self._plan(plan, result) for plan in result.plans],
             generated=self.generated,
             last_actions=[self._last_action(note, result) for note in self.notes.get(agent, []) if note.kind == "action"],
             appendix={"rules": self.rules_written, "role": result.role, "file": self.policy["file"]},
         )
+
+    def _score_note(self, result: AgentResult) -> str | None:
+        """A line under the adjustments when the base score and the adjustments shown do not add
+        up to the score shown, as a person checking the packet adds them."""
+        if result.score is None or result.base_score is None:
+            return None
+        shown = Decimal(_two(result.base_score)) + sum((Decimal(_two(item.points)) for item in result.adjustments),
+                                                      Decimal(0))
+        if shown == Decimal(_two(result.score)):
+            return None
+        if result.raw_score is not None and result.raw_score != result.score:
+            return self.t["score_limited"].format(raw=_two(result.raw_score), score=_two(result.score))
+        return self.t["score_rounding"].format(sum=f"{shown:.2f}", score=_two(result.score))
 
     def _median(self, kpi: KpiModel, result: AgentResult) -> Median | None:
         found = self.peers.median(kpi.index, result.team)
