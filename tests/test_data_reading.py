@@ -462,6 +462,29 @@ def test_a_utf8_file_with_a_row_in_gb18030_is_refused_not_garbled(run_cli, tmp_p
                             "file keeps its encoding; if the file is GB18030, pass --encoding gb18030)")
 
 
+@pytest.mark.parametrize("bad", [b"\xff", b"\x81\x30"], ids=["not a lead byte", "half a character"])
+@pytest.mark.parametrize("options", [(), ("--encoding", "gbk"), ("--format", "csv", "-o", "out.csv")],
+                         ids=["detected", "given", "single pass"])
+def test_a_byte_not_gb18030_late_in_a_gb18030_file_is_named_with_its_line(run_cli, tmp_path, bad, options):
+    """The byte lies on line 4, past the start read to detect the encoding; its line was not said."""
+    rows = [ROW.format(id=f"A{index}", name=name) for index, name in enumerate(["张三", "𠀀_1", "李四"])]
+    data = (HEADER + "".join(rows)).encode("gb18030").replace("李四".encode("gb18030"), "李".encode("gb18030") + bad)
+    (tmp_path / "data.csv").write_bytes(data)
+    result = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", *options, cwd=tmp_path)
+    assert_problems(result, f"data.csv:4: the file is neither UTF-8 nor GB18030 (byte 0x{bad[0]:02x} on this line) "
+                            "(hint: save it as 'CSV UTF-8', or pass --encoding)")
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "GB2312"])
+def test_a_utf8_file_given_as_gbk_is_said_to_be_utf8(run_cli, tmp_path, encoding):
+    """`𠀀` in UTF-8 (f0 a0 80 80) is no GB18030: the file was said to be neither UTF-8 nor GB18030."""
+    text = HEADER + ROW.format(id="A1", name="张三") + ROW.format(id="A2", name="𠀀")
+    result = evaluate_text(run_cli, tmp_path, text, "--encoding", encoding)
+    assert_problems(result, "data.csv:3: the file is UTF-8, not GB18030 (byte 0x80 on this line is not GB18030) "
+                            "(hint: leave out --encoding, or pass --encoding utf-8)")
+
+
 def test_a_gb18030_file_of_many_chinese_names_is_read_as_gb18030(run_cli, tmp_path):
     """Some GB18030 lines are valid UTF-8 by chance: a GB18030 file is still told from a mixed one."""
     import random

@@ -8,8 +8,9 @@ CliRunner (exceptions caught, so that a failure shows the input):
 1. tables with the right headers whose cells are drawn per column from the valid
    spellings of ``docs/evaluation.md`` (2.3, 2.4), edge values (0, 100%, 1e12,
    999999999999.999999, 1e300, NaN, inf, 29+ digits), empty cells, spaces, quotes,
-   commas, line breaks, full-width digits, emoji, right-to-left marks and control
-   characters, with random ids, periods and roles (duplicates included); written as
+   commas, line breaks, full-width digits, emoji, right-to-left marks, control
+   characters, digits joined by an underscore (`1_0`, refused) and characters GB18030
+   writes in four bytes (`𠀀`), with random ids, periods and roles (duplicates included); written as
    CSV (UTF-8, UTF-8 with BOM or GB18030; quoted or not; CRLF or LF), JSON, JSON Lines,
    XLSX or Parquet. Three policies: ``policies/after_sales_agent.perf`` (percent, count,
    duration in min, money), ``MINI_POLICY`` below (number, bool, text, a duration whose
@@ -20,7 +21,8 @@ CliRunner (exceptions caught, so that a failure shows the input):
    (``_ROW``, ``rowid``, ``c0``), empty, extra columns, a byte-order mark, rows with a
    field too many or too few;
 3. random bytes as ``data.csv`` (and text encoded in GB18030, UTF-16, UTF-32, Big5 or
-   UTF-8 with BOM, cut short, with NUL bytes), random text and random JSON documents as
+   UTF-8 with BOM, cut short, with NUL bytes; GB18030 with a byte that is not GB18030 late
+   in it), random text and random JSON documents as
    ``data.json`` / ``data.jsonl``;
 4. workbooks written by openpyxl with cells of every Excel type (numbers, text, formulas
    without a saved value, error cells, empty cells, dates, times, durations, booleans),
@@ -315,7 +317,7 @@ NUMBER_OK = [
 BOOL_OK = [(word, True) for word in ("true", "yes", "y", "t", "1", "是", "对", "TRUE", "Yes", " 是 ")] + [
     (word, False) for word in ("false", "no", "n", "f", "0", "否", "错", "FALSE", "No")
 ]
-TEXT_OK = ["night", " night ", "day", "Night", "夜班", "night shift", "🙂", "a,b", 'say "hi"']
+TEXT_OK = ["night", " night ", "day", "Night", "夜班", "night shift", "🙂", "a,b", 'say "hi"', "night_1", "夜班_2", "𠀀"]
 MONTH_TEMPLATES = [
     "{y}-{m:02d}", "{y}-{m:02d}", "{y}/{m}", "{y}.{m}", "{y}年{m}月", "{y}年 {m} 月", "{y}-{m:02d}-01",
     "{y}-{m:02d}-01 00:00:00", "{y}.{m:02d}.01", " {y}-{m:02d} ", "{y}-{m}",
@@ -332,6 +334,10 @@ EDGE_CELLS = [
     "1.5.2", "TRUE", "maybe", "是的", "中文", "🙂", "\u202e92%", "\u200f92%", "92%\u200b", "\u00a092%", "\u300092%",
     "\t92%\t", "\x00", "\x07", "\x1b[31m92%", "\x0b", "\x0c", "\x7f", "\x85", "\u2028", "a\nb", "9\n2%", "92%\r",
     "\r\n", "a,b", 'a"b', "'; DROP TABLE rows; --", "NULL", "null", "None", "\\N", "$1", "?",
+    # an underscore between digits, which DuckDB reads as nothing (`1_0` is 10): refused
+    "1_0", "9_2%", "0.9_5", "1e1_0", "8_000", "¥8_000", "00:0_8:30", "1_0min", "2026_11", "_1", "1_",
+    # characters GB18030 writes in four bytes (the second and fourth of them digits)
+    "𠀀", "𠀀_1", "🙂_1", "𠀀1_",
 ]
 numberish = st.text(alphabet="0123456789.,%:-+eE ¥元hminsd秒分钟天", max_size=14)
 wild_text = st.text(max_size=16)
@@ -361,7 +367,8 @@ def ok_cell(kind: str, huge: bool = False) -> st.SearchStrategy:
     if kind == "text":
         return st.one_of(st.sampled_from(TEXT_OK), st.text(max_size=10)).map(lambda text: (text, text))
     if kind == "free":  # name, team
-        names = st.sampled_from(["张三", "T1", "T2", "", "Zoë", "team, east"])
+        names = st.sampled_from(["张三", "T1", "T2", "", "Zoë", "team, east", "李四", "售后一组", "𠀀", "𠀀_1",
+                                 "王🙂", "CS_01", "组_2"])
         return st.one_of(names, wild_text).map(lambda text: (text, text))
     raise AssertionError(kind)
 
@@ -427,7 +434,8 @@ def tables(draw, columns, roles, allow_empty=True, modes=("clean", "clean", "one
         row = []
         for column, kind in columns:
             if kind == "id":
-                pair = (draw(st.sampled_from([f"A{index + 1:03d}", f"客服{index + 1}", f" B{index + 1} "])), None)
+                pair = (draw(st.sampled_from([f"A{index + 1:03d}", f"客服{index + 1}", f" B{index + 1} ",
+                                              f"CS_{index + 1:03d}", f"𠀀{index + 1}"])), None)
             elif kind == "period":
                 pair = None  # below, once the role is known
             elif kind == "role":
@@ -930,6 +938,10 @@ csv_bytes = st.one_of(
     valid_csv_texts().map(lambda text: text.encode("utf-8") + "中".encode("utf-8")[:2]),
     valid_csv_texts().map(lambda text: text.encode("utf-8") + b'"A9,'),
     valid_csv_texts().map(lambda text: text.replace(",", "\x00", 1).encode("utf-8")),
+    # a GB18030 file with a byte that is not GB18030 late in it (after the part read to detect it)
+    st.tuples(valid_csv_texts().map(lambda text: text.encode("gb18030")),
+              st.sampled_from([b"\xff", b"\x80", b"\x81", b"\x81\x30", b"\x95\x32\x82", b"\xff_1"]),
+              st.floats(min_value=0.6, max_value=1)).map(lambda t: _splice(*t)),
 )
 csv_options = st.sampled_from([(), (), (), ("--encoding", "utf-8"), ("--encoding", "gb18030"), ("--encoding", "GBK"),
                                ("--period", "2026-11"), ("--period", "2026年11月")])

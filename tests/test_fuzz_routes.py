@@ -8,6 +8,11 @@ Two shortcuts make ``perfrules evaluate`` fast at a million agents (docs/perform
   and awards' columns joined from a narrow table), stopped by a guard at a row with a
   problem (``perfrules.engine.run._policy_runs``).
 
+A GB18030 file takes both, read from a UTF-8 copy (``perfrules.data.file_scan.Utf8Copy``;
+the single pass of ``perfrules.engine.single_pass`` when written as CSV): ``gb18030_files``
+draws such files, with Chinese names, four-byte characters, digits joined by an underscore
+and late bytes that are not GB18030.
+
 Each must be invisible: on the random tables of ``test_fuzz_data`` (valid and invalid cells,
 duplicates, roles, periods, every file format and encoding), the exit code, stdout and
 stderr of ``perfrules evaluate`` are the same with the shortcut as without it, to the byte.
@@ -15,6 +20,7 @@ stderr of ``perfrules evaluate`` are the same with the shortcut as without it, t
 
 from __future__ import annotations
 
+import csv
 from unittest import mock
 
 from hypothesis import given, settings
@@ -49,10 +55,15 @@ def outcome(result) -> tuple:
 
 def both_ways(folder, policy, columns, table, how, *options: str) -> None:
     """Run with every shortcut, then without the direct reading and without streaming."""
-    from perfrules.engine import run as engine
-
     _, rows = table
     name, data = write_table([column for column, _ in columns], [[pair[0] for pair in row] for row in rows], how)
+    same_both_ways(folder, policy, name, data, how, *options)
+
+
+def same_both_ways(folder, policy, name: str, data: bytes, how, *options: str) -> tuple:
+    """The file ``name`` holding ``data``, run with every shortcut and without them: the outcome."""
+    from perfrules.engine import run as engine
+
     fast = outcome(run_evaluate(folder, policy, name, data, *options))
     stored = engine.evaluate_files
     with mock.patch("perfrules.data.reading._direct_csv", return_value=None), \
@@ -60,6 +71,7 @@ def both_ways(folder, policy, columns, table, how, *options: str) -> None:
                               lambda *args, streamed=False, **keywords: stored(*args, **keywords)):
         exact = outcome(run_evaluate(folder, policy, name, data, *options))
     assert fast == exact, f"{name} ({how}):\n{data[:2000]!r}"
+    return fast
 
 
 @settings(max_examples=examples(30), **FUZZ_SETTINGS)
@@ -108,3 +120,56 @@ def test_streamed_csv_with_targets_and_awards_is_the_stored_csv(workdir, table, 
        how=file_formats())
 def test_streamed_csv_of_three_policies_with_targets_and_awards_is_the_stored_csv(workdir, table, how):
     both_ways(workdir, workdir / "both", BOTH_COLUMNS, table, how, "--format", "csv")
+
+
+# ---- GB18030 files (read from a UTF-8 copy) and digits joined by an underscore ---------------
+
+CHINESE = ["张三", "李四", "售后一组", "𠀀", "𠀀_1", "王🙂", "组_2", "㐀", "\U0002a6d6", "〇"]
+JOINED = {"percent": ["9_2%", "0.9_5", "1_00%"], "count": ["1_0", "2_5"], "duration": ["00:0_8:30", "1_0min", "8_5"],
+          "money": ["8_000", "¥8_000", "8_000.00"]}
+BAD_BYTES = [b"\xff", b"\x80", b"\x81", b"\x81\x30", b"\x95\x32\x82"]
+
+
+@st.composite
+def gb18030_files(draw, policy_columns=AFTER_SALES_COLUMNS):
+    """(name, bytes, how) of a CSV file of a valid table, mostly in GB18030 (BOM-less, CRLF or LF):
+    Chinese names and teams, characters GB18030 writes in four bytes (their second and fourth
+    bytes digits: `𠀀_1` is the bytes `...6_1`), an underscore joining digits in a text or number
+    cell, and sometimes a byte that is not GB18030 late in the file."""
+    _, rows = draw(tables(policy_columns, AFTER_SALES_ROLES, allow_empty=False, modes=("clean",)))
+    names = [column for column, _ in policy_columns]
+    texts = [[pair[0] for pair in row] for row in rows]
+    for row in texts:
+        for column in ("name", "team"):
+            if draw(st.booleans()):
+                row[names.index(column)] = draw(st.sampled_from(CHINESE))
+    if draw(st.integers(0, 2)) == 0:  # one number cell with digits joined
+        row = draw(st.sampled_from(texts))
+        index = draw(st.sampled_from([i for i, (_, kind) in enumerate(policy_columns) if kind in JOINED]))
+        row[index] = draw(st.sampled_from(JOINED[policy_columns[index][1]]))
+    how = {"format": "csv", "quoting": draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])),
+           "newline": draw(st.sampled_from(["\r\n", "\n"])),
+           "encoding": draw(st.sampled_from(["gb18030", "gb18030", "gb18030", "utf-8", "utf-8-sig"])),
+           "final newline": draw(st.booleans())}
+    name, data = write_table(names, texts, how)
+    if draw(st.integers(0, 3)) == 0:
+        at = int(draw(st.floats(min_value=0.5, max_value=1)) * len(data))
+        data = data[:at] + draw(st.sampled_from(BAD_BYTES)) + data[at:]
+    return name, data, how
+
+
+gb18030_options = st.sampled_from([(), (), ("--encoding", "gb18030"), ("--encoding", "gbk"), ("--period", "2026-11")])
+
+
+@settings(max_examples=examples(15), **FUZZ_SETTINGS)
+@given(file=gb18030_files(), options=gb18030_options)
+def test_direct_reading_of_gb18030_is_the_exact_reading(workdir, file, options):
+    code, _, stderr = same_both_ways(workdir, AFTER_SALES, *file, *options)
+    assert code in (0, 3) and "Traceback" not in stderr, stderr
+
+
+@settings(max_examples=examples(15), **FUZZ_SETTINGS)
+@given(file=gb18030_files(), options=gb18030_options)
+def test_single_pass_of_gb18030_is_the_stored_csv(workdir, file, options):
+    code, _, stderr = same_both_ways(workdir, SPEC_EXAMPLE, *file, "--format", "csv", *options)
+    assert code in (0, 3) and "Traceback" not in stderr, stderr

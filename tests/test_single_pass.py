@@ -274,8 +274,8 @@ def test_a_gb18030_file_is_written_by_the_single_pass_from_a_utf8_copy(tmp_path)
 
 
 def test_a_gb18030_file_with_a_bad_byte_says_so_as_before(tmp_path):
-    """A byte that is neither UTF-8 nor GB18030: the copy stops, and the exact route says which byte."""
+    """A byte that is neither UTF-8 nor GB18030: the copy stops, and the exact route says which byte, on which line."""
     data = ("\n".join(plain_file(30)) + "\n").encode("gb18030").replace("客服9,".encode("gb18030"), b"\x81\x20,")
     code, stdout, stderr = outcome(run_evaluate(tmp_path, SPEC_EXAMPLE, "data.csv", data, *CSV))
     assert (code, stdout) == (3, "")
-    assert stderr.startswith("data.csv: the file is neither UTF-8 nor GB18030 (byte 0x81)")
+    assert stderr.startswith("data.csv:11: the file is neither UTF-8 nor GB18030 (byte 0x81 on this line)")

@@ -106,13 +106,44 @@ def transcode_to_utf8(path: Path, encoding: str, newlines: bool = False) -> str:
         ) as source:
             while chunk := source.read(1 << 20):
                 out.write(chunk)
-    except UnicodeDecodeError as error:
+    except UnicodeDecodeError:
         os.unlink(name)
-        raise DataFileProblem(
-            f"the file is neither UTF-8 nor {encoding.upper()} (byte 0x{error.object[error.start]:02x})",
-            "save it as 'CSV UTF-8', or pass --encoding",
-        ) from None
+        raise undecodable(lambda: path.open("rb"), encoding, "save it as 'CSV UTF-8', or pass --encoding",
+                          "leave out --encoding, or pass --encoding utf-8") from None
     return name
+
+
+def undecodable(opened, encoding: str, hint: str, utf8_hint: str) -> DataFileProblem:
+    """The problem of a file that ``encoding`` does not decode, at the line of its first such byte
+    (``opened()``: the file's bytes, a binary handle).  A file that is UTF-8 throughout was given
+    another encoding (``--encoding gbk``): it says so, with ``utf8_hint``, not that the file is
+    neither UTF-8 nor GB18030."""
+    with opened() as handle:
+        byte, line = _first_undecodable(handle, encoding)
+    if encoding != "utf-8":
+        with opened() as handle:
+            if _first_undecodable(handle, "utf-8") is None:
+                return DataFileProblem(f"the file is UTF-8, not {encoding.upper()} (byte 0x{byte:02x} on this line "
+                                       f"is not {encoding.upper()})", utf8_hint, row=line)
+    what = "UTF-8" if encoding == "utf-8" else f"neither UTF-8 nor {encoding.upper()}"
+    return DataFileProblem(f"the file is {what} (byte 0x{byte:02x} on this line)", hint, row=line)
+
+
+def _first_undecodable(handle, encoding: str) -> tuple[int, int] | None:
+    """(the byte, its line) of the first byte of the binary ``handle`` that ``encoding`` does not
+    decode, or None.  A line break is never part of a UTF-8 or GB18030 character, so the lines are
+    the line breaks before the byte."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line = 1
+    while True:
+        chunk = handle.read(1 << 20)
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as error:  # its object: the chunk, maybe after a character's first bytes
+            return error.object[error.start], line + error.object.count(b"\n", 0, error.start)
+        if not chunk:
+            return None
+        line += chunk.count(b"\n")
 
 
 def new_copy() -> tuple[int, str]:

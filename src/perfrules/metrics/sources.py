@@ -19,7 +19,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from perfrules.data.encodings import ENCODINGS
+from perfrules.data.encodings import ENCODINGS, undecodable
 from perfrules.data.file_scan import stream_digits_joined
 from perfrules.data.problems import DataFileProblem
 from perfrules.data.reading import data_format, read_table
@@ -87,9 +87,14 @@ def plain_utf8_copy(path: Path, encoding: str, folder: str) -> Path:
         with opener(path, "rb") as raw, open(made, "w", encoding="utf-8", newline="") as out:
             text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
             shutil.copyfileobj(text, out, 1 << 20)
-    except UnicodeDecodeError as error:
-        raise DataFileProblem(f"the file is neither UTF-8 nor {encoding.upper()} (byte 0x{error.object[error.start]:02x})",
-                              "save it as 'CSV UTF-8', or write `encoding \"gb18030\"` in the source") from None
+    except UnicodeDecodeError:
+        try:  # the byte's line, and whether the file is UTF-8: read again (a damaged .gz fails later)
+            problem = undecodable(lambda: opener(path, "rb"), encoding,
+                                  "save it as 'CSV UTF-8', or write `encoding \"gb18030\"` in the source",
+                                  "leave out the source's `encoding`, or write `encoding \"utf-8\"`")
+        except UNREADABLE as error:
+            raise cannot_read(path, error) from None
+        raise problem from None
     except UNREADABLE as error:
         raise cannot_read(path, error) from None
     return made
