@@ -571,3 +571,22 @@ def test_a_parquet_column_name_written_twice_is_refused_as_in_a_csv_file(run_cli
     assert (result.exit_code, result.stdout) == (3, "")
     assert result.stderr == ("data.parquet: the header 'hold' appears twice (column E (the 5th) and F) (hint: every "
                              "column needs its own header)\n1 data problem: nothing was written\n")
+
+
+@pytest.mark.parametrize("options", [(), ("--header-row", "2")])  # the direct reading, the exact one
+def test_a_utf8_file_read_as_gbk_because_told_so_warns(run_cli, tmp_path, options):
+    """`--encoding gbk` forces GB18030, and a UTF-8 file's names come out garbled (张三 as 寮犱笁):
+    a warning says so when its lines beyond ASCII all read as UTF-8; a GB18030 file gets none."""
+    title = "Review 2026-11\n" if options else ""
+    text = title + HEADER + "".join(ROW.format(id=f"A{number}", name=name) for number, name in
+                                    enumerate(["张三", "李四", "王五"]))
+    result = evaluate_text(run_cli, tmp_path, text, "--encoding", "gbk", "-o", "out.csv", *options)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ("data.csv: warning: the file reads as UTF-8 (its 3 lines beyond ASCII looked at all "
+                             "are), and read as GB18030 '张三' is '寮犱笁': leave out --encoding, or pass "
+                             "--encoding utf-8\nwrote out.csv (1 policy)\n")
+    (tmp_path / "data.csv").write_bytes(text.encode("gb18030"))
+    again = run_cli("evaluate", str(POLICIES / "after_sales_agent.perf"), "data.csv", "--encoding", "gbk",
+                    "-o", "out.csv", *options, cwd=tmp_path)
+    assert (again.exit_code, again.stderr) == (0, "wrote out.csv (1 policy)\n")
+    assert "A0,张三," in (tmp_path / "out.csv").read_text(encoding="utf-8")

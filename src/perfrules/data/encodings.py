@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -74,6 +75,32 @@ def refuse_mixed_encodings(path: Path) -> None:
             "this row is not UTF-8, but the rows before it are: the file mixes two encodings",
             "save the whole file again as 'CSV UTF-8', since a row pasted from another file keeps its "
             "encoding; if the file is GB18030, pass --encoding gb18030", row=first_invalid)
+
+
+def utf8_given_as_gb18030(path: Path) -> str | None:
+    """The warning for a file read as GB18030 because ``--encoding`` said so, whose first
+    MIXED_SAMPLE lines beyond ASCII, three or more, are all valid UTF-8 (a GB18030 line of
+    Chinese names is that by chance, about one in 18): its names would come out garbled
+    (``张三`` as ``寮犱笁``), and the user is told how; else None.  A warning, not a refusal:
+    ``--encoding`` is how a user overrides perfrules' guess."""
+    example, count = None, 0
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.isascii():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            count += 1
+            example = example or next(iter(re.findall(r"[^\x00-\x7f]+", text)), None)
+            if count >= MIXED_SAMPLE:
+                break
+    if count < 3 or example is None:
+        return None
+    garbled = example.encode("utf-8").decode("gb18030", errors="replace")
+    return (f"the file reads as UTF-8 (its {count:,} lines beyond ASCII looked at all are), and read as GB18030 "
+            f"'{example}' is '{garbled}': leave out --encoding, or pass --encoding utf-8")
 
 
 def _lines_beyond_ascii(path: Path):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from perfrules.data.encodings import (
     new_copy,
     refuse_mixed_encodings,
     transcode_to_utf8,
+    utf8_given_as_gb18030,
 )
 from perfrules.data.problems import DataArgumentProblem, DataFileProblem
 from perfrules.engine.sql import DECIMAL_TYPE, text_literal
@@ -64,6 +65,8 @@ class RawTable:
     decimals: frozenset[str] = frozenset()
     # Read directly: the file's lines (one a row, when no cell holds a line break) and sha256.
     scan: FileScan | None = field(default=None, compare=False)
+    # About the file as read, one line each (``data.csv: warning: …``): the evaluation prints them.
+    warnings: tuple[str, ...] = ()
 
     def cell(self, header: str) -> str:
         """The SQL column of the cells under ``header`` (headers match exactly)."""
@@ -158,7 +161,8 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
         wanted = ENCODINGS.get(encoding.lower())
         if wanted is None:
             raise DataArgumentProblem(f"unknown encoding '{encoding}'", "use utf-8 or gb18030")
-        return _read_csv_as(connection, path, display, table, wanted, header_row)
+        raw = _read_csv_as(connection, path, display, table, wanted, header_row)
+        return replace(raw, warnings=_given_encoding_warnings(path, display, wanted))
     wanted = detect_encoding(path)
     if wanted == "gb18030":
         refuse_mixed_encodings(path)
@@ -169,6 +173,12 @@ def _read_csv(connection, path: Path, display: str, table: str, encoding: str | 
             refuse_mixed_encodings(path)
             return _read_csv_as(connection, path, display, table, "gb18030", header_row)
         raise
+
+
+def _given_encoding_warnings(path: Path, display: str, given: str) -> tuple[str, ...]:
+    """A file given ``--encoding gb18030`` that reads as UTF-8 (:func:`utf8_given_as_gb18030`)."""
+    doubt = utf8_given_as_gb18030(path) if given == "gb18030" else None
+    return (f"{display}: warning: {doubt}",) if doubt else ()
 
 
 def _direct_csv(connection, path: Path, display: str, table: str, encoding: str | None,
@@ -217,7 +227,8 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
                          {headers.index(header) for header in decimals})
     connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} FROM {reader}")
     return RawTable(table, tuple(headers), display, None, wanted, header_row, preview, numbered=False,
-                    decimals=decimals, scan=scan or FileScan(path))
+                    decimals=decimals, scan=scan or FileScan(path),
+                    warnings=_given_encoding_warnings(path, display, wanted) if encoding is not None else ())
 
 
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")

@@ -298,8 +298,9 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
 
         run = single_pass_run(connection, raw, policies, wanted, tolerated_roles)
         if run is not None:
-            return Evaluation(connection, data_display, [run], policies=policies, wanted=wanted,
-                              single_pass=SinglePass(raw.scan, raw.header_row, stored_way, bool(raw.decimals)))
+            return Evaluation(connection, data_display, [run], warnings=list(raw.warnings), policies=policies,
+                              wanted=wanted, single_pass=SinglePass(raw.scan, raw.header_row, stored_way,
+                                                                    bool(raw.decimals)))
     policy_nodes = [loaded.policy for loaded in policies]
     try:
         problems = prepare_rows(connection, raw, policy_nodes, tolerated_roles)  # diff: the other version's roles
@@ -310,7 +311,7 @@ def evaluate_table(connection, raw: RawTable, policies: list[LoadedPolicy], want
     if digest is None and raw.scan is not None:
         _, digest = raw.scan.result()  # prepare_rows has had it: no OSError now
     evaluation = Evaluation(connection, data_display, data_sha256=digest,
-                            warnings=mixed_percent_warnings(connection, raw, policy_nodes),
+                            warnings=[*raw.warnings, *mixed_percent_warnings(connection, raw, policy_nodes)],
                             policies=policies, wanted=wanted)
     release_table(connection, raw)  # from here on everything reads the typed `rows`
     if streamed:
