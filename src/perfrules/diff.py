@@ -1,7 +1,8 @@
 """``perfrules diff``: the same data under two versions of the policies, and who changes.
 
 HR try a policy change on last month's data before it ships (cli.md ``perfrules diff``).
-The data is evaluated under the old and the new policies for each period asked, each
+The data is evaluated under the old and the new policies for each period asked (without
+``--period``, each policy in the periods either version chose for it), each
 through the one evaluation path of ``evaluate`` (:func:`perfrules.engine.run.evaluate_files`
 and the typed results of :mod:`perfrules.results`): nothing is recomputed here.  The
 agents' typed results (streamed; only the compared facts are kept, :class:`Seen`) are
@@ -26,7 +27,7 @@ from perfrules.data.validate import DataProblem
 from perfrules.diff_model import (
     AgentChange, DiffDocument, DiffSummary, Outcome, PolicyChangeEntry, PolicyVersion, TeamSummary,
 )
-from perfrules.engine.run import Evaluation, EvaluationFailed, evaluate_files
+from perfrules.engine.run import Evaluation, EvaluationFailed, NoRowsForPeriod, evaluate_files
 from perfrules.policy_diff import policy_changes
 from perfrules.result_model import AgentResult, PolicyStamp
 from perfrules.results import build_results, iter_results
@@ -58,6 +59,7 @@ class Seen:
     name: str | None
     team: str | None
     period: str
+    policy: str
     outcome: Outcome
 
 
@@ -65,7 +67,7 @@ def seen(result: AgentResult) -> Seen:
     """The facts the diff compares, as the result shows them: score and money in cents."""
     score = round_half_up(result.score) if result.score is not None else None
     outcome = Outcome(score=score, grade=result.grade, rank=result.rank, bonus_total=round_half_up(result.bonus_total))
-    return Seen(result.agent_id, result.name, result.team, result.period, outcome)
+    return Seen(result.agent_id, result.name, result.team, result.period, result.policy, outcome)
 
 
 @dataclass
@@ -88,27 +90,70 @@ def evaluate_versions(old: Version, new: Version, data: Path, data_display: str,
     has says which); :class:`~perfrules.engine.run.InvalidArgument` passes through.
     """
     failures: dict[str, list[DataProblem]] = {}
-    evaluated: set[str] = set()
     digest = None
     for version, side, other in ((old, "old", new), (new, "new", old)):
         # A row of a role only the other version covers is that version's alone (old or new null).
         tolerated = frozenset(role.text for loaded in other.policies.evaluated for role in loaded.policy.roles)
         for period in periods:
-            try:
-                evaluation = evaluate_files(version.policies.evaluated, data, data_display, period=period,
-                                            tolerated_roles=tolerated, **options)
-            except EvaluationFailed as failure:
-                failures.setdefault(side, []).extend(failure.problems)
-                continue
-            try:
-                _collect(version, evaluation)
-            finally:
-                evaluation.connection.close()
-            evaluated.update(result.period for result in version.results)
-            digest = evaluation.data_sha256
+            digest = _evaluate(version, version.policies.evaluated, data, data_display, period, tolerated,
+                               failures.setdefault(side, []), options) or digest
+    failures = {side: problems for side, problems in failures.items() if problems}
+    if periods == [None] and not failures:
+        _same_periods(old, new, data, data_display, failures, **options)
+        failures = {side: problems for side, problems in failures.items() if problems}
+    evaluated = {result.period for version in (old, new) for result in version.results}
     if failures:
         raise EvaluationFailed(_labelled(failures, old.argument, new.argument))
     return sorted(evaluated), digest  # as the results write them (--period 2026年11月 is 2026-11)
+
+
+def _same_periods(old: Version, new: Version, data: Path, data_display: str,
+                  failures: dict[str, list[DataProblem]], **options) -> None:
+    """Without ``--period``, compare each policy in the same periods under both versions.
+
+    Each policy evaluates the latest period of its own rows, and that period follows its
+    roles: a role added whose rows are all of a later month moves the policy's period, and
+    every agent of the other roles would look evaluated by one version only (a bonus
+    dropped to nothing that no policy change drops).  A policy of both versions is
+    therefore evaluated, in each version, also in the periods the other version chose for
+    it; a period where it has no rows adds nothing.
+    """
+    chosen: list[dict[str, set[str]]] = [{}, {}]
+    for index, version in enumerate((old, new)):
+        for result in version.results:
+            chosen[index].setdefault(result.policy, set()).add(result.period)
+    roles = frozenset(role.text for version in (old, new) for loaded in version.policies.evaluated
+                      for role in loaded.policy.roles)
+    for index, (version, side) in enumerate(((old, "old"), (new, "new"))):
+        own, other = chosen[index], chosen[1 - index]
+        for loaded in version.policies.evaluated:
+            name = loaded.policy.name.value
+            for period in sorted(other.get(name, set()) - own.get(name, set())):
+                _evaluate(version, [loaded], data, data_display, period, roles, failures.setdefault(side, []),
+                          options, no_rows_is_nothing=True)
+
+
+def _evaluate(version: Version, policies: list, data: Path, data_display: str, period: str | None,
+              tolerated: frozenset[str], problems: list[DataProblem], options: dict,
+              no_rows_is_nothing: bool = False) -> str | None:
+    """Evaluate ``policies`` of one version for one period into ``version``; return the data's
+    sha256, or None and add to ``problems`` (a period without rows adds nothing when
+    ``no_rows_is_nothing``)."""
+    try:
+        evaluation = evaluate_files(policies, data, data_display, period=period, tolerated_roles=tolerated,
+                                    **options)
+    except NoRowsForPeriod as failure:
+        if not no_rows_is_nothing:
+            problems.extend(failure.problems)
+        return None
+    except EvaluationFailed as failure:
+        problems.extend(failure.problems)
+        return None
+    try:
+        _collect(version, evaluation)
+    finally:
+        evaluation.connection.close()
+    return evaluation.data_sha256
 
 
 def _collect(version: Version, evaluation: Evaluation) -> None:

@@ -68,6 +68,10 @@ class EvaluationFailed(Exception):
         self.problems = problems
 
 
+class NoRowsForPeriod(EvaluationFailed):
+    """``--period`` names a period for which no policy has rows (``diff`` may skip it)."""
+
+
 @dataclass
 class PolicyRun:
     """One policy's evaluation: its plan and the DuckDB table holding its results."""
@@ -359,7 +363,7 @@ def _policy_runs(evaluation: Evaluation, streamed: bool) -> list[PolicyRun]:
             continue
         runs.append(PolicyRun(loaded, plan, chosen, table, typed))
     if wanted is not None and not runs:
-        raise EvaluationFailed([DataProblem(data_display, f"no rows for period {wanted}")])
+        raise NoRowsForPeriod([DataProblem(data_display, f"no rows for period {wanted}")])
     problems = []
     for run in runs:
         if run.checked:
