@@ -56,11 +56,11 @@ def _to_decimal(text: str) -> str:
     return f"TRY_CAST(replace({text}, ',', '') AS {DECIMAL_TYPE})"
 
 
-def number_cast(text: str) -> str:
+def number_cast(text: str, to: str = DECIMAL_TYPE) -> str:
     """DuckDB's cast of a cell's text to a number, which has not been matched against a
     pattern: not of a text with an underscore, which the cast skips (`1_0` is 10, `1e1_0` is
     1e10: a typo read as another number); such a cell matches no pattern either, and is bad."""
-    return f"TRY_CAST(CASE WHEN NOT contains(CAST({text} AS VARCHAR), '_') THEN {text} END AS {DECIMAL_TYPE})"
+    return f"TRY_CAST(CASE WHEN NOT contains(CAST({text} AS VARCHAR), '_') THEN {text} END AS {to})"
 
 
 def cleaned(raw: str) -> str:
@@ -176,7 +176,7 @@ def cell_error(metric_type: str, value: str, raw: str) -> str:
     if metric_type == "text":
         return "NULL"
     unreadable = text_literal(ERRORS[metric_type])
-    number = f"TRY_CAST(CASE WHEN NOT contains({text}, '_') THEN replace({text}, ',', '') END AS DOUBLE)"
+    number = number_cast(f"replace({text}, ',', '')", "DOUBLE")
     too_large = f"isfinite({number}) AND abs({number}) >= 1e12"
     checks = [f"WHEN {text} IS NULL THEN NULL",
               f"WHEN {value} IS NULL AND {too_large} THEN 'is too large (at most 999,999,999,999)'",

@@ -60,8 +60,8 @@ def refuse_mixed_encodings(path: Path) -> None:
     Chinese lines is read as GB18030, as before.  ``--encoding`` skips this."""
     valid, invalid, first_invalid = 0, 0, None
     lines = _lines_beyond_ascii(path)
-    for number, is_utf8 in lines:
-        if is_utf8:
+    for number, text in lines:
+        if text is not None:
             valid += 1
         else:
             invalid += 1
@@ -69,7 +69,7 @@ def refuse_mixed_encodings(path: Path) -> None:
         if valid + invalid >= MIXED_SAMPLE:
             break
     if valid and first_invalid is None:  # the sample is UTF-8: the break comes later
-        first_invalid = next((number for number, is_utf8 in lines if not is_utf8), None)
+        first_invalid = next((number for number, text in lines if text is None), None)
     if valid >= 3 and valid >= 2 * invalid and first_invalid is not None:
         raise DataFileProblem(
             "this row is not UTF-8, but the rows before it are: the file mixes two encodings",
@@ -84,18 +84,13 @@ def utf8_given_as_gb18030(path: Path) -> str | None:
     (``张三`` as ``寮犱笁``), and the user is told how; else None.  A warning, not a refusal:
     ``--encoding`` is how a user overrides perfrules' guess."""
     example, count = None, 0
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.isascii():
-                continue
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                return None
-            count += 1
-            example = example or next(iter(re.findall(r"[^\x00-\x7f]+", text)), None)
-            if count >= MIXED_SAMPLE:
-                break
+    for _, text in _lines_beyond_ascii(path):
+        if text is None:
+            return None
+        count += 1
+        example = example or next(iter(re.findall(r"[^\x00-\x7f]+", text)), None)
+        if count >= MIXED_SAMPLE:
+            break
     if count < 3 or example is None:
         return None
     garbled = example.encode("utf-8").decode("gb18030", errors="replace")
@@ -104,17 +99,16 @@ def utf8_given_as_gb18030(path: Path) -> str | None:
 
 
 def _lines_beyond_ascii(path: Path):
-    """(line number, whether it is UTF-8) for each line of the file with a byte beyond ASCII."""
+    """(line number, its text, or None when it is not UTF-8) for each line of the file with a
+    byte beyond ASCII."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if line.isascii():
                 continue
             try:
-                line.decode("utf-8")
+                yield number, line.decode("utf-8")
             except UnicodeDecodeError:
-                yield number, False
-            else:
-                yield number, True
+                yield number, None
 
 
 def check_utf8(path: Path) -> None:

@@ -46,6 +46,11 @@ def source_format(path: Path) -> str:
     return "csv" if is_gzip(path) and path.name.lower()[:-3].endswith((".csv", ".txt")) else data_format(path)
 
 
+def open_source_file(path: Path, mode: str, **keywords):
+    """The source file opened: through gzip for a ``.gz`` file."""
+    return (gzip.open if is_gzip(path) else open)(path, mode, **keywords)
+
+
 def cannot_read(path: Path, error: BaseException) -> DataFileProblem:
     """The problem of a source that reading stopped with ``error`` (one of :data:`UNREADABLE`)."""
     return DataFileProblem(f"cannot be read: {getattr(error, 'strerror', None) or error}",
@@ -54,9 +59,8 @@ def cannot_read(path: Path, error: BaseException) -> DataFileProblem:
 
 
 def _utf8_start(path: Path, limit: int = 1 << 22) -> bool:
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rb") as handle:
+        with open_source_file(path, "rb") as handle:
             head = handle.read(limit)
     except UNREADABLE as error:
         raise cannot_read(path, error) from None
@@ -71,9 +75,8 @@ def _digits_joined(path: Path) -> bool:
     """Whether the CSV file holds an underscore between two digits anywhere: DuckDB's reader types
     `1_0` as the number 10 (`1e1_0` as 1e10), so such a file's cells are all read as text, where
     the cell is bad (perfrules.data.file_scan.digits_joined)."""
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rb") as handle:
+        with open_source_file(path, "rb") as handle:
             return stream_digits_joined(handle)
     except UNREADABLE:
         return True  # read as text: that reading says what is wrong with the file
@@ -82,14 +85,13 @@ def _digits_joined(path: Path) -> bool:
 def plain_utf8_copy(path: Path, encoding: str, folder: str) -> Path:
     """A private, uncompressed UTF-8 copy of a (gzipped) CSV file."""
     made = Path(tempfile.mkstemp(suffix=".csv", prefix="perfrules-", dir=folder)[1])
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rb") as raw, open(made, "w", encoding="utf-8", newline="") as out:
+        with open_source_file(path, "rb") as raw, open(made, "w", encoding="utf-8", newline="") as out:
             text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
             shutil.copyfileobj(text, out, 1 << 20)
     except UnicodeDecodeError:
         try:  # the byte's line, and whether the file is UTF-8: read again (a damaged .gz fails later)
-            problem = undecodable(lambda: opener(path, "rb"), encoding,
+            problem = undecodable(lambda: open_source_file(path, "rb"), encoding,
                                   "save it as 'CSV UTF-8', or write `encoding \"gb18030\"` in the source",
                                   "leave out the source's `encoding`, or write `encoding \"utf-8\"`")
         except UNREADABLE as error:
@@ -101,9 +103,8 @@ def plain_utf8_copy(path: Path, encoding: str, folder: str) -> Path:
 
 
 def _csv_headers(path: Path) -> tuple[str, ...]:
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        with open_source_file(path, "rt", encoding="utf-8-sig", newline="") as handle:
             first = next(csv.reader(handle), None)
     except (*UNREADABLE, UnicodeDecodeError, csv.Error) as error:
         raise DataFileProblem(f"the first row cannot be read: {getattr(error, 'strerror', None) or error}") from None
