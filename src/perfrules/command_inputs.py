@@ -42,6 +42,12 @@ def evaluate(policies_path: str, data: str, period: str | None, encoding: str | 
     """Evaluate, or raise :class:`InvalidData` with every data problem (and the lines ``also``
     has, the notes' problems).  DATA may be metric definitions (docs/metrics.md, :func:`data_file`).
     ``streamed`` (evaluate to CSV): the data's warnings are the caller's to print, once written."""
+    if not sources:  # a data file read directly is hashed while the policies load (file_scan.start_scan)
+        from pathlib import Path
+
+        from perfrules.data.file_scan import start_scan
+
+        start_scan(Path(data))
     ((policies, warnings),) = evaluable_policies(policies_path)
     with data_file(data, encoding, sheet, header_row, sources, output) as (path, snapshot, reading):
         # A snapshot's file is gone once written: not for the single pass, which reads its file
