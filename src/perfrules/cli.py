@@ -273,6 +273,7 @@ def _data_options_without_period(function):
 def evaluate(policies: str, data: str, period, encoding, sheet, header_row, sources, output, output_format,
              columns) -> None:
     """Evaluate every data row with the policy whose roles hold the row's role."""
+    inputs.start_scan(data, sources)  # first: it reads while the modules below load
     from pathlib import Path
 
     from perfrules import outputs

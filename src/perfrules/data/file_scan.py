@@ -175,7 +175,9 @@ def start_scan(path: Path) -> None:
     """Start the scan of a data file that the direct route may read, as soon as its name is
     known: the scan then reads while Python loads and checks the policies (one core busy),
     not while DuckDB types the rows on every core.  :func:`scan_of` takes it; one started for
-    an earlier command of the same process and never taken is dropped."""
+    another file (an earlier command of the same process) and never taken is dropped."""
+    if path in _STARTED:
+        return
     _STARTED.clear()
     if path.suffix.lower() in (".csv", ".tsv", ".txt"):
         try:
