@@ -5,7 +5,9 @@ lands where it does damage.  :func:`output_path` decides what an ``-o`` argument
 name: a regular file (new or existing), written through a symbolic link to the file it
 points at, never a folder, a device, a pipe or an input of the same run.
 :func:`write_atomically` writes a temporary file beside the target, flushes it and
-renames it over the target, keeping the old file's permission bits and owner; the
+renames it over the target, keeping the old file's permission bits and owner (the disk work
+of a large output overlaps the writing: its pages are sent to disk as they are written, and
+the old file's blocks are freed in a thread after the rename); the
 temporary file is removed on any failure, on SIGTERM (:func:`terminate_cleanly`) and,
 after a crash or ``kill -9``, by the next run that writes into that folder.
 :func:`write_stdout` is the one way results reach standard output: a full disk, a closed
@@ -199,20 +201,29 @@ def _put_in_place(temporary: Path, target: Path, old: os.stat_result | None) -> 
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
     replaced = _open_replaced(target) if old is not None else None
-    os.replace(temporary, target)
-    _sync_directory(target.parent)
-    if replaced is not None:
-        threading.Thread(target=os.close, args=(replaced,), name="perfrules-retire", daemon=True).start()
+    try:
+        os.replace(temporary, target)
+        _sync_directory(target.parent)
+    finally:
+        if replaced is not None:
+            _close_in_background(replaced)
 
 
 def _open_replaced(target: Path) -> int | None:
     """The file that ``target`` names, held open across the rename over it: the old file's blocks
     are freed when its last descriptor closes (0.07 s for 300 MB on ext4), which then happens
-    in a thread of its own, beside the rest of the run's end, not before it."""
+    in a thread of its own (:func:`_close_in_background`), beside the rest of the run's end."""
     try:
         return os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+
+
+def _close_in_background(descriptor: int) -> None:
+    try:
+        threading.Thread(target=os.close, args=(descriptor,), name="perfrules-retire", daemon=True).start()
+    except RuntimeError:  # no thread to be had: closed here
+        os.close(descriptor)
 
 
 @contextmanager
@@ -234,7 +245,10 @@ def _written_back(handle: int):
     thread = threading.Thread(target=push, name="perfrules-writeback", daemon=True) if advise else None
     try:
         if thread is not None:
-            thread.start()
+            try:
+                thread.start()
+            except RuntimeError:  # no thread to be had: the fsync writes it all, as it always may
+                thread = None
         yield
     finally:
         stop.set()
