@@ -1,3 +1,3 @@
-from perfrules.cli import main
+from perfrules.cli import run
 
-main(prog_name="perfrules")
+run()

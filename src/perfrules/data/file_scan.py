@@ -168,6 +168,32 @@ class FileScan:
         return self._state is None or file_state(self._path) != self._state
 
 
+_STARTED: dict[Path, FileScan] = {}  # scans started before the file is read (start_scan)
+
+
+def start_scan(path: Path) -> None:
+    """Start the scan of a data file that the direct route may read, as soon as its name is
+    known: the scan then reads while Python loads and checks the policies (one core busy),
+    not while DuckDB types the rows on every core.  :func:`scan_of` takes it; one started for
+    another file (an earlier command of the same process) and never taken is dropped."""
+    if path in _STARTED:
+        return
+    _STARTED.clear()
+    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        try:
+            if path.is_file():
+                _STARTED[path] = FileScan(path)
+        except OSError:
+            pass  # whoever reads it says why
+
+
+def scan_of(path: Path) -> FileScan:
+    """The scan of ``path``: the one :func:`start_scan` started, when the file is still the
+    one it began to read, else a new one."""
+    started = _STARTED.pop(path, None)
+    return started if started is not None and not started.changed() else FileScan(path)
+
+
 class Utf8Copy(FileScan):
     """A UTF-8 copy of a CSV file in GB18030 (Chinese Excel's "CSV"), for DuckDB's reader, which
     reads UTF-8 only: one pass over the file writes the copy and is its scan, with the lines of

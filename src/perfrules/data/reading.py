@@ -26,6 +26,7 @@ from perfrules.data.file_scan import (
     count_lines,
     first_long_line,
     lone_carriage_return,
+    scan_of,
 )
 from perfrules.data.encodings import (
     ENCODINGS,
@@ -227,7 +228,7 @@ def _direct_csv(connection, path: Path, display: str, table: str, encoding: str 
                          {headers.index(header) for header in decimals})
     connection.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *, CAST(NULL AS BIGINT) AS {ROW_COLUMN} FROM {reader}")
     return RawTable(table, tuple(headers), display, None, wanted, header_row, preview, numbered=False,
-                    decimals=decimals, scan=scan or FileScan(path),
+                    decimals=decimals, scan=scan or scan_of(path),
                     warnings=_given_encoding_warnings(path, display, wanted) if encoding is not None else ())
 
 

@@ -1,0 +1,170 @@
+"""Disk work moved off the critical path, and what it must not change.
+
+- ``data.file_scan.start_scan``: a CSV file named as DATA is hashed and its lines counted while
+  the policies load (one core busy), not while DuckDB types the rows on every core.  The early
+  scan serves only when the file is still the one it began to read: a file rewritten meanwhile
+  is scanned again, so the receipt's ``data_sha256`` is always of the bytes evaluated.
+- ``files.write_atomically``: while an output is written, a thread starts the write-back of its
+  pages (``posix_fadvise`` DONTNEED), so the fsync at the end finds little left; the old file an
+  output replaces is closed (its blocks freed) in a thread of its own.  The file written is the
+  same, the temporary is gone, no descriptor or thread is left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import CASES
+from perfrules import command_inputs, files
+from perfrules.cli import main
+from perfrules.data import file_scan
+
+GOOD = CASES / "evaluate" / "spec-complete-example"
+
+
+@pytest.fixture
+def good(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "good"
+    shutil.copytree(GOOD, folder)
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def evaluate_json(*extra: str) -> dict:
+    result = CliRunner().invoke(main, ["evaluate", "policy.perf", "data.csv", *extra], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def scans_made(monkeypatch) -> list[Path]:
+    made: list[Path] = []
+    original = file_scan.FileScan.__init__
+
+    def spied(self, path):
+        made.append(path)
+        original(self, path)
+
+    monkeypatch.setattr(file_scan.FileScan, "__init__", spied)
+    return made
+
+
+def test_the_scan_started_before_the_policies_load_is_the_one_used(good, monkeypatch):
+    made = scans_made(monkeypatch)
+    loaded_after: list[int] = []
+    original = command_inputs.evaluable_policies
+
+    def spied(*arguments):
+        loaded_after.append(len(made))  # scans begun when the policies start loading
+        return original(*arguments)
+
+    monkeypatch.setattr(command_inputs, "evaluable_policies", spied)
+    document = evaluate_json()
+    assert (loaded_after, made) == ([1], [Path("data.csv")])
+    assert document["data_sha256"] == hashlib.sha256((good / "data.csv").read_bytes()).hexdigest()
+    assert file_scan._STARTED == {}
+
+
+def test_a_file_rewritten_while_the_policies_load_is_scanned_again(good, monkeypatch):
+    """Same size, other bytes (an agent's score changed): the early scan read the old bytes."""
+    data = good / "data.csv"
+    before = evaluate_json()["results"]
+    text = data.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    changed = lines[1].replace(",96%,", ",16%,", 1)  # resolution rate: excellent to fail
+    assert changed != lines[1] and len(changed) == len(lines[1])
+    rewritten = "".join([lines[0], changed, *lines[2:]])
+    original = command_inputs.evaluable_policies
+
+    def rewrite_then_load(*arguments):
+        time.sleep(0.05)  # the file's mtime moves on
+        data.write_text(rewritten, encoding="utf-8")
+        return original(*arguments)
+
+    made = scans_made(monkeypatch)
+    monkeypatch.setattr(command_inputs, "evaluable_policies", rewrite_then_load)
+    document = evaluate_json()
+    assert made == [Path("data.csv"), Path("data.csv")]
+    assert document["data_sha256"] == hashlib.sha256(rewritten.encode("utf-8")).hexdigest()
+    assert document["results"] != before
+
+
+def test_no_early_scan_for_what_the_direct_route_does_not_read(tmp_path):
+    for name in ("data.xlsx", "data.json", "missing.csv"):
+        file_scan.start_scan(tmp_path / name)
+    (tmp_path / "data.xlsx").write_bytes(b"PK")
+    file_scan.start_scan(tmp_path / "data.xlsx")
+    assert file_scan._STARTED == {}
+
+
+def open_descriptors() -> set[str]:
+    found = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            found.add(os.readlink(f"/proc/self/fd/{name}"))
+        except OSError:
+            pass
+    return found
+
+
+def wait_for_threads(prefix: str) -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith(prefix):
+            thread.join(5)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_an_output_written_over_an_old_one_leaves_nothing_open(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old\n" * 1000)
+    before = open_descriptors()
+    with files.write_atomically(target) as temporary:
+        temporary.write_text("new\n")
+    wait_for_threads("perfrules-retire")
+    assert target.read_text() == "new\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"]
+    assert open_descriptors() <= before
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("perfrules-")]
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is Linux's")
+def test_the_write_back_is_started_while_an_output_is_written(tmp_path):
+    advised = []
+    real = os.posix_fadvise
+
+    def spied(handle, offset, length, advice):
+        advised.append((os.readlink(f"/proc/self/fd/{handle}"), offset, length, advice))
+        return real(handle, offset, length, advice)
+
+    with mock.patch.object(os, "posix_fadvise", spied):
+        with files.write_atomically(tmp_path / "out.csv") as temporary:
+            temporary.write_text("a,b\n" * 100_000)
+            time.sleep(0.35)  # DuckDB writing a large CSV
+    assert len(advised) >= 2
+    assert {entry[1:] for entry in advised} == {(0, 0, os.POSIX_FADV_DONTNEED)}
+    assert {Path(entry[0]).name for entry in advised} == {temporary.name}
+    assert (tmp_path / "out.csv").read_text() == "a,b\n" * 100_000
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_a_failed_write_closes_and_removes_its_temporary(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    before = open_descriptors()
+    with pytest.raises(RuntimeError):
+        with files.write_atomically(target) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("the writer failed")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"]
+    assert target.read_text() == "old\n"
+    assert open_descriptors() <= before
+    assert not [thread for thread in threading.enumerate() if thread.name == "perfrules-writeback"]
