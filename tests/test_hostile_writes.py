@@ -197,6 +197,58 @@ def test_a_csv_killed_while_duckdb_writes_it_leaves_only_what_the_next_run_remov
     assert sorted(path.name for path in tmp_path.iterdir()) == ["data.csv", "out.csv", "small.csv"]
 
 
+def test_a_csv_for_standard_output_killed_midway_leaves_only_what_the_next_run_removes(tmp_path):
+    """A CSV bound for standard output is written by DuckDB to a file first: it lay in a
+    `tempfile.TemporaryDirectory` in the temp folder (salaries and bonuses), which `kill -9` left
+    there for good.  It now lies in the process's private folder, which the next run removes."""
+    from test_decimal_reader import plain_file
+
+    from conftest import POLICIES
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    (tmp_path / "data.csv").write_text("\n".join(plain_file(300_000)) + "\n", encoding="utf-8")
+    environment = {**ENV, "TMPDIR": str(temporary)}
+    process = subprocess.Popen([sys.executable, "-m", "perfrules", "evaluate", str(POLICIES / "after_sales_agent.perf"),
+                                "data.csv", "--format", "csv"], cwd=tmp_path, env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while process.poll() is None and not any(path.name == "results.csv" and path.stat().st_size
+                                                 for path in temporary.rglob("*")):
+            time.sleep(0.002)  # until DuckDB has written the CSV's first bytes
+    finally:
+        process.kill()
+        process.wait()
+    left = [path.relative_to(temporary).parts for path in temporary.rglob("results.csv")]
+    assert len(left) == 1 and left[0][0].startswith(f".duckdb.perfrules-{process.pid}-"), left
+    (tmp_path / "small.csv").write_text("\n".join(plain_file(3)) + "\n", encoding="utf-8")
+    again = subprocess.run([sys.executable, "-m", "perfrules", "evaluate", str(POLICIES / "after_sales_agent.perf"),
+                            "small.csv", "--format", "csv"], cwd=tmp_path, env=environment, capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode == 0 and again.stdout.count("\n") == 4, again.stderr
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_metrics_snapshot_lies_in_the_private_folder(tmp_path, monkeypatch):
+    """The snapshot computed from raw exports (salaries) is written where ``kill -9`` cannot leave
+    it for good: in the process's private folder, removed when the evaluation is done."""
+    from perfrules import command_inputs, files
+
+    seen = []
+    original = command_inputs._evaluate_file
+
+    def spied(policies, path, *arguments, **keywords):
+        seen.append((path, path.read_text(encoding="utf-8").splitlines()[0]))
+        return original(policies, path, *arguments, **keywords)
+
+    monkeypatch.setattr(command_inputs, "_evaluate_file", spied)
+    monkeypatch.chdir(REPO / "examples" / "metrics")
+    command_inputs.evaluate("bank_calls.perf", "bank_calls.perfm", None, None, None)
+    ((path, header),) = seen
+    assert path.parent.parent == files._private_root() and path.name == "snapshot.csv"
+    assert header.startswith("agent_id,") and not path.parent.exists()
+
+
 def test_sigterm_while_a_file_is_read_removes_its_copy(tmp_path):
     """SIGTERM before any output is written (here while a GB18030 file is copied to UTF-8 for
     DuckDB) unwinds like SIGTERM while writing: exit 143, the private temporary folder and the

@@ -113,7 +113,6 @@ def data_file(data: str, encoding: str | None, sheet: str | None, header_row: in
     """DATA as (the file to evaluate, the snapshot or None, its reading options): the file itself,
     or the snapshot of metric definitions (their sources overridden by ``--source``), computed
     from the raw exports, in a private CSV removed afterwards; ``-o output`` never over a raw export."""
-    import tempfile
     from pathlib import Path
 
     from perfrules.metrics import is_definitions
@@ -132,8 +131,10 @@ def data_file(data: str, encoding: str | None, sheet: str | None, header_row: in
     snapshot = metrics_snapshot(data, None, source_overrides(sources))
     if output is not None:
         output_not_over(output, snapshot.read_files())
-    with tempfile.TemporaryDirectory(prefix="perfrules-") as folder:
-        path = Path(folder) / "snapshot.csv"
+    from perfrules.files import private_workspace
+
+    with private_workspace() as folder:  # the snapshot holds salaries: private, never left in /tmp for good
+        path = folder / "snapshot.csv"
         path.write_text(csv_text(snapshot, safe=False), encoding="utf-8")
         yield path, snapshot, {}
 

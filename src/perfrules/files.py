@@ -366,6 +366,18 @@ def private_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="perfrules-", dir=root))
 
 
+@contextmanager
+def private_workspace():
+    """A :func:`private_folder` for the files of one step (a metrics snapshot, a CSV bound for
+    standard output), removed when the step ends; after ``kill -9``, with the private root by
+    the next run.  (A ``tempfile.TemporaryDirectory`` in /tmp would stay there for good.)"""
+    folder = private_folder()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def temporary_folder_full(error: BaseException) -> str | None:
     """One sentence when ``error`` is DuckDB finding the temporary folder full while it moves
     data there (the spill folder above), else None.

@@ -16,7 +16,6 @@ The table escapes control characters and prints Rich markup literally.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +24,7 @@ from perfrules.engine.plan import KPI_STATUSES
 from perfrules.engine.run import OUTCOME_GUARD, Evaluation, PolicyRun, outcome_guard
 from perfrules.engine.sql import ENUM_CONSTANTS_MOST, enum_type, identifier, known_text, text_literal
 from perfrules.engine.standing import TARGET_STATUSES
-from perfrules.files import terminate_cleanly, write_atomically, write_text
+from perfrules.files import private_workspace, terminate_cleanly, write_atomically, write_text
 from perfrules.values import SECONDS_PER_UNIT, one_line, shortened
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -264,8 +263,8 @@ def write_csv(evaluation: Evaluation, target: Path | None, which: str = "all") -
         write_text(target, header)
         return None
     if target is None:
-        with terminate_cleanly(), tempfile.TemporaryDirectory(prefix="perfrules-") as folder:  # private, removed on SIGTERM
-            path = Path(folder) / "results.csv"
+        with terminate_cleanly(), private_workspace() as folder:  # removed on SIGTERM; after kill -9 by the next run
+            path = folder / "results.csv"
             _copy(evaluation, which, path)
             return path.read_text(encoding="utf-8")
     with write_atomically(target) as temporary:
