@@ -13,7 +13,6 @@ changed between two moments of its reading.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import os
 import re
@@ -21,6 +20,8 @@ import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+
+from perfrules.data.encodings import copy_as_utf8
 
 # The longest line DuckDB's reader takes (its max_line_size, set explicitly): a longer row is
 # no review's data (a whole document pasted into a cell) and is refused with its line.
@@ -216,16 +217,8 @@ class Utf8Copy(FileScan):
 
 def _transcode(path: Path, encoding: str, copy: Path) -> tuple[LineCount, str]:
     digest, counter = hashlib.sha256(), LineCounter()
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     with path.open("rb") as source, copy.open("wb") as out:
-        while True:
-            chunk = source.read(1 << 20)
-            digest.update(chunk)
-            text = decoder.decode(chunk, final=not chunk).encode("utf-8")
-            counter.feed(text)
-            out.write(text)
-            if not chunk:
-                break
+        copy_as_utf8(source, encoding, out, read=digest.update, written=counter.feed)
     return counter.result(), digest.hexdigest()
 
 

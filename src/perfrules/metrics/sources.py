@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import shutil
 import tempfile
 import zlib
 from pathlib import Path
 
-from perfrules.data.encodings import ENCODINGS, undecodable
+from perfrules.data.encodings import ENCODINGS, copy_as_utf8, undecodable
 from perfrules.data.file_scan import stream_digits_joined
 from perfrules.data.problems import DataFileProblem
 from perfrules.data.reading import data_format, read_table
@@ -86,9 +85,8 @@ def plain_utf8_copy(path: Path, encoding: str, folder: str) -> Path:
     """A private, uncompressed UTF-8 copy of a (gzipped) CSV file."""
     made = Path(tempfile.mkstemp(suffix=".csv", prefix="perfrules-", dir=folder)[1])
     try:
-        with open_source_file(path, "rb") as raw, open(made, "w", encoding="utf-8", newline="") as out:
-            text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
-            shutil.copyfileobj(text, out, 1 << 20)
+        with open_source_file(path, "rb") as raw, open(made, "wb") as out:
+            copy_as_utf8(raw, encoding, out)
     except UnicodeDecodeError:
         try:  # the byte's line, and whether the file is UTF-8: read again (a damaged .gz fails later)
             problem = undecodable(lambda: open_source_file(path, "rb"), encoding,
