@@ -98,6 +98,30 @@ def test_a_file_rewritten_while_the_policies_load_is_scanned_again(good, monkeyp
     assert document["results"] != before
 
 
+def test_a_scan_started_for_another_folder_s_file_of_that_name_is_not_taken(good, monkeypatch, tmp_path):
+    """An earlier command of the same process (a test, a library user) started a scan of
+    `data.csv` in another folder and never took it: this folder's `data.csv` is scanned afresh,
+    still before the policies load."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.csv").write_bytes((good / "data.csv").read_bytes().replace(b"96%", b"16%"))
+    monkeypatch.chdir(elsewhere)
+    file_scan.start_scan(Path("data.csv"))
+    monkeypatch.chdir(good)
+    made = scans_made(monkeypatch)
+    loaded_after: list[int] = []
+    original = command_inputs.evaluable_policies
+
+    def spied(*arguments):
+        loaded_after.append(len(made))
+        return original(*arguments)
+
+    monkeypatch.setattr(command_inputs, "evaluable_policies", spied)
+    document = evaluate_json()
+    assert (loaded_after, made) == ([1], [Path("data.csv")])
+    assert document["data_sha256"] == hashlib.sha256((good / "data.csv").read_bytes()).hexdigest()
+
+
 def test_no_early_scan_for_what_the_direct_route_does_not_read(tmp_path):
     for name in ("data.xlsx", "data.json", "missing.csv"):
         file_scan.start_scan(tmp_path / name)
@@ -153,6 +177,26 @@ def test_the_write_back_is_started_while_an_output_is_written(tmp_path):
     assert {entry[1:] for entry in advised} == {(0, 0, os.POSIX_FADV_DONTNEED)}
     assert {Path(entry[0]).name for entry in advised} == {temporary.name}
     assert (tmp_path / "out.csv").read_text() == "a,b\n" * 100_000
+
+
+def test_the_private_folder_is_made_with_sigterm_held(monkeypatch):
+    """Python's first look for the temp folder writes a probe file there and removes it; SIGTERM
+    in between (the signal handler raises) left the probe behind, and one between making the
+    private folder and registering its removal left the folder until a later run."""
+    held = []
+    real = files.tempfile.mkdtemp
+
+    def spied(*arguments, **keywords):
+        held.append(bool(files._held))
+        return real(*arguments, **keywords)
+
+    monkeypatch.setattr(files, "_spill_root", [])
+    monkeypatch.setattr(files.tempfile, "mkdtemp", spied)
+    root = files._private_root()
+    try:
+        assert held == [True] and root.name.startswith(f".duckdb.perfrules-{os.getpid()}-")
+    finally:
+        shutil.rmtree(root)
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")

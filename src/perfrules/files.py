@@ -326,14 +326,17 @@ def _private_root() -> Path | None:
     if not _spill_root:
         import atexit
 
-        try:
-            directory = Path(tempfile.gettempdir())
-            remove_stale_temporaries(directory)
-            root = Path(tempfile.mkdtemp(prefix=temporary_prefix("duckdb"), dir=directory))
-        except OSError:
-            return None
-        atexit.register(shutil.rmtree, root, ignore_errors=True)
-        _spill_root.append(root)
+        # SIGTERM waits: Python's first look for the temp folder writes and removes a probe file
+        # there, and a signal between making the folder and registering its removal would leave them.
+        with signals_held():
+            try:
+                directory = Path(tempfile.gettempdir())
+                remove_stale_temporaries(directory)
+                root = Path(tempfile.mkdtemp(prefix=temporary_prefix("duckdb"), dir=directory))
+            except OSError:
+                return None
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            _spill_root.append(root)
     return _spill_root[0]
 
 

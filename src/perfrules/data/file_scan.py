@@ -169,7 +169,7 @@ class FileScan:
         return self._state is None or file_state(self._path) != self._state
 
 
-_STARTED: dict[Path, FileScan] = {}  # scans started before the file is read (start_scan)
+_STARTED: dict[Path, FileScan] = {}  # by absolute path: scans started before the file is read (start_scan)
 
 
 def start_scan(path: Path) -> None:
@@ -177,13 +177,14 @@ def start_scan(path: Path) -> None:
     known: the scan then reads while Python loads and checks the policies (one core busy),
     not while DuckDB types the rows on every core.  :func:`scan_of` takes it; one started for
     another file (an earlier command of the same process) and never taken is dropped."""
-    if path in _STARTED:
+    key = path.absolute()
+    if key in _STARTED and not _STARTED[key].changed():
         return
     _STARTED.clear()
     if path.suffix.lower() in (".csv", ".tsv", ".txt"):
         try:
             if path.is_file():
-                _STARTED[path] = FileScan(path)
+                _STARTED[key] = FileScan(path)
         except OSError:
             pass  # whoever reads it says why
 
@@ -191,7 +192,7 @@ def start_scan(path: Path) -> None:
 def scan_of(path: Path) -> FileScan:
     """The scan of ``path``: the one :func:`start_scan` started, when the file is still the
     one it began to read, else a new one."""
-    started = _STARTED.pop(path, None)
+    started = _STARTED.pop(path.absolute(), None)
     return started if started is not None and not started.changed() else FileScan(path)
 
 
