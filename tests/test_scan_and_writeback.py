@@ -212,3 +212,113 @@ def test_a_failed_write_closes_and_removes_its_temporary(tmp_path):
     assert target.read_text() == "old\n"
     assert open_descriptors() <= before
     assert not [thread for thread in threading.enumerate() if thread.name == "perfrules-writeback"]
+
+
+# ---- found in review: the receipt, a thread that cannot start, descriptors on SIGTERM ----------------
+
+
+def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_scanned_again(good, monkeypatch):
+    """Same size, same inode, the mtime set back (``touch -r``, ``cp -p``, a tool that keeps
+    timestamps) while the policies load: only the ctime, which no one can set back, shows it.
+    The early scan had read the old bytes; the receipt named them beside the new results."""
+    data = good / "data.csv"
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = lines[1].replace(",96%,", ",16%,", 1)  # resolution rate: excellent to fail
+    rewritten = "".join([lines[0], changed, *lines[2:]]).encode("utf-8")
+    assert len(rewritten) == data.stat().st_size
+    original = command_inputs.evaluable_policies
+
+    def rewrite_then_load(*arguments):
+        time.sleep(0.05)  # the early scan has read the file
+        before = data.stat()
+        with open(data, "r+b") as handle:
+            handle.write(rewritten)
+        os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert file_scan.file_state(data)[:4] == (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
+        return original(*arguments)
+
+    monkeypatch.setattr(command_inputs, "evaluable_policies", rewrite_then_load)
+    document = evaluate_json()
+    assert document["data_sha256"] == hashlib.sha256(rewritten).hexdigest()
+    (first,) = [row for row in document["results"] if row["agent_id"] == "A001"]
+    assert (first["grade"], first["score"]) == ("良好", 80.0)  # the rewritten bytes' results, as the receipt says
+
+
+@pytest.mark.parametrize("case", ["spec-complete-example", "data-csv-gb18030"])
+def test_a_scan_thread_that_cannot_start_is_read_in_place(tmp_path, monkeypatch, case):
+    """No thread to be had (a process limit): the file is scanned where it stands, as the
+    write-back goes without its thread.  The early scan made this exit 4 even for a GB18030
+    file, whose copy is its scan and needs no thread."""
+    shutil.copytree(CASES / "evaluate" / case, tmp_path / case)
+    monkeypatch.chdir(tmp_path / case)
+    start = threading.Thread.start
+
+    def refused(thread):
+        if thread.name == "perfrules-file-scan":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    document = evaluate_json()
+    assert document["data_sha256"] == hashlib.sha256(Path("data.csv").read_bytes()).hexdigest()
+    expected = json.loads(Path("expected.json").read_text(encoding="utf-8"))
+    assert document["results"] == expected["results"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_sigterm_while_the_temporary_is_made_leaves_no_descriptor(tmp_path, monkeypatch):
+    """SIGTERM while mkstemp runs waits for it (the name must be known to remove the file), then
+    stops the write: the file is removed, and its descriptor, kept open for the write-back, closed."""
+    import signal
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    made = files.tempfile.mkstemp
+
+    def made_then_signalled(*arguments, **options):
+        result = made(*arguments, **options)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return result
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", made_then_signalled)
+    before = open_descriptors()
+    with pytest.raises(files.Terminated):
+        with files.write_atomically(target) as temporary:
+            temporary.write_text("new\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"] and target.read_text() == "old\n"
+    assert open_descriptors() <= before
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is Linux's")
+def test_sigterm_while_the_write_back_thread_is_joined_leaves_no_descriptor(tmp_path, monkeypatch):
+    """SIGTERM just as the write is done, while the main thread waits for the write-back thread's
+    last advice: the join was cut short and the temporary's descriptor never closed."""
+    import signal
+    import sys
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    written = threading.Event()
+    main_thread = threading.main_thread()
+    advise = os.posix_fadvise
+
+    def signalled_during_the_join(*arguments):
+        if written.is_set():
+            deadline = time.monotonic() + 10
+            while sys._current_frames()[main_thread.ident].f_code.co_name not in ("join", "_wait_for_tstate_lock"):
+                assert time.monotonic() < deadline, "the main thread never waited for the write-back thread"
+                time.sleep(0.001)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+        return advise(*arguments)
+
+    monkeypatch.setattr(os, "posix_fadvise", signalled_during_the_join)
+    before = open_descriptors()
+    with pytest.raises(files.Terminated):
+        with files.write_atomically(target) as temporary:
+            temporary.write_text("new\n")
+            written.set()
+            time.sleep(0.15)  # one advice (every 0.1 s) comes while the write is done
+    wait_for_threads("perfrules-writeback")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"] and target.read_text() == "old\n"
+    assert open_descriptors() <= before
