@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import threading
 import time
 from pathlib import Path
@@ -212,3 +213,186 @@ def test_a_failed_write_closes_and_removes_its_temporary(tmp_path):
     assert target.read_text() == "old\n"
     assert open_descriptors() <= before
     assert not [thread for thread in threading.enumerate() if thread.name == "perfrules-writeback"]
+
+
+# ---- found in review: the receipt, a thread that cannot start, descriptors on SIGTERM ----------------
+
+
+def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_scanned_again(good, monkeypatch):
+    """Same size, same inode, the mtime set back (``touch -r``, ``cp -p``, a tool that keeps
+    timestamps) while the policies load: only the ctime, which no one can set back, shows it.
+    The early scan had read the old bytes; the receipt named them beside the new results."""
+    data = good / "data.csv"
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = lines[1].replace(",96%,", ",16%,", 1)  # resolution rate: excellent to fail
+    rewritten = "".join([lines[0], changed, *lines[2:]]).encode("utf-8")
+    assert len(rewritten) == data.stat().st_size
+    original = command_inputs.evaluable_policies
+
+    def rewrite_then_load(*arguments):
+        time.sleep(0.05)  # the early scan has read the file
+        before = data.stat()
+        with open(data, "r+b") as handle:
+            handle.write(rewritten)
+        os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert file_scan.file_state(data)[:4] == (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
+        return original(*arguments)
+
+    monkeypatch.setattr(command_inputs, "evaluable_policies", rewrite_then_load)
+    document = evaluate_json()
+    assert document["data_sha256"] == hashlib.sha256(rewritten).hexdigest()
+    (first,) = [row for row in document["results"] if row["agent_id"] == "A001"]
+    assert (first["grade"], first["score"]) == ("良好", 80.0)  # the rewritten bytes' results, as the receipt says
+
+
+@pytest.mark.parametrize("case", ["spec-complete-example", "data-csv-gb18030"])
+def test_a_scan_thread_that_cannot_start_is_read_in_place(tmp_path, monkeypatch, case):
+    """No thread to be had (a process limit): the file is scanned where it stands, as the
+    write-back goes without its thread.  The early scan made this exit 4 even for a GB18030
+    file, whose copy is its scan and needs no thread."""
+    shutil.copytree(CASES / "evaluate" / case, tmp_path / case)
+    monkeypatch.chdir(tmp_path / case)
+    start = threading.Thread.start
+
+    def refused(thread):
+        if thread.name == "perfrules-file-scan":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    document = evaluate_json()
+    assert document["data_sha256"] == hashlib.sha256(Path("data.csv").read_bytes()).hexdigest()
+    expected = json.loads(Path("expected.json").read_text(encoding="utf-8"))
+    assert document["results"] == expected["results"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_sigterm_while_the_temporary_is_made_leaves_no_descriptor(tmp_path, monkeypatch):
+    """SIGTERM while mkstemp runs waits for it (the name must be known to remove the file), then
+    stops the write: the file is removed, and its descriptor, kept open for the write-back, closed."""
+    import signal
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    made = files.tempfile.mkstemp
+
+    def made_then_signalled(*arguments, **options):
+        result = made(*arguments, **options)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return result
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", made_then_signalled)
+    before = open_descriptors()
+    with pytest.raises(files.Terminated):
+        with files.write_atomically(target) as temporary:
+            temporary.write_text("new\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"] and target.read_text() == "old\n"
+    assert open_descriptors() <= before
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is Linux's")
+def test_sigterm_while_the_write_back_thread_is_joined_leaves_no_descriptor(tmp_path, monkeypatch):
+    """SIGTERM just as the write is done, while the main thread waits for the write-back thread's
+    last advice: the join was cut short and the temporary's descriptor never closed."""
+    import signal
+    import sys
+
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    written = threading.Event()
+    main_thread = threading.main_thread()
+    advise = os.posix_fadvise
+
+    def signalled_during_the_join(*arguments):
+        if written.is_set():
+            deadline = time.monotonic() + 10
+            while sys._current_frames()[main_thread.ident].f_code.co_name not in ("join", "_wait_for_tstate_lock"):
+                assert time.monotonic() < deadline, "the main thread never waited for the write-back thread"
+                time.sleep(0.001)
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+        return advise(*arguments)
+
+    monkeypatch.setattr(os, "posix_fadvise", signalled_during_the_join)
+    before = open_descriptors()
+    with pytest.raises(files.Terminated):
+        with files.write_atomically(target) as temporary:
+            temporary.write_text("new\n")
+            written.set()
+            time.sleep(0.15)  # one advice (every 0.1 s) comes while the write is done
+    wait_for_threads("perfrules-writeback")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"] and target.read_text() == "old\n"
+    assert open_descriptors() <= before
+
+
+def mount_table_saying(monkeypatch, folder: Path, kind: str) -> None:
+    """/proc/self/mountinfo as it reads where ``folder``'s file system is of type ``kind``."""
+    device = folder.stat().st_dev
+    line = (f"36 25 {os.major(device)}:{os.minor(device)} / {folder} rw,relatime shared:1 - {kind} "
+            f"server:/export rw\n")
+    monkeypatch.setattr(files, "_mount_table", lambda: line, raising=False)
+
+
+def opened_by_name(monkeypatch) -> list[tuple[str, int]]:
+    opened: list[tuple[str, int]] = []
+    real = os.open
+
+    def spied(path, flags, *arguments, **options):
+        opened.append((str(path), flags))
+        return real(path, flags, *arguments, **options)
+
+    monkeypatch.setattr(os, "open", spied)
+    return opened
+
+
+@pytest.mark.parametrize("kind", ["nfs4", "nfs", "cifs", "smb3", "fuse.sshfs", "fuseblk", "afs", "9p", None])
+def test_an_old_output_on_a_network_file_system_is_not_held_over_the_rename(tmp_path, monkeypatch, kind):
+    """NFS (its "silly rename"), AFS and libfuse (sshfs, ntfs-3g: `.fuse_hidden…`) move a file
+    still open aside before a rename over it: two steps, between which the output is missing
+    for every reader, and a kill between them loses the old file (seen on a FUSE passthrough
+    mount: `rename /out.csv -> /.fuse_hidden…`, then the temporary renamed in).  The old output
+    is held only where the rename stays one step; an unknown file system (None) is not held."""
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    if kind is None:
+        monkeypatch.setattr(files, "_mount_table", lambda: "", raising=False)
+    else:
+        mount_table_saying(monkeypatch, tmp_path, kind)
+    opened = opened_by_name(monkeypatch)
+    with files.write_atomically(target) as temporary:
+        temporary.write_text("new\n")
+    assert [path for path, _ in opened if path == str(target)] == []
+    assert target.read_text() == "new\n" and sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"]
+
+
+@pytest.mark.parametrize("kind", ["ext4", "xfs", "btrfs", "tmpfs", "overlay"])
+def test_an_old_output_on_a_local_file_system_is_held_and_freed_in_a_thread(tmp_path, monkeypatch, kind):
+    """The speed idea where it is safe: the old file held by a path-only descriptor (no read
+    permission needed, no open of what it is), closed in a thread after the rename."""
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    target.chmod(0o200)  # written, never read: still held
+    mount_table_saying(monkeypatch, tmp_path, kind)
+    opened = opened_by_name(monkeypatch)
+    retired: list[int] = []
+    monkeypatch.setattr(files, "_close_in_background", lambda descriptor: (retired.append(descriptor),
+                                                                           os.close(descriptor)))
+    with files.write_atomically(target) as temporary:
+        temporary.write_text("new\n")
+    held = [flags for path, flags in opened if path == str(target)]
+    assert len(held) == 1 and held[0] & os.O_PATH and len(retired) == 1
+    assert target.read_text() == "new\n" and stat.S_IMODE(target.stat().st_mode) == 0o200
+
+
+@pytest.mark.parametrize(("table", "device", "kind"), [
+    ("22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+     "29 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n", (254, 1), "ext4"),
+    ("40 29 0:52 / /home/hr rw,relatime shared:7 master:3 - nfs4 srv:/hr rw,vers=4.2\n", (0, 52), "nfs4"),
+    ("41 29 0:53 / /mnt/a\\040b rw - fuse.sshfs hr@srv:/ rw,user_id=0\n", (0, 53), "fuse.sshfs"),
+    ("41 29 0:53 / /mnt/- rw - xfs /dev/sdb rw\n", (0, 53), "xfs"),  # a mount point named "-"
+    ("29 1 254:1 / / rw - ext4 /dev/vda1 rw\n", (254, 2), None),
+    ("", (8, 1), None),
+])
+def test_the_file_system_of_a_device_is_read_from_the_mount_table(monkeypatch, table, device, kind):
+    monkeypatch.setattr(files, "_mount_table", lambda: table)
+    assert files._file_system(os.makedev(*device)) == kind

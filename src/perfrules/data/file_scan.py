@@ -145,7 +145,11 @@ class FileScan:
         self._error: OSError | None = None
         self._state = file_state(path)  # None: gone already, which the scan's own error says
         self._thread = threading.Thread(target=self._scan, args=(path,), name="perfrules-file-scan", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except RuntimeError:  # no thread to be had (a process limit): read here, as the thread would
+            self._thread = None
+            self._scan(path)
 
     def _scan(self, path: Path) -> None:
         digest = hashlib.sha256()
@@ -230,14 +234,16 @@ def _remove(path: Path) -> None:
         pass
 
 
-def file_state(path: Path) -> tuple[int, int, int, int] | None:
-    """What changes when a file is replaced or written to: its device, inode, size and mtime
-    (None when it cannot be read: whoever reads it says why)."""
+def file_state(path: Path) -> tuple[int, int, int, int, int] | None:
+    """What changes when a file is replaced or written to: its device, inode, size, mtime and
+    ctime, which no one can set back (a file rewritten in place with its mtime put back, by
+    ``touch -r`` or ``cp -p``, keeps the rest); None when it cannot be read: whoever reads it
+    says why."""
     try:
         found = os.stat(path)
     except OSError:
         return None
-    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
 
 
 def lone_carriage_return(source: Path | None) -> int | None:
