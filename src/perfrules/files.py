@@ -287,6 +287,9 @@ def write_chunks(target: Path, chunks) -> None:
 def write_stdout(text: str) -> None:
     """Write ``text`` to standard output completely, or raise :class:`OutputProblem`."""
     stream = sys.stdout
+    if stream is None:  # the shell closed it (`perfrules ... >&-`): Python has no stream to write to
+        raise OutputProblem("cannot write the results: standard output is closed (hint: send it to a file "
+                            "with > FILE, or to nowhere with > /dev/null)")
     try:
         stream.write(text)
         stream.flush()
