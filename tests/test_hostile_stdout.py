@@ -85,3 +85,29 @@ def test_stdout_closed_is_exit_2(workspace, name):
     assert_one_line_error(result)
     assert result.stderr == ("perfrules: error: cannot write the results: standard output is closed (hint: send it "
                              "to a file with > FILE, or to nowhere with > /dev/null)\n")
+
+
+# ---- standard error on a full disk (`2>> cron.log` on a full disk) ----------------------------------
+
+STDERR_RUNS = [  # (arguments, the exit code the run has whatever stderr does)
+    (["evaluate", "policy.perf", "data.csv", "-o", "out.json"], 0),
+    (["check", "broken.perf"], 1),
+    (["check", "no-such.perf"], 2),
+    (["evaluate", "policy.perf", "bad.csv"], 3),
+    (["test", "policies"], 0),
+]
+
+
+@pytest.mark.parametrize(("arguments", "code"), STDERR_RUNS, ids=[" ".join(run[0]) for run in STDERR_RUNS])
+def test_stderr_on_a_full_disk_keeps_the_exit_code(workspace, full_device, arguments, code):
+    """The diagnostics are lost (nothing can say so), but the exit code is the command's own,
+    never the interpreter's 1 ("a policy has errors") or 120, and results are written as ever."""
+    (workspace / "broken.perf").write_text('policy "x" {\n', encoding="utf-8")
+    (workspace / "bad.csv").write_text((workspace / "data.csv").read_text(encoding="utf-8").replace("92%", "9O%"),
+                                       encoding="utf-8")
+    with open(full_device, "w") as stderr, open(workspace / "messy.perf", "rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "perfrules", *arguments], cwd=workspace, env=ENV, stdin=stdin,
+                                stdout=subprocess.DEVNULL, stderr=stderr, timeout=120)
+    assert result.returncode == code
+    if "-o" in arguments:
+        assert (workspace / "out.json").read_text(encoding="utf-8").startswith("{")

@@ -196,6 +196,9 @@ def run() -> None:
     Not in :func:`main`, which tests call in their own process."""
     import gc
 
+    from perfrules.files import stderr_that_cannot_fail
+
+    stderr_that_cannot_fail()
     try:
         main(prog_name="perfrules")
     finally:
