@@ -146,3 +146,18 @@ def test_cr_only_and_crlf_policies_have_the_right_line_numbers(run_cli, tmp_path
     assert result.exit_code == expected.exit_code == 1
     assert "other.perf:14:27: error PR014" in result.stderr and "\r" not in result.stderr
     assert result.stderr.replace("other.perf", "lf.perf") == expected.stderr
+
+
+def test_a_folder_named_like_metric_definitions_is_said_to_be_a_folder(tmp_path):
+    """`check x.perfm` said "no such file" of a folder, `metrics` and `evaluate` "not a policy file"."""
+    (tmp_path / "calls.perfm").mkdir()
+    shutil.copy(GOOD / "policy.perf", tmp_path / "policy.perf")
+    expected = "calls.perfm:1:1: error PR010: this is a folder, not a metric definitions file\n"
+    for command, summary in ((("check", "calls.perfm"), "checked 1 policy file: 1 error, 0 warnings\n"),
+                             (("metrics", "calls.perfm"), "checked 1 definitions file: 1 error: nothing was computed\n"),
+                             (("evaluate", "policy.perf", "calls.perfm"),
+                              "checked 1 definitions file: 1 error: nothing was computed\n")):
+        result = perfrules(*command, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (1, expected + "\n" + summary), command
+    missing = perfrules("check", "none.perfm", cwd=tmp_path)
+    assert (missing.returncode, missing.stderr) == (2, "perfrules: error: none.perfm: no such file\n")

@@ -248,7 +248,7 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
     for path in definitions:
         from perfrules.metrics.snapshot import load_definitions
 
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):  # a folder or a pipe: load_definitions says what it is (PR010)
             raise UsageProblem(f"{path}: no such file")
         loaded = load_definitions(path)
         policies.diagnostics = sorted_unique(policies.diagnostics + loaded.diagnostics)

@@ -94,7 +94,8 @@ def read_source(read_bytes, display: str) -> tuple[SourceFile | None, Diagnostic
         said = "no such file" if error.errno is not None or not error.args else str(error)
         return None, Diagnostic("PR010", said, FILE_START, None, display)
     except IsADirectoryError:
-        return None, Diagnostic("PR010", "this is a folder, not a policy file", FILE_START, None, display)
+        kind = "metric definitions file" if display.endswith(".perfm") else "policy file"
+        return None, Diagnostic("PR010", f"this is a folder, not a {kind}", FILE_START, None, display)
     except OSError as error:
         return None, Diagnostic("PR010", f"cannot read the file: {error.strerror or error}", FILE_START, None, display)
     if data.startswith(b"\xef\xbb\xbf"):
