@@ -317,3 +317,17 @@ def test_a_test_file_with_syntax_errors_is_left_untouched_with_its_own_diagnosti
         '  hint: write a value as in a policy: 95%, 6min, 6000, "text", or missing\n\n'
         "nothing formatted; 1 file left untouched: it has errors\n")
     assert (tmp_path / "b.test.perf").read_text(encoding="utf-8") == broken
+
+
+def test_metric_definitions_named_to_fmt_are_a_command_line_mistake(run_cli, tmp_path):
+    """fmt lays out policies and tests; a *.perfm named on the command line is not read as a
+    policy (which said "expected `policy`, found 'metrics'"), and nothing is written."""
+    definitions = REPO / "examples" / "metrics" / "servicenow.perfm"
+    (tmp_path / "calls.perfm").write_bytes(definitions.read_bytes())
+    for options in ((), ("--check",), ("--diff",)):
+        result = run_cli("fmt", *options, "calls.perfm", cwd=tmp_path)
+        assert (result.exit_code, result.stdout) == (2, ""), options
+        assert result.stderr == ("perfrules: error: calls.perfm: metric definitions (*.perfm) have no canonical "
+                                 "layout; perfrules fmt lays out policies and their tests (*.perf) (hint: perfrules "
+                                 "check calls.perfm checks it)\n")
+    assert (tmp_path / "calls.perfm").read_bytes() == definitions.read_bytes()

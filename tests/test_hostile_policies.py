@@ -109,6 +109,30 @@ def test_a_fifo_a_device_and_a_link_loop_in_a_policy_folder(tmp_path):
     assert evaluated.returncode == 1 and "nothing was evaluated" in evaluated.stderr
 
 
+def test_a_link_to_metric_definitions_is_followed_and_a_link_to_another_file_is_not(tmp_path):
+    """As a policy link is followed to a policy only, a definitions link is followed to
+    definitions only: ``calls.perfm -> shared/calls.perfm`` was refused as "not a policy"."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "calls.perfm").write_text(
+        'metrics "calls" {\n    period month\n    role "agent"\n    source calls "calls.csv" {\n'
+        '        column day: timestamp "YYYY-MM-DD"\n        agent who\n        period by day\n    }\n'
+        '    metric calls: count = count of calls\n}\n', encoding="utf-8")
+    (tmp_path / "calls.csv").write_text("who,day\nA1,2026-11-02\nA1,2026-11-03\n", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("TOKEN=s3cr3t\n", encoding="utf-8")
+    os.symlink("shared/calls.perfm", tmp_path / "calls.perfm")
+    os.symlink("secret.txt", tmp_path / "secret.perfm")
+    result = perfrules("metrics", "calls.perfm", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "agent_id,period,role,name,team,supervisor,calls\n"
+                                                     "A1,2026-11,agent,,,,2\n"), result.stderr
+    assert perfrules("check", "calls.perfm", cwd=tmp_path).returncode == 0
+    refused = perfrules("metrics", "secret.perfm", cwd=tmp_path)
+    assert (refused.returncode, refused.stderr) == (1, (
+        "secret.perfm:1:1: error PR010: cannot read the file: this is a link to a file that is not metric "
+        "definitions (*.perfm); perfrules does not follow it\n\nchecked 1 definitions file: 1 error: nothing was "
+        "computed\n"))
+
+
 # ---- line breaks --------------------------------------------------------------------------------
 
 
@@ -122,3 +146,18 @@ def test_cr_only_and_crlf_policies_have_the_right_line_numbers(run_cli, tmp_path
     assert result.exit_code == expected.exit_code == 1
     assert "other.perf:14:27: error PR014" in result.stderr and "\r" not in result.stderr
     assert result.stderr.replace("other.perf", "lf.perf") == expected.stderr
+
+
+def test_a_folder_named_like_metric_definitions_is_said_to_be_a_folder(tmp_path):
+    """`check x.perfm` said "no such file" of a folder, `metrics` and `evaluate` "not a policy file"."""
+    (tmp_path / "calls.perfm").mkdir()
+    shutil.copy(GOOD / "policy.perf", tmp_path / "policy.perf")
+    expected = "calls.perfm:1:1: error PR010: this is a folder, not a metric definitions file\n"
+    for command, summary in ((("check", "calls.perfm"), "checked 1 policy file: 1 error, 0 warnings\n"),
+                             (("metrics", "calls.perfm"), "checked 1 definitions file: 1 error: nothing was computed\n"),
+                             (("evaluate", "policy.perf", "calls.perfm"),
+                              "checked 1 definitions file: 1 error: nothing was computed\n")):
+        result = perfrules(*command, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (1, expected + "\n" + summary), command
+    missing = perfrules("check", "none.perfm", cwd=tmp_path)
+    assert (missing.returncode, missing.stderr) == (2, "perfrules: error: none.perfm: no such file\n")

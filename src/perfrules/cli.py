@@ -50,7 +50,7 @@ class Perfrules(click.Group):
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:
-            with _usage_errors_on_one_line():
+            with _usage_errors_on_one_line(), _help_written():
                 return super().make_context(info_name, args, parent=parent, **extra)
         except KeyboardInterrupt:  # click itself would say "Aborted!" and exit 1
             _interrupted()
@@ -88,6 +88,34 @@ class Perfrules(click.Group):
                 traceback.print_exc()
             click.echo(f"perfrules: {bug_message(error)}", err=True)
             sys.exit(EXIT_BUG)
+
+
+class _help_written:
+    """While the arguments are parsed, the only output is ``--help`` or ``--version``: on a full
+    disk that is exit 2 with one line, as for results (click would let the OSError out as a
+    traceback and exit 1), and a closed pipe is exit 141 quietly."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _traceback):
+        if isinstance(error, BrokenPipeError):
+            _silence_output()
+            sys.exit(EXIT_BROKEN_PIPE)
+        if isinstance(error, OSError):
+            raise UsageProblem(f"cannot write to standard output: {error.strerror or error}") from None
+        return False
+
+
+class PerfrulesCommand(click.Command):
+    """Each command: its ``--help`` written as :class:`_help_written` says."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _help_written():
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+
+Perfrules.command_class = PerfrulesCommand
 
 
 def _interrupted() -> None:
@@ -168,6 +196,9 @@ def run() -> None:
     Not in :func:`main`, which tests call in their own process."""
     import gc
 
+    from perfrules.files import stderr_that_cannot_fail
+
+    stderr_that_cannot_fail()
     try:
         main(prog_name="perfrules")
     finally:
@@ -217,7 +248,7 @@ def check(paths: tuple[str, ...], output_format: str) -> None:
     for path in definitions:
         from perfrules.metrics.snapshot import load_definitions
 
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):  # a folder or a pipe: load_definitions says what it is (PR010)
             raise UsageProblem(f"{path}: no such file")
         loaded = load_definitions(path)
         policies.diagnostics = sorted_unique(policies.diagnostics + loaded.diagnostics)
@@ -409,7 +440,7 @@ def schema(document: str) -> None:
     else:
         from perfrules.result_model import result_schema as document_schema
 
-    click.echo(json.dumps(document_schema(), ensure_ascii=False, indent=2))
+    _print_results(json.dumps(document_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
 @main.command("test")
@@ -565,7 +596,7 @@ def fmt(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
 
 
 def _on_terminal() -> bool:
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()  # None: closed, and written to as such
 
 
 @main.command("diff")

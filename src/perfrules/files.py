@@ -325,6 +325,9 @@ def write_chunks(target: Path, chunks) -> None:
 def write_stdout(text: str) -> None:
     """Write ``text`` to standard output completely, or raise :class:`OutputProblem`."""
     stream = sys.stdout
+    if stream is None:  # the shell closed it (`perfrules ... >&-`): Python has no stream to write to
+        raise OutputProblem("cannot write the results: standard output is closed (hint: send it to a file "
+                            "with > FILE, or to nowhere with > /dev/null)")
     try:
         stream.write(text)
         stream.flush()
@@ -347,6 +350,36 @@ def _silence_stdout() -> None:
         os.close(null)
     except Exception:  # noqa: BLE001 - OSError, or no descriptor at all (a test runner's captured stream)
         pass
+
+
+class _StderrThatCannotFail:
+    """Standard error whose writes never raise (see :func:`stderr_that_cannot_fail`)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def stderr_that_cannot_fail() -> None:
+    """Diagnostics that standard error cannot take (``2>> cron.log`` on a full disk) are lost,
+    as nothing can say so; the command still ends with its own exit code (its results are
+    written as ever), never the interpreter's 1 ("a policy has errors") from a failed write."""
+    if sys.stderr is not None and not isinstance(sys.stderr, _StderrThatCannotFail):
+        sys.stderr = _StderrThatCannotFail(sys.stderr)
 
 
 # ---- a private folder for DuckDB to spill to, and for copies of data files -------------------------

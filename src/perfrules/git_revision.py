@@ -63,42 +63,70 @@ class Revision:
         return PurePosixPath(normal) if normal != "." else PurePosixPath()
 
     def entry(self, path: PurePosixPath) -> tuple[int, bytes] | None:
-        """(mode, object id) of a path in the revision's tree, or None; the top folder is the tree."""
-        store = self.repository.object_store
+        """(mode, object id) of a path in the revision's tree, or None; the top folder is the tree
+        (a folder whose tree is missing or is no tree holds nothing)."""
         mode, object_id = TREE_MODE, self.tree
         for part in path.parts:
             if mode & 0o170000 != TREE_MODE:
                 return None
             try:
-                mode, object_id = store[object_id][os.fsencode(part)]
-            except KeyError:
+                mode, object_id = self._tree(object_id, path)[os.fsencode(part)]
+            except (KeyError, RevisionProblem):
                 return None
         return mode, object_id
+
+    def _stored(self, object_id: bytes, what: str, show: str):
+        """The object ``object_id`` of the store; a RevisionProblem when the repository lacks it
+        (a partial clone has trees without their files' contents; perfrules fetches nothing)."""
+        try:
+            return self.repository.object_store[object_id]
+        except KeyError:
+            raise RevisionProblem(
+                f"{what} (object {object_id.decode()[:12]}) is not in the repository at {self.root} (a partial or "
+                f"damaged clone) (hint: let git fetch it, for example with {show}, or name a revision whose "
+                f"files are there)") from None
+
+    def _tree(self, object_id: bytes, folder: PurePosixPath):
+        from dulwich.objects import Tree
+
+        shown = folder.as_posix() if folder.parts else "."
+        tree = self._stored(object_id, f"the folder {shown}", f"git ls-tree {self.text} {shown}/")
+        if not isinstance(tree, Tree):
+            raise RevisionProblem(f"the folder {shown} of revision {self.text} is a {tree.type_name.decode()} "
+                                  f"in the repository at {self.root}, not a tree (a damaged repository)")
+        return tree
 
     def is_folder(self, path: PurePosixPath) -> bool:
         found = self.entry(path)
         return found is not None and found[0] & 0o170000 == TREE_MODE
 
     def files(self, folder: PurePosixPath, suffix: str) -> list[PurePosixPath]:
-        """The files directly in ``folder`` whose names end in ``suffix``, sorted by name."""
-        found = self.entry(folder)
-        if found is None:
-            return []
-        tree = self.repository.object_store[found[1]]
-        names = sorted(os.fsdecode(item.path) for item in tree.iteritems()
-                       if item.mode & 0o170000 != TREE_MODE and item.path.endswith(suffix.encode()))
-        return [folder / name for name in names]
+        """The files directly in ``folder`` whose names end in ``suffix``, sorted by name
+        (RevisionProblem when the folder's tree is missing)."""
+        return sorted(self._listed(folder, suffix, below=False))
 
     def files_below(self, folder: PurePosixPath, suffix: str) -> list[PurePosixPath]:
         """The files under ``folder``, in its subfolders too except hidden ones (``.git``,
         ``.venv``), whose names end in ``suffix``, in path order (as ``perfrules test`` on disk)."""
-        found = self.files(folder, suffix)
-        tree = self.repository.object_store[self.entry(folder)[1]] if self.is_folder(folder) else None
-        for item in tree.iteritems() if tree is not None else ():
-            name = os.fsdecode(item.path)
-            if item.mode & 0o170000 == TREE_MODE and not name.startswith("."):
-                found += self.files_below(folder / name, suffix)
-        return sorted(found)
+        return sorted(self._listed(folder, suffix, below=True))
+
+    def _listed(self, folder: PurePosixPath, suffix: str, below: bool) -> list[PurePosixPath]:
+        """One walk down from the folder's tree (never again from the top: a hostile folder may
+        be thousands of levels deep), each subfolder's tree read once."""
+        found = self.entry(folder)
+        if found is None or found[0] & 0o170000 != TREE_MODE:
+            return []
+        listed, pending = [], [(folder, found[1])]
+        while pending:
+            path, tree_id = pending.pop()
+            for item in self._tree(tree_id, path).iteritems():
+                name = os.fsdecode(item.path)
+                if item.mode & 0o170000 != TREE_MODE:
+                    if item.path.endswith(suffix.encode()):
+                        listed.append(path / name)
+                elif below and not name.startswith("."):
+                    pending.append((path / name, item.sha))
+        return listed
 
     def not_a_file(self, path: PurePosixPath) -> str | None:
         """Why an entry of the revision that is no folder is not a file to read (a symbolic link,
@@ -124,7 +152,10 @@ class Revision:
         problem = self.not_a_file(path)
         if problem is not None:
             raise OSError(problem)
-        blob = self.repository.object_store[object_id]
+        try:
+            blob = self._stored(object_id, "its content", f"git show {self.text}:{path.as_posix()}")
+        except RevisionProblem as problem:
+            raise OSError(str(problem)) from None
         data = blob.as_raw_string()
         if len(data) > limit:
             raise OSError(f"the file has {len(data):,} bytes; a policy file holds at most 10 MB")

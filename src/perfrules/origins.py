@@ -235,9 +235,14 @@ def _revision_origins(argument: str, cwd: Path | None) -> list[RevisionFile]:
 def _revision_files(argument: str, cwd: Path | None, listed, none_found, check_file) -> list[RevisionFile]:
     """``REV:PATH`` as files of the revision: a folder's as ``listed(revision, folder)`` gives
     them (none: ``none_found(where)`` says what it lacks), or the file after ``check_file``."""
+    from perfrules.git_revision import RevisionProblem
+
     revision, text, path, where = _revision_path(argument, cwd)
     if revision.is_folder(path):
-        files = listed(revision, path)
+        try:
+            files = listed(revision, path)
+        except RevisionProblem as problem:  # a subfolder's tree that is missing or damaged
+            raise PathProblem(f"{argument}: {problem}") from None
         if not files:
             raise PathProblem(f"{argument}: {none_found(where)}")
     elif revision.entry(path) is None:

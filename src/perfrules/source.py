@@ -52,11 +52,14 @@ def _read_regular_file(path: Path) -> bytes:
     """The bytes of a regular file; OSError with a sentence for anything else.
 
     Opened with O_NONBLOCK, so that a FIFO with no writer does not block the open.  A link is
-    followed only to a ``.perf`` file: a policy folder from someone else holding ``x.perf ->
-    ~/.ssh/id_rsa`` must not get a line of that file printed in a syntax error.
+    followed only to a file of its own kind, ``.perf`` or ``.perfm`` (metric definitions): a
+    policy folder from someone else holding ``x.perf -> ~/.ssh/id_rsa`` must not get a line of
+    that file printed in a syntax error.
     """
-    if os.path.islink(path) and not os.path.realpath(path).endswith(".perf"):
-        raise OSError("this is a link to a file that is not a policy (*.perf); perfrules does not follow it")
+    definitions = str(path).endswith(".perfm")
+    suffix, kind = (".perfm", "metric definitions (*.perfm)") if definitions else (".perf", "a policy (*.perf)")
+    if os.path.islink(path) and not os.path.realpath(path).endswith(suffix):
+        raise OSError(f"this is a link to a file that is not {kind}; perfrules does not follow it")
     handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(handle)
@@ -91,7 +94,8 @@ def read_source(read_bytes, display: str) -> tuple[SourceFile | None, Diagnostic
         said = "no such file" if error.errno is not None or not error.args else str(error)
         return None, Diagnostic("PR010", said, FILE_START, None, display)
     except IsADirectoryError:
-        return None, Diagnostic("PR010", "this is a folder, not a policy file", FILE_START, None, display)
+        kind = "metric definitions file" if display.endswith(".perfm") else "policy file"
+        return None, Diagnostic("PR010", f"this is a folder, not a {kind}", FILE_START, None, display)
     except OSError as error:
         return None, Diagnostic("PR010", f"cannot read the file: {error.strerror or error}", FILE_START, None, display)
     if data.startswith(b"\xef\xbb\xbf"):

@@ -62,7 +62,9 @@ def duration_words(seconds: Decimal, language: str) -> str:
     raise AssertionError("unreachable")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, line and paragraph separators
+# C0, DEL, C1, line and paragraph separators, and the bidi embeddings, overrides and isolates
+# that reorder what a terminal shows ("Trojan Source": a name that reads backwards).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _escaped(match: re.Match) -> str:
@@ -73,8 +75,8 @@ def _escaped(match: re.Match) -> str:
 
 def one_line(text: str, keep: str = "") -> str:
     """A message that stays on one line: line breaks and other control characters from
-    cells, ids, headers or arguments are shown escaped (``\\n``, ``\\x1b``), so that no
-    terminal escape sequence (ESC, CSI, OSC 8, BEL, C1) reaches a terminal.  The
+    cells, ids, headers or arguments are shown escaped (``\\n``, ``\\x1b``, ``\\u202e``), so that no
+    terminal escape sequence (ESC, CSI, OSC 8, BEL, C1) or bidi override reaches a terminal.  The
     characters in ``keep`` (``"\\n"`` for a multi-line text) stay as they are."""
     return _CONTROL.sub(lambda match: match.group(0) if match.group(0) in keep else _escaped(match), text)
 

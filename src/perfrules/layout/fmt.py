@@ -216,7 +216,15 @@ def fmt_paths(arguments: list[str]) -> list[tuple[Path, str]]:
     if "-" in arguments:
         raise PathProblem("-: standard input is formatted on its own (perfrules fmt -); give the files to another "
                           "perfrules fmt")
-    return files_under(arguments, SUFFIX, f"the folder holds no *{SUFFIX} files")
+    return files_under(arguments, SUFFIX, f"the folder holds no *{SUFFIX} files", _not_definitions)
+
+
+def _not_definitions(path: Path, argument: str) -> None:
+    """A file named on the command line is read as a policy whatever its name, but metric
+    definitions are not policies: reading one as a policy said "expected `policy`"."""
+    if path.name.endswith(".perfm"):
+        raise PathProblem(f"{argument}: metric definitions (*.perfm) have no canonical layout; perfrules fmt lays "
+                          f"out policies and their tests (*.perf) (hint: perfrules check {argument} checks it)")
 
 
 @dataclass
