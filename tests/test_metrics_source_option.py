@@ -103,6 +103,10 @@ def test_the_option_is_checked_as_metrics_checks_it(folder, run_cli, command):
     malformed = run("calls.perfm", "december.csv")
     assert (malformed.exit_code, malformed.stderr) == (2, "perfrules: error: --source december.csv: write "
                                                           "NAME=PATH, for example --source calls=august.csv\n")
+    twice = run("calls.perfm", "calls=december.csv", "--source", "calls=january.csv")
+    assert (twice.exit_code, twice.stderr) == (2, "perfrules: error: --source calls=january.csv: source calls is "
+                                                  "given twice (also --source calls=december.csv); give each source "
+                                                  "once\n")
     missing = run("calls.perfm", "calls=january.csv")
     assert (missing.exit_code, missing.stderr) == (3, "january.csv: no such file (hint: source calls of calls.perfm "
                                                       "(line 4); give another path with --source calls=PATH)\n"

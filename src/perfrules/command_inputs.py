@@ -217,6 +217,9 @@ def source_overrides(sources: tuple[str, ...]) -> dict[str, str]:
         name, equals, path = given.partition("=")
         if not equals or not name or not path:
             raise ArgumentProblem(f"--source {given}: write NAME=PATH, for example --source calls=august.csv")
+        if name in overrides:  # never the last one silently: which file holds the month is the user's to say
+            raise ArgumentProblem(f"--source {given}: source {name} is given twice (also --source "
+                                  f"{name}={overrides[name]}); give each source once")
         overrides[name] = path
     return overrides
 

@@ -323,11 +323,18 @@ def write_chunks(target: Path, chunks) -> None:
 
 
 def write_stdout(text: str) -> None:
-    """Write ``text`` to standard output completely, or raise :class:`OutputProblem`."""
+    """Write ``text`` to standard output completely, or raise :class:`OutputProblem`.  On a
+    terminal, control characters and bidi overrides (from data cells: a CSV keeps them as they
+    are) are shown escaped (``\\x1b``), so that none of them acts on the terminal; a pipe or a
+    file gets the bytes unchanged."""
     stream = sys.stdout
     if stream is None:  # the shell closed it (`perfrules ... >&-`): Python has no stream to write to
         raise OutputProblem("cannot write the results: standard output is closed (hint: send it to a file "
                             "with > FILE, or to nowhere with > /dev/null)")
+    if _is_terminal(stream):  # a person reads it: a cell's ESC, CR or bidi override shows escaped, as in messages
+        from perfrules.values import one_line
+
+        text = one_line(text, keep="\n\t")
     try:
         stream.write(text)
         stream.flush()
@@ -339,6 +346,13 @@ def write_stdout(text: str) -> None:
         reason = getattr(error, "strerror", None) or str(error)
         raise OutputProblem(f"cannot write the results to standard output: {reason}; "
                             "what was written is incomplete") from None
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _silence_stdout() -> None:
