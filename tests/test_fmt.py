@@ -324,6 +324,11 @@ def test_metric_definitions_named_to_fmt_are_a_command_line_mistake(run_cli, tmp
     policy (which said "expected `policy`, found 'metrics'"), and nothing is written."""
     definitions = REPO / "examples" / "metrics" / "servicenow.perfm"
     (tmp_path / "calls.perfm").write_bytes(definitions.read_bytes())
+    (tmp_path / "CALLS.PERFM").write_bytes(definitions.read_bytes())
+    upper = run_cli("fmt", "CALLS.PERFM", cwd=tmp_path)
+    assert (upper.exit_code, upper.stderr) == (2, "perfrules: error: CALLS.PERFM: metric definitions (*.perfm) have "
+                                                  "no canonical layout; perfrules fmt lays out policies and their tests "
+                                                  "(*.perf) (hint: perfrules check CALLS.PERFM checks it)\n")
     for options in ((), ("--check",), ("--diff",)):
         result = run_cli("fmt", *options, "calls.perfm", cwd=tmp_path)
         assert (result.exit_code, result.stdout) == (2, ""), options

@@ -159,5 +159,9 @@ def test_a_folder_named_like_metric_definitions_is_said_to_be_a_folder(tmp_path)
                               "checked 1 definitions file: 1 error: nothing was computed\n")):
         result = perfrules(*command, cwd=tmp_path)
         assert (result.returncode, result.stderr) == (1, expected + "\n" + summary), command
+    (tmp_path / "CALLS.PERFM").mkdir()  # the suffix in any case, as `check` and `evaluate` take it
+    upper = perfrules("check", "CALLS.PERFM", cwd=tmp_path)
+    assert (upper.returncode, upper.stderr) == (1, expected.replace("calls.perfm", "CALLS.PERFM") + "\n"
+                                                + "checked 1 policy file: 1 error, 0 warnings\n")
     missing = perfrules("check", "none.perfm", cwd=tmp_path)
     assert (missing.returncode, missing.stderr) == (2, "perfrules: error: none.perfm: no such file\n")

@@ -59,16 +59,30 @@ def scans_made(monkeypatch) -> list[Path]:
     return made
 
 
-def test_the_scan_started_before_the_policies_load_is_the_one_used(good, monkeypatch):
-    made = scans_made(monkeypatch)
-    loaded_after: list[int] = []
+def before_the_policies_load(monkeypatch, action) -> None:
+    """Run ``action()`` when the command begins to load its policies (the early scan has begun)."""
     original = command_inputs.evaluable_policies
 
     def spied(*arguments):
-        loaded_after.append(len(made))  # scans begun when the policies start loading
+        action()
         return original(*arguments)
 
     monkeypatch.setattr(command_inputs, "evaluable_policies", spied)
+
+
+def with_a001_failing(data: Path) -> str:
+    """The data file's text with A001's resolution rate 96% made 16% (excellent to fail): the
+    same size, other bytes."""
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = lines[1].replace(",96%,", ",16%,", 1)
+    assert changed != lines[1] and len(changed) == len(lines[1])
+    return "".join([lines[0], changed, *lines[2:]])
+
+
+def test_the_scan_started_before_the_policies_load_is_the_one_used(good, monkeypatch):
+    made = scans_made(monkeypatch)
+    loaded_after: list[int] = []
+    before_the_policies_load(monkeypatch, lambda: loaded_after.append(len(made)))  # scans begun by then
     document = evaluate_json()
     assert (loaded_after, made) == ([1], [Path("data.csv")])
     assert document["data_sha256"] == hashlib.sha256((good / "data.csv").read_bytes()).hexdigest()
@@ -79,20 +93,14 @@ def test_a_file_rewritten_while_the_policies_load_is_scanned_again(good, monkeyp
     """Same size, other bytes (an agent's score changed): the early scan read the old bytes."""
     data = good / "data.csv"
     before = evaluate_json()["results"]
-    text = data.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    changed = lines[1].replace(",96%,", ",16%,", 1)  # resolution rate: excellent to fail
-    assert changed != lines[1] and len(changed) == len(lines[1])
-    rewritten = "".join([lines[0], changed, *lines[2:]])
-    original = command_inputs.evaluable_policies
+    rewritten = with_a001_failing(data)
 
-    def rewrite_then_load(*arguments):
+    def rewrite() -> None:
         time.sleep(0.05)  # the file's mtime moves on
         data.write_text(rewritten, encoding="utf-8")
-        return original(*arguments)
 
     made = scans_made(monkeypatch)
-    monkeypatch.setattr(command_inputs, "evaluable_policies", rewrite_then_load)
+    before_the_policies_load(monkeypatch, rewrite)
     document = evaluate_json()
     assert made == [Path("data.csv"), Path("data.csv")]
     assert document["data_sha256"] == hashlib.sha256(rewritten.encode("utf-8")).hexdigest()
@@ -111,13 +119,7 @@ def test_a_scan_started_for_another_folder_s_file_of_that_name_is_not_taken(good
     monkeypatch.chdir(good)
     made = scans_made(monkeypatch)
     loaded_after: list[int] = []
-    original = command_inputs.evaluable_policies
-
-    def spied(*arguments):
-        loaded_after.append(len(made))
-        return original(*arguments)
-
-    monkeypatch.setattr(command_inputs, "evaluable_policies", spied)
+    before_the_policies_load(monkeypatch, lambda: loaded_after.append(len(made)))
     document = evaluate_json()
     assert (loaded_after, made) == ([1], [Path("data.csv")])
     assert document["data_sha256"] == hashlib.sha256((good / "data.csv").read_bytes()).hexdigest()
@@ -223,22 +225,18 @@ def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_scanned_again(good
     timestamps) while the policies load: only the ctime, which no one can set back, shows it.
     The early scan had read the old bytes; the receipt named them beside the new results."""
     data = good / "data.csv"
-    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
-    changed = lines[1].replace(",96%,", ",16%,", 1)  # resolution rate: excellent to fail
-    rewritten = "".join([lines[0], changed, *lines[2:]]).encode("utf-8")
+    rewritten = with_a001_failing(data).encode("utf-8")
     assert len(rewritten) == data.stat().st_size
-    original = command_inputs.evaluable_policies
 
-    def rewrite_then_load(*arguments):
+    def rewrite_in_place() -> None:
         time.sleep(0.05)  # the early scan has read the file
         before = data.stat()
         with open(data, "r+b") as handle:
             handle.write(rewritten)
         os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
         assert file_scan.file_state(data)[:4] == (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns)
-        return original(*arguments)
 
-    monkeypatch.setattr(command_inputs, "evaluable_policies", rewrite_then_load)
+    before_the_policies_load(monkeypatch, rewrite_in_place)
     document = evaluate_json()
     assert document["data_sha256"] == hashlib.sha256(rewritten).hexdigest()
     (first,) = [row for row in document["results"] if row["agent_id"] == "A001"]

@@ -89,20 +89,18 @@ def evaluate_versions(old: Version, new: Version, data: Path, data_display: str,
     raises :class:`EvaluationFailed` with the problems of both (a problem only one version
     has says which); :class:`~perfrules.engine.run.InvalidArgument` passes through.
     """
-    failures: dict[str, list[DataProblem]] = {}
+    failures: dict[str, list[DataProblem]] = {"old": [], "new": []}
     digest = None
     for version, side, other in ((old, "old", new), (new, "new", old)):
         # A row of a role only the other version covers is that version's alone (old or new null).
         tolerated = frozenset(role.text for loaded in other.policies.evaluated for role in loaded.policy.roles)
         for period in periods:
             digest = _evaluate(version, version.policies.evaluated, data, data_display, period, tolerated,
-                               failures.setdefault(side, []), options) or digest
-    failures = {side: problems for side, problems in failures.items() if problems}
-    if periods == [None] and not failures:
+                               failures[side], options) or digest
+    if periods == [None] and not any(failures.values()):
         _same_periods(old, new, data, data_display, failures, **options)
-        failures = {side: problems for side, problems in failures.items() if problems}
     evaluated = {result.period for version in (old, new) for result in version.results}
-    if failures:
+    if any(failures.values()):
         raise EvaluationFailed(_labelled(failures, old.argument, new.argument))
     return sorted(evaluated), digest  # as the results write them (--period 2026年11月 is 2026-11)
 
@@ -129,7 +127,7 @@ def _same_periods(old: Version, new: Version, data: Path, data_display: str,
         for loaded in version.policies.evaluated:
             name = loaded.policy.name.value
             for period in sorted(other.get(name, set()) - own.get(name, set())):
-                _evaluate(version, [loaded], data, data_display, period, roles, failures.setdefault(side, []),
+                _evaluate(version, [loaded], data, data_display, period, roles, failures[side],
                           options, no_rows_is_nothing=True)
 
 

@@ -56,10 +56,14 @@ def _read_regular_file(path: Path) -> bytes:
     policy folder from someone else holding ``x.perf -> ~/.ssh/id_rsa`` must not get a line of
     that file printed in a syntax error.
     """
-    definitions = str(path).endswith(".perfm")
-    suffix, kind = (".perfm", "metric definitions (*.perfm)") if definitions else (".perf", "a policy (*.perf)")
-    if os.path.islink(path) and not os.path.realpath(path).endswith(suffix):
-        raise OSError(f"this is a link to a file that is not {kind}; perfrules does not follow it")
+    from perfrules.metrics import is_definitions
+
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        definitions = is_definitions(str(path))
+        if not (is_definitions(target) if definitions else target.endswith(".perf")):
+            kind = "metric definitions (*.perfm)" if definitions else "a policy (*.perf)"
+            raise OSError(f"this is a link to a file that is not {kind}; perfrules does not follow it")
     handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(handle)
@@ -94,7 +98,9 @@ def read_source(read_bytes, display: str) -> tuple[SourceFile | None, Diagnostic
         said = "no such file" if error.errno is not None or not error.args else str(error)
         return None, Diagnostic("PR010", said, FILE_START, None, display)
     except IsADirectoryError:
-        kind = "metric definitions file" if display.endswith(".perfm") else "policy file"
+        from perfrules.metrics import is_definitions
+
+        kind = "metric definitions file" if is_definitions(display) else "policy file"
         return None, Diagnostic("PR010", f"this is a folder, not a {kind}", FILE_START, None, display)
     except OSError as error:
         return None, Diagnostic("PR010", f"cannot read the file: {error.strerror or error}", FILE_START, None, display)

@@ -222,7 +222,9 @@ def fmt_paths(arguments: list[str]) -> list[tuple[Path, str]]:
 def _not_definitions(path: Path, argument: str) -> None:
     """A file named on the command line is read as a policy whatever its name, but metric
     definitions are not policies: reading one as a policy said "expected `policy`"."""
-    if path.name.endswith(".perfm"):
+    from perfrules.metrics import is_definitions
+
+    if is_definitions(path.name):
         raise PathProblem(f"{argument}: metric definitions (*.perfm) have no canonical layout; perfrules fmt lays "
                           f"out policies and their tests (*.perf) (hint: perfrules check {argument} checks it)")
 
